@@ -1,0 +1,65 @@
+#pragma once
+// JSON Lines: a streaming reader that knows where every record came from, and
+// typed field access whose errors read "file:line: field: problem".
+
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "upm/core/error.h"
+
+namespace upm {
+
+// One non-blank line of a JSONL file. `error` is set (and `value` null) when
+// the line is not a JSON object.
+struct JsonlRecord {
+  std::string file;
+  std::size_t line = 0;
+  nlohmann::json value;
+  std::string error;
+
+  bool ok() const { return error.empty(); }
+  Location where(const std::string& field = "") const { return Location{file, line, field}; }
+  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
+    throw InputError(where(field), problem);
+  }
+};
+
+class JsonlReader {
+ public:
+  // Throws InputError if the file cannot be opened. "-" reads standard input.
+  explicit JsonlReader(const std::string& path);
+  ~JsonlReader();
+  JsonlReader(const JsonlReader&) = delete;
+  JsonlReader& operator=(const JsonlReader&) = delete;
+
+  // Next non-blank line, parsed; std::nullopt at end of file. Malformed lines
+  // come back with `error` set so that the caller decides: skip or stop.
+  std::optional<JsonlRecord> next();
+  // Like next(), but a malformed line is an InputError.
+  std::optional<JsonlRecord> next_strict();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  bool owns_file_ = true;
+  std::size_t line_ = 0;
+  std::string buffer_;
+};
+
+// Typed required / optional fields of a JSON object, with located errors.
+// T is one of: std::string, int64_t, int, double, bool, nlohmann::json.
+template <class T>
+T get_field(const JsonlRecord& record, const nlohmann::json& object, const char* field);
+template <class T>
+T get_field_or(const JsonlRecord& record, const nlohmann::json& object, const char* field,
+               T fallback);
+
+// Reads a whole JSONL file strictly (first bad line is an InputError).
+std::vector<nlohmann::json> read_jsonl_file(const std::string& path);
+
+}  // namespace upm

@@ -1,0 +1,44 @@
+#include "upm/core/cli.h"
+
+#include <cstdio>
+#include <exception>
+
+#include "upm/core/error.h"
+#include "upm/core/log.h"
+
+namespace upm::cli {
+
+void add_config_options(CLI::App& app, ConfigOptions& options, bool config_required) {
+  auto* config = app.add_option("--config", options.config, "JSON config file");
+  if (config_required) config->required();
+  app.add_option("--set", options.overrides,
+                 "override a config key, e.g. --set optimizer.lr=1e-5 (repeatable)")
+      ->take_all();
+}
+
+int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+  std::string log_level = "info";
+  if (!app.get_option_no_throw("--log-level")) {
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // prints help or the usage error
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+  try {
+    init_logging(LogOptions{log_level, ""});
+    return body();
+  } catch (const std::exception& e) {
+    int code = exit_code_for(e);
+    std::fprintf(stderr, "%s: %s%s\n", app.get_name().c_str(),
+                 code == kExitBadInput ? "error: " : "internal error: ", e.what());
+    return code;
+  } catch (...) {
+    std::fprintf(stderr, "%s: internal error: unknown exception\n", app.get_name().c_str());
+    return kExitInternal;
+  }
+}
+
+}  // namespace upm::cli
