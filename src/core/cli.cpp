@@ -1,5 +1,6 @@
 #include "upm/core/cli.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -39,6 +40,37 @@ int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) 
     std::fprintf(stderr, "%s: internal error: unknown exception\n", app.get_name().c_str());
     return kExitInternal;
   }
+}
+
+namespace {
+std::vector<SubcommandSpec>& registry() {
+  static std::vector<SubcommandSpec> specs;
+  return specs;
+}
+}  // namespace
+
+RegisterSubcommand::RegisterSubcommand(std::string name, std::string description,
+                                       std::function<SubcommandAction(CLI::App& cmd)> define) {
+  registry().push_back(SubcommandSpec{std::move(name), std::move(description), std::move(define)});
+}
+
+int run_subcommands(const std::string& tool, const std::string& description, int argc, char** argv) {
+  CLI::App app{description, tool};
+  app.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, SubcommandAction>> actions;
+  auto specs = registry();
+  std::sort(specs.begin(), specs.end(),
+            [](const SubcommandSpec& a, const SubcommandSpec& b) { return a.name < b.name; });
+  for (auto& spec : specs) {
+    CLI::App* cmd = app.add_subcommand(spec.name, spec.description);
+    actions.emplace_back(cmd, spec.define(*cmd));
+  }
+  return run(app, argc, argv, [&]() -> int {
+    for (auto& [cmd, action] : actions) {
+      if (cmd->parsed()) return action();
+    }
+    return kExitBadInput;
+  });
 }
 
 }  // namespace upm::cli

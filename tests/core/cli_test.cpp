@@ -42,3 +42,29 @@ TEST(Progress, FormatsDurations) {
 }
 
 }  // namespace
+
+namespace {
+
+// A subcommand registered the way tools/upm-*/ files do it.
+upm::cli::RegisterSubcommand echo_code{"echo-code", "returns --code as the exit code",
+                                       [](CLI::App& cmd) {
+                                         auto code = std::make_shared<int>(0);
+                                         cmd.add_option("--code", *code)->required();
+                                         return [code] { return *code; };
+                                       }};
+
+int run_tool(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return upm::cli::run_subcommands("upm-test", "test", static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(Cli, RegisteredSubcommandsDispatch) {
+  EXPECT_EQ(run_tool({"upm-test", "echo-code", "--code", "0"}), 0);
+  EXPECT_EQ(run_tool({"upm-test", "echo-code", "--code", "7"}), 7);
+  EXPECT_EQ(run_tool({"upm-test"}), 2);                          // no subcommand
+  EXPECT_EQ(run_tool({"upm-test", "echo-code"}), 2);             // missing --code
+  EXPECT_EQ(run_tool({"upm-test", "no-such-command"}), 2);
+}
+
+}  // namespace
