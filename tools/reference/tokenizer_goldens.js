@@ -9,7 +9,7 @@
 // becomes U+FFFD) before HF sees them. Each output line repeats the input
 // field and adds: ids (no special tokens added), ids_special (the
 // post-processor's specials added), decoded and decoded_skip (decode with
-// skip_special_tokens false / true).
+// skip_special_tokens false / true); see below for omitted defaults.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -34,9 +34,14 @@ async function main() {
     const ids = plain.getIds();
     const golden = entry.hex !== undefined ? { hex: entry.hex } : { text: entry.text };
     golden.ids = ids;
-    golden.ids_special = special.getIds();
-    golden.decoded = await tokenizer.decode(ids, false);
-    golden.decoded_skip = await tokenizer.decode(ids, true);
+    // Fields equal to what they default to are left out (smaller goldens):
+    // ids_special defaults to ids, decoded to text, decoded_skip to decoded.
+    const idsSpecial = special.getIds();
+    if (JSON.stringify(idsSpecial) !== JSON.stringify(ids)) golden.ids_special = idsSpecial;
+    const decoded = await tokenizer.decode(ids, false);
+    if (decoded !== text) golden.decoded = decoded;
+    const decodedSkip = await tokenizer.decode(ids, true);
+    if (decodedSkip !== decoded) golden.decoded_skip = decodedSkip;
     out.push(JSON.stringify(golden));
   }
   fs.writeFileSync(outputPath, out.join('\n') + '\n');
