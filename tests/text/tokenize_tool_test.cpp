@@ -62,32 +62,22 @@ TEST(TokenizeTool, TokenizeThenDetokenizeRoundTripsRecords) {
   EXPECT_EQ(back[0].at("user_id"), "u1");
 }
 
-TEST(TokenizeTool, BadLinesExitTwoNamingFileLineAndField) {
+// Runs `command` on a file holding `contents`; expects exit 2 and `needle` on stderr.
+void expect_bad_input(const std::string& command, const std::string& contents, const std::string& needle) {
   test::TempDir dir;
-  std::string model = test::text_data("tiny_bpe");
-  std::ofstream(dir.file("no_text.jsonl")) << "{\"text\": \"ok\"}\n{\"txt\": \"bad\"}\n";
-  auto missing = run_infer("tokenize --tokenizer " + model + " --input " + dir.file("no_text.jsonl") + " --output " +
-                               dir.file("out.jsonl"),
-                           dir);
-  EXPECT_EQ(missing.exit_code, 2);
-  EXPECT_NE(missing.stderr_text.find("no_text.jsonl:2: text:"), std::string::npos) << missing.stderr_text;
+  std::ofstream(dir.file("in.jsonl")) << contents;
+  auto result = run_infer(command + " --tokenizer " + test::text_data("tiny_bpe") + " --input " + dir.file("in.jsonl") +
+                              " --output " + dir.file("out.jsonl"),
+                          dir);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.stderr_text.find("in.jsonl:" + needle), std::string::npos) << result.stderr_text;
   EXPECT_FALSE(std::ifstream(dir.file("out.jsonl")).good()) << "no partial output";
+}
 
-  std::ofstream(dir.file("bad_ids.jsonl")) << "{\"ids\": [1, 2]}\n{\"ids\": [3, 99999999]}\n";
-  auto out_of_range = run_infer("detokenize --tokenizer " + model + " --input " + dir.file("bad_ids.jsonl") +
-                                    " --output " + dir.file("out.jsonl"),
-                                dir);
-  EXPECT_EQ(out_of_range.exit_code, 2);
-  EXPECT_NE(out_of_range.stderr_text.find("bad_ids.jsonl:2: ids[1]: not a token id"), std::string::npos)
-      << out_of_range.stderr_text;
-
-  std::ofstream(dir.file("garbage.jsonl")) << "{\"text\": \"ok\"}\nnot json\n";
-  auto garbage = run_infer("tokenize --tokenizer " + model + " --input " + dir.file("garbage.jsonl") + " --output " +
-                               dir.file("out.jsonl"),
-                           dir);
-  EXPECT_EQ(garbage.exit_code, 2);
-  EXPECT_NE(garbage.stderr_text.find("garbage.jsonl:2: invalid JSON"), std::string::npos) << garbage.stderr_text;
-
+TEST(TokenizeTool, BadLinesExitTwoNamingFileLineAndField) {
+  expect_bad_input("tokenize", "{\"text\": \"ok\"}\n{\"txt\": \"bad\"}\n", "2: text:");
+  expect_bad_input("detokenize", "{\"ids\": [1, 2]}\n{\"ids\": [3, 99999999]}\n", "2: ids[1]: not a token id");
+  expect_bad_input("tokenize", "{\"text\": \"ok\"}\nnot json\n", "2: invalid JSON");
 }
 
 }  // namespace
