@@ -131,8 +131,8 @@ void read_ml100k(const std::string& dir, std::map<int64_t, Movie>& movies, std::
 void read_csv_layout(const std::string& dir, std::map<int64_t, Movie>& movies, std::vector<Rating>& ratings) {
   const std::string movies_csv = dir + "/movies.csv";
   for_each_line(movies_csv, [&](std::size_t number, const std::string& line) {
-    if (number == 1 && line.rfind("movieId", 0) == 0) return;  // header
     auto f = fields_of(movies_csv, number, split_csv_line(to_utf8(line)), 3);
+    if (number == 1 && f[0] == "movieId") return;  // header (quoted or not)
     Movie movie;
     movie.title = f[1];
     for (auto& g : split_on(f[2], '|')) {
@@ -142,9 +142,9 @@ void read_csv_layout(const std::string& dir, std::map<int64_t, Movie>& movies, s
   });
   const std::string ratings_csv = dir + "/ratings.csv";
   for_each_line(ratings_csv, [&](std::size_t number, const std::string& line) {
-    if (number == 1 && line.rfind("userId", 0) == 0) return;
-    ratings.push_back(parse_rating(ratings_csv, number, fields_of(ratings_csv, number, split_csv_line(line), 4),
-                                   {"userId", "movieId", "rating", "timestamp"}, kCsvScale));
+    auto f = fields_of(ratings_csv, number, split_csv_line(line), 4);
+    if (number == 1 && f[0] == "userId") return;
+    ratings.push_back(parse_rating(ratings_csv, number, f, {"userId", "movieId", "rating", "timestamp"}, kCsvScale));
   });
 }
 
