@@ -74,6 +74,18 @@ TEST(DebianPackages, DeterministicAndSplitAsksWhichPackageTheUserMaintains) {
   }
 }
 
+TEST(DebianPackages, MaxPackagesKeepsTheFirstInHashOrder) {
+  auto all = debian_fixture_logs();
+  std::ifstream in(fixture("debian_packages.deb822"));
+  DebianConvertConfig config;
+  config.max_packages = 5;
+  auto capped = debian_packages_to_logs(parse_deb822(in, "fixture"), config);
+  ASSERT_EQ(capped.size(), 3u);
+  ASSERT_EQ(capped[1].events.size(), 5u);  // alen: 6 -> 5
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(capped[1].events[i].id, all[1].events[i].id);
+  EXPECT_EQ(capped[0].events.size(), all[0].events.size());
+}
+
 TEST(DebianPackages, Deb822ParsingErrorsAndPeopleLists) {
   std::istringstream bad("Package: x\n continuation\nnot a field\n");
   UPM_EXPECT_THROW_WITH(parse_deb822(bad, "f.deb822"), upm::InputError, "f.deb822:3: expected \"Field: value\"");
