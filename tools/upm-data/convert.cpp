@@ -107,6 +107,9 @@ upm::cli::RegisterSubcommand reg{
       debian->add_option("--input", o->deb_input, "Deb822 file ('-' = stdin; default: run apt-cache dumpavail)");
       debian->add_option("--min-packages", o->debian.min_packages, "keep maintainers with at least this many")
           ->check(CLI::PositiveNumber);
+      debian->add_option("--max-packages", o->debian.max_packages,
+                         "keep at most this many packages per user (0 = all)")
+          ->check(CLI::NonNegativeNumber);
       auto* movielens = cmd.add_subcommand("movielens", "MovieLens ratings (ml-100k or ratings.csv/movies.csv layout)");
       add_common(*movielens, *o);
       movielens->add_option("--input", o->movielens_dir, "folder with u.data + u.item or ratings.csv + movies.csv")

@@ -33,6 +33,7 @@ std::vector<Deb822Stanza> parse_deb822(std::istream& in, const std::string& sour
 
 struct DebianConvertConfig {
   int64_t min_packages = 5;         // users with fewer packages are dropped
+  int64_t max_packages = 0;         // > 0: keep only this many per user (teams maintain thousands)
   bool include_uploaders = true;
   std::size_t max_description_chars = 600;  // long descriptions are cut here
 };
