@@ -73,6 +73,9 @@ KVCacheStep KVCache::begin_step(const std::vector<int64_t>& slots, const torch::
   step.slots = slots;
   step.new_tokens = new_valid.size(1);
   int64_t longest = 0;
+  std::vector<int64_t> sorted = slots;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) throw Error("KVCache: a slot appears twice in one step");
   for (int64_t slot : slots) {
     check_slot(slot);
     if (lengths_[slot] + step.new_tokens > max_length_) {

@@ -1,0 +1,127 @@
+// upm-bench-model: prefill throughput and batch-1 decode speed of a ~100M
+// parameter Llama-shaped model with random weights, in fp32 and bf16, each
+// beside the machine's peak GEMM / memory bandwidth measured in this run.
+// Prefill is compute-bound (ratio to peak GEMM); decode is bandwidth-bound:
+// every step reads all weights once (ratio to streaming read bandwidth).
+//
+//   upm-bench-model [--device cpu|cuda] [--prompt 256] [--decode 32]
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "baseline.h"
+#include "upm/model/causal_lm.h"
+#include "upm/model/kv_cache.h"
+
+namespace {
+
+upm::ModelConfig bench_config() {
+  upm::ModelConfig c;
+  c.model_type = "llama";
+  c.vocab_size = 16000;
+  c.hidden_size = 768;
+  c.intermediate_size = 2048;
+  c.num_hidden_layers = 12;
+  c.num_attention_heads = 12;
+  c.num_key_value_heads = 4;
+  c.head_dim = 64;
+  c.max_position_embeddings = 4096;
+  return c;
+}
+
+// Useful FLOPs of a causal prefill of T tokens (logits for the last one only).
+double prefill_flops(const upm::ModelConfig& c, int64_t T) {
+  const double embeddings = double(c.vocab_size) * c.hidden_size * (c.tie_word_embeddings ? 1 : 2);
+  const double matmul_params = double(upm::parameter_count(c)) - embeddings;
+  const double attention = 2.0 * 2.0 * (double(T) * T / 2.0) * c.q_size() * c.num_hidden_layers;  // QK^T and PV, causal half
+  return 2.0 * matmul_params * T + attention + 2.0 * c.hidden_size * c.vocab_size;
+}
+
+// Weight bytes one decode step streams: every layer plus the LM head.
+double decode_bytes(const upm::CausalLM& model) {
+  double bytes = 0;
+  for (const auto& [name, t] : model.hf_tensors()) {
+    if (name != "model.embed_tokens.weight" || model.config().tie_word_embeddings) bytes += double(t.numel()) * t.element_size();
+  }
+  return bytes;
+}
+
+nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dtype, const c10::Device& device,
+                           const nlohmann::json& baseline, int64_t prompt, int64_t decode) {
+  c10::InferenceMode guard;
+  upm::ModelRuntime runtime;
+  runtime.device = device.str();
+  runtime.dtype = dtype;
+  upm::CausalLM model(config, runtime, upm::InitMode::random, 1);
+  torch::Tensor ids = torch::randint(config.vocab_size, {1, prompt}, torch::kLong);
+
+  upm::ForwardInput in;
+  in.input_ids = ids;
+  in.logits_for = upm::LogitsFor::last;
+  double prefill_s = upm::bench::time_median([&] { (void)model.forward(in); }, 3, 1, device);
+  double prefill_gflops = prefill_flops(config, prompt) / prefill_s / 1e9;
+
+  upm::KVCache cache(config, 1, 32 + decode, model.dtype(), model.device());
+  torch::Tensor next = ids.narrow(1, 0, 1);
+  double decode_s = upm::bench::time_median(
+      [&] {
+        cache.reset_all();
+        upm::ForwardInput p;
+        p.input_ids = ids.narrow(1, 0, 32);
+        p.cache = &cache;
+        p.logits_for = upm::LogitsFor::last;
+        model.forward(p);
+        for (int64_t t = 0; t < decode; ++t) {
+          upm::ForwardInput step;
+          step.input_ids = next;
+          step.cache = &cache;
+          step.logits_for = upm::LogitsFor::last;
+          next = model.forward(step).logits.argmax(-1).to(torch::kCPU);
+        }
+      },
+      3, 1, device);
+  // The timed body includes a 32-token prefill; subtract its share measured alone.
+  upm::ForwardInput p32;
+  p32.input_ids = ids.narrow(1, 0, 32);
+  p32.logits_for = upm::LogitsFor::last;
+  double prefill32_s = upm::bench::time_median([&] { (void)model.forward(p32); }, 3, 1, device);
+  double per_token_s = std::max(1e-9, (decode_s - prefill32_s) / double(decode));
+  double tokens_per_s = 1.0 / per_token_s;
+  double effective_gbps = decode_bytes(model) * tokens_per_s / 1e9;
+
+  const char* peak_key = dtype == "float32" ? "peak_gemm_gflops_fp32" : "peak_gemm_gflops_bf16";
+  return {{"dtype", dtype},
+          {"prefill_tokens", prompt},
+          {"prefill_seconds", prefill_s},
+          {"prefill_gflops", prefill_gflops},
+          {"prefill_ratio_to_peak_gemm", prefill_gflops / baseline[peak_key].get<double>()},
+          {"decode_tokens", decode},
+          {"decode_tokens_per_s", tokens_per_s},
+          {"decode_effective_gbps", effective_gbps},
+          {"decode_ratio_to_memory_bandwidth", effective_gbps / baseline["memory_read_gbps"].get<double>()}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string device_name = "cpu";
+  int64_t prompt = 256, decode = 32;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--device")) device_name = argv[i + 1];
+    if (!std::strcmp(argv[i], "--prompt")) prompt = std::stoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--decode")) decode = std::stoll(argv[i + 1]);
+  }
+  c10::Device device(device_name);
+  upm::ModelConfig config = bench_config();
+  nlohmann::json out = {{"bench", "model"}, {"model_parameters", upm::parameter_count(config)}};
+  out["baseline"] = upm::bench::machine_baseline(device);
+  out["results"] = nlohmann::json::array();
+  for (const char* dtype : {"float32", "bfloat16"}) {
+    out["results"].push_back(bench_dtype(config, dtype, device, out["baseline"], prompt, decode));
+  }
+  std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
