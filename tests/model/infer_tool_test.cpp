@@ -11,6 +11,7 @@
 #include "test_util.h"
 #include "upm/core/atomic_file.h"
 #include "upm/core/jsonl.h"
+#include "upm/text/tokenizer.h"
 
 namespace upm::test {
 namespace {
@@ -68,6 +69,29 @@ TEST(InferToolParity, GenerateMatchesReferenceGreedy) {
   std::string want;
   for (size_t i = 0; i <= first; ++i) want += (i ? " " : "") + std::to_string(expected[i]);
   EXPECT_EQ(stop.output, want + "\n");
+}
+
+// {"text"} lines are encoded by the folder's tokenizer and scored like the ids.
+TEST(InferTool, ScoresTextWithTheFolderTokenizer) {
+  const std::string tokenizer_json = std::string(UPM_TEST_DATA_DIR) + "/text/tiny_bpe/tokenizer.json";
+  auto tokenizer = load_tokenizer(tokenizer_json);
+  ModelConfig config = load_model_config(model_dir("qwen3"));
+  config.vocab_size = tokenizer->vocab_size();
+  CausalLM model(config, ModelRuntime{}, InitMode::random, 5);
+  TempDir dir;
+  save_pretrained(model, dir.file("lm"));
+  std::filesystem::copy_file(tokenizer_json, dir.file("lm/tokenizer.json"));
+  const std::string text = "the user likes quiet films";
+  std::vector<TokenId> encoded = tokenizer->encode(text, true);
+  std::vector<int64_t> ids(encoded.begin(), encoded.end());
+  write_file_atomic(dir.file("in.jsonl"), nlohmann::json{{"text", text}}.dump() + "\n" + nlohmann::json{{"ids", ids}}.dump() + "\n");
+  Result r = run_infer("score --model " + dir.file("lm") + " --input " + dir.file("in.jsonl") + " --output " + dir.file("out.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto out = read_jsonl_file(dir.file("out.jsonl"));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0]["ids"].get<std::vector<int64_t>>(), ids);
+  EXPECT_EQ(out[0]["logprobs"].size(), ids.size() - 1);
+  EXPECT_EQ(out[0]["logprobs"], out[1]["logprobs"]);
 }
 
 TEST(InferTool, BadInputExitsTwoNamingFileLineAndField) {
