@@ -4,6 +4,6 @@
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  upm::init_logging(upm::LogOptions{});
+  upm::init_logging(upm::LogOptions{"warn", ""});
   return RUN_ALL_TESTS();
 }

@@ -41,3 +41,16 @@ class TempDir {
   } while (0)
 
 }  // namespace upm::test
+
+#include <fstream>
+#include <sstream>
+
+namespace upm::test {
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+}  // namespace upm::test

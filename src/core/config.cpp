@@ -146,6 +146,17 @@ void read_json(const nlohmann::json& j, int& out) {
   out = static_cast<int>(wide);
 }
 
+void read_json(const nlohmann::json& j, uint64_t& out) {
+  if (j.is_number_unsigned()) {
+    out = j.get<uint64_t>();
+    return;
+  }
+  int64_t wide = 0;
+  read_json(j, wide);
+  if (wide < 0) throw std::string("must be a non-negative integer, got ") + std::to_string(wide);
+  out = static_cast<uint64_t>(wide);
+}
+
 void read_json(const nlohmann::json& j, double& out) {
   if (!j.is_number()) throw std::string("expected a number, got ") + j.type_name();
   out = j.get<double>();

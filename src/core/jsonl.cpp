@@ -39,6 +39,7 @@ std::optional<JsonlRecord> JsonlReader::next() {
     JsonlRecord record;
     record.file = path_;
     record.line = line_;
+    record.raw = buffer_;
     // Parse without exceptions: garbage input is expected, not exceptional.
     record.value = nlohmann::json::parse(buffer_, nullptr, false);
     if (record.value.is_discarded()) {

@@ -147,6 +147,7 @@ namespace config_detail {
 void read_json(const nlohmann::json& j, bool& out);
 void read_json(const nlohmann::json& j, int& out);
 void read_json(const nlohmann::json& j, int64_t& out);
+void read_json(const nlohmann::json& j, uint64_t& out);
 void read_json(const nlohmann::json& j, double& out);
 void read_json(const nlohmann::json& j, float& out);
 void read_json(const nlohmann::json& j, std::string& out);

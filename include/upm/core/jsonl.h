@@ -19,6 +19,7 @@ struct JsonlRecord {
   std::size_t line = 0;
   nlohmann::json value;
   std::string error;
+  std::string raw;  // the line as read, without its line ending (for rejects files)
 
   bool ok() const { return error.empty(); }
   Location where(const std::string& field = "") const { return Location{file, line, field}; }

@@ -1,0 +1,58 @@
+#include "baseline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace upm::bench {
+
+namespace {
+void synchronize(const c10::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+}
+}  // namespace
+
+double time_median(const std::function<void()>& fn, int reps, int warmup, const c10::Device& device) {
+  for (int i = 0; i < warmup; ++i) fn();
+  synchronize(device);
+  std::vector<double> seconds;
+  for (int i = 0; i < reps; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    fn();
+    synchronize(device);
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return seconds[seconds.size() / 2];
+}
+
+double peak_gemm_gflops(c10::ScalarType dtype, const c10::Device& device, int max_n) {
+  c10::InferenceMode guard;
+  double best = 0;
+  for (int n = 512; n <= max_n; n *= 2) {
+    auto options = torch::TensorOptions().dtype(dtype).device(device);
+    auto a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);
+    double s = time_median([&] { (void)torch::mm(a, b); }, 5, 2, device);
+    best = std::max(best, 2.0 * n * n * double(n) / s / 1e9);
+  }
+  return best;
+}
+
+double memory_read_gbps(const c10::Device& device, int64_t bytes) {
+  c10::InferenceMode guard;
+  auto x = torch::ones({bytes / 4}, torch::TensorOptions().dtype(torch::kFloat).device(device));
+  double s = time_median([&] { (void)x.sum(); }, 7, 2, device);
+  return double(bytes) / s / 1e9;
+}
+
+nlohmann::json machine_baseline(const c10::Device& device) {
+  return {{"device", device.str()},
+          {"threads", torch::get_num_threads()},
+          {"peak_gemm_gflops_fp32", peak_gemm_gflops(torch::kFloat, device)},
+          {"peak_gemm_gflops_bf16", peak_gemm_gflops(torch::kBFloat16, device)},
+          {"memory_read_gbps", memory_read_gbps(device)}};
+}
+
+}  // namespace upm::bench

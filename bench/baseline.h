@@ -1,0 +1,27 @@
+#pragma once
+// Machine baselines measured in the same run as a benchmark, so that results
+// are reported as ratios (achieved / peak) rather than raw numbers.
+
+#include <functional>
+#include <string>
+
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+#include <nlohmann/json.hpp>
+
+namespace upm::bench {
+
+// Median seconds of `reps` calls of `fn` after `warmup` calls. Synchronises
+// CUDA around each call when `device` is CUDA.
+double time_median(const std::function<void()>& fn, int reps, int warmup, const c10::Device& device);
+
+// Best square-matmul throughput (GFLOP/s) over sizes up to `max_n` in `dtype`.
+double peak_gemm_gflops(c10::ScalarType dtype, const c10::Device& device, int max_n = 2048);
+
+// Streaming read bandwidth (GB/s): summing a buffer far larger than caches.
+double memory_read_gbps(const c10::Device& device, int64_t bytes = int64_t(512) << 20);
+
+// {"device", "threads", "peak_gemm_gflops_fp32", "peak_gemm_gflops_bf16", "memory_read_gbps"}.
+nlohmann::json machine_baseline(const c10::Device& device);
+
+}  // namespace upm::bench

@@ -1,0 +1,24 @@
+#pragma once
+// Greedy decoding: the argmax token at every step. Batched: prompts are
+// left-padded into one prefill, then every sequence advances one token per
+// step through a KV cache. Samplers (temperature, top-k, ...) build on the same
+// loop elsewhere; this is the deterministic baseline.
+
+#include <cstdint>
+#include <vector>
+
+namespace upm {
+
+class CausalLM;
+
+struct GreedyOptions {
+  int64_t max_new_tokens = 32;
+  std::vector<int64_t> stop_ids;  // a sequence ends after emitting one of these (it is kept)
+};
+
+// New tokens of each prompt (at most max_new_tokens each). Prompts must be
+// non-empty and hold ids < vocab_size (InputError otherwise).
+std::vector<std::vector<int64_t>> greedy_generate(CausalLM& model, const std::vector<std::vector<int64_t>>& prompts,
+                                                  const GreedyOptions& options);
+
+}  // namespace upm

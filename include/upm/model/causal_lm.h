@@ -1,0 +1,96 @@
+#pragma once
+// The decoder-only causal LM (Llama / Qwen2 / Qwen3 families) as a
+// torch::nn::Module whose named_parameters() are exactly the tensor names of
+// a Hugging Face checkpoint:
+//   model.embed_tokens.weight
+//   model.layers.N.self_attn.{q,k,v,o}_proj.weight   (+ q/k/v .bias: qwen2)
+//   model.layers.N.self_attn.{q,k}_norm.weight        (qwen3)
+//   model.layers.N.mlp.{gate,up,down}_proj.weight
+//   model.layers.N.{input,post_attention}_layernorm.weight
+//   model.norm.weight
+//   lm_head.weight                                    (unless tie_word_embeddings)
+//
+// Forward over a batch:
+//   ForwardInput in;
+//   in.input_ids = ids;                 // [B, T] int64
+//   in.attention_mask = mask;           // [B, T] 1 real / 0 padding (left or right); optional
+//   in.cache = &cache;                  // optional: attends to the slots' earlier tokens and appends these
+//   auto out = lm.forward(in);          // out.logits [B, T, V] (or [B, 1, V] with LogitsFor::last)
+// Positions default to the count of real tokens before each one (cache included).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/types.h>
+
+#include "upm/model/layers.h"
+#include "upm/model/model_config.h"
+#include "upm/model/model_runtime.h"
+
+namespace upm {
+
+class KVCache;
+
+enum class LogitsFor { all, last, none };
+
+struct ForwardInput {
+  torch::Tensor input_ids;       // [B, T] int64
+  torch::Tensor attention_mask;  // [B, T], nonzero = real token; undefined = all real
+  torch::Tensor position_ids;    // [B, T] int64; undefined = counted from the mask and the cache
+  KVCache* cache = nullptr;      // optional
+  std::vector<int64_t> slots;    // cache slot of each row; empty = 0..B-1
+  LogitsFor logits_for = LogitsFor::all;  // `last`: only position T-1 of each row
+};
+
+struct ForwardOutput {
+  torch::Tensor hidden;  // [B, T, hidden], after the final norm
+  torch::Tensor logits;  // [B, T, V], [B, 1, V] or undefined (see LogitsFor); in the compute dtype
+};
+
+// The decoder stack ("model." prefix in HF names).
+class DecoderModel : public torch::nn::Module {
+ public:
+  DecoderModel(const ModelConfig& config, const torch::TensorOptions& options);
+  std::shared_ptr<Embedding> embed_tokens;
+  torch::nn::ModuleList layers;
+  std::shared_ptr<RMSNorm> norm;
+};
+
+enum class InitMode {
+  random,  // HF's init: normal(0, initializer_range) weights, zero biases, unit norms
+  empty,   // uninitialised, to be filled by load_weights
+};
+
+class CausalLM : public torch::nn::Module {
+ public:
+  CausalLM(const ModelConfig& config, const ModelRuntime& runtime, InitMode init = InitMode::random,
+           uint64_t seed = 0);
+
+  ForwardOutput forward(const ForwardInput& input);
+  // Final hidden states -> vocabulary logits.
+  torch::Tensor logits(const torch::Tensor& hidden) const;
+
+  // HF parameter-name -> tensor (lm_head.weight absent when tied).
+  std::vector<std::pair<std::string, torch::Tensor>> hf_tensors() const;
+
+  const ModelConfig& config() const { return config_; }
+  c10::Device device() const { return device_; }
+  c10::ScalarType dtype() const { return dtype_; }
+
+  std::shared_ptr<DecoderModel> model;
+  std::shared_ptr<Linear> lm_head;  // null when tie_word_embeddings
+
+ private:
+  void init_random(uint64_t seed);
+
+  ModelConfig config_;
+  c10::Device device_;
+  c10::ScalarType dtype_;
+  RotaryEmbedding rotary_;
+};
+
+}  // namespace upm

@@ -1,0 +1,99 @@
+#pragma once
+// Building blocks of the decoder, as torch::nn modules whose parameter names
+// are Hugging Face's (q_proj.weight, input_layernorm.weight, ...), so that
+// named_parameters() of a CausalLM lists exactly the tensors of a checkpoint.
+// Parameters are created uninitialised; CausalLM fills them (random init or
+// weights loaded straight into them).
+
+#include <cstdint>
+#include <memory>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/types.h>
+
+#include "upm/model/model_config.h"
+
+namespace upm {
+
+class KVCache;
+struct KVCacheStep;
+
+// y = x W^T (+ b). A module of our own (not torch::nn::Linear) so that
+// construction does no work and adapters (LoRA) can wrap it.
+class Linear : public torch::nn::Module {
+ public:
+  Linear(int64_t in, int64_t out, bool bias, const torch::TensorOptions& options);
+  torch::Tensor forward(const torch::Tensor& x) const;
+  torch::Tensor weight, bias;  // [out, in], [out] or undefined
+};
+
+// x / sqrt(mean(x^2) + eps) * weight, computed in fp32 as HF does.
+class RMSNorm : public torch::nn::Module {
+ public:
+  RMSNorm(int64_t dim, double eps, const torch::TensorOptions& options);
+  torch::Tensor forward(const torch::Tensor& x) const;
+  torch::Tensor weight;  // [dim]
+  double eps;
+};
+
+class Embedding : public torch::nn::Module {
+ public:
+  Embedding(int64_t vocab, int64_t dim, const torch::TensorOptions& options);
+  torch::Tensor forward(const torch::Tensor& ids) const;
+  torch::Tensor weight;  // [vocab, dim]
+};
+
+// cos/sin tables for given positions; rotate-half convention (HF Llama).
+class RotaryEmbedding {
+ public:
+  explicit RotaryEmbedding(const ModelConfig& config);
+  // positions [B, T] -> {cos, sin} each [B, 1, T, head_dim] in `dtype`.
+  std::pair<torch::Tensor, torch::Tensor> tables(const torch::Tensor& positions, c10::ScalarType dtype) const;
+  // x [B, H, T, D] rotated by the tables.
+  static torch::Tensor apply(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+  // Inverse frequencies [head_dim/2] (fp32, CPU), after rope_scaling.
+  const torch::Tensor& inv_freq() const { return inv_freq_; }
+
+ private:
+  torch::Tensor inv_freq_;
+};
+
+// What every attention layer of one forward pass shares.
+struct AttentionContext {
+  torch::Tensor cos, sin;       // [B, 1, T, D]
+  torch::Tensor mask;           // additive, fp32 [B, 1, T, key_length]: 0 or a large negative
+  KVCache* cache = nullptr;     // keys/values of earlier tokens (optional)
+  const KVCacheStep* step = nullptr;
+};
+
+class Attention : public torch::nn::Module {
+ public:
+  Attention(const ModelConfig& config, const torch::TensorOptions& options);
+  // x [B, T, hidden] -> [B, T, hidden]
+  torch::Tensor forward(const torch::Tensor& x, const AttentionContext& context, int64_t layer) const;
+  std::shared_ptr<Linear> q_proj, k_proj, v_proj, o_proj;
+  std::shared_ptr<RMSNorm> q_norm, k_norm;  // qwen3 only
+
+ private:
+  int64_t heads_, kv_heads_, head_dim_;
+};
+
+// down(silu(gate(x)) * up(x))
+class MLP : public torch::nn::Module {
+ public:
+  MLP(const ModelConfig& config, const torch::TensorOptions& options);
+  torch::Tensor forward(const torch::Tensor& x) const;
+  std::shared_ptr<Linear> gate_proj, up_proj, down_proj;
+};
+
+class DecoderLayer : public torch::nn::Module {
+ public:
+  DecoderLayer(const ModelConfig& config, const torch::TensorOptions& options);
+  torch::Tensor forward(const torch::Tensor& x, const AttentionContext& context, int64_t layer) const;
+  std::shared_ptr<Attention> self_attn;
+  std::shared_ptr<MLP> mlp;
+  std::shared_ptr<RMSNorm> input_layernorm, post_attention_layernorm;
+};
+
+}  // namespace upm

@@ -1,0 +1,37 @@
+#pragma once
+// Where and in what precision a model runs: chosen per job, not part of the
+// architecture (model_config.h). Embeds in any job config as a section:
+//   "runtime": {"device": "cuda:0", "dtype": "bfloat16"}
+
+#include <string>
+
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+
+#include "upm/core/config.h"
+
+namespace upm {
+
+struct ModelConfig;
+
+struct ModelRuntime {
+  std::string device = "cpu";    // "cpu", "cuda", "cuda:1", ...
+  std::string dtype = "float32"; // float32 | bfloat16 | float16 | auto (= the checkpoint's torch_dtype)
+};
+
+inline void describe(ConfigIO& io, ModelRuntime& r) {
+  io.field("device", r.device);
+  io.field("dtype", r.dtype).one_of({"float32", "bfloat16", "float16", "auto"});
+}
+
+// Parses the device string; InputError naming it if malformed or if CUDA is
+// asked of a LibTorch built without it.
+c10::Device runtime_device(const ModelRuntime& runtime);
+// The compute dtype: runtime.dtype, or the checkpoint's for "auto".
+c10::ScalarType runtime_dtype(const ModelRuntime& runtime, const ModelConfig& config);
+
+// "float32" <-> kFloat etc. (InputError for other names).
+c10::ScalarType dtype_from_name(const std::string& name);
+std::string dtype_name(c10::ScalarType dtype);
+
+}  // namespace upm

@@ -1,0 +1,75 @@
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "upm/model/kv_cache.h"
+#include "upm/model/layers.h"
+
+namespace upm {
+
+Attention::Attention(const ModelConfig& c, const torch::TensorOptions& options)
+    : heads_(c.num_attention_heads), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim) {
+  q_proj = register_module("q_proj", std::make_shared<Linear>(c.hidden_size, c.q_size(), c.attention_bias, options));
+  k_proj = register_module("k_proj", std::make_shared<Linear>(c.hidden_size, c.kv_size(), c.attention_bias, options));
+  v_proj = register_module("v_proj", std::make_shared<Linear>(c.hidden_size, c.kv_size(), c.attention_bias, options));
+  o_proj = register_module("o_proj", std::make_shared<Linear>(c.q_size(), c.hidden_size, false, options));
+  if (c.qk_norm) {
+    q_norm = register_module("q_norm", std::make_shared<RMSNorm>(c.head_dim, c.rms_norm_eps, options));
+    k_norm = register_module("k_norm", std::make_shared<RMSNorm>(c.head_dim, c.rms_norm_eps, options));
+  }
+}
+
+torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext& ctx, int64_t layer) const {
+  const int64_t B = x.size(0), T = x.size(1);
+  const int64_t groups = heads_ / kv_heads_;
+  // Projections viewed per head: [B, T, heads, D]; qwen3 normalises each head.
+  torch::Tensor q = q_proj->forward(x).view({B, T, heads_, head_dim_});
+  torch::Tensor k = k_proj->forward(x).view({B, T, kv_heads_, head_dim_});
+  torch::Tensor v = v_proj->forward(x).view({B, T, kv_heads_, head_dim_});
+  if (q_norm) {
+    q = q_norm->forward(q);
+    k = k_norm->forward(k);
+  }
+  // -> [B, heads, T, D], rotated by position.
+  q = RotaryEmbedding::apply(q.transpose(1, 2), ctx.cos, ctx.sin);
+  k = RotaryEmbedding::apply(k.transpose(1, 2), ctx.cos, ctx.sin);
+  v = v.transpose(1, 2);
+  if (ctx.cache) std::tie(k, v) = ctx.cache->append(layer, *ctx.step, k, v);
+  const int64_t S = k.size(2);
+
+  // Grouped-query attention without repeating k/v: the `groups` query heads
+  // sharing one kv head are stacked along the query axis.
+  // q: [B, KVH, groups*T, D]; scores: [B, KVH, groups, T, S]
+  torch::Tensor qg = q.reshape({B, kv_heads_, groups * T, head_dim_});
+  torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(1.0 / std::sqrt(double(head_dim_)));
+  scores = scores.to(torch::kFloat).view({B, kv_heads_, groups, T, S}) + ctx.mask.view({B, 1, 1, T, S});
+  torch::Tensor probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, kv_heads_, groups * T, S});
+  // [B, KVH, groups*T, D] -> [B, heads, T, D] -> [B, T, heads*D]
+  torch::Tensor out = torch::matmul(probs, v).view({B, heads_, T, head_dim_});
+  return o_proj->forward(out.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));
+}
+
+MLP::MLP(const ModelConfig& c, const torch::TensorOptions& options) {
+  gate_proj = register_module("gate_proj", std::make_shared<Linear>(c.hidden_size, c.intermediate_size, false, options));
+  up_proj = register_module("up_proj", std::make_shared<Linear>(c.hidden_size, c.intermediate_size, false, options));
+  down_proj = register_module("down_proj", std::make_shared<Linear>(c.intermediate_size, c.hidden_size, false, options));
+}
+
+torch::Tensor MLP::forward(const torch::Tensor& x) const {
+  return down_proj->forward(torch::silu(gate_proj->forward(x)) * up_proj->forward(x));
+}
+
+DecoderLayer::DecoderLayer(const ModelConfig& c, const torch::TensorOptions& options) {
+  self_attn = register_module("self_attn", std::make_shared<Attention>(c, options));
+  mlp = register_module("mlp", std::make_shared<MLP>(c, options));
+  input_layernorm = register_module("input_layernorm", std::make_shared<RMSNorm>(c.hidden_size, c.rms_norm_eps, options));
+  post_attention_layernorm =
+      register_module("post_attention_layernorm", std::make_shared<RMSNorm>(c.hidden_size, c.rms_norm_eps, options));
+}
+
+torch::Tensor DecoderLayer::forward(const torch::Tensor& x, const AttentionContext& ctx, int64_t layer) const {
+  torch::Tensor h = x + self_attn->forward(input_layernorm->forward(x), ctx, layer);
+  return h + mlp->forward(post_attention_layernorm->forward(h));
+}
+
+}  // namespace upm

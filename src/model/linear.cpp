@@ -1,0 +1,31 @@
+#include <torch/torch.h>
+
+#include "upm/model/layers.h"
+
+namespace upm {
+
+Linear::Linear(int64_t in, int64_t out, bool with_bias, const torch::TensorOptions& options) {
+  weight = register_parameter("weight", torch::empty({out, in}, options));
+  if (with_bias) bias = register_parameter("bias", torch::empty({out}, options));
+}
+
+torch::Tensor Linear::forward(const torch::Tensor& x) const { return torch::linear(x, weight, bias); }
+
+Embedding::Embedding(int64_t vocab, int64_t dim, const torch::TensorOptions& options) {
+  weight = register_parameter("weight", torch::empty({vocab, dim}, options));
+}
+
+torch::Tensor Embedding::forward(const torch::Tensor& ids) const { return torch::embedding(weight, ids); }
+
+RMSNorm::RMSNorm(int64_t dim, double eps_, const torch::TensorOptions& options) : eps(eps_) {
+  weight = register_parameter("weight", torch::empty({dim}, options));
+}
+
+torch::Tensor RMSNorm::forward(const torch::Tensor& x) const {
+  // Normalise in fp32 and scale after casting back, exactly as HF's LlamaRMSNorm.
+  torch::Tensor xf = x.to(torch::kFloat);
+  xf = xf * torch::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * xf.to(x.scalar_type());
+}
+
+}  // namespace upm

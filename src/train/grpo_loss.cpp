@@ -1,0 +1,77 @@
+#include "upm/train/grpo_loss.h"
+
+#include <torch/torch.h>
+
+#include "upm/core/error.h"
+
+namespace upm {
+
+void describe(ConfigIO& io, GrpoLossConfig& c) {
+  io.field("scale_by_std", c.scale_by_std);
+  io.field("std_eps", c.std_eps).greater_than(0.0);
+  io.field("clip_low", c.clip_low).at_least(0.0).at_most(1.0);
+  io.field("clip_high", c.clip_high).at_least(0.0);
+  io.field("kl_beta", c.kl_beta).at_least(0.0);
+  io.field("aggregation", c.aggregation).one_of({"token", "sequence"});
+}
+
+at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, const GrpoLossConfig& config) {
+  if (rewards.dim() != 1 || group_size <= 0 || rewards.size(0) % group_size != 0) {
+    throw Error("group_advantages: rewards must be [N * group_size], got " +
+                std::to_string(rewards.numel()) + " rewards for groups of " + std::to_string(group_size));
+  }
+  at::Tensor r = rewards.to(torch::kDouble).view({-1, group_size});
+  at::Tensor valid = r.isnan().logical_not();
+  at::Tensor count = valid.sum(1, /*keepdim=*/true).to(torch::kDouble);
+  at::Tensor filled = torch::where(valid, r, torch::zeros_like(r));
+  at::Tensor mean = filled.sum(1, true) / count.clamp_min(1);
+  at::Tensor centred = torch::where(valid, r - mean, torch::zeros_like(r));
+  at::Tensor advantages = centred;
+  if (config.scale_by_std) {
+    at::Tensor var = centred.pow(2).sum(1, true) / (count - 1).clamp_min(1);
+    advantages = centred / (var.sqrt() + config.std_eps);
+  }
+  return advantages.view({-1}).to(rewards.scalar_type());
+}
+
+GrpoLossTerms grpo_loss(const at::Tensor& new_logprobs, const at::Tensor& old_logprobs,
+                        const at::Tensor& ref_logprobs, const at::Tensor& advantages,
+                        const at::Tensor& mask, const GrpoLossConfig& config) {
+  if (new_logprobs.sizes() != old_logprobs.sizes() || new_logprobs.sizes() != mask.sizes() ||
+      new_logprobs.dim() != 2 || advantages.dim() != 1 || advantages.size(0) != new_logprobs.size(0)) {
+    throw Error("grpo_loss: expected logprobs/mask [B, T] and advantages [B]");
+  }
+  at::Tensor m = mask.to(new_logprobs.scalar_type());
+  at::Tensor a = advantages.to(new_logprobs.scalar_type()).unsqueeze(1);
+  at::Tensor ratio = (new_logprobs - old_logprobs.detach()).exp();
+  at::Tensor unclipped = ratio * a;
+  at::Tensor clipped = ratio.clamp(1.0 - config.clip_low, 1.0 + config.clip_high) * a;
+  at::Tensor per_token = -torch::min(unclipped, clipped);
+
+  at::Tensor kl = torch::zeros_like(new_logprobs);
+  if (config.kl_beta > 0.0 || ref_logprobs.defined()) {
+    if (!ref_logprobs.defined()) throw Error("grpo_loss: kl_beta > 0 needs reference log-probs");
+    at::Tensor delta = ref_logprobs.detach() - new_logprobs;
+    kl = delta.exp() - delta - 1.0;
+    if (config.kl_beta > 0.0) per_token = per_token + config.kl_beta * kl;
+  }
+
+  at::Tensor loss;
+  if (config.aggregation == "token") {
+    loss = (per_token * m).sum() / m.sum().clamp_min(1.0);
+  } else {
+    at::Tensor per_sequence = (per_token * m).sum(1) / m.sum(1).clamp_min(1.0);
+    loss = per_sequence.mean();
+  }
+
+  torch::NoGradGuard no_grad;
+  at::Tensor tokens = m.sum().clamp_min(1.0);
+  GrpoLossTerms terms;
+  terms.loss = loss;
+  terms.kl = (kl.detach() * m).sum() / tokens;
+  terms.clip_fraction = ((clipped.detach() < unclipped.detach()).to(m.scalar_type()) * m).sum() / tokens;
+  terms.ratio_mean = (ratio.detach() * m).sum() / tokens;
+  return terms;
+}
+
+}  // namespace upm

@@ -1,0 +1,106 @@
+#include "upm/train/grpo_loss.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "test_util.h"
+#include "upm/core/config.h"
+
+namespace {
+
+using upm::GrpoLossConfig;
+
+torch::Tensor tensor_2d(const nlohmann::json& rows) {
+  std::vector<torch::Tensor> out;
+  for (const auto& row : rows) out.push_back(torch::tensor(row.get<std::vector<double>>(), torch::kDouble));
+  return torch::stack(out);
+}
+
+TEST(GrpoAdvantages, HandValuesWithStdScaling) {
+  GrpoLossConfig config;
+  auto adv = upm::group_advantages(torch::tensor({1.0, 0.0, 0.5, 2.0, 2.0, 2.0}, torch::kDouble), 3, config);
+  // Group 1: mean 0.5, unbiased std 0.5 -> (+1, -1, 0) / (1 + 2e-4).
+  const double scale = 0.5 / (0.5 + 1e-4);
+  EXPECT_NEAR(adv[0].item<double>(), scale, 1e-12);
+  EXPECT_NEAR(adv[1].item<double>(), -scale, 1e-12);
+  EXPECT_NEAR(adv[2].item<double>(), 0.0, 1e-12);
+  // Group 2: zero std -> all zero, not NaN.
+  for (int i = 3; i < 6; ++i) EXPECT_EQ(adv[i].item<double>(), 0.0);
+}
+
+TEST(GrpoAdvantages, MeanOnlyForDrGrpo) {
+  GrpoLossConfig config;
+  config.scale_by_std = false;
+  auto adv = upm::group_advantages(torch::tensor({1.0, 0.0, 0.5, 0.25}, torch::kDouble), 4, config);
+  EXPECT_NEAR(adv[0].item<double>(), 0.5625, 1e-12);
+  EXPECT_NEAR(adv[1].item<double>(), -0.4375, 1e-12);
+  EXPECT_NEAR(adv[3].item<double>(), -0.1875, 1e-12);
+}
+
+TEST(GrpoAdvantages, NanRewardsAreLeftOutAndGetZero) {
+  GrpoLossConfig config;
+  config.scale_by_std = false;
+  const double nan = std::nan("");
+  auto adv = upm::group_advantages(torch::tensor({1.0, nan, 0.0, nan, nan, nan}, torch::kDouble), 3, config);
+  EXPECT_NEAR(adv[0].item<double>(), 0.5, 1e-12);
+  EXPECT_EQ(adv[1].item<double>(), 0.0);
+  EXPECT_NEAR(adv[2].item<double>(), -0.5, 1e-12);
+  for (int i = 3; i < 6; ++i) EXPECT_EQ(adv[i].item<double>(), 0.0);  // all-NaN group
+  EXPECT_FALSE(torch::isnan(upm::group_advantages(torch::tensor({nan, 1.0}, torch::kDouble), 2,
+                                                  GrpoLossConfig{})).any().item<bool>());
+}
+
+TEST(GrpoAdvantages, RejectsRaggedGroups) {
+  EXPECT_THROW(upm::group_advantages(torch::zeros({5}), 2, GrpoLossConfig{}), upm::Error);
+}
+
+// Loss and gradient on a fixed batch against tools/reference/grpo_reference.py.
+TEST(GrpoLossParity, LossAndGradientMatchReference) {
+  auto golden = nlohmann::json::parse(upm::test::read_text(UPM_TEST_DATA_DIR "/train/grpo_golden.json"));
+  auto old_lp = tensor_2d(golden["old_logprobs"]);
+  auto ref_lp = tensor_2d(golden["ref_logprobs"]);
+  auto mask = tensor_2d(golden["mask"]);
+  auto rewards = torch::tensor(golden["rewards"].get<std::vector<double>>(), torch::kDouble);
+  ASSERT_EQ(golden["cases"].size(), 8u);
+  for (const auto& c : golden["cases"]) {
+    GrpoLossConfig config;
+    config.scale_by_std = c["scale_by_std"];
+    config.kl_beta = c["kl_beta"];
+    config.aggregation = c["aggregation"];
+    config.clip_low = c["clip_low"];
+    config.clip_high = c["clip_high"];
+    auto adv = upm::group_advantages(rewards, golden["group_size"], config);
+    auto expected_adv = torch::tensor(c["advantages"].get<std::vector<double>>(), torch::kDouble);
+    EXPECT_TRUE(torch::allclose(adv, expected_adv, 0, 1e-12)) << c["aggregation"];
+
+    auto new_lp = tensor_2d(golden["new_logprobs"]).requires_grad_(true);
+    auto terms = upm::grpo_loss(new_lp, old_lp, ref_lp, adv, mask, config);
+    terms.loss.backward();
+    EXPECT_NEAR(terms.loss.item<double>(), c["loss"].get<double>(), 1e-12);
+    auto expected_grad = tensor_2d(c["grad"]);
+    EXPECT_LT((new_lp.grad() - expected_grad).abs().max().item<double>(), 1e-12);
+    EXPECT_GT(terms.clip_fraction.item<double>(), 0.0);  // the batch straddles the bounds
+    EXPECT_GE(terms.kl.item<double>(), 0.0);
+  }
+}
+
+TEST(GrpoLoss, OnPolicyLossIsMinusMeanAdvantageAndKlZero) {
+  // At ratio 1 and new == ref, the surrogate is -A per token and k3 KL is 0.
+  auto lp = torch::full({2, 3}, -1.0, torch::kDouble).requires_grad_(true);
+  auto mask = torch::tensor({{1.0, 1.0, 1.0}, {1.0, 0.0, 0.0}}, torch::kDouble);
+  GrpoLossConfig config;
+  config.kl_beta = 0.1;
+  auto terms = upm::grpo_loss(lp, lp.detach(), lp.detach(), torch::tensor({1.0, -2.0}, torch::kDouble),
+                              mask, config);
+  EXPECT_NEAR(terms.loss.item<double>(), -(3 * 1.0 + 1 * -2.0) / 4.0, 1e-12);
+  EXPECT_NEAR(terms.kl.item<double>(), 0.0, 1e-12);
+  EXPECT_NEAR(terms.clip_fraction.item<double>(), 0.0, 1e-12);
+}
+
+TEST(GrpoLoss, ConfigRejectsUnknownAggregation) {
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<GrpoLossConfig>({{"aggregation", "tokens"}}, "rl.json"),
+                        upm::InputError, "aggregation: must be one of {token, sequence}");
+}
+
+}  // namespace
