@@ -2,8 +2,9 @@
 // with an InputError, and a tokenizer that loads must encode and decode.
 // Seed it with tests/data/text/tiny_bpe/tokenizer.json and tiny_gpt2/.
 //
-//   build with -DUPM_BUILD_FUZZ=ON (clang), then:
-//   build/bin/upm-fuzz-tokenizer_json -max_total_time=60 tests/data/text/tiny_bpe
+//   cmake -S . -B build-fuzz -DUPM_BUILD_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++
+//   cmake --build build-fuzz --target tokenizer_json_fuzz
+//   build-fuzz/bin/tokenizer_json_fuzz -max_total_time=60 -max_len=30000 CORPUS_DIR
 
 #include <cstddef>
 #include <cstdint>

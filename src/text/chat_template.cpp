@@ -101,28 +101,47 @@ ChatTemplate ChatTemplate::recognise(const std::string& jinja, const std::string
                    "not a recognised template family (Qwen ChatML, Llama 3); choose one by name");
 }
 
-ChatTemplate ChatTemplate::for_model(const std::string& model_dir, const std::string& override_name) {
-  if (!override_name.empty()) return named(override_name);
-  std::filesystem::path path = std::filesystem::path(model_dir) / "tokenizer_config.json";
+namespace {
+
+// A JSON object file of the model folder, or null when the file is absent.
+nlohmann::json read_folder_json(const std::filesystem::path& path) {
   std::ifstream file(path);
-  if (!file) return named("plain");
-  auto config = nlohmann::json::parse(file, nullptr, false);
-  if (config.is_discarded() || !config.is_object())
-    throw InputError(Location{path.string(), 0, ""}, "not a JSON object");
+  if (!file) return nullptr;
+  auto value = nlohmann::json::parse(file, nullptr, false);
+  if (value.is_discarded() || !value.is_object()) throw InputError(Location{path.string(), 0, ""}, "not a JSON object");
+  return value;
+}
+
+// tokenizer_config.json's chat_template: a string, or a list of named
+// templates of which HF uses "default"; "" when there is none.
+std::string config_template(const nlohmann::json& config, const std::string& source) {
   auto it = config.find("chat_template");
-  if (it == config.end() || it->is_null()) return named("plain");
-  std::string jinja;
-  if (it->is_string()) {
-    jinja = it->get<std::string>();
-  } else if (it->is_array()) {
-    // Several named templates: the "default" one is what HF uses.
+  if (it == config.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_array())
     for (const auto& entry : *it)
       if (entry.is_object() && entry.value("name", "") == "default" && entry.contains("template") &&
           entry["template"].is_string())
-        jinja = entry["template"].get<std::string>();
+        return entry["template"].get<std::string>();
+  throw InputError(Location{source, 0, "chat_template"}, "expected a template string");
+}
+
+}  // namespace
+
+ChatTemplate ChatTemplate::for_model(const std::string& model_dir, const std::string& override_name) {
+  if (!override_name.empty()) return named(override_name);
+  std::filesystem::path dir(model_dir);
+  std::string config_path = (dir / "tokenizer_config.json").string();
+  nlohmann::json config = read_folder_json(config_path);
+  std::string jinja = config.is_object() ? config_template(config, config_path) : "";
+  if (jinja.empty()) {
+    // Without a template, only a model type that names one family decides
+    // (a "qwen2" or "llama" model type spans several templates).
+    nlohmann::json model_config = read_folder_json(dir / "config.json");
+    bool qwen3 = model_config.is_object() && model_config.value("model_type", "") == "qwen3";
+    return named(qwen3 ? "qwen3" : "plain");
   }
-  if (jinja.empty()) throw InputError(Location{path.string(), 0, "chat_template"}, "expected a template string");
-  ChatTemplate chat = recognise(jinja, path.string());
+  ChatTemplate chat = recognise(jinja, config_path);
   auto bos = config.find("bos_token");
   if (bos != config.end() && bos->is_string()) chat.bos_ = bos->get<std::string>();
   return chat;

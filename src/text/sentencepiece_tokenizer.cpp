@@ -28,6 +28,19 @@ std::size_t one_char_len(unsigned char lead) {
   return lengths[lead >> 4];
 }
 
+// The byte of a byte-fallback piece "<0xNN>" (two hex digits, as
+// SentencePiece writes them); -1 for any other text.
+int byte_of_piece(const std::string& piece) {
+  if (piece.size() != 6 || piece.compare(0, 3, "<0x") != 0 || piece[5] != '>') return -1;
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  int high = hex(piece[3]), low = hex(piece[4]);
+  return high < 0 || low < 0 ? -1 : high * 16 + low;
+}
+
 // Longest user-defined piece starting at a position (SentencePiece's PrefixMatcher).
 class PrefixMatcher {
  public:
@@ -201,9 +214,14 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_file(const 
   if (!file) throw InputError(Location{path, 0, ""}, "cannot open SentencePiece model");
   std::ostringstream bytes;
   bytes << file.rdbuf();
+  return from_bytes(bytes.str(), path);
+}
+
+std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_bytes(std::string_view bytes,
+                                                                           const std::string& path) {
   std::unique_ptr<SentencePieceTokenizer> tokenizer(new SentencePieceTokenizer());
   Impl& impl = *tokenizer->impl_;
-  impl.model = text::parse_sentencepiece_model(bytes.str(), path);
+  impl.model = text::parse_sentencepiece_model(bytes, path);
   impl.byte_ids.fill(-1);
   std::vector<text::AddedToken> controls;
   using Model = text::SentencePieceModel;
@@ -216,9 +234,11 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_file(const 
     if (piece.type == Model::kUserDefined) impl.user_defined.add(piece.text);
     if (piece.type == Model::kUnknown) impl.unk_id = id;
     if (piece.type == Model::kControl && !piece.text.empty()) controls.push_back({piece.text, id, true});
-    unsigned int byte = 0;
-    if (piece.type == Model::kByte && piece.text.size() == 6 && std::sscanf(piece.text.c_str(), "<0x%2X>", &byte) == 1)
+    if (piece.type == Model::kByte) {
+      int byte = byte_of_piece(piece.text);
+      if (byte < 0) throw InputError(Location{path, 0, "pieces"}, "byte piece '" + piece.text + "' is not <0xNN>");
       impl.byte_ids[byte] = id;
+    }
   }
   if (impl.unk_id < 0) throw InputError(Location{path, 0, "pieces"}, "no unknown piece");
   if (impl.model.byte_fallback)
@@ -270,9 +290,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<TokenId>& ids, bool
       continue;
     }
     if (piece.type == Model::kByte) {
-      unsigned int byte = 0;
-      std::sscanf(piece.text.c_str(), "<0x%2X>", &byte);
-      out.push_back(static_cast<char>(byte));  // exact bytes, like the BPE backend
+      out.push_back(static_cast<char>(byte_of_piece(piece.text)));  // exact bytes, like the BPE backend
       text_written = true;
       continue;
     }

@@ -3,6 +3,9 @@
 // every added-token flag, NFC before normalized added tokens, the GPT-2
 // ByteLevel regex with add_prefix_space, TemplateProcessing bos/eos.
 
+#include <atomic>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "test_util.h"
@@ -56,6 +59,36 @@ TEST(BpeTokenizer, DecodeKeepsBytesOfACutCharacter) {
   std::string first = tokenizer->decode({ids[0]});
   EXPECT_FALSE(text::is_valid_utf8(first));
   EXPECT_EQ(text::utf8_lossy(first), "\xEF\xBF\xBD");
+}
+
+}  // namespace
+}  // namespace upm
+
+namespace upm {
+namespace {
+
+// encode() is const and shares its merge cache between threads: concurrent
+// callers must get what one caller gets.
+TEST(BpeTokenizer, ConcurrentEncodingMatchesSequential) {
+  auto tokenizer = BpeTokenizer::from_file(test::text_data("tiny_bpe/tokenizer.json"));
+  std::vector<std::string> texts;
+  for (const auto& line : read_jsonl_file(test::text_data("parity_corpus.jsonl"))) texts.push_back(test::line_bytes(line));
+  std::vector<std::vector<TokenId>> expected;
+  for (const auto& text : texts) expected.push_back(tokenizer->encode(text));
+  auto fresh = BpeTokenizer::from_file(test::text_data("tiny_bpe/tokenizer.json"));  // cold cache
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::size_t round = 0; round < 3; ++round)
+        for (std::size_t i = t; i < texts.size() + t; ++i) {
+          std::size_t k = i % texts.size();
+          if (fresh->encode(texts[k]) != expected[k]) ++mismatches;
+        }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 }  // namespace

@@ -63,9 +63,12 @@ TEST(ChatTemplateParity, ModelFolderPicksQwen3FromItsTokenizerConfig) {
   EXPECT_EQ(ChatTemplate::for_model(folder, "plain").name(), "plain");
 }
 
-TEST(ChatTemplate, FolderWithoutTemplateIsPlainChatml) {
+TEST(ChatTemplate, FolderWithoutTemplateIsQwen3ByModelTypeElsePlainChatml) {
   test::TempDir dir;
   EXPECT_EQ(ChatTemplate::for_model(dir.path()).name(), "plain");
+  std::ofstream(dir.file("config.json")) << R"({"model_type": "qwen3"})";
+  EXPECT_EQ(ChatTemplate::for_model(dir.path()).name(), "qwen3");
+  std::ofstream(dir.file("config.json")) << R"({"model_type": "llama"})";
   auto text = ChatTemplate::for_model(dir.path()).render({{"user", "hi"}}, {true});
   EXPECT_EQ(text, "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
   std::ofstream(dir.file("tokenizer_config.json")) << R"({"chat_template": [{"name": "default", "template": "<|start_header_id|>"}], "bos_token": "<s>"})";

@@ -87,6 +87,15 @@ TEST(SentencePiece, BadModelAndTrainingInputsAreInputErrors) {
   std::ofstream(dir.file("garbage.model")) << "not a protobuf";
   UPM_EXPECT_THROW_WITH(SentencePieceTokenizer::from_file(dir.file("garbage.model")), InputError,
                         "not a SentencePiece model");
+  // Found by fuzz/sentencepiece_model_fuzz.cpp: "<0x-1>" once indexed the byte table at -1.
+  std::ifstream model(tiny_model(), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(model)), std::istreambuf_iterator<char>());
+  auto at = bytes.find("<0x0A>");
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 6, "<0x-1>");
+  UPM_EXPECT_THROW_WITH(SentencePieceTokenizer::from_bytes(bytes, "m.model"), InputError,
+                        "m.model: pieces: byte piece '<0x-1>' is not <0xNN>");
+
   SentencePieceTrainOptions options;
   options.input = dir.file("missing.txt");
   options.output_dir = dir.file("out");

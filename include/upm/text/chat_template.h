@@ -34,8 +34,9 @@ class ChatTemplate {
   // Recognises a Jinja chat_template (from tokenizer_config.json) by its
   // family's markers; InputError naming `source` when none fits.
   static ChatTemplate recognise(const std::string& jinja, const std::string& source);
-  // The model folder's template: `override_name` if given, else the
-  // chat_template of tokenizer_config.json, else "plain".
+  // The model folder's template: `override_name` if given, else the family
+  // of tokenizer_config.json's chat_template, else "qwen3" for a config.json
+  // model_type "qwen3", else "plain".
   static ChatTemplate for_model(const std::string& model_dir, const std::string& override_name = "");
 
   std::string render(const std::vector<ChatMessage>& messages, const ChatOptions& options = {}) const;

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "upm/text/tokenizer.h"
 
@@ -17,6 +18,8 @@ class SentencePieceTokenizer final : public Tokenizer {
  public:
   // InputError naming `path` when it is not a readable SentencePiece model.
   static std::unique_ptr<SentencePieceTokenizer> from_file(const std::string& path);
+  // Same from the model's bytes; `source` names it in errors.
+  static std::unique_ptr<SentencePieceTokenizer> from_bytes(std::string_view bytes, const std::string& source);
   ~SentencePieceTokenizer() override;
 
   // `add_special` prepends the bos (as HF's Llama SentencePiece tokenizers do).
