@@ -22,6 +22,13 @@ missing=()
 for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
 ((${#missing[@]})) || exit 0
 if ! command -v npm >/dev/null; then
+  # Debian's nodejs ships without npm (nodesource's includes it).
+  echo "[text setup] installing Debian's npm" >&2
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q npm >&2 || true
+fi
+if ! command -v npm >/dev/null; then
   echo "[text setup] npm not found: the tokenizer parity tests will be skipped" >&2
   exit 0
 fi
