@@ -38,21 +38,40 @@ void Embedder::ensure_cache(int64_t slots, int64_t length) {
   cache_ = std::make_unique<KVCache>(model_->config(), slots, length, model_->dtype(), model_->device());
 }
 
-torch::Tensor Embedder::prefill(const std::vector<int64_t>& history) {
-  const int64_t H = int64_t(history.size());
-  torch::Tensor ids = torch::tensor(history, torch::kLong).to(model_->device()).view({1, H});
+torch::Tensor Embedder::prefill(const std::vector<int64_t>& history, const std::vector<int64_t>& shared_query) {
+  std::vector<int64_t> all = history;
+  all.insert(all.end(), shared_query.begin(), shared_query.end());
+  const int64_t H = int64_t(history.size()), total = int64_t(all.size());
+  torch::Tensor ids = torch::tensor(all, torch::kLong).to(model_->device()).view({1, total});
   torch::Tensor sum = torch::zeros({model_->config().hidden_size}, torch::TensorOptions().dtype(torch::kFloat).device(model_->device()));
   cache_->reset(0);
-  for (int64_t start = 0; start < H; start += settings_.prefill_chunk) {
+  for (int64_t start = 0; start < total; start += settings_.prefill_chunk) {
+    const int64_t length = std::min(settings_.prefill_chunk, total - start);
     ForwardInput in;
-    in.input_ids = ids.narrow(1, start, std::min(settings_.prefill_chunk, H - start));
+    in.input_ids = ids.narrow(1, start, length);
     in.cache = cache_.get();
     in.slots = {0};
     in.logits_for = LogitsFor::none;
     ForwardOutput out = model_->forward(in);
-    if (settings_.mean_pooled) sum += out.hidden[0].to(torch::kFloat).sum(0);
+    // Only the history's own tokens are pooled (not the shared query start).
+    const int64_t pooled = std::min(length, H - start);
+    if (settings_.mean_pooled && pooled > 0) sum += out.hidden[0].narrow(0, 0, pooled).to(torch::kFloat).sum(0);
   }
   return sum;
+}
+
+// Tokens that every query starts with (the query template's fixed start,
+// "\nQuery:"), leaving each query at least its last token.
+int64_t Embedder::shared_query_prefix(const std::vector<std::vector<int64_t>>& queries) {
+  if (queries.size() < 2) return 0;
+  size_t n = queries[0].size() - 1;
+  for (const auto& q : queries) {
+    n = std::min(n, q.size() - 1);
+    size_t i = 0;
+    while (i < n && q[i] == queries[0][i]) ++i;
+    n = i;
+  }
+  return int64_t(n);
 }
 
 torch::Tensor Embedder::run_queries(int64_t history_length, const std::vector<std::vector<int64_t>>& queries,
@@ -106,15 +125,21 @@ UserEmbeddings Embedder::embed(const std::vector<int64_t>& history, const std::v
     longest = std::max(longest, int64_t(q.size()));
   }
   c10::InferenceMode guard;
-  const int64_t H = int64_t(history.size());
+  // The queries' common start is computed once, as part of the shared prefix:
+  // the token sequence of every row is unchanged, only where it is computed.
+  const int64_t shared = settings_.share_query_prefix ? shared_query_prefix(queries) : 0;
+  std::vector<std::vector<int64_t>> rest;
+  for (const auto& q : queries) rest.emplace_back(q.begin() + shared, q.end());
+  const std::vector<int64_t> common(queries[0].begin(), queries[0].begin() + shared);
+  const int64_t H = int64_t(history.size()), prefix = H + shared;
   const int64_t batch = std::min<int64_t>(settings_.query_batch, int64_t(queries.size()));
-  ensure_cache(1 + batch, H + longest);
+  ensure_cache(1 + batch, prefix + longest - shared);
 
-  torch::Tensor sum = prefill(history);
+  torch::Tensor sum = prefill(history, common);
   std::vector<torch::Tensor> rows;
-  for (size_t begin = 0; begin < queries.size(); begin += size_t(batch)) {
-    const size_t end = std::min(queries.size(), begin + size_t(batch));
-    rows.push_back(run_queries(H, queries, begin, end));
+  for (size_t begin = 0; begin < rest.size(); begin += size_t(batch)) {
+    const size_t end = std::min(rest.size(), begin + size_t(batch));
+    rows.push_back(run_queries(prefix, rest, begin, end));
   }
   UserEmbeddings out;
   out.queries = finish(torch::cat(rows, 0));

@@ -59,6 +59,32 @@ TEST_P(EmbedderFamilies, SharedPrefixEqualsFromScratch) {
 
 INSTANTIATE_TEST_SUITE_P(Families, EmbedderFamilies, ::testing::Values("qwen3", "llama", "qwen2"));
 
+TEST(Embedder, CommonQueryStartIsPrefilledOnceWithTheSameResults) {
+  // Queries sharing a 4-token start (like the template's "\nQuery:"); one is
+  // only that start plus a token.
+  const auto start = random_ids(4, 42);
+  std::vector<std::vector<int64_t>> queries;
+  for (int64_t len : {1, 6, 3}) {
+    auto q = start;
+    for (int64_t id : random_ids(len, 50 + len)) q.push_back(id);
+    queries.push_back(q);
+  }
+  EmbedderSettings shared, unshared;
+  shared.mean_pooled = unshared.mean_pooled = true;
+  shared.query_batch = 2;
+  unshared.share_query_prefix = false;
+  auto model = test::tiny_model("qwen2");
+  Embedder a(model, nullptr, shared), b(model, nullptr, unshared);
+  const auto history = random_ids(30, 8);
+  UserEmbeddings ea = a.embed(history, queries), eb = b.embed(history, queries);
+  EXPECT_LT(max_diff(ea.queries, eb.queries), 1e-5);
+  for (size_t q = 0; q < queries.size(); ++q) {
+    EXPECT_LT(max_diff(ea.queries[int64_t(q)], a.embed_from_scratch(history, queries[q])), 1e-5);
+  }
+  // The pooled baseline covers the history only, not the shared query start.
+  EXPECT_LT(max_diff(ea.mean_pooled, eb.mean_pooled), 1e-5);
+}
+
 TEST(Embedder, MeanPooledIsTheMeanOfTheHistoryHiddenStates) {
   auto model = test::tiny_model("qwen3");
   EmbedderSettings settings;

@@ -7,7 +7,9 @@
 // 1..b, each row appends its own query tokens (right-padded, masked) and the
 // final hidden state at the row's last real token -- the embedding position,
 // a <USER_EMB> marker or the query's last token (embedding_prompts.h) -- is
-// the embedding. So N queries cost one prefill plus the queries' own tokens;
+// the embedding. The tokens all queries start with (the query template's fixed
+// start) are prefilled once with the history. So N queries cost one prefill
+// plus the queries' own tokens;
 // the marginal cost of a query does not grow with the history.
 //
 // Every embedding optionally goes through the projection head
@@ -34,6 +36,9 @@ struct EmbedderSettings {
   int64_t prefill_chunk = 512;  // history tokens per prefill forward
   bool mean_pooled = false;     // also return the mean-pooled history (baseline)
   bool normalize = true;        // L2-normalise every embedding
+  // Tokens every query starts with (the template's "\nQuery:") join the
+  // shared prefill instead of being recomputed per query. Same results.
+  bool share_query_prefix = true;
 };
 
 inline void describe(ConfigIO& io, EmbedderSettings& s) {
@@ -41,6 +46,7 @@ inline void describe(ConfigIO& io, EmbedderSettings& s) {
   io.field("prefill_chunk", s.prefill_chunk).greater_than(0);
   io.field("mean_pooled", s.mean_pooled);
   io.field("normalize", s.normalize);
+  io.field("share_query_prefix", s.share_query_prefix);
 }
 
 struct UserEmbeddings {
@@ -69,8 +75,10 @@ class Embedder {
   const EmbedderSettings& settings() const { return settings_; }
 
  private:
-  // Prefills slot 0; returns the sum of the history's hidden states ([hidden]).
-  torch::Tensor prefill(const std::vector<int64_t>& history);
+  // Prefills slot 0 with history + shared_query; returns the sum of the
+  // history's hidden states ([hidden]).
+  torch::Tensor prefill(const std::vector<int64_t>& history, const std::vector<int64_t>& shared_query);
+  static int64_t shared_query_prefix(const std::vector<std::vector<int64_t>>& queries);
   // Hidden states at the last token of each query of [begin, end).
   torch::Tensor run_queries(int64_t history_length, const std::vector<std::vector<int64_t>>& queries,
                             size_t begin, size_t end);
