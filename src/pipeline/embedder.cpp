@@ -116,12 +116,27 @@ torch::Tensor Embedder::finish(const torch::Tensor& hidden) {
   return e.to(torch::kCPU);
 }
 
+void Embedder::check_ids(const std::vector<int64_t>& ids, const char* what) const {
+  const int64_t vocab = model_->config().vocab_size;
+  for (int64_t id : ids) {
+    // A tokenizer larger than the model's embedding table would otherwise
+    // index out of bounds deep inside the forward pass.
+    if (id < 0 || id >= vocab) {
+      throw InputError(Location{"", 0, what}, "token id " + std::to_string(id) +
+                                                  " is outside the model's vocabulary of " + std::to_string(vocab) +
+                                                  " (tokenizer and model do not match?)");
+    }
+  }
+}
+
 UserEmbeddings Embedder::embed(const std::vector<int64_t>& history, const std::vector<std::vector<int64_t>>& queries) {
   if (history.empty()) throw InputError(Location{"", 0, "history"}, "empty history: nothing to embed");
   if (queries.empty()) throw InputError(Location{"", 0, "queries"}, "no queries");
+  check_ids(history, "history");
   int64_t longest = 0;
   for (const auto& q : queries) {
     if (q.empty()) throw InputError(Location{"", 0, "queries"}, "a query has no tokens");
+    check_ids(q, "queries");
     longest = std::max(longest, int64_t(q.size()));
   }
   c10::InferenceMode guard;
@@ -148,6 +163,8 @@ UserEmbeddings Embedder::embed(const std::vector<int64_t>& history, const std::v
 }
 
 torch::Tensor Embedder::embed_from_scratch(const std::vector<int64_t>& history, const std::vector<int64_t>& query) {
+  check_ids(history, "history");
+  check_ids(query, "query");
   c10::InferenceMode guard;
   std::vector<int64_t> all = history;
   all.insert(all.end(), query.begin(), query.end());

@@ -295,5 +295,44 @@ TEST(UpmEmbedTool, RunsAndExitsTwoOnBadInput) {
   EXPECT_NE(missing.output.find("--input: required"), std::string::npos) << missing.output;
 }
 
+TEST(UpmEmbedTool, ProbeSubcommandReportsQueryAndBaseline) {
+  JobFiles files(true);
+  std::string logs, labels;
+  for (int u = 0; u < 24; ++u) {
+    const bool horror = u % 3 == 0;
+    const std::string id = "u" + std::to_string(u);
+    logs += R"({"user_id": ")" + id + R"(", "events": [{"id": "e1", "kind": "rating", "item": ")" +
+            (horror ? "Scream (1996) | Horror" : "Notting Hill | Comedy") + R"(", "value": 5}]})" "\n";
+    labels += R"({"user_id": ")" + id + R"(", "task": "likes_horror", "query_id": "horror", "label": )" +
+              (horror ? "1" : "0") + "}\n";
+  }
+  test::write_text_file(files.logs, logs);
+  test::write_text_file(files.dir.file("labels.jsonl"), labels);
+  auto embed = test::run_tool("upm-embed", "--model " + files.model + " --input " + files.logs + " --queries " +
+                                               files.queries + " --output " + files.dir.file("emb") +
+                                               " --set embedder.mean_pooled=true");
+  ASSERT_EQ(embed.exit_code, 0) << embed.output;
+  auto probe = test::run_tool("upm-embed", "probe --embeddings " + files.dir.file("emb") + " --labels " +
+                                               files.dir.file("labels.jsonl") + " --output " + files.dir.file("report.json"));
+  ASSERT_EQ(probe.exit_code, 0) << probe.output;
+  nlohmann::json report = read_json_file(files.dir.file("report.json"));
+  const auto& task = report["tasks"][0];
+  EXPECT_EQ(task["task"], "likes_horror");
+  EXPECT_EQ(task["users"], 24);
+  EXPECT_TRUE(task["query"].contains("auc"));
+  EXPECT_TRUE(task["baseline"].contains("auc"));
+  EXPECT_EQ(task["query"]["test"].get<int>() + task["query"]["train"].get<int>(), 24);
+
+  auto bad = test::run_tool("upm-embed", "probe --embeddings " + files.dir.file("emb") + " --labels " + files.logs);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("logs.jsonl:1: task: required field is missing"), std::string::npos) << bad.output;
+}
+
+TEST(Embedder, TokenIdsOutsideTheVocabularyAreAnInputError) {
+  Embedder embedder(test::tiny_model("qwen3"), nullptr, EmbedderSettings{});
+  UPM_EXPECT_THROW_WITH(embedder.embed({1, 2, test::kTinyVocab}, {{3}}), InputError, "outside the model's vocabulary");
+  UPM_EXPECT_THROW_WITH(embedder.embed({1, 2}, {{-1}}), InputError, "outside the model's vocabulary");
+}
+
 }  // namespace
 }  // namespace upm

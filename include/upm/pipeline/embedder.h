@@ -78,6 +78,8 @@ class Embedder {
   // Prefills slot 0 with history + shared_query; returns the sum of the
   // history's hidden states ([hidden]).
   torch::Tensor prefill(const std::vector<int64_t>& history, const std::vector<int64_t>& shared_query);
+  // InputError naming `what` for an id outside [0, vocab_size).
+  void check_ids(const std::vector<int64_t>& ids, const char* what) const;
   static int64_t shared_query_prefix(const std::vector<std::vector<int64_t>>& queries);
   // Hidden states at the last token of each query of [begin, end).
   torch::Tensor run_queries(int64_t history_length, const std::vector<std::vector<int64_t>>& queries,
