@@ -1,0 +1,178 @@
+#include "upm/pipeline/embedder.h"
+
+#include <algorithm>
+
+#include <torch/torch.h>
+
+#include "upm/core/error.h"
+#include "upm/model/causal_lm.h"
+#include "upm/model/kv_cache.h"
+#include "upm/pipeline/embedding_projection.h"
+
+namespace upm {
+
+Embedder::Embedder(std::shared_ptr<CausalLM> model, std::shared_ptr<EmbeddingProjection> projection,
+                   EmbedderSettings settings)
+    : model_(std::move(model)), projection_(std::move(projection)), settings_(settings) {
+  if (!model_) throw Error("Embedder: no model");
+  if (projection_ && projection_->in_features() != model_->config().hidden_size) {
+    throw InputError(Location{"", 0, "projection"},
+                     "head expects width " + std::to_string(projection_->in_features()) + ", the model's hidden size is " +
+                         std::to_string(model_->config().hidden_size));
+  }
+}
+
+Embedder::~Embedder() = default;
+
+int64_t Embedder::dim() const {
+  return projection_ ? projection_->out_features() : model_->config().hidden_size;
+}
+
+void Embedder::ensure_cache(int64_t slots, int64_t length) {
+  if (cache_ && cache_->max_sequences() >= slots && cache_->max_length() >= length) return;
+  if (cache_) {
+    slots = std::max(slots, cache_->max_sequences());
+    length = std::max(length, cache_->max_length());
+  }
+  cache_.reset();  // free the old buffers before allocating the new ones
+  cache_ = std::make_unique<KVCache>(model_->config(), slots, length, model_->dtype(), model_->device());
+}
+
+torch::Tensor Embedder::prefill(const std::vector<int64_t>& history, const std::vector<int64_t>& shared_query) {
+  std::vector<int64_t> all = history;
+  all.insert(all.end(), shared_query.begin(), shared_query.end());
+  const int64_t H = int64_t(history.size()), total = int64_t(all.size());
+  torch::Tensor ids = torch::tensor(all, torch::kLong).to(model_->device()).view({1, total});
+  torch::Tensor sum = torch::zeros({model_->config().hidden_size}, torch::TensorOptions().dtype(torch::kFloat).device(model_->device()));
+  cache_->reset(0);
+  for (int64_t start = 0; start < total; start += settings_.prefill_chunk) {
+    const int64_t length = std::min(settings_.prefill_chunk, total - start);
+    ForwardInput in;
+    in.input_ids = ids.narrow(1, start, length);
+    in.cache = cache_.get();
+    in.slots = {0};
+    in.logits_for = LogitsFor::none;
+    ForwardOutput out = model_->forward(in);
+    // Only the history's own tokens are pooled (not the shared query start).
+    const int64_t pooled = std::min(length, H - start);
+    if (settings_.mean_pooled && pooled > 0) sum += out.hidden[0].narrow(0, 0, pooled).to(torch::kFloat).sum(0);
+  }
+  return sum;
+}
+
+// Tokens that every query starts with (the query template's fixed start,
+// "\nQuery:"), leaving each query at least its last token.
+int64_t Embedder::shared_query_prefix(const std::vector<std::vector<int64_t>>& queries) {
+  if (queries.size() < 2) return 0;
+  size_t n = queries[0].size() - 1;
+  for (const auto& q : queries) {
+    n = std::min(n, q.size() - 1);
+    size_t i = 0;
+    while (i < n && q[i] == queries[0][i]) ++i;
+    n = i;
+  }
+  return int64_t(n);
+}
+
+torch::Tensor Embedder::run_queries(int64_t history_length, const std::vector<std::vector<int64_t>>& queries,
+                                    size_t begin, size_t end) {
+  const int64_t B = int64_t(end - begin);
+  int64_t longest = 0;
+  for (size_t q = begin; q < end; ++q) longest = std::max(longest, int64_t(queries[q].size()));
+  // Right padding: every row's query starts right after the shared history,
+  // so real tokens never see a pad (they come before it) and each row's
+  // embedding position is simply its own last real token.
+  torch::Tensor ids = torch::zeros({B, longest}, torch::kLong);
+  torch::Tensor mask = torch::zeros({B, longest}, torch::kLong);
+  std::vector<int64_t> slots, last;
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& query = queries[begin + b];
+    ids[b].narrow(0, 0, int64_t(query.size())).copy_(torch::tensor(query, torch::kLong));
+    mask[b].narrow(0, 0, int64_t(query.size())).fill_(1);
+    slots.push_back(1 + b);
+    last.push_back(int64_t(query.size()) - 1);
+    cache_->copy_prefix(0, 1 + b, history_length);
+  }
+  ForwardInput in;
+  in.input_ids = ids;
+  in.attention_mask = mask;
+  in.cache = cache_.get();
+  in.slots = slots;
+  in.logits_for = LogitsFor::none;
+  ForwardOutput out = model_->forward(in);
+  torch::Tensor index = torch::tensor(last, torch::kLong).to(out.hidden.device()).view({B, 1, 1});
+  return out.hidden.gather(1, index.expand({B, 1, out.hidden.size(2)})).squeeze(1);  // [B, hidden]
+}
+
+torch::Tensor Embedder::finish(const torch::Tensor& hidden) {
+  torch::Tensor e = hidden;
+  if (projection_) {
+    auto param = projection_->fc1->weight;
+    e = projection_->forward(e.to(param.device(), param.scalar_type()));
+  }
+  e = e.to(torch::kFloat);
+  // A tiny floor keeps an all-zero vector zero instead of NaN.
+  if (settings_.normalize) e = e / e.norm(2, -1, true).clamp_min(1e-12);
+  return e.to(torch::kCPU);
+}
+
+void Embedder::check_ids(const std::vector<int64_t>& ids, const char* what) const {
+  const int64_t vocab = model_->config().vocab_size;
+  for (int64_t id : ids) {
+    // A tokenizer larger than the model's embedding table would otherwise
+    // index out of bounds deep inside the forward pass.
+    if (id < 0 || id >= vocab) {
+      throw InputError(Location{"", 0, what}, "token id " + std::to_string(id) +
+                                                  " is outside the model's vocabulary of " + std::to_string(vocab) +
+                                                  " (tokenizer and model do not match?)");
+    }
+  }
+}
+
+UserEmbeddings Embedder::embed(const std::vector<int64_t>& history, const std::vector<std::vector<int64_t>>& queries) {
+  if (history.empty()) throw InputError(Location{"", 0, "history"}, "empty history: nothing to embed");
+  if (queries.empty()) throw InputError(Location{"", 0, "queries"}, "no queries");
+  check_ids(history, "history");
+  int64_t longest = 0;
+  for (const auto& q : queries) {
+    if (q.empty()) throw InputError(Location{"", 0, "queries"}, "a query has no tokens");
+    check_ids(q, "queries");
+    longest = std::max(longest, int64_t(q.size()));
+  }
+  c10::InferenceMode guard;
+  // The queries' common start is computed once, as part of the shared prefix:
+  // the token sequence of every row is unchanged, only where it is computed.
+  const int64_t shared = settings_.share_query_prefix ? shared_query_prefix(queries) : 0;
+  std::vector<std::vector<int64_t>> rest;
+  for (const auto& q : queries) rest.emplace_back(q.begin() + shared, q.end());
+  const std::vector<int64_t> common(queries[0].begin(), queries[0].begin() + shared);
+  const int64_t H = int64_t(history.size()), prefix = H + shared;
+  const int64_t batch = std::min<int64_t>(settings_.query_batch, int64_t(queries.size()));
+  ensure_cache(1 + batch, prefix + longest - shared);
+
+  torch::Tensor sum = prefill(history, common);
+  std::vector<torch::Tensor> rows;
+  for (size_t begin = 0; begin < rest.size(); begin += size_t(batch)) {
+    const size_t end = std::min(rest.size(), begin + size_t(batch));
+    rows.push_back(run_queries(prefix, rest, begin, end));
+  }
+  UserEmbeddings out;
+  out.queries = finish(torch::cat(rows, 0));
+  if (settings_.mean_pooled) out.mean_pooled = finish((sum / double(H)).unsqueeze(0)).squeeze(0);
+  return out;
+}
+
+torch::Tensor Embedder::embed_from_scratch(const std::vector<int64_t>& history, const std::vector<int64_t>& query) {
+  check_ids(history, "history");
+  check_ids(query, "query");
+  c10::InferenceMode guard;
+  std::vector<int64_t> all = history;
+  all.insert(all.end(), query.begin(), query.end());
+  ForwardInput in;
+  in.input_ids = torch::tensor(all, torch::kLong).view({1, int64_t(all.size())});
+  in.logits_for = LogitsFor::none;
+  ForwardOutput out = model_->forward(in);
+  return finish(out.hidden[0][int64_t(all.size()) - 1].unsqueeze(0)).squeeze(0);
+}
+
+}  // namespace upm
