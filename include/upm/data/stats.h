@@ -1,0 +1,25 @@
+#pragma once
+// Summaries of data files for `upm-data stats` and reports.
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "upm/data/benchmark.h"
+#include "upm/data/record_reader.h"
+#include "upm/data/user_log.h"
+
+namespace upm::data {
+
+// {"users", "events", "by_kind", "by_source", "by_source_kind",
+//  "events_per_user": {"min","p10","median","mean","p90","max"}, "with_ts"}
+nlohmann::json log_stats(const std::vector<UserLog>& logs);
+
+// {"tasks", "users", "by_kind", "by_source", "options": {"min","max"},
+//  "label_counts": [...], "label_0_fraction"}
+nlohmann::json benchmark_stats(const std::vector<BenchmarkTask>& tasks);
+
+// {"records", "accepted", "rejected"}
+nlohmann::json read_report_json(const ReadReport& report);
+
+}  // namespace upm::data

@@ -1,0 +1,81 @@
+#pragma once
+// Synthetic users with known latent preferences, so that a test can check
+// whether a profile pipeline recovers what is really there.
+//
+// The world: items (titles with one or two topics and a text description)
+// and chat questions with a short and a long answer. Each user likes two
+// topics, dislikes two, and prefers a writing style on two dimensions
+// (verbosity: concise | detailed; tone: formal | casual). Behavior is drawn
+// from these with noise:
+//   rating   (source "reviews") 1-5 from topic utility + Gaussian noise
+//   click    (source "store")   the best of a slate of 4 by noisy utility
+//   pairwise (source "survey")  the better of two items by noisy utility
+//   pairwise (source "assistant") two answers differing in one style
+//            dimension; the preferred style wins with prob. 1 - style_noise
+//   text     (source "forum")   a true statement about a like, a dislike or
+//            the style, or small talk that carries no preference
+// Everything is a function of the seed (Rng, rng.h): same seed, same bytes.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "upm/core/config.h"
+#include "upm/data/user_log.h"
+
+namespace upm::data {
+
+struct SynthConfig {
+  int64_t users = 100;
+  int64_t seed = 0;
+  int64_t items = 200;
+  int64_t min_events = 30;
+  int64_t max_events = 60;
+  double utility_noise = 0.5;  // sd of the Gaussian added to topic utility
+  double style_noise = 0.1;    // probability of choosing against the preferred style
+};
+
+inline void describe(ConfigIO& io, SynthConfig& c) {
+  io.field("users", c.users).at_least(1);
+  io.field("seed", c.seed);
+  io.field("items", c.items).at_least(10);
+  io.field("min_events", c.min_events).at_least(1);
+  io.field("max_events", c.max_events).at_least(1);
+  io.field("utility_noise", c.utility_noise).at_least(0.0);
+  io.field("style_noise", c.style_noise).at_least(0.0).at_most(1.0);
+}
+
+// The latent preferences of one user (a line of truth.jsonl).
+struct SynthTruth {
+  std::string user_id;
+  std::vector<std::string> likes;
+  std::vector<std::string> dislikes;
+  std::string verbosity;  // "concise" | "detailed"
+  std::string tone;       // "formal" | "casual"
+  std::string profile;    // the truth as a sentence, e.g. "Likes comedy and history. ..."
+};
+
+nlohmann::json to_json(const SynthTruth& truth);
+
+struct SynthItem {
+  std::string text;  // "The Silent Orbit | science fiction, thriller: ..."
+  std::vector<std::string> topics;
+};
+
+struct SynthWorld {
+  std::vector<SynthItem> items;
+  std::vector<UserLog> logs;
+  std::vector<SynthTruth> truth;
+};
+
+// The topic names (also the words a profile would use).
+const std::vector<std::string>& synth_topics();
+
+SynthWorld make_synthetic_world(const SynthConfig& config);
+
+// Writes DIR/log.jsonl, DIR/truth.jsonl and DIR/items.jsonl.
+void write_synthetic_world(const SynthWorld& world, const std::string& dir);
+
+}  // namespace upm::data

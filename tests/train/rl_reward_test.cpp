@@ -1,0 +1,73 @@
+#include "upm/train/rl_reward.h"
+
+#include "test_util.h"
+
+namespace {
+
+using upm::RewardConfig;
+
+TEST(PolicyOutput, ParsesThinkThenProfile) {
+  auto out = upm::parse_policy_output("  <think>likes heist films\n</think>\n\nEnjoys crime thrillers.  ");
+  ASSERT_TRUE(out.well_formed) << out.problem;
+  EXPECT_EQ(out.reasoning, "likes heist films");
+  EXPECT_EQ(out.profile, "Enjoys crime thrillers.");
+}
+
+TEST(PolicyOutput, MalformedOutputsNameTheProblem) {
+  EXPECT_EQ(upm::parse_policy_output("Enjoys crime.").problem, "output must start with <think>");
+  EXPECT_EQ(upm::parse_policy_output("<think>never closed").problem, "<think> is never closed");
+  EXPECT_EQ(upm::parse_policy_output("<think>a<think>b</think>p").problem, "nested <think>");
+  EXPECT_EQ(upm::parse_policy_output("<think>a</think>   ").problem, "empty profile");
+  EXPECT_EQ(upm::parse_policy_output("<think>a</think>p</think>").problem, "think tags after the profile");
+  EXPECT_FALSE(upm::parse_policy_output("").well_formed);
+}
+
+TEST(PolicyOutput, BareProfileAcceptedWhenThinkNotRequired) {
+  auto out = upm::parse_policy_output("Enjoys crime.", /*require_think=*/false);
+  EXPECT_TRUE(out.well_formed);
+  EXPECT_EQ(out.profile, "Enjoys crime.");
+}
+
+TEST(RlReward, CombinesPredictorAndLengthTerms) {
+  RewardConfig c;
+  c.length_weight = 0.5;
+  c.min_profile_tokens = 10;
+  c.max_profile_tokens = 100;
+  auto inside = upm::combine_reward({0.9, 0.5, 0.7}, 50, c);
+  EXPECT_NEAR(inside.predictor, 0.7, 1e-12);
+  EXPECT_EQ(inside.length, 0.0);
+  EXPECT_NEAR(inside.total, 0.7, 1e-12);
+  auto long_one = upm::combine_reward({1.0}, 150, c);
+  EXPECT_NEAR(long_one.length, -0.5, 1e-12);
+  EXPECT_NEAR(long_one.total, 1.0 - 0.25, 1e-12);
+  EXPECT_NEAR(upm::length_term(4, c), -0.06, 1e-12);
+}
+
+TEST(RlReward, MalformedGetsFormatPenaltyOnly) {
+  RewardConfig c;
+  c.format_penalty = -0.5;
+  auto terms = upm::malformed_reward(c);
+  EXPECT_EQ(terms.total, -0.5);
+  EXPECT_EQ(terms.predictor, 0.0);
+}
+
+TEST(RlReward, StreamingCreditFavoursTheSeedingSample) {
+  RewardConfig c;  // 0.9 / 0.45, as AlignXplore+
+  std::vector<upm::RewardTerms> stage1(3);
+  for (auto& t : stage1) t.total = 0.5;
+  upm::add_streaming_credit(stage1, 1, 0.8, c);
+  EXPECT_NEAR(stage1[1].total, 0.5 + 0.72, 1e-12);
+  EXPECT_NEAR(stage1[0].total, 0.5 + 0.36, 1e-12);
+  EXPECT_NEAR(stage1[2].streaming, 0.36, 1e-12);
+  EXPECT_THROW(upm::add_streaming_credit(stage1, 3, 0.8, c), upm::Error);
+}
+
+TEST(RlReward, ConfigValidation) {
+  UPM_EXPECT_THROW_WITH(
+      upm::config_from_json<RewardConfig>({{"min_profile_tokens", 600}}, "rl.json"), upm::InputError,
+      "min_profile_tokens: must be <= max_profile_tokens");
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<RewardConfig>({{"predictor_reward", "prob"}}, "rl.json"),
+                        upm::InputError, "predictor_reward: must be one of {confidence, accuracy}");
+}
+
+}  // namespace
