@@ -31,4 +31,13 @@ std::vector<Generation> generate_text_group(Generator& generator, const std::str
   return generator.generate_groups(encode_prompts(generator, {prompt}, add_special), group_size, config);
 }
 
+std::vector<Generation> generate_chat(Generator& generator, const ChatTemplate& chat_template,
+                                      const std::vector<std::vector<ChatMessage>>& chats,
+                                      const GenerationConfig& config, ChatOptions options) {
+  options.add_generation_prompt = true;
+  std::vector<std::string> prompts;
+  for (const auto& chat : chats) prompts.push_back(chat_template.render(chat, options));
+  return generate_text(generator, prompts, config, /*add_special=*/false);
+}
+
 }  // namespace upm

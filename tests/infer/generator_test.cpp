@@ -294,6 +294,18 @@ TEST_F(TextGeneration, TextInTextOut) {
   UPM_EXPECT_THROW_WITH(generate_text(no_text, {text}, config), InputError, "needs a tokenizer");
 }
 
+TEST_F(TextGeneration, ChatMessagesGoThroughTheTemplate) {
+  GenerationConfig config = sampled_config(8, 6);
+  ChatTemplate chatml = ChatTemplate::named("plain");
+  std::vector<ChatMessage> chat{{"user", "hello world"}};
+  const std::string rendered = chatml.render(chat, ChatOptions{true});
+  EXPECT_NE(rendered.find("<|im_start|>assistant"), std::string::npos);
+  auto outs = generate_chat(gen, chatml, {chat}, config);
+  auto direct = generate_text(gen, {rendered}, config);
+  EXPECT_EQ(outs[0].tokens, direct[0].tokens);
+  EXPECT_EQ(outs[0].text, direct[0].text);
+}
+
 TEST(GenerationConfig, ReadsEveryFieldAndRejectsUnknownKeys) {
   auto json = nlohmann::json::parse(R"({"sampling": {"temperature": 0.5, "top_k": 4, "seed": 9},
       "max_new_tokens": 7, "stop_strings": ["</p>", "\n\n"], "stop_token_ids": [3], "stop_at_eos": false})");

@@ -8,6 +8,7 @@
 
 #include "infer_test_util.h"
 #include "test_util.h"
+#include "upm/core/jsonl.h"
 #include "upm/infer/token_logprobs.h"
 
 namespace upm::test {
@@ -46,6 +47,33 @@ TEST_P(ScorerFamilies, OptionScoresEqualSumOfTokenLogprobs) {
       EXPECT_NEAR(scores[r][o].mean, sum / double(option.size()), 1e-4);
       EXPECT_LT(scores[r][o].total, 0.0);
     }
+  }
+}
+
+// Against the python3-torch reference's per-token log-probs (the goldens
+// `upm-infer score` is checked against): each sequence split into a context
+// and two options (the rest, and the rest minus its last token).
+TEST_P(ScorerFamilies, OptionScoresEqualReferenceLogprobSums) {
+  auto model = load_reference_model(GetParam());
+  auto expected = read_jsonl_file(model_dir(GetParam()) + "/score_expected.jsonl");
+  ASSERT_FALSE(expected.empty());
+  std::vector<ScoringRequest> requests;
+  std::vector<std::vector<double>> sums;
+  for (const auto& record : expected) {
+    auto ids = record["ids"].get<std::vector<int64_t>>();
+    auto logprobs = record["logprobs"].get<std::vector<double>>();
+    ASSERT_GE(ids.size(), 4u);
+    const size_t k = ids.size() / 2;
+    std::vector<int64_t> rest(ids.begin() + k, ids.end());
+    requests.push_back({{ids.begin(), ids.begin() + k}, {rest, {rest.begin(), rest.end() - 1}}});
+    double all = 0;
+    for (size_t i = k - 1; i < logprobs.size(); ++i) all += logprobs[i];
+    sums.push_back({all, all - logprobs.back()});
+  }
+  auto scores = score_options(*model, requests);
+  for (size_t r = 0; r < requests.size(); ++r) {
+    EXPECT_NEAR(scores[r][0].total, sums[r][0], 1e-4) << "sequence " << r;
+    EXPECT_NEAR(scores[r][1].total, sums[r][1], 1e-4) << "sequence " << r;
   }
 }
 

@@ -20,7 +20,7 @@ namespace upm {
 // (samples per prompt: a shared-prefix group when > 1).
 void add_generation_flags(CLI::App& cmd, GenerationConfig& config, int64_t& num_samples);
 
-// {"tokens": [...], "logprobs": [...], "text": "...", "finish_reason": "...", "stop_string": "..."}
+// {"ids": [...], "logprobs": [...], "text": "...", "finish_reason": "...", "stop_string": "..."}
 // (text is empty without a tokenizer; stop_string only when one matched).
 nlohmann::json generation_to_json(const Generation& generation);
 

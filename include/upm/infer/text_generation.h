@@ -1,6 +1,6 @@
 #pragma once
-// Text in, text out: prompts already rendered as text (a chat template's
-// output, or plain text) are encoded, generated from and decoded.
+// Text in, text out: prompts as text (plain, or chats rendered through the
+// model's chat template) are encoded, generated from and decoded.
 //
 //   Generator gen(model, &tokenizer);
 //   auto outs = generate_text(gen, {"<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"}, config);
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "upm/infer/generator.h"
+#include "upm/text/chat_template.h"
 
 namespace upm {
 
@@ -22,5 +23,13 @@ std::vector<Generation> generate_text(Generator& generator, const std::vector<st
 // group_size continuations of one prompt (a GRPO group), computed from one prefill.
 std::vector<Generation> generate_text_group(Generator& generator, const std::string& prompt, int64_t group_size,
                                             const GenerationConfig& config, bool add_special = false);
+
+// Messages in, text out: each chat is rendered by `chat_template` with the
+// assistant's generation prompt (options.add_generation_prompt is forced on),
+// then continued by generate_text. The rendered prompt carries its own
+// special tokens (bos), so none are added.
+std::vector<Generation> generate_chat(Generator& generator, const ChatTemplate& chat_template,
+                                      const std::vector<std::vector<ChatMessage>>& chats,
+                                      const GenerationConfig& config, ChatOptions options = {});
 
 }  // namespace upm
