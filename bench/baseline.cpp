@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <vector>
 
 #include <torch/torch.h>
@@ -12,17 +13,27 @@ namespace {
 void synchronize(const c10::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize();
 }
+
+Clock g_clock = Clock::wall;
+
+double now_seconds() {
+  if (g_clock == Clock::process_cpu) return double(std::clock()) / CLOCKS_PER_SEC;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 }  // namespace
+
+void set_clock(Clock clock) { g_clock = clock; }
+Clock clock_in_use() { return g_clock; }
 
 double time_median(const std::function<void()>& fn, int reps, int warmup, const c10::Device& device) {
   for (int i = 0; i < warmup; ++i) fn();
   synchronize(device);
   std::vector<double> seconds;
   for (int i = 0; i < reps; ++i) {
-    auto start = std::chrono::steady_clock::now();
+    const double start = now_seconds();
     fn();
     synchronize(device);
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    seconds.push_back(now_seconds() - start);
   }
   std::sort(seconds.begin(), seconds.end());
   return seconds[seconds.size() / 2];
@@ -49,6 +60,7 @@ double memory_read_gbps(const c10::Device& device, int64_t bytes) {
 
 nlohmann::json machine_baseline(const c10::Device& device) {
   return {{"device", device.str()},
+          {"clock", g_clock == Clock::wall ? "wall" : "process_cpu"},
           {"threads", torch::get_num_threads()},
           {"peak_gemm_gflops_fp32", peak_gemm_gflops(torch::kFloat, device)},
           {"peak_gemm_gflops_bf16", peak_gemm_gflops(torch::kBFloat16, device)},

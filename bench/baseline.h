@@ -11,6 +11,13 @@
 
 namespace upm::bench {
 
+// What time_median measures. `process_cpu` (CPU seconds of this process, all
+// threads) keeps figures meaningful on a machine shared with other jobs,
+// where wall time mostly measures waiting for a core.
+enum class Clock { wall, process_cpu };
+void set_clock(Clock clock);
+Clock clock_in_use();
+
 // Median seconds of `reps` calls of `fn` after `warmup` calls. Synchronises
 // CUDA around each call when `device` is CUDA.
 double time_median(const std::function<void()>& fn, int reps, int warmup, const c10::Device& device);

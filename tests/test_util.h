@@ -54,3 +54,28 @@ inline std::string read_text(const std::string& path) {
   return buffer.str();
 }
 }  // namespace upm::test
+
+#include <sys/wait.h>
+
+#include <cstdio>
+
+namespace upm::test {
+// A built tool run as a user would: UPM_BIN_DIR/<tool> <args>, stdout and
+// stderr together, and its exit code (-1 if it did not exit normally).
+struct ToolResult {
+  int code;
+  std::string output;
+};
+
+inline ToolResult run_tool(const std::string& tool, const std::string& args) {
+  std::string command = std::string(UPM_BIN_DIR) + "/" + tool + " " + args + " 2>&1";
+  ToolResult r{-1, ""};
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return r;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) r.output.append(buffer, n);
+  int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+}  // namespace upm::test

@@ -16,22 +16,9 @@
 namespace upm::test {
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr
-};
+using Result = ToolResult;
 
-Result run_infer(const std::string& args) {
-  std::string command = std::string(UPM_BIN_DIR) + "/upm-infer " + args + " 2>&1";
-  Result r{-1, ""};
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return r;
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) r.output.append(buffer, n);
-  int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+Result run_infer(const std::string& args) { return run_tool("upm-infer", args); }
 
 TEST(InferToolParity, ScoreMatchesReferenceLogprobs) {
   for (std::string family : {"llama", "qwen2", "qwen3"}) {

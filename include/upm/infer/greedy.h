@@ -1,8 +1,7 @@
 #pragma once
-// Greedy decoding: the argmax token at every step. Batched: prompts are
-// left-padded into one prefill, then every sequence advances one token per
-// step through a KV cache. Samplers (temperature, top-k, ...) build on the same
-// loop elsewhere; this is the deterministic baseline.
+// Greedy decoding: the argmax token at every step, with no stop ids other
+// than the given ones. A shorthand for Generator (generator.h) with
+// temperature 0, kept for callers that only need token ids.
 
 #include <cstdint>
 #include <vector>

@@ -1,0 +1,33 @@
+#pragma once
+// Runtime settings of one generation job (how to decode), apart from the
+// model's architecture. Embeds in job configs as a section:
+//   "generation": {"sampling": {"temperature": 0.7, "top_p": 0.9, "seed": 1},
+//                  "max_new_tokens": 512, "stop_strings": ["</profile>"]}
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "upm/core/config.h"
+#include "upm/infer/sampler.h"
+
+namespace upm {
+
+struct GenerationConfig {
+  SamplingConfig sampling;               // temperature 0 = greedy
+  int64_t max_new_tokens = 256;          // per sequence
+  // Tokens per sequence the KV cache holds (prompt + generated); 0 = the
+  // longest prompt + max_new_tokens. A prompt that does not fit is an error; a
+  // sequence that reaches it ends with finish reason "length".
+  int64_t max_length = 0;
+  std::vector<std::string> stop_strings;  // decoded-text matches; trimmed from the text
+  std::vector<int64_t> stop_token_ids;    // besides the end-of-sequence ids below
+  // End sequences on the tokenizer's stop ids (eos, <|im_end|>, ...) and the
+  // model config's eos_token_id.
+  bool stop_at_eos = true;
+  bool skip_special_tokens = true;        // in the returned text
+  int64_t max_batch_sequences = 64;       // sequences decoded together (KV-cache rows)
+};
+void describe(ConfigIO& io, GenerationConfig& c);
+
+}  // namespace upm
