@@ -38,12 +38,13 @@ std::vector<TokenId> special_prefix(const Tokenizer& tokenizer, const std::strin
   return std::vector<TokenId>(with.begin(), at);
 }
 
-SftExample encode_prompt_completion(const JsonlRecord& record, const Tokenizer& tokenizer) {
+SftExample encode_prompt_completion(const JsonlRecord& record, const Tokenizer& tokenizer,
+                                    std::optional<TokenId> fallback_eos) {
   const auto& row = record.value;
   auto prompt = get_field<std::string>(record, row, "prompt");
   auto completion = get_field<std::string>(record, row, "completion");
   if (completion.empty()) record.fail("completion", "is empty: nothing to train on");
-  auto eos = tokenizer.special_tokens().eos;
+  auto eos = tokenizer.special_tokens().eos ? tokenizer.special_tokens().eos : fallback_eos;
   if (!eos) record.fail("completion", "the tokenizer has no EOS token to end the completion with");
   SftExample ex;
   append(ex, special_prefix(tokenizer, prompt), false);
@@ -92,7 +93,8 @@ SftExample finish(SftExample ex) {
 
 }  // namespace
 
-SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokenizer) {
+SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokenizer,
+                             std::optional<TokenId> fallback_eos) {
   if (!record.ok()) throw InputError(record.where(), record.error);
   const auto& row = record.value;
   if (row.contains("messages")) {
@@ -104,14 +106,14 @@ SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokeniz
   if (!row.contains("prompt") && !row.contains("completion")) {
     record.fail("", "expected {\"prompt\", \"completion\"} or {\"messages\"}");
   }
-  return finish(encode_prompt_completion(record, tokenizer));
+  return finish(encode_prompt_completion(record, tokenizer, fallback_eos));
 }
 
 SftDataset read_sft_file(const std::string& path, const Tokenizer& tokenizer, const SftDataOptions& options) {
   SftDataset data;
   JsonlReader reader(path);
   while (auto record = reader.next_strict()) {
-    SftExample ex = encode_sft_record(*record, tokenizer);
+    SftExample ex = encode_sft_record(*record, tokenizer, options.eos);
     if (int64_t(ex.ids.size()) > options.max_length) {
       if (options.too_long == "error") {
         record->fail("", std::to_string(ex.ids.size()) + " tokens, more than max_length " +
@@ -123,12 +125,12 @@ SftDataset read_sft_file(const std::string& path, const Tokenizer& tokenizer, co
       }
       ex.ids.resize(options.max_length);
       ex.target.resize(options.max_length);
+      // Cut inside the prompt: nothing left to train on.
+      if (ex.target_count() == 0) {
+        ++data.skipped;
+        continue;
+      }
       ++data.truncated;
-    }
-    // Truncation may have cut every target away.
-    if (ex.target_count() == 0) {
-      ++data.skipped;
-      continue;
     }
     data.examples.push_back(std::move(ex));
   }

@@ -72,12 +72,21 @@ std::shared_ptr<CausalLM> build_model(const SftConfig& config) {
   return load_pretrained(config.model, config.runtime);
 }
 
+// The model config's eos_token_id (an id or a list: the first).
+std::optional<TokenId> config_eos(const ModelConfig& config) {
+  const auto& eos = config.eos_token_id;
+  if (eos.is_number_integer()) return eos.get<TokenId>();
+  if (eos.is_array() && !eos.empty() && eos[0].is_number_integer()) return eos[0].get<TokenId>();
+  return std::nullopt;
+}
+
 void load_data(const SftConfig& config, SftSession& s) {
   s.tokenizer_path = config.tokenizer.empty() ? config.model : config.tokenizer;
   s.tokenizer = load_tokenizer(s.tokenizer_path);
   SftDataOptions options;
   options.max_length = config.data.max_length;
   options.too_long = config.data.too_long;
+  options.eos = config_eos(s.model->config());
   s.train = read_sft_file(config.data.train_file, *s.tokenizer, options);
   if (!config.data.eval_file.empty()) s.eval = read_sft_file(config.data.eval_file, *s.tokenizer, options);
 }
@@ -157,8 +166,8 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   if (writer) prepare_run_dir(config.run_dir, config_to_json(config));
 
   SftSession s;
-  load_data(config, s);
   s.model = build_model(config);
+  load_data(config, s);
   check_vocab(config, s);
   if (config.lora.enabled) {
     s.lora = resume_from ? Lora::load(*s.model, *resume_from) : std::make_unique<Lora>(*s.model, config.lora, config.seed);

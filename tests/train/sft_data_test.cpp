@@ -30,12 +30,16 @@ class SftDataTest : public ::testing::Test {
 };
 
 TEST_F(SftDataTest, PromptCompletionTrainsOnlyCompletionAndEos) {
-  auto data = read_sft_file(write(R"({"prompt": "Ratings: Heat: 5.", "completion": " likes crime."})" "\n"),
-                            *tokenizer, {});
+  const std::string path = write(R"({"prompt": "Ratings: Heat: 5.", "completion": " likes crime."})" "\n");
+  // A bare tokenizer.json names no EOS: the model config's id is the fallback.
+  ASSERT_FALSE(tokenizer->special_tokens().eos.has_value());
+  UPM_EXPECT_THROW_WITH(read_sft_file(path, *tokenizer, {}), InputError, path + ":1: completion: the tokenizer has no EOS");
+  SftDataOptions options;
+  options.eos = *tokenizer->token_to_id("<|eos|>");
+  auto data = read_sft_file(path, *tokenizer, options);
   ASSERT_EQ(data.examples.size(), 1u);
   const SftExample& ex = data.examples[0];
-  const auto eos = tokenizer->special_tokens().eos;
-  ASSERT_TRUE(eos.has_value());
+  const auto eos = options.eos;
   // This tokenizer's template adds <|bos|> before a sequence (and an EOS after, which must not follow the prompt).
   std::vector<int64_t> expected{*tokenizer->token_to_id("<|bos|>")};
   auto prompt = ids("Ratings: Heat: 5."), completion = ids(" likes crime.");
@@ -73,6 +77,8 @@ TEST_F(SftDataTest, BadRowsNameFileLineAndField) {
   struct Case {
     std::string row, needle;
   };
+  SftDataOptions options;
+  options.eos = 857;
   for (const Case& c : std::vector<Case>{
            {R"({"prompt": "a"})", ":2: completion"},
            {R"({"prompt": 3, "completion": "b"})", ":2: prompt"},
@@ -84,7 +90,7 @@ TEST_F(SftDataTest, BadRowsNameFileLineAndField) {
            {R"({"prompt": "a", "completion": "b")", ":2"},
        }) {
     const std::string path = write(good + "\n" + c.row + "\n");
-    UPM_EXPECT_THROW_WITH(read_sft_file(path, *tokenizer, {}), InputError, path + c.needle);
+    UPM_EXPECT_THROW_WITH(read_sft_file(path, *tokenizer, options), InputError, path + c.needle);
   }
 }
 
@@ -92,10 +98,21 @@ TEST_F(SftDataTest, TooLongRowsAreTruncatedSkippedOrRejected) {
   const std::string path = write(R"({"prompt": "a b c d e f g h", "completion": " i j k l m n o p"})" "\n"
                                  R"({"prompt": "a", "completion": " b"})" "\n");
   SftDataOptions options;
+  options.eos = 857;
   options.max_length = 6;
+  // The first row's prompt alone is longer than 6: cutting it leaves no target, so it is dropped.
+  auto cut_in_prompt = read_sft_file(path, *tokenizer, options);
+  EXPECT_EQ(cut_in_prompt.truncated, 0);
+  EXPECT_EQ(cut_in_prompt.skipped, 1);
+  EXPECT_EQ(cut_in_prompt.examples.size(), 1u);
+  const int64_t prompt_length = 1 + int64_t(ids("a b c d e f g h").size());  // <|bos|> + prompt
+  options.max_length = prompt_length + 3;  // cuts inside the completion: kept, shortened
   auto truncated = read_sft_file(path, *tokenizer, options);
-  EXPECT_EQ(truncated.truncated + truncated.skipped, 1);  // cut, or dropped if no target survived
-  for (const auto& ex : truncated.examples) EXPECT_LE(ex.ids.size(), 6u);
+  EXPECT_EQ(truncated.truncated, 1);
+  ASSERT_EQ(truncated.examples.size(), 2u);
+  EXPECT_EQ(int64_t(truncated.examples[0].ids.size()), prompt_length + 3);
+  EXPECT_EQ(truncated.examples[0].target_count(), 3);
+  options.max_length = 6;
   options.too_long = "skip";
   auto skipped = read_sft_file(path, *tokenizer, options);
   EXPECT_EQ(skipped.examples.size(), 1u);

@@ -12,6 +12,7 @@
 // A bad row is an InputError "file:line: field: problem".
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,11 +29,15 @@ struct SftExample {
 
 struct SftDataOptions {
   int64_t max_length = 1024;          // tokens per example
+  // End of a completion when the tokenizer names no EOS (a bare tokenizer.json
+  // without tokenizer_config.json): the model config's eos_token_id.
+  std::optional<TokenId> eos;
   std::string too_long = "truncate";  // truncate (keep the first max_length tokens) | skip | error
 };
 
 // One row -> example (no length handling). Errors name the record's file, line and field.
-SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokenizer);
+SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokenizer,
+                             std::optional<TokenId> fallback_eos = std::nullopt);
 
 struct SftDataset {
   std::vector<SftExample> examples;
