@@ -9,7 +9,10 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, const torch::TensorOptio
   if (with_bias) bias = register_parameter("bias", torch::empty({out}, options));
 }
 
-torch::Tensor Linear::forward(const torch::Tensor& x) const { return torch::linear(x, weight, bias); }
+torch::Tensor Linear::forward(const torch::Tensor& x) const {
+  torch::Tensor y = torch::linear(x, weight, bias);
+  return adapter ? y + adapter->forward(x) : y;
+}
 
 Embedding::Embedding(int64_t vocab, int64_t dim, const torch::TensorOptions& options) {
   weight = register_parameter("weight", torch::empty({vocab, dim}, options));

@@ -21,11 +21,20 @@ struct KVCacheStep;
 
 // y = x W^T (+ b). A module of our own (not torch::nn::Linear) so that
 // construction does no work and adapters (LoRA) can wrap it.
+// A term added to a Linear's output (LoRA: B A x * scale). Not a registered
+// submodule, so named_parameters() of the model stays the checkpoint's names.
+class LinearAdapter {
+ public:
+  virtual ~LinearAdapter() = default;
+  virtual torch::Tensor forward(const torch::Tensor& x) const = 0;
+};
+
 class Linear : public torch::nn::Module {
  public:
   Linear(int64_t in, int64_t out, bool bias, const torch::TensorOptions& options);
   torch::Tensor forward(const torch::Tensor& x) const;
   torch::Tensor weight, bias;  // [out, in], [out] or undefined
+  std::shared_ptr<LinearAdapter> adapter;  // optional
 };
 
 // x / sqrt(mean(x^2) + eps) * weight, computed in fp32 as HF does.

@@ -1,0 +1,45 @@
+#pragma once
+// Training checkpoints: RUN_DIR/checkpoints/step-NNNNNNNN/ holding
+//   the model as a Hugging Face folder (config.json, model.safetensors, ...)
+//     or, for LoRA, the PEFT adapter (adapter_config.json, adapter_model.safetensors);
+//   tokenizer files copied beside it (so the folder is usable as is);
+//   optimizer.safetensors  AdamW moments and fp32 masters (see optimizer.h);
+//   rng.safetensors        the CPU generator state (dropout);
+//   trainer_state.json     {"step", "epoch", "batch" (data position), "optimizer_steps"}.
+// A checkpoint is built in a hidden temporary folder and renamed into place,
+// so a step-N folder is always complete; a kill leaves at most a stale
+// temporary, removed by the next save.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "upm/train/batch_plan.h"
+
+namespace upm {
+
+class AdamW;
+
+struct TrainerState {
+  int64_t step = 0;  // optimizer steps done
+  DataPosition position;
+};
+
+// Writes a checkpoint for `state.step` under `checkpoints_dir`. `write_model`
+// fills the given (temporary) folder with the model or adapter files.
+// Keeps the newest `keep` checkpoints (0 = all). Returns the final folder.
+std::string save_checkpoint(const std::string& checkpoints_dir, const TrainerState& state, const AdamW& optimizer,
+                            const std::function<void(const std::string& dir)>& write_model, int64_t keep);
+
+// The newest complete checkpoint folder, if any.
+std::optional<std::string> latest_checkpoint(const std::string& checkpoints_dir);
+
+// Reads trainer_state.json, restores the optimizer and the RNG state.
+TrainerState load_checkpoint_state(const std::string& dir, AdamW& optimizer);
+
+// Copies tokenizer.json / tokenizer.model / tokenizer_config.json / special_tokens_map.json
+// from `tokenizer_path` (a file or a folder) into `dir`.
+void copy_tokenizer_files(const std::string& tokenizer_path, const std::string& dir);
+
+}  // namespace upm

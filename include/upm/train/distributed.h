@@ -1,0 +1,60 @@
+#pragma once
+// Data-parallel ranks over torch c10d: Gloo on CPU, NCCL on CUDA (when
+// LibTorch was built with it). Ranks meet through a TCPStore served by rank 0
+// at MASTER_ADDR:MASTER_PORT, the variables torchrun sets together with RANK
+// and WORLD_SIZE. Every rank holds the whole model; each trains on its share
+// of every global batch, and gradients are summed across ranks before the
+// optimizer step, so that all ranks apply the same update.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace upm {
+
+struct DistributedEnv {
+  int rank = 0;
+  int world_size = 1;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+};
+
+// RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; nullopt when WORLD_SIZE is unset
+// or 1. Malformed or inconsistent values are InputErrors naming the variable.
+std::optional<DistributedEnv> distributed_env_from_environment();
+
+class Distributed {
+ public:
+  // Joins the group (blocks until every rank has joined). `device` picks the
+  // backend: CUDA -> NCCL (if built with it), otherwise Gloo.
+  Distributed(const DistributedEnv& env, const c10::Device& device);
+  ~Distributed();
+  Distributed(const Distributed&) = delete;
+  Distributed& operator=(const Distributed&) = delete;
+
+  int rank() const { return env_.rank; }
+  int world_size() const { return env_.world_size; }
+  const std::string& backend() const { return backend_; }
+
+  // In-place sum over ranks of each tensor (all on the group's device).
+  void all_reduce_sum(std::vector<torch::Tensor>& tensors);
+  // Overwrites each tensor with rank 0's values.
+  void broadcast_from_rank0(std::vector<torch::Tensor>& tensors);
+  void barrier();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  DistributedEnv env_;
+  std::string backend_;
+};
+
+// Sums the grads of `params` over the ranks (undefined grads become zeros so
+// that every rank sends the same tensors). No-op when `dist` is null.
+void all_reduce_grads(Distributed* dist, const std::vector<torch::Tensor>& params);
+
+}  // namespace upm

@@ -1,0 +1,246 @@
+#include "upm/train/sft_trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <numeric>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "upm/core/atomic_file.h"
+#include "upm/core/error.h"
+#include "upm/core/progress.h"
+#include "upm/core/run_dir.h"
+#include "upm/model/lora.h"
+#include "upm/model/weights_loader.h"
+#include "upm/text/tokenizer.h"
+#include "upm/train/batch_plan.h"
+#include "upm/train/checkpoint.h"
+#include "upm/train/distributed.h"
+#include "upm/train/metrics_log.h"
+#include "upm/train/optimizer.h"
+#include "upm/train/sft_step.h"
+
+namespace upm {
+
+namespace fs = std::filesystem;
+
+double sft_eval_loss(CausalLM& model, const std::vector<SftExample>& examples, int64_t batch_size,
+                     Distributed* dist) {
+  const int rank = dist ? dist->rank() : 0, world = dist ? dist->world_size() : 1;
+  std::vector<int64_t> mine;
+  for (int64_t i = rank; i < int64_t(examples.size()); i += world) mine.push_back(i);
+  std::stable_sort(mine.begin(), mine.end(),
+                   [&](int64_t a, int64_t b) { return examples[a].ids.size() < examples[b].ids.size(); });
+  torch::NoGradGuard no_grad;
+  double nll = 0.0, targets = 0.0;
+  for (size_t start = 0; start < mine.size(); start += size_t(batch_size)) {
+    std::vector<const SftExample*> group;
+    for (size_t i = start; i < std::min(mine.size(), start + size_t(batch_size)); ++i) group.push_back(&examples[mine[i]]);
+    SftBatch batch = collate_sft(group, model.device());
+    nll += target_nll_sum(model, batch).item<double>();
+    targets += double(batch.target_tokens);
+  }
+  if (dist) {
+    std::vector<torch::Tensor> sums{
+        torch::tensor({nll, targets}, torch::TensorOptions().dtype(torch::kDouble)).to(model.device())};
+    dist->all_reduce_sum(sums);
+    nll = sums[0][0].item<double>();
+    targets = sums[0][1].item<double>();
+  }
+  return targets > 0 ? nll / targets : std::numeric_limits<double>::quiet_NaN();
+}
+
+namespace {
+
+// Everything a run holds besides the loop's counters.
+struct SftSession {
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::string tokenizer_path;
+  SftDataset train, eval;
+  std::shared_ptr<CausalLM> model;
+  std::unique_ptr<Lora> lora;
+  std::unique_ptr<AdamW> optimizer;
+};
+
+std::shared_ptr<CausalLM> build_model(const SftConfig& config) {
+  if (config.init == "random") {
+    ModelConfig model_config = load_model_config(config.model);
+    return std::make_shared<CausalLM>(model_config, config.runtime, InitMode::random, config.seed);
+  }
+  return load_pretrained(config.model, config.runtime);
+}
+
+// The model config's eos_token_id (an id or a list: the first).
+std::optional<TokenId> config_eos(const ModelConfig& config) {
+  const auto& eos = config.eos_token_id;
+  if (eos.is_number_integer()) return eos.get<TokenId>();
+  if (eos.is_array() && !eos.empty() && eos[0].is_number_integer()) return eos[0].get<TokenId>();
+  return std::nullopt;
+}
+
+void load_data(const SftConfig& config, SftSession& s) {
+  s.tokenizer_path = config.tokenizer.empty() ? config.model : config.tokenizer;
+  s.tokenizer = load_tokenizer(s.tokenizer_path);
+  SftDataOptions options;
+  options.max_length = config.data.max_length;
+  options.too_long = config.data.too_long;
+  options.eos = config_eos(s.model->config());
+  s.train = read_sft_file(config.data.train_file, *s.tokenizer, options);
+  if (!config.data.eval_file.empty()) s.eval = read_sft_file(config.data.eval_file, *s.tokenizer, options);
+}
+
+void check_vocab(const SftConfig& config, const SftSession& s) {
+  const int64_t model_vocab = s.model->config().vocab_size;
+  for (const auto* data : {&s.train, &s.eval}) {
+    for (const auto& ex : data->examples) {
+      for (int64_t id : ex.ids) {
+        if (id >= model_vocab) {
+          throw InputError(Location{config.tokenizer.empty() ? config.model : config.tokenizer, 0, "tokenizer"},
+                           "token id " + std::to_string(id) + " is outside the model's vocabulary of " +
+                               std::to_string(model_vocab));
+        }
+      }
+    }
+  }
+}
+
+// The model (or adapter) files of a checkpoint or of final/.
+void write_model_files(const SftConfig& config, const SftSession& s, const std::string& dir) {
+  if (s.lora) {
+    s.lora->save(dir, config.init == "pretrained" ? config.model : "");
+  } else {
+    save_pretrained(*s.model, dir);
+  }
+  copy_tokenizer_files(s.tokenizer_path, dir);
+}
+
+// final/ is written beside, then renamed over, so it is never half there.
+std::string write_final(const SftConfig& config, const SftSession& s) {
+  const fs::path final_dir = fs::path(config.run_dir) / "final";
+  const fs::path temp_dir = fs::path(config.run_dir) / ".final.tmp";
+  fs::remove_all(temp_dir);
+  make_directories(temp_dir.string());
+  write_model_files(config, s, temp_dir.string());
+  fs::remove_all(final_dir);
+  fs::rename(temp_dir, final_dir);
+  return final_dir.string();
+}
+
+std::vector<SftBatch> micro_batches(const SftConfig& config, const SftSession& s, const std::vector<int64_t>& share) {
+  std::vector<SftBatch> out;
+  for (size_t start = 0; start < share.size(); start += size_t(config.micro_batch_size)) {
+    std::vector<const SftExample*> group;
+    for (size_t i = start; i < std::min(share.size(), start + size_t(config.micro_batch_size)); ++i) {
+      group.push_back(&s.train.examples[share[i]]);
+    }
+    out.push_back(collate_sft(group, s.model->device()));
+  }
+  return out;
+}
+
+void broadcast_trainable(Distributed* dist, AdamW& optimizer) {
+  if (!dist) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> params;
+  for (const auto& [name, p] : optimizer.params()) params.push_back(p);
+  dist->broadcast_from_rank0(params);
+}
+
+}  // namespace
+
+SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
+  Distributed* dist = options.dist;
+  const bool writer = !dist || dist->rank() == 0;
+  const int world = dist ? dist->world_size() : 1, rank = dist ? dist->rank() : 0;
+  if (config.threads > 0) torch::set_num_threads(int(config.threads));
+  const std::string checkpoints_dir = (fs::path(config.run_dir) / "checkpoints").string();
+  std::optional<std::string> resume_from;
+  if (options.resume) {
+    resume_from = latest_checkpoint(checkpoints_dir);
+    if (!resume_from) throw InputError(Location{config.run_dir, 0, ""}, "no checkpoint to resume from");
+  } else if (latest_checkpoint(checkpoints_dir)) {
+    throw InputError(Location{config.run_dir, 0, ""}, "holds checkpoints of an earlier run: resume it or pick another run_dir");
+  }
+  if (writer) prepare_run_dir(config.run_dir, config_to_json(config));
+
+  SftSession s;
+  s.model = build_model(config);
+  load_data(config, s);
+  check_vocab(config, s);
+  if (config.lora.enabled) {
+    s.lora = resume_from ? Lora::load(*s.model, *resume_from) : std::make_unique<Lora>(*s.model, config.lora, config.seed);
+    s.lora->train(true);
+  } else if (resume_from) {
+    load_weights(*s.model, *resume_from);
+  }
+  s.optimizer = std::make_unique<AdamW>(s.lora ? s.lora->parameters() : s.model->hf_tensors(), config.optimizer);
+
+  TrainerState state;
+  if (resume_from) {
+    state = load_checkpoint_state(*resume_from, *s.optimizer);
+    spdlog::info("resuming from {} (step {})", *resume_from, state.step);
+  } else {
+    torch::manual_seed(config.seed);
+  }
+  broadcast_trainable(dist, *s.optimizer);
+
+  std::vector<int64_t> lengths;
+  for (const auto& ex : s.train.examples) lengths.push_back(int64_t(ex.ids.size()));
+  const int64_t global_batch = config.micro_batch_size * config.grad_accum * world;
+  BatchPlan plan(lengths, global_batch, config.seed, config.data.bucket_batches);
+  const int64_t total_steps = config.max_steps > 0 ? config.max_steps : config.epochs * plan.batches_per_epoch();
+  spdlog::info("SFT: {} train examples, {} per step over {} rank(s), {} steps, {} trainable tensors", s.train.examples.size(),
+               global_batch, world, total_steps, s.optimizer->params().size());
+
+  std::unique_ptr<MetricsLog> metrics;
+  if (writer) metrics = std::make_unique<MetricsLog>((fs::path(config.run_dir) / "metrics.jsonl").string(), state.step);
+  auto checkpoint = [&] {
+    if (!writer) return std::string();
+    return save_checkpoint(checkpoints_dir, state, *s.optimizer,
+                           [&](const std::string& dir) { write_model_files(config, s, dir); }, config.keep_checkpoints);
+  };
+
+  SftResult result;
+  Progress progress("sft", total_steps - state.step, "steps");
+  while (state.step < total_steps) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<int64_t> batch = plan.batch_at(state.position);
+    int64_t global_targets = 0;
+    for (int64_t i : batch) global_targets += s.train.examples[i].target_count();
+    const double lr = config.optimizer.lr * lr_multiplier(config.schedule, state.step, total_steps);
+    StepStats stats = sft_train_step(*s.model, *s.optimizer, micro_batches(config, s, rank_share(batch, rank, world)),
+                                     global_targets, lr, config.optimizer.max_grad_norm, dist);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.position = plan.next(state.position);
+    ++state.step;
+    result.last_loss = stats.loss;
+    progress.advance();
+
+    nlohmann::json record = {{"step", state.step}, {"epoch", state.position.epoch}, {"loss", stats.loss},
+                             {"lr", lr}, {"grad_norm", stats.grad_norm}, {"target_tokens", global_targets},
+                             {"tokens_per_s", double(stats.tokens * world) / seconds}, {"step_time_s", seconds}};
+    const bool last = state.step == total_steps;
+    if (!s.eval.examples.empty() && (last || (config.eval_every > 0 && state.step % config.eval_every == 0))) {
+      if (s.lora) s.lora->train(false);
+      result.eval_loss = sft_eval_loss(*s.model, s.eval.examples, config.eval_batch_size, dist);
+      if (s.lora) s.lora->train(true);
+      record["eval_loss"] = result.eval_loss;
+    }
+    if (metrics && (last || state.step % config.log_every == 0 || record.contains("eval_loss"))) metrics->write(record);
+    if (options.stop_after_steps > 0 && state.step == options.stop_after_steps && !last) {
+      result.output_dir = checkpoint();
+      result.steps = state.step;
+      return result;
+    }
+    if (last || (config.save_every > 0 && state.step % config.save_every == 0)) checkpoint();
+  }
+  progress.finish();
+  result.steps = state.step;
+  if (writer) result.output_dir = write_final(config, s);
+  if (dist) dist->barrier();
+  return result;
+}
+
+}  // namespace upm

@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "train_test_util.h"
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "upm/core/atomic_file.h"
+#include "upm/model/lora.h"
+#include "upm/model/safetensors.h"
+#include "upm/model/weights_loader.h"
+#include "upm/train/optimizer.h"
+#include "upm/train/sft_step.h"
+
+namespace upm {
+namespace {
+
+using test::TempDir;
+
+std::shared_ptr<CausalLM> tiny_llama() { return load_pretrained(test::data_path("model/llama")); }
+
+torch::Tensor logits_of(CausalLM& model, const torch::Tensor& ids) {
+  torch::NoGradGuard no_grad;
+  ForwardInput in;
+  in.input_ids = ids;
+  return model.forward(in).logits;
+}
+
+// Gives every adapter non-zero B so that it changes the output.
+void randomise(Lora& lora, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  for (auto& [name, p] : lora.parameters()) p.copy_(torch::empty(p.sizes()).normal_(0.0, 0.05, gen));
+}
+
+TEST(LoraTest, AStepChangesOnlyAdapterWeights) {
+  auto model = tiny_llama();
+  std::map<std::string, torch::Tensor> before;
+  for (auto& [name, p] : model->hf_tensors()) before[name] = p.detach().clone();
+  LoraConfig config;
+  config.rank = 4;
+  config.target_modules = {"q_proj", "v_proj", "down_proj"};
+  Lora lora(*model, config, 5);
+  ASSERT_EQ(lora.parameters().size(), 2u * 2u * 3u);
+  EXPECT_EQ(lora.parameters()[0].first, "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
+  std::map<std::string, torch::Tensor> adapters_before;
+  for (auto& [name, p] : lora.parameters()) adapters_before[name] = p.detach().clone();
+
+  AdamW optimizer(lora.parameters(), {});
+  SftExample ex{{1, 5, 9, 17, 33, 65, 7, 3}, {0, 0, 0, 1, 1, 1, 1, 1}};
+  // Two steps: B starts at zero, so A's gradient is zero until B has moved.
+  for (int step = 0; step < 2; ++step) {
+    sft_train_step(*model, optimizer, {collate_sft({&ex}, model->device())}, ex.target_count(), 1e-2, 1.0, nullptr);
+  }
+  for (auto& [name, p] : model->hf_tensors()) EXPECT_TRUE(torch::equal(p, before[name])) << name << " changed";
+  for (auto& [name, p] : lora.parameters()) EXPECT_FALSE(torch::equal(p, adapters_before[name])) << name << " did not change";
+}
+
+TEST(LoraTest, MergedModelComputesBasePlusAdapterAndSavedAdapterReloads) {
+  TempDir dir;
+  auto ids = torch::tensor({{1, 7, 9, 100, 4, 12, 77}, {2, 3, 5, 8, 13, 21, 34}}, torch::kLong);
+  auto model = tiny_llama();
+  const torch::Tensor base_logits = logits_of(*model, ids);
+  LoraConfig config;
+  config.rank = 3;
+  config.alpha = 6;
+  config.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+  Lora lora(*model, config, 1);
+  EXPECT_TRUE(torch::equal(logits_of(*model, ids), base_logits));  // B = 0: a fresh adapter changes nothing
+  randomise(lora, 2);
+  const torch::Tensor adapted = logits_of(*model, ids);
+  EXPECT_GT((adapted - base_logits).abs().max().item<double>(), 1e-3);
+  lora.save(dir.file("adapter"), test::data_path("model/llama"));
+
+  // The adapter reloaded on a fresh base gives the same outputs.
+  auto reloaded_model = tiny_llama();
+  auto reloaded = Lora::load(*reloaded_model, dir.file("adapter"));
+  EXPECT_TRUE(torch::equal(logits_of(*reloaded_model, ids), adapted));
+
+  lora.merge_and_detach();
+  const torch::Tensor merged = logits_of(*model, ids);
+  EXPECT_LT((merged - adapted).abs().max().item<double>(), 1e-5);
+  // The merged weights save as a plain model folder that loads without adapters.
+  save_pretrained(*model, dir.file("merged"));
+  auto merged_model = load_pretrained(dir.file("merged"));
+  EXPECT_TRUE(torch::equal(logits_of(*merged_model, ids), merged));
+}
+
+TEST(LoraTest, BadAdapterFoldersAreInputErrors) {
+  TempDir dir;
+  auto model = tiny_llama();
+  LoraConfig config;
+  config.target_modules = {"qkv_proj"};
+  UPM_EXPECT_THROW_WITH(Lora unused(*model, config, 0), InputError, "qkv_proj");
+  config.target_modules = {"q_proj"};
+  {
+    auto other = tiny_llama();
+    Lora(*other, config, 0).save(dir.file("a"), "");
+  }
+  write_file_atomic(dir.file("a/adapter_config.json"), R"({"peft_type": "LORA", "r": 16, "lora_alpha": 8, "target_modules": ["q_proj"]})");
+  UPM_EXPECT_THROW_WITH(Lora::load(*model, dir.file("a")), InputError, "wrong shape");
+  write_file_atomic(dir.file("a/adapter_config.json"), R"({"peft_type": "PREFIX"})");
+  UPM_EXPECT_THROW_WITH(Lora::load(*model, dir.file("a")), InputError, "peft_type");
+}
+
+}  // namespace
+}  // namespace upm
