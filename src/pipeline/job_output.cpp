@@ -96,13 +96,24 @@ void JobOutput::write_error(const std::string& user_id, const std::string& file,
   done_lines_.insert(line);
 }
 
-bool JobAdmission::admit(const std::string& user_id, size_t line) {
+JobSummary JobOutput::new_summary() const {
+  JobSummary summary;
+  summary.output_path = path_;
+  summary.errors_path = errors_path_;
+  return summary;
+}
+
+bool JobAdmission::admit(const std::string& user_id, size_t line) { return decide(user_id, line, true); }
+
+bool JobAdmission::admit_bad_record(const std::string& user_id, size_t line) { return decide(user_id, line, false); }
+
+bool JobAdmission::decide(const std::string& user_id, size_t line, bool by_user) {
   ++summary_.input_users;
   if (!shard_.owns(user_id)) {
     ++summary_.other_rank;
     return false;
   }
-  if (out_.user_done(user_id) || (line > 0 && out_.line_done(line))) {
+  if ((by_user && out_.user_done(user_id)) || (line > 0 && out_.line_done(line))) {
     ++summary_.already_done;
     return false;
   }

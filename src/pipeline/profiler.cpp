@@ -120,9 +120,7 @@ JobSummary run_profile_job(LanguageModel& lm, const ProfileJobConfig& config, co
                            const std::string& output) {
   const Shard shard = shard_from_env();
   JobOutput out(output, shard);
-  JobSummary summary;
-  summary.output_path = out.path();
-  summary.errors_path = out.errors_path();
+  JobSummary summary = out.new_summary();
   ProfileRun run(lm, config, input, out, summary);
   JobAdmission admission(shard, out, config.max_users, summary);
   scan_user_logs(
@@ -132,7 +130,7 @@ JobSummary run_profile_job(LanguageModel& lm, const ProfileJobConfig& config, co
         return !admission.stopped();
       },
       [&](const std::string& user_id, size_t line, const std::string& problem) {
-        if (!admission.admit(user_id, line)) return;
+        if (!admission.admit_bad_record(user_id, line)) return;
         out.write_error(user_id, input, line, problem);
         ++summary.errors;
       });

@@ -5,6 +5,7 @@
 #include "upm/infer/greedy.h"
 #include "upm/pipeline/language_model.h"
 #include "upm/text/tokenizer.h"
+#include "upm/text/utf8.h"
 
 namespace upm {
 
@@ -21,7 +22,10 @@ std::vector<std::string> generate_texts(LanguageModel& lm, const std::vector<std
     for (size_t i = start; i < std::min(prompts.size(), start + step); ++i) batch.push_back(encode_prompt(lm, prompts[i]));
     for (const auto& ids : greedy_generate(*lm.model, batch, options)) {
       std::vector<TokenId> tokens(ids.begin(), ids.end());
-      out.push_back(lm.tokenizer->decode(tokens, true));
+      // A generation can stop inside a multi-byte character (or a model can
+      // emit invalid byte sequences): repaired as HF's decode does, so that
+      // every output is valid UTF-8 for the JSONL files.
+      out.push_back(text::utf8_lossy(lm.tokenizer->decode(tokens, true)));
     }
   }
   return out;

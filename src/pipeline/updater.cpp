@@ -160,9 +160,7 @@ JobSummary run_update_job(LanguageModel& lm, const UpdateJobConfig& config, cons
   const auto current = current_profiles(profiles, profile_order);
   const Shard shard = shard_from_env();
   JobOutput out(output, shard);
-  JobSummary summary;
-  summary.output_path = out.path();
-  summary.errors_path = out.errors_path();
+  JobSummary summary = out.new_summary();
   UpdateRun run(lm, config, events, out, summary);
   JobAdmission admission(shard, out, config.max_users, summary);
   std::set<std::string> in_events;
@@ -191,7 +189,7 @@ JobSummary run_update_job(LanguageModel& lm, const UpdateJobConfig& config, cons
         return true;
       },
       [&](const std::string& user_id, size_t line, const std::string& problem) {
-        if (admission.admit(user_id, line)) run.error(user_id, line, problem);
+        if (admission.admit_bad_record(user_id, line)) run.error(user_id, line, problem);
       });
   run.flush();
   // Users with no new events at all keep their profile in the snapshot.

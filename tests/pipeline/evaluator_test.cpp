@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "pipeline_test_util.h"
+#include "upm/data/event_format.h"
 #include "upm/data/prompt_builder.h"
 #include "upm/infer/token_logprobs.h"
 #include "upm/pipeline/eval_stats.h"

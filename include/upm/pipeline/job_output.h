@@ -33,6 +33,16 @@ struct Shard {
 // From RANK and WORLD_SIZE (absent: rank 0 of 1); InputError if malformed.
 Shard shard_from_env();
 
+struct JobSummary {
+  int64_t input_users = 0;  // records of the input seen by this rank (incl. other ranks' users)
+  int64_t other_rank = 0;   // left to other ranks
+  int64_t already_done = 0; // skipped: done by an earlier run
+  int64_t written = 0;      // records written by this run
+  int64_t errors = 0;       // errors written by this run
+  bool stopped_early = false;  // max_users reached
+  std::string output_path, errors_path;
+};
+
 class JobOutput {
  public:
   JobOutput(const std::string& output, const Shard& shard);
@@ -44,6 +54,9 @@ class JobOutput {
   // Appends one record (it must have "user_id") and forces it to disk.
   void write_record(const nlohmann::json& record);
   void write_error(const std::string& user_id, const std::string& file, size_t line, const std::string& problem);
+
+  // A summary naming this output's files.
+  JobSummary new_summary() const;
 
   const std::string& path() const { return path_; }
   const std::string& errors_path() const { return errors_path_; }
@@ -58,15 +71,6 @@ class JobOutput {
   size_t records_before_ = 0, errors_before_ = 0;
 };
 
-struct JobSummary {
-  int64_t input_users = 0;  // records of the input seen by this rank (incl. other ranks' users)
-  int64_t other_rank = 0;   // left to other ranks
-  int64_t already_done = 0; // skipped: done by an earlier run
-  int64_t written = 0;      // records written by this run
-  int64_t errors = 0;       // errors written by this run
-  bool stopped_early = false;  // max_users reached
-  std::string output_path, errors_path;
-};
 
 // Decides record by record whether this run handles a user: owned by this
 // rank, not done by an earlier run, within `max_users` (0 = no limit).
@@ -77,9 +81,14 @@ class JobAdmission {
       : shard_(shard), out_(out), max_users_(max_users), summary_(summary) {}
   // `line` 0: the record has no input line (never in the errors file).
   bool admit(const std::string& user_id, size_t line);
+  // A bad input record: done when its LINE has an error already (its user id
+  // may also have a good record, e.g. a duplicate line).
+  bool admit_bad_record(const std::string& user_id, size_t line);
   bool stopped() const { return summary_.stopped_early; }
 
  private:
+  bool decide(const std::string& user_id, size_t line, bool by_user);
+
   const Shard& shard_;
   const JobOutput& out_;
   int64_t max_users_;

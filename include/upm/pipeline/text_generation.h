@@ -24,7 +24,7 @@ inline void describe(ConfigIO& io, GenerationSettings& g) {
   io.field("batch_size", g.batch_size).greater_than(0);
 }
 
-// One text per prompt (special tokens dropped, a final stop token removed).
+// One text per prompt (special tokens dropped, invalid UTF-8 replaced by U+FFFD).
 // Prompts are run in the order given, `settings.batch_size` at a time.
 std::vector<std::string> generate_texts(LanguageModel& lm, const std::vector<std::string>& prompts,
                                         const GenerationSettings& settings);
