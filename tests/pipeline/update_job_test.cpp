@@ -1,5 +1,8 @@
 // Streaming update: new events folded once, re-application a no-op, a kill
 // (max_users) resumable, long batches folded in rounds.
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <map>
 
 #include "pipeline_test_util.h"
@@ -107,6 +110,38 @@ TEST(UpdateJob, ProfilesWithMalformedEventIdsAreRejected) {
   upm::test::write_lines(f.profiles, {R"({"user_id": "a", "profile": "p", "version": 1, "event_ids": [1, 2]})"});
   EXPECT_THROW(upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, f.dir.file("o.jsonl")),
                upm::InputError);
+}
+
+}  // namespace
+
+namespace {
+
+int run_tool(const std::string& command) {
+  int status = std::system((command + " --log-level warn 2>/dev/null").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(Tools, UpdateAndEvalRunEndToEnd) {
+  Fixture f;
+  const std::string bin = UPM_BIN_DIR;
+  const std::string out = f.dir.file("v2.jsonl");
+  EXPECT_EQ(run_tool(bin + "/upm-update --model " + upm::test::tiny_model_dir() + " --profiles " + f.profiles +
+                     " --events " + f.batch + " --output " + out + " --set generation.max_new_tokens=8"),
+            0);
+  EXPECT_EQ(by_user(out).size(), 4u);
+  upm::test::write_lines(f.dir.file("bench.jsonl"),
+                         {R"({"user_id": "a", "task_id": "t1", "context": "Pick", "options": ["x", "y"], "label": 1})"});
+  const json config = {{"benchmark", f.dir.file("bench.jsonl")},
+                       {"run_dir", f.dir.file("run")},
+                       {"predictors", {{{"model", upm::test::tiny_model_dir()}}}},
+                       {"conditions", {{{"kind", "none"}}, {{"name", "streamed"}, {"profiles", out}}}}};
+  upm::test::write_lines(f.dir.file("eval.json"), {config.dump()});
+  EXPECT_EQ(run_tool(bin + "/upm-eval --config " + f.dir.file("eval.json")), 0);
+  EXPECT_EQ(upm::read_json_file(f.dir.file("run/report.json")).at("results").size(), 2u);
+  EXPECT_EQ(run_tool(bin + "/upm-eval --config " + f.dir.file("eval.json") + " --set nope=1"), 2);
+  EXPECT_EQ(run_tool(bin + "/upm-update --model " + upm::test::tiny_model_dir() + " --profiles " +
+                     f.dir.file("missing.jsonl") + " --events " + f.batch + " --output " + out),
+            2);
 }
 
 }  // namespace
