@@ -1,0 +1,139 @@
+// Batch profiling throughput, and the cost of a streaming update beside full
+// re-profiling as the history grows (10, 100, 1000 prior events): the update
+// reads the previous profile + the new events only, so its cost should stay
+// flat while re-profiling grows with the history (up to the prompt budget).
+//
+// The model is a random-init Qwen3-architecture model (hidden 256, 4 layers)
+// with the committed tiny byte-level BPE tokenizer: texts are gibberish, the
+// token counts and the compute are real. Prints one JSON object.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include "baseline.h"
+#include "upm/core/config.h"
+#include "upm/model/causal_lm.h"
+#include "upm/model/weights_loader.h"
+#include "upm/pipeline/language_model.h"
+#include "upm/pipeline/profile_state.h"
+#include "upm/pipeline/profiler.h"
+#include "upm/pipeline/updater.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string make_model(const fs::path& dir) {
+  json cfg = upm::read_json_file(UPM_SOURCE_DIR "/tests/data/model/qwen3/config.json");
+  cfg["vocab_size"] = 896;
+  cfg["hidden_size"] = 256;
+  cfg["intermediate_size"] = 768;
+  cfg["num_hidden_layers"] = 4;
+  cfg["num_attention_heads"] = 8;
+  cfg["num_key_value_heads"] = 4;
+  cfg["head_dim"] = 32;
+  cfg["max_position_embeddings"] = 8192;
+  upm::CausalLM model(upm::model_config_from_json(cfg, "bench model"), upm::ModelRuntime{}, upm::InitMode::random, 1);
+  const std::string folder = (dir / "bench-qwen3").string();
+  upm::save_pretrained(model, folder);
+  fs::copy_file(UPM_SOURCE_DIR "/tests/data/text/tiny_bpe/tokenizer.json", folder + "/tokenizer.json");
+  return folder;
+}
+
+json event(const std::string& id, int i) {
+  if (i % 2) return {{"id", id}, {"source", "movies"}, {"kind", "rating"}, {"item", "Movie number " + std::to_string(i)}, {"value", 1 + i % 5}};
+  return {{"id", id}, {"source", "forum"}, {"kind", "text"}, {"text", "A note about topic " + std::to_string(i)}};
+}
+
+// Users u0..u<n-1>, each with events <prefix><first>..<prefix><first+count-1>.
+void write_logs(const std::string& path, int users, int first, int count) {
+  std::ofstream out(path);
+  for (int u = 0; u < users; ++u) {
+    json events = json::array();
+    for (int i = first; i < first + count; ++i) events.push_back(event("e" + std::to_string(i), i));
+    out << json{{"user_id", "u" + std::to_string(u)}, {"events", events}}.dump() << "\n";
+  }
+}
+
+// Profiles as if written after `history` events (the ids are what matters).
+void write_profiles(const std::string& path, int users, int history) {
+  std::ofstream out(path);
+  for (int u = 0; u < users; ++u) {
+    upm::data::ProfileRecord record;
+    record.user_id = "u" + std::to_string(u);
+    record.profile = "Enjoys crime and drama films, dislikes horror; writes short notes about topics.";
+    record.version = 1;
+    std::vector<std::string> ids;
+    for (int i = 1; i <= history; ++i) ids.push_back("e" + std::to_string(i));
+    upm::set_seen_event_ids(record, ids);
+    out << upm::data::to_json(record).dump() << "\n";
+  }
+}
+
+template <class F>
+double seconds(F&& f) {
+  auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+int main() {
+  c10::InferenceMode guard;
+  const fs::path dir = fs::temp_directory_path() / ("upm-profile-bench-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  json out;
+  out["baseline"] = upm::bench::machine_baseline(torch::Device(torch::kCPU));
+  upm::LanguageModel lm = upm::load_language_model(make_model(dir), upm::ModelRuntime{});
+  const int users = 8, new_events = 5;
+
+  upm::ProfileJobConfig config;
+  config.generation.max_new_tokens = 32;
+  config.prompts.max_prompt_tokens = 6144;  // a 1000-event history is cut to this (oldest dropped)
+  auto fresh = [&](const std::string& name) {
+    const std::string path = (dir / name).string();
+    fs::remove(path);
+    fs::remove(path + ".errors.jsonl");
+    return path;
+  };
+
+  // Throughput: 8 users x 20 events, batch 1 vs batch 8.
+  write_logs((dir / "logs20.jsonl").string(), users, 1, 20);
+  for (int64_t batch : {1, 8}) {
+    config.generation.batch_size = batch;
+    const std::string output = fresh("throughput.jsonl");
+    double s = seconds([&] { upm::run_profile_job(lm, config, (dir / "logs20.jsonl").string(), output); });
+    out["batch_profiling"].push_back({{"users", users}, {"events_per_user", 20}, {"batch_size", batch},
+                                      {"max_new_tokens", 32}, {"seconds", s}, {"profiles_per_s", users / s}});
+  }
+
+  config.generation.batch_size = 8;
+  json rows = json::array();
+  double update_10 = 0;
+  for (int history : {10, 100, 1000}) {
+    const std::string profiles = (dir / ("p" + std::to_string(history) + ".jsonl")).string();
+    const std::string batch = (dir / ("new" + std::to_string(history) + ".jsonl")).string();
+    const std::string full = (dir / ("full" + std::to_string(history) + ".jsonl")).string();
+    write_profiles(profiles, users, history);
+    write_logs(batch, users, history + 1, new_events);
+    write_logs(full, users, 1, history + new_events);
+    const std::string update_out = fresh("update.jsonl"), profile_out = fresh("reprofile.jsonl");
+    double update_s = seconds([&] { upm::run_update_job(lm, config, profiles, batch, update_out); });
+    double profile_s = seconds([&] { upm::run_profile_job(lm, config, full, profile_out); });
+    if (history == 10) update_10 = update_s;
+    rows.push_back({{"prior_events", history}, {"new_events", new_events}, {"users", users},
+                    {"update_s_per_user", update_s / users}, {"reprofile_s_per_user", profile_s / users},
+                    {"reprofile_over_update", profile_s / update_s},
+                    {"update_vs_10_events", update_s / update_10}});
+  }
+  out["update_vs_reprofile"] = rows;
+  fs::remove_all(dir);
+  std::cout << out.dump(2) << std::endl;
+}

@@ -1,0 +1,215 @@
+#include "upm/pipeline/evaluator.h"
+
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "upm/core/atomic_file.h"
+#include "upm/core/error.h"
+#include "upm/core/progress.h"
+#include "upm/core/run_dir.h"
+#include "upm/data/event_format.h"
+#include "upm/data/profile_record.h"
+#include "upm/data/user_log.h"
+#include "upm/pipeline/eval_stats.h"
+#include "upm/pipeline/language_model.h"
+#include "upm/pipeline/profile_state.h"
+#include "upm/text/tokenizer.h"
+
+namespace upm {
+
+namespace {
+
+using nlohmann::json;
+
+data::ReadOptions strict_read() {
+  data::ReadOptions options;
+  options.strict = true;
+  return options;
+}
+
+// What one condition gives the predictor per user.
+struct ConditionData {
+  ConditionSpec spec;
+  std::map<std::string, std::string> profiles;
+  std::map<std::string, std::vector<data::Event>> histories;
+};
+
+ConditionData load_condition(const ConditionSpec& spec, size_t index) {
+  ConditionData data;
+  data.spec = spec;
+  if (data.spec.name.empty()) data.spec.name = spec.kind;
+  const std::string where = "conditions[" + std::to_string(index) + "]";
+  if (spec.kind == "profiles") {
+    if (spec.profiles.empty()) throw InputError(Location{"", 0, where + ".profiles"}, "required for kind profiles");
+    for (const auto& p : latest_versions(data::read_profiles(spec.profiles, strict_read()))) {
+      data.profiles[p.user_id] = p.profile;
+    }
+  } else if (spec.kind == "history") {
+    if (spec.history.empty()) throw InputError(Location{"", 0, where + ".history"}, "required for kind history");
+    for (auto& log : data::read_user_logs(spec.history, strict_read())) data.histories[log.user_id] = log.events;
+  }
+  return data;
+}
+
+// The newest events whose prompt lines fit `budget` tokens, chronological.
+std::vector<data::Event> recent_history(const std::vector<data::Event>& events, int64_t budget,
+                                        const Tokenizer& tokenizer, int64_t max_chars) {
+  const auto ordered = data::chronological(events);
+  int64_t used = 0;
+  size_t kept = 0;
+  while (kept < ordered.size()) {
+    const auto& e = ordered[ordered.size() - 1 - kept];
+    const int64_t cost = int64_t(tokenizer.count_tokens(data::format_event(e, size_t(max_chars)) + "\n"));
+    if (used + cost > budget) break;
+    used += cost;
+    ++kept;
+  }
+  return std::vector<data::Event>(ordered.end() - long(kept), ordered.end());
+}
+
+struct Outcomes {
+  std::vector<double> correct, p_correct;
+  int64_t missing = 0, over_budget = 0;
+};
+
+json estimate_json(const Estimate& e) { return {{"mean", e.mean}, {"low", e.low}, {"high", e.high}, {"n", e.n}}; }
+
+class Evaluation {
+ public:
+  explicit Evaluation(const EvalConfig& config) : config_(config) {
+    tasks_ = data::read_benchmark(config.benchmark, strict_read());
+    if (tasks_.empty()) throw InputError(Location{config.benchmark, 0, ""}, "benchmark holds no task");
+    for (size_t i = 0; i < config.conditions.size(); ++i) conditions_.push_back(load_condition(config.conditions[i], i));
+    predictions_ = std::make_unique<AtomicFileWriter>(config.run_dir + "/predictions.jsonl");
+  }
+
+  json run() {
+    json results = json::array(), differences = json::array();
+    for (const auto& spec : config_.predictors) {
+      LanguageModel lm = load_language_model(spec.model, spec.runtime);
+      const std::string name = spec.name.empty() ? lm.name : spec.name;
+      Predictor predictor(lm, spec.predictor, config_.prompts);
+      std::vector<Outcomes> outcomes;
+      for (const auto& condition : conditions_) {
+        outcomes.push_back(score(predictor, lm, name, condition));
+        results.push_back(result_json(name, condition.spec, outcomes.back()));
+      }
+      for (size_t c = 1; c < outcomes.size(); ++c) differences.push_back(difference_json(name, c, outcomes));
+    }
+    predictions_->commit();
+    return {{"benchmark", config_.benchmark}, {"tasks", tasks_.size()}, {"ci_level", config_.ci_level},
+            {"bootstrap_resamples", config_.bootstrap_resamples}, {"group_by", config_.group_by},
+            {"results", results}, {"differences", differences}};
+  }
+
+ private:
+  PredictRequest request(const data::BenchmarkTask& task, const ConditionData& condition, const LanguageModel& lm,
+                         Outcomes& outcomes) const {
+    PredictRequest r;
+    r.task = task;
+    if (condition.spec.kind == "none") {
+      r.input = PredictInput::none;
+    } else if (condition.spec.kind == "history") {
+      r.input = PredictInput::history;
+      auto it = condition.histories.find(task.user_id);
+      if (it == condition.histories.end()) ++outcomes.missing;
+      else r.history = recent_history(it->second, condition.spec.history_tokens, *lm.tokenizer,
+                                      config_.prompts.max_field_chars);
+    } else {
+      auto it = condition.profiles.find(task.user_id);
+      if (it == condition.profiles.end()) ++outcomes.missing;
+      else r.profile = it->second;
+    }
+    return r;
+  }
+
+  Outcomes score(Predictor& predictor, const LanguageModel& lm, const std::string& name, const ConditionData& condition) {
+    Outcomes outcomes;
+    Progress progress("eval " + name + " / " + condition.spec.name, int64_t(tasks_.size()), "tasks");
+    for (size_t start = 0; start < tasks_.size(); start += size_t(config_.batch_tasks)) {
+      std::vector<PredictRequest> batch;
+      for (size_t i = start; i < std::min(tasks_.size(), start + size_t(config_.batch_tasks)); ++i) {
+        batch.push_back(request(tasks_[i], condition, lm, outcomes));
+      }
+      const auto predictions = predictor.predict(batch);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const Prediction& p = predictions[i];
+        outcomes.correct.push_back(p.correct ? 1.0 : 0.0);
+        outcomes.p_correct.push_back(p.p_correct);
+        if (!p.prompt_fits) ++outcomes.over_budget;
+        json line = {{"predictor", name}, {"condition", condition.spec.name}, {"task_id", batch[i].task.task_id},
+                     {"user_id", batch[i].task.user_id}, {"label", batch[i].task.label}, {"choice", p.choice},
+                     {"correct", p.correct}, {"p_correct", p.p_correct}, {"probabilities", p.probabilities},
+                     {"scores", p.scores}, {"shown_order", p.shown_order}, {"prompt_tokens", p.prompt_tokens}};
+        predictions_->write(line.dump() + "\n");
+      }
+      progress.advance(int64_t(batch.size()));
+    }
+    return outcomes;
+  }
+
+  std::string group_of(const data::BenchmarkTask& task, const std::string& field) const {
+    auto it = task.extra.find(field);
+    if (it == task.extra.end() || it->is_null()) return "(none)";
+    return it->is_string() ? it->get<std::string>() : it->dump();
+  }
+
+  json result_json(const std::string& predictor, const ConditionSpec& condition, const Outcomes& o) const {
+    const double level = config_.ci_level;
+    const int resamples = config_.bootstrap_resamples;
+    const uint64_t seed = config_.bootstrap_seed;
+    json result = {{"predictor", predictor},
+                   {"condition", condition.name},
+                   {"kind", condition.kind},
+                   {"n", o.correct.size()},
+                   {"accuracy", estimate_json(bootstrap_mean(o.correct, level, resamples, seed))},
+                   {"p_correct", estimate_json(bootstrap_mean(o.p_correct, level, resamples, seed))},
+                   {"missing_inputs", o.missing},
+                   {"prompts_over_budget", o.over_budget}};
+    json breakdown = json::object();
+    for (const auto& field : config_.group_by) {
+      std::vector<std::string> groups;
+      for (const auto& task : tasks_) groups.push_back(group_of(task, field));
+      const auto acc = bootstrap_by_group(o.correct, groups, level, resamples, seed);
+      const auto pc = bootstrap_by_group(o.p_correct, groups, level, resamples, seed);
+      json by = json::object();
+      for (const auto& [group, e] : acc) by[group] = {{"accuracy", estimate_json(e)}, {"p_correct", estimate_json(pc.at(group))}};
+      breakdown[field] = by;
+    }
+    result["by"] = breakdown;
+    return result;
+  }
+
+  json difference_json(const std::string& predictor, size_t c, const std::vector<Outcomes>& o) const {
+    const double level = config_.ci_level;
+    return {{"predictor", predictor},
+            {"condition", conditions_[c].spec.name},
+            {"baseline", conditions_[0].spec.name},
+            {"accuracy", estimate_json(bootstrap_mean_difference(o[c].correct, o[0].correct, level,
+                                                                 config_.bootstrap_resamples, config_.bootstrap_seed))},
+            {"p_correct", estimate_json(bootstrap_mean_difference(o[c].p_correct, o[0].p_correct, level,
+                                                                  config_.bootstrap_resamples, config_.bootstrap_seed))}};
+  }
+
+  const EvalConfig& config_;
+  std::vector<data::BenchmarkTask> tasks_;
+  std::vector<ConditionData> conditions_;
+  std::unique_ptr<AtomicFileWriter> predictions_;
+};
+
+}  // namespace
+
+json run_evaluation(const EvalConfig& config) {
+  if (config.predictors.empty()) throw InputError(Location{"", 0, "predictors"}, "at least one predictor is needed");
+  if (config.conditions.empty()) throw InputError(Location{"", 0, "conditions"}, "at least one condition is needed");
+  prepare_run_dir(config.run_dir, config_to_json(config));
+  json report = Evaluation(config).run();
+  write_file_atomic(config.run_dir + "/report.json", report.dump(2) + "\n");
+  write_file_atomic(config.run_dir + "/report.md", report_markdown(report));
+  if (config.chart) write_file_atomic(config.run_dir + "/chart.svg", report_chart_svg(report));
+  spdlog::info("upm-eval: report written to {}/report.json and report.md", config.run_dir);
+  return report;
+}
+
+}  // namespace upm

@@ -1,0 +1,34 @@
+#include "upm/pipeline/text_generation.h"
+
+#include <algorithm>
+
+#include "upm/infer/greedy.h"
+#include "upm/pipeline/language_model.h"
+#include "upm/text/tokenizer.h"
+#include "upm/text/utf8.h"
+
+namespace upm {
+
+std::vector<std::string> generate_texts(LanguageModel& lm, const std::vector<std::string>& prompts,
+                                        const GenerationSettings& settings) {
+  GreedyOptions options;
+  options.max_new_tokens = settings.max_new_tokens;
+  options.stop_ids = stop_token_ids(lm);
+  std::vector<std::string> out;
+  out.reserve(prompts.size());
+  const size_t step = size_t(std::max<int64_t>(1, settings.batch_size));
+  for (size_t start = 0; start < prompts.size(); start += step) {
+    std::vector<std::vector<int64_t>> batch;
+    for (size_t i = start; i < std::min(prompts.size(), start + step); ++i) batch.push_back(encode_prompt(lm, prompts[i]));
+    for (const auto& ids : greedy_generate(*lm.model, batch, options)) {
+      std::vector<TokenId> tokens(ids.begin(), ids.end());
+      // A generation can stop inside a multi-byte character (or a model can
+      // emit invalid byte sequences): repaired as HF's decode does, so that
+      // every output is valid UTF-8 for the JSONL files.
+      out.push_back(text::utf8_lossy(lm.tokenizer->decode(tokens, true)));
+    }
+  }
+  return out;
+}
+
+}  // namespace upm

@@ -1,0 +1,76 @@
+#pragma once
+// Shared by the pipeline tests: a tiny model folder assembled from real
+// pieces (a random-init Qwen3-architecture model saved by the model layer and
+// the committed tiny byte-level BPE tokenizer), and small user logs.
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+#include "upm/core/config.h"
+#include "upm/model/causal_lm.h"
+#include "upm/model/weights_loader.h"
+#include "upm/pipeline/language_model.h"
+
+namespace upm::test {
+
+// The folder, built once per test binary (removed at exit).
+inline const std::string& tiny_model_dir() {
+  static TempDir dir;
+  static const std::string path = [] {
+    nlohmann::json cfg = read_json_file(std::string(UPM_TEST_DATA_DIR) + "/model/qwen3/config.json");
+    cfg["vocab_size"] = 896;                  // room for the tokenizer's 865 ids
+    cfg["max_position_embeddings"] = 4096;    // the prompt templates are long
+    cfg["initializer_range"] = 0.3;           // sharper (still random) distributions than 0.02
+    ModelConfig config = model_config_from_json(cfg, "tiny test model");
+    CausalLM model(config, ModelRuntime{}, InitMode::random, 7);
+    std::string folder = dir.file("tiny-qwen3");
+    save_pretrained(model, folder);
+    std::filesystem::copy_file(std::string(UPM_TEST_DATA_DIR) + "/text/tiny_bpe/tokenizer.json",
+                               folder + "/tokenizer.json");
+    return folder;
+  }();
+  return path;
+}
+
+inline LanguageModel& tiny_model() {
+  static LanguageModel lm = load_language_model(tiny_model_dir(), ModelRuntime{});
+  return lm;
+}
+
+inline void write_lines(const std::string& path, const std::vector<std::string>& lines) {
+  std::ofstream out(path, std::ios::binary);
+  for (const auto& line : lines) out << line << "\n";
+}
+
+inline std::vector<nlohmann::json> read_json_lines(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+// A user-log line with `n` rating/text events named <prefix>1..<prefix>n.
+inline std::string user_line(const std::string& user_id, int n, const std::string& prefix = "e", int first = 1) {
+  nlohmann::json events = nlohmann::json::array();
+  for (int i = first; i < first + n; ++i) {
+    if (i % 2) {
+      events.push_back({{"id", prefix + std::to_string(i)}, {"source", "movies"}, {"kind", "rating"},
+                        {"item", "Movie " + std::to_string(i) + " of " + user_id}, {"value", 1 + i % 5}});
+    } else {
+      events.push_back({{"id", prefix + std::to_string(i)}, {"source", "forum"}, {"kind", "text"},
+                        {"text", "I wrote note " + std::to_string(i)}});
+    }
+  }
+  return nlohmann::json{{"user_id", user_id}, {"events", events}}.dump();
+}
+
+}  // namespace upm::test

@@ -1,0 +1,147 @@
+// Streaming update: new events folded once, re-application a no-op, a kill
+// (max_users) resumable, long batches folded in rounds.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <map>
+
+#include "pipeline_test_util.h"
+#include "upm/pipeline/profile_state.h"
+#include "upm/pipeline/profiler.h"
+#include "upm/pipeline/updater.h"
+
+namespace {
+
+using nlohmann::json;
+using upm::test::read_json_lines;
+using upm::test::tiny_model;
+using upm::test::user_line;
+
+std::map<std::string, json> by_user(const std::string& path) {
+  std::map<std::string, json> out;
+  for (auto& j : read_json_lines(path)) {
+    const std::string user = j.at("user_id").get<std::string>();
+    EXPECT_FALSE(out.count(user)) << "two records for " << user;
+    out[user] = j;
+  }
+  return out;
+}
+
+struct Fixture {
+  upm::test::TempDir dir;
+  std::string profiles = dir.file("profiles.jsonl");
+  std::string batch = dir.file("new.jsonl");
+  upm::UpdateJobConfig config;
+
+  Fixture() {
+    config.generation.max_new_tokens = 12;
+    upm::test::write_lines(dir.file("logs.jsonl"), {user_line("a", 3), user_line("b", 2), user_line("d", 2)});
+    upm::run_profile_job(tiny_model(), config, dir.file("logs.jsonl"), profiles);
+    // a: e3 seen + e4, e5 new; b: only seen events; c: a new user; d: absent.
+    upm::test::write_lines(batch, {user_line("a", 3, "e", 3), user_line("b", 2), user_line("c", 2)});
+  }
+};
+
+std::vector<std::string> ids(const json& record) { return record.at("event_ids").get<std::vector<std::string>>(); }
+
+TEST(UpdateJob, FoldsOnlyUnseenEventsAndKeepsTheRest) {
+  Fixture f;
+  const auto before = by_user(f.profiles);
+  const std::string out = f.dir.file("v2.jsonl");
+  auto summary = upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, out);
+  EXPECT_EQ(summary.errors, 0);
+  const auto after = by_user(out);
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(after.at("a").at("version"), 2);
+  EXPECT_EQ(ids(after.at("a")), (std::vector<std::string>{"e1", "e2", "e3", "e4", "e5"}));
+  EXPECT_EQ(after.at("a").at("events_seen"), 5);
+  EXPECT_EQ(after.at("b"), before.at("b"));  // nothing new: byte-identical, version unchanged
+  EXPECT_EQ(after.at("d"), before.at("d"));  // absent from the batch
+  EXPECT_EQ(after.at("c").at("version"), 1);
+  EXPECT_EQ(ids(after.at("c")), (std::vector<std::string>{"e1", "e2"}));
+}
+
+TEST(UpdateJob, ReapplyingTheSameBatchChangesNothing) {
+  Fixture f;
+  const std::string once = f.dir.file("once.jsonl"), twice = f.dir.file("twice.jsonl");
+  upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, once);
+  auto summary = upm::run_update_job(tiny_model(), f.config, once, f.batch, twice);
+  EXPECT_EQ(summary.written, 4);
+  EXPECT_EQ(by_user(twice), by_user(once));
+}
+
+TEST(UpdateJob, InterruptedRunResumesWithoutDuplicates) {
+  Fixture f;
+  const std::string out = f.dir.file("v2.jsonl"), reference = f.dir.file("ref.jsonl");
+  f.config.max_users = 1;
+  auto first = upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, out);
+  EXPECT_TRUE(first.stopped_early);
+  EXPECT_EQ(read_json_lines(out).size(), 1u);
+  f.config.max_users = 0;
+  upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, out);
+  upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, reference);
+  auto resumed = by_user(out), straight = by_user(reference);
+  ASSERT_EQ(resumed.size(), 4u);
+  for (auto& [user, record] : straight) {
+    // Greedy generation is deterministic: the same text and ids either way.
+    EXPECT_EQ(resumed.at(user).at("profile"), record.at("profile")) << user;
+    EXPECT_EQ(resumed.at(user).at("event_ids"), record.at("event_ids")) << user;
+    EXPECT_EQ(resumed.at(user).at("version"), record.at("version")) << user;
+  }
+}
+
+TEST(UpdateJob, ManyNewEventsAreFoldedInRoundsOldestFirst) {
+  Fixture f;
+  upm::test::write_lines(f.batch, {user_line("a", 40, "n")});
+  f.config.prompts.max_prompt_tokens = 700;  // room for a few event lines per round
+  const std::string out = f.dir.file("v2.jsonl");
+  auto summary = upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, out);
+  EXPECT_EQ(summary.errors, 0);
+  const auto after = by_user(out);
+  EXPECT_EQ(after.at("a").at("version"), 2);
+  auto seen = ids(after.at("a"));
+  ASSERT_EQ(seen.size(), 43u);
+  EXPECT_EQ(seen[3], "n1");
+  EXPECT_EQ(seen.back(), "n40");
+}
+
+TEST(UpdateJob, ProfilesWithMalformedEventIdsAreRejected) {
+  Fixture f;
+  upm::test::write_lines(f.profiles, {R"({"user_id": "a", "profile": "p", "version": 1, "event_ids": [1, 2]})"});
+  EXPECT_THROW(upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, f.dir.file("o.jsonl")),
+               upm::InputError);
+}
+
+}  // namespace
+
+namespace {
+
+int run_tool(const std::string& command) {
+  int status = std::system((command + " --log-level warn 2>/dev/null").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(Tools, UpdateAndEvalRunEndToEnd) {
+  Fixture f;
+  const std::string bin = UPM_BIN_DIR;
+  const std::string out = f.dir.file("v2.jsonl");
+  EXPECT_EQ(run_tool(bin + "/upm-update --model " + upm::test::tiny_model_dir() + " --profiles " + f.profiles +
+                     " --events " + f.batch + " --output " + out + " --set generation.max_new_tokens=8"),
+            0);
+  EXPECT_EQ(by_user(out).size(), 4u);
+  upm::test::write_lines(f.dir.file("bench.jsonl"),
+                         {R"({"user_id": "a", "task_id": "t1", "context": "Pick", "options": ["x", "y"], "label": 1})"});
+  const json config = {{"benchmark", f.dir.file("bench.jsonl")},
+                       {"run_dir", f.dir.file("run")},
+                       {"predictors", {{{"model", upm::test::tiny_model_dir()}}}},
+                       {"conditions", {{{"kind", "none"}}, {{"name", "streamed"}, {"profiles", out}}}}};
+  upm::test::write_lines(f.dir.file("eval.json"), {config.dump()});
+  EXPECT_EQ(run_tool(bin + "/upm-eval --config " + f.dir.file("eval.json")), 0);
+  EXPECT_EQ(upm::read_json_file(f.dir.file("run/report.json")).at("results").size(), 2u);
+  EXPECT_EQ(run_tool(bin + "/upm-eval --config " + f.dir.file("eval.json") + " --set nope=1"), 2);
+  EXPECT_EQ(run_tool(bin + "/upm-update --model " + upm::test::tiny_model_dir() + " --profiles " +
+                     f.dir.file("missing.jsonl") + " --events " + f.batch + " --output " + out),
+            2);
+}
+
+}  // namespace
