@@ -175,7 +175,7 @@ TEST(Convert, ToolWritesTheLibrarysLogAndSplit) {
   TempDir a;
   auto result = run_upm_data("convert debian-packages --input " + fixture("debian_packages.deb822") + " --output " +
                              a.path() + " --test-fraction 0.4 --val-fraction 0");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  ASSERT_EQ(result.code, 0) << result.output;
   // The tool's files equal what the library makes from the same input.
   auto logs = debian_fixture_logs();
   std::string expected_log;
@@ -191,14 +191,14 @@ TEST(Convert, ToolWritesTheLibrarysLogAndSplit) {
   EXPECT_FALSE(slurp(a.file("users_eval.txt")).empty());
   auto movielens = run_upm_data("convert movielens --input " + fixture("ml-100k") + " --output " + a.file("ml") +
                                 " --no-split");
-  ASSERT_EQ(movielens.exit_code, 0) << movielens.output;
+  ASSERT_EQ(movielens.code, 0) << movielens.output;
   EXPECT_EQ(upm::read_jsonl_file(a.file("ml/log.jsonl")).size(), 3u);
   auto strict = run_upm_data("convert pairwise --strict --input " + fixture("pairwise.jsonl") + " --output " +
                              a.file("pw"));
-  EXPECT_EQ(strict.exit_code, 2) << strict.output;
+  EXPECT_EQ(strict.code, 2) << strict.output;
   EXPECT_NE(strict.output.find("pairwise.jsonl:3: rejected: is identical to \"chosen\""), std::string::npos);
-  EXPECT_EQ(run_upm_data("convert movielens --input /nonexistent --output " + a.file("x")).exit_code, 2);
-  EXPECT_EQ(run_upm_data("convert").exit_code, 2);
+  EXPECT_EQ(run_upm_data("convert movielens --input /nonexistent --output " + a.file("x")).code, 2);
+  EXPECT_EQ(run_upm_data("convert").code, 2);
 }
 
 }  // namespace

@@ -1,12 +1,9 @@
 #pragma once
 // Helpers of the data-layer tests: write a file, read it back, run a tool.
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 #include "test_util.h"
 
@@ -29,23 +26,7 @@ inline std::string fixture(const std::string& name) {
   return std::string(UPM_TEST_DATA_DIR) + "/data/" + name;
 }
 
-struct ToolResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
 // Runs build/bin/upm-data with `args` (already shell-quoted where needed).
-inline ToolResult run_upm_data(const std::string& args) {
-  std::string command = std::string(UPM_BIN_DIR) + "/upm-data " + args + " 2>&1";
-  ToolResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+inline ToolResult run_upm_data(const std::string& args) { return run_tool("upm-data", args); }
 
 }  // namespace upm::test

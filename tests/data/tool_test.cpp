@@ -21,7 +21,7 @@ TEST(UpmDataTool, StatsStrictFailsWithExit2OnTheFirstBadRecord) {
   TempDir dir;
   std::string log = write_text(dir, "log.jsonl", kBadLog);
   auto result = run_upm_data("stats --strict --input " + log);
-  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_EQ(result.code, 2) << result.output;
   EXPECT_NE(result.output.find(log + ":2: events[0].value: value 9 is outside the scale [1, 5]"), std::string::npos)
       << result.output;
 }
@@ -30,7 +30,7 @@ TEST(UpmDataTool, StatsSkipsCountsAndWritesRejects) {
   TempDir dir;
   std::string log = write_text(dir, "log.jsonl", kBadLog);
   auto result = run_upm_data("stats --input " + log + " --rejects " + dir.file("rejects.jsonl"));
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  ASSERT_EQ(result.code, 0) << result.output;
   EXPECT_NE(result.output.find("rejected: " + log + ":2: events[0].value"), std::string::npos) << result.output;
   auto json_start = result.output.find("{\n");
   ASSERT_NE(json_start, std::string::npos) << result.output;
@@ -46,13 +46,13 @@ TEST(UpmDataTool, StatsSkipsCountsAndWritesRejects) {
 TEST(UpmDataTool, SynthSplitAndBenchmarkStatsEndToEnd) {
   TempDir dir;
   auto synth = run_upm_data("synth --users 12 --seed 4 --output " + dir.file("syn"));
-  ASSERT_EQ(synth.exit_code, 0) << synth.output;
+  ASSERT_EQ(synth.code, 0) << synth.output;
   auto split = run_upm_data("split --input " + dir.file("syn/log.jsonl") + " --output " + dir.file("split") +
                             " --seed 2 --val-fraction 0.1 --test-fraction 0.3");
-  ASSERT_EQ(split.exit_code, 0) << split.output;
+  ASSERT_EQ(split.code, 0) << split.output;
   EXPECT_EQ(slurp(dir.file("split/rejects.jsonl")), "");
   auto stats = run_upm_data("stats --strict --benchmark " + dir.file("split/test.jsonl"));
-  ASSERT_EQ(stats.exit_code, 0) << stats.output;
+  ASSERT_EQ(stats.code, 0) << stats.output;
   EXPECT_NE(stats.output.find("\"label_0_fraction\""), std::string::npos);
 }
 
@@ -60,12 +60,12 @@ TEST(UpmDataTool, SplitStrictAndBadUsageExit2) {
   TempDir dir;
   std::string log = write_text(dir, "log.jsonl", kBadLog);
   auto strict = run_upm_data("split --strict --input " + log + " --output " + dir.file("out"));
-  EXPECT_EQ(strict.exit_code, 2) << strict.output;
+  EXPECT_EQ(strict.code, 2) << strict.output;
   auto skip = run_upm_data("split --input " + log + " --output " + dir.file("out2"));
-  EXPECT_EQ(skip.exit_code, 0) << skip.output;
+  EXPECT_EQ(skip.code, 0) << skip.output;
   EXPECT_EQ(upm::read_jsonl_file(dir.file("out2/rejects.jsonl")).size(), 1u);
-  EXPECT_EQ(run_upm_data("stats").exit_code, 2);
-  EXPECT_EQ(run_upm_data("stats --input " + dir.file("missing.jsonl")).exit_code, 2);
+  EXPECT_EQ(run_upm_data("stats").code, 2);
+  EXPECT_EQ(run_upm_data("stats --input " + dir.file("missing.jsonl")).code, 2);
 }
 
 }  // namespace
