@@ -114,7 +114,11 @@ ForwardOutput CausalLM::forward(const ForwardInput& in) {
 }
 
 torch::Tensor CausalLM::logits(const torch::Tensor& hidden) const {
-  return torch::linear(hidden, lm_head ? lm_head->weight : model->embed_tokens->weight);
+  if (lm_head) return lm_head->forward(hidden);
+  // Tied: the embedding matrix as a bias-free projection (Linear's fast path for one row).
+  Linear tied(0, 0, false, hidden.options());
+  tied.weight = model->embed_tokens->weight;
+  return tied.forward(hidden);
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> CausalLM::hf_tensors() const {

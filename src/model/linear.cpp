@@ -10,7 +10,19 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, const torch::TensorOptio
 }
 
 torch::Tensor Linear::forward(const torch::Tensor& x) const {
-  torch::Tensor y = torch::linear(x, weight, bias);
+  torch::Tensor y;
+  // One fp32 row (batch-1 decode): a matrix-vector product. OpenBLAS's sgemm
+  // packs the whole weight matrix on every call even for a single row
+  // (measured: a third of batch-1 decode time); sgemv streams it once.
+  if (x.scalar_type() == torch::kFloat && x.numel() == weight.size(1) && x.device().is_cpu()) {
+    std::vector<int64_t> sizes = x.sizes().vec();
+    sizes.back() = weight.size(0);
+    y = torch::mv(weight, x.reshape({-1}));
+    if (bias.defined()) y = y + bias;
+    y = y.view(sizes);
+  } else {
+    y = torch::linear(x, weight, bias);
+  }
   return adapter ? y + adapter->forward(x) : y;
 }
 

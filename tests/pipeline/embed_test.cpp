@@ -279,7 +279,7 @@ TEST(UpmEmbedTool, RunsAndExitsTwoOnBadInput) {
   JobFiles files(false);
   auto ok = test::run_tool("upm-embed", "--model " + files.model + " --input " + files.logs + " --queries " +
                                             files.queries + " --output " + files.dir.file("out"));
-  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  ASSERT_EQ(ok.code, 0) << ok.output;
   EXPECT_NE(ok.output.find("\"marker\":\"last_query_token\""), std::string::npos) << ok.output;
   EXPECT_NE(ok.output.find("no '<USER_EMB>' token"), std::string::npos) << ok.output;
   EXPECT_EQ(read_embedding_table(files.dir.file("out")).rows.size(), 6u);
@@ -287,11 +287,11 @@ TEST(UpmEmbedTool, RunsAndExitsTwoOnBadInput) {
   test::write_text_file(files.logs, "{\"user_id\": \"u1\", \"events\": 3}\n");
   auto bad = test::run_tool("upm-embed", "--model " + files.model + " --input " + files.logs + " --queries " +
                                              files.queries + " --output " + files.dir.file("bad"));
-  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_EQ(bad.code, 2) << bad.output;
   EXPECT_NE(bad.output.find("logs.jsonl:1: events"), std::string::npos) << bad.output;
 
   auto missing = test::run_tool("upm-embed", "--model " + files.model);
-  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_EQ(missing.code, 2) << missing.output;
   EXPECT_NE(missing.output.find("--input: required"), std::string::npos) << missing.output;
 }
 
@@ -311,10 +311,10 @@ TEST(UpmEmbedTool, ProbeSubcommandReportsQueryAndBaseline) {
   auto embed = test::run_tool("upm-embed", "--model " + files.model + " --input " + files.logs + " --queries " +
                                                files.queries + " --output " + files.dir.file("emb") +
                                                " --set embedder.mean_pooled=true");
-  ASSERT_EQ(embed.exit_code, 0) << embed.output;
+  ASSERT_EQ(embed.code, 0) << embed.output;
   auto probe = test::run_tool("upm-embed", "probe --embeddings " + files.dir.file("emb") + " --labels " +
                                                files.dir.file("labels.jsonl") + " --output " + files.dir.file("report.json"));
-  ASSERT_EQ(probe.exit_code, 0) << probe.output;
+  ASSERT_EQ(probe.code, 0) << probe.output;
   nlohmann::json report = read_json_file(files.dir.file("report.json"));
   const auto& task = report["tasks"][0];
   EXPECT_EQ(task["task"], "likes_horror");
@@ -324,7 +324,7 @@ TEST(UpmEmbedTool, ProbeSubcommandReportsQueryAndBaseline) {
   EXPECT_EQ(task["query"]["test"].get<int>() + task["query"]["train"].get<int>(), 24);
 
   auto bad = test::run_tool("upm-embed", "probe --embeddings " + files.dir.file("emb") + " --labels " + files.logs);
-  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_EQ(bad.code, 2) << bad.output;
   EXPECT_NE(bad.output.find("logs.jsonl:1: task: required field is missing"), std::string::npos) << bad.output;
 }
 

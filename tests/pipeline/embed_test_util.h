@@ -49,23 +49,6 @@ inline void write_tiny_model_folder(const std::string& dir, const std::string& f
   std::ofstream(dir + "/tokenizer.json") << tokenizer.dump();
 }
 
-struct ToolRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs build/bin/<tool> with `args`; its output goes through a file beside
-// the system temp dir so that the exit status comes from std::system.
-inline ToolRun run_tool(const std::string& tool, const std::string& args) {
-  TempDir scratch;
-  const std::string log = scratch.file("tool.log");
-  const int status = std::system((std::string(UPM_BIN_DIR) + "/" + tool + " " + args + " > " + log + " 2>&1").c_str());
-  ToolRun result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.output = read_text(log);
-  return result;
-}
-
 inline void write_text_file(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
