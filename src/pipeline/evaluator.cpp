@@ -87,7 +87,7 @@ class Evaluation {
   json run() {
     json results = json::array(), differences = json::array();
     for (const auto& spec : config_.predictors) {
-      LanguageModel lm = load_language_model(spec.model, spec.runtime);
+      LanguageModel lm = load_language_model(spec.model, spec.runtime, spec.prompt_format);
       const std::string name = spec.name.empty() ? lm.name : spec.name;
       Predictor predictor(lm, spec.predictor, config_.prompts);
       std::vector<Outcomes> outcomes;

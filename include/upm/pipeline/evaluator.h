@@ -23,6 +23,7 @@
 #include "upm/core/config.h"
 #include "upm/data/prompt_config.h"
 #include "upm/model/model_runtime.h"
+#include "upm/pipeline/language_model.h"
 #include "upm/pipeline/predictor.h"
 
 namespace upm {
@@ -31,6 +32,7 @@ struct PredictorSpec {
   std::string name;   // "" = the model folder's name
   std::string model;  // model folder
   ModelRuntime runtime;
+  PromptFormat prompt_format;
   PredictorConfig predictor;
 };
 
@@ -38,6 +40,7 @@ inline void describe(ConfigIO& io, PredictorSpec& s) {
   io.field("name", s.name);
   io.field("model", s.model).required();
   io.section("runtime", s.runtime);
+  io.section("prompt_format", s.prompt_format);
   describe(io, s.predictor);  // mode, seed, ... at the same level
 }
 

@@ -18,14 +18,15 @@
 #include "upm/data/prompt_config.h"
 #include "upm/model/model_runtime.h"
 #include "upm/pipeline/job_output.h"
+#include "upm/pipeline/language_model.h"
 #include "upm/pipeline/text_generation.h"
 
 namespace upm {
 
-struct LanguageModel;
 
 struct ProfileJobConfig {
   ModelRuntime runtime;
+  PromptFormat prompt_format;  // raw prompts, or user turns of the chat template
   data::PromptConfig prompts;
   GenerationSettings generation;
   int64_t window_users = 256;  // users read (and length-sorted) at a time
@@ -36,6 +37,7 @@ struct ProfileJobConfig {
 
 inline void describe(ConfigIO& io, ProfileJobConfig& c) {
   io.section("runtime", c.runtime);
+  io.section("prompt_format", c.prompt_format);
   io.section("prompts", c.prompts);
   io.section("generation", c.generation);
   io.field("window_users", c.window_users).greater_than(0);
