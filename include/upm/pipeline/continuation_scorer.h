@@ -2,8 +2,8 @@
 // Log-probabilities of several continuations after one shared context, the
 // context computed once: it is prefilled into one KV-cache slot, copied to a
 // slot per continuation, and every continuation is scored in one more pass.
-// This is the predictor's seam onto the inference layer: when the generation
-// engine's option scoring lands, only score_continuations changes.
+// The predictor's seam onto the inference layer's option scoring
+// (infer/scorer.h), which does the work.
 
 #include <cstdint>
 #include <vector>
