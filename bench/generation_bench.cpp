@@ -19,6 +19,7 @@
 #include <torch/torch.h>
 
 #include "baseline.h"
+#include "upm/infer/sampler.h"
 #include "upm/infer/generator.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/model_config.h"

@@ -1,4 +1,5 @@
 #include "upm/infer/generation_flags.h"
+#include "upm/infer/sampler.h"
 
 namespace upm {
 

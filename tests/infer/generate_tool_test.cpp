@@ -8,6 +8,7 @@
 #include "infer_test_util.h"
 #include "test_util.h"
 #include "upm/core/atomic_file.h"
+#include "upm/infer/sampler.h"
 #include "upm/infer/text_generation.h"
 #include "upm/model/weights_loader.h"
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "upm/core/config.h"
-#include "upm/infer/sampler.h"
+#include "upm/infer/sampling_config.h"
 
 namespace upm {
 
