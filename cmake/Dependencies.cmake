@@ -11,6 +11,10 @@ find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+# HTTP server (upm-serve) and OpenAI-compatible client (remote teachers and
+# judges). Debian builds it with OpenSSL/zlib/brotli; the pkg-config flags
+# carry the matching CPPHTTPLIB_* defines, which must agree with the library.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 set(UPM_DEPENDENCY_LIBS
   ${TORCH_LIBRARIES}
@@ -19,5 +23,6 @@ set(UPM_DEPENDENCY_LIBS
   CLI11::CLI11
   PkgConfig::PCRE2
   PkgConfig::UTF8PROC
+  PkgConfig::HTTPLIB
   Threads::Threads
   stdc++fs)
