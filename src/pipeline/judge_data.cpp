@@ -106,9 +106,7 @@ JudgeRowsReport make_judge_rows(const std::vector<data::BenchmarkTask>& tasks,
   return report;
 }
 
-namespace {
-
-std::map<std::string, std::string> read_profiles(const std::string& path) {
+std::map<std::string, std::string> read_profile_texts(const std::string& path) {
   std::map<std::string, std::string> profiles;
   JsonlReader reader(path);
   while (auto record = reader.next_strict()) {
@@ -117,8 +115,6 @@ std::map<std::string, std::string> read_profiles(const std::string& path) {
   }
   return profiles;
 }
-
-}  // namespace
 
 JudgeRowsReport run_judge_rows(const JudgeRowsJob& job) {
   auto tokenizer = load_tokenizer(job.tokenizer);
@@ -133,7 +129,7 @@ JudgeRowsReport run_judge_rows(const JudgeRowsJob& job) {
     for (auto& log : data::read_user_logs(job.histories)) histories[log.user_id] = std::move(log);
   }
   std::vector<nlohmann::json> rows;
-  JudgeRowsReport report = make_judge_rows(tasks, read_profiles(job.profiles), histories, builder, job.predictor, job.rows, rows);
+  JudgeRowsReport report = make_judge_rows(tasks, read_profile_texts(job.profiles), histories, builder, job.predictor, job.rows, rows);
   std::string text;
   for (const auto& row : rows) text += row.dump() + "\n";
   write_file_atomic(job.output, text);

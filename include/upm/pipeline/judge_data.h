@@ -63,6 +63,10 @@ JudgeRowsReport make_judge_rows(const std::vector<data::BenchmarkTask>& tasks,
                                 const data::PromptBuilder& builder, const PredictorConfig& predictor,
                                 const JudgeDataConfig& config, std::vector<nlohmann::json>& rows);
 
+// user_id -> profile from any JSONL whose rows have both fields (truth.jsonl of
+// `upm-data synth`, upm-profile output); errors name file:line:field.
+std::map<std::string, std::string> read_profile_texts(const std::string& path);
+
 // `upm-data judge-rows --config F`: the files in, the rows out (atomically).
 struct JudgeRowsJob {
   std::vector<std::string> tasks;  // benchmark JSONL files (e.g. val.jsonl, test.jsonl of train users)
