@@ -102,7 +102,8 @@ TopLogprob read_top_logprob(const Field& f) {
   if (bytes.present()) wire::string_at(wire::member(object, "token", f.source, f.path));
   Field lp = wire::member(object, "logprob", f.source, f.path);
   if (!lp.present()) lp.fail("missing (expected a number)");
-  out.logprob = wire::number_at(lp, 0.0, -std::numeric_limits<double>::infinity(), 0.0);
+  // A hair above 0 is rounding in the server's log-softmax, not a malformed answer.
+  out.logprob = std::min(0.0, wire::number_at(lp, 0.0, -std::numeric_limits<double>::infinity(), 1e-4));
   return out;
 }
 
