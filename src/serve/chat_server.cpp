@@ -1,12 +1,12 @@
 #include "upm/serve/chat_server.h"
 
-#include <cstdlib>
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include "api_error.h"
 #include "completion_route.h"
+#include "upm/serve/api_key.h"
 #include "upm/serve/chat_engine.h"
 
 namespace upm::serve {
@@ -18,15 +18,6 @@ const auto kReplace = nlohmann::json::error_handler_t::replace;
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, kReplace), "application/json");
-}
-
-std::string key_from_env(const std::string& name) {
-  if (name.empty()) return "";
-  const char* value = std::getenv(name.c_str());
-  if (!value || !*value) {
-    throw InputError(Location{"", 0, "--api-key-env"}, "environment variable " + name + " is not set (it should hold the API key)");
-  }
-  return value;
 }
 
 // Comparison time independent of where the strings differ (the length may leak; the content does not).
@@ -46,7 +37,7 @@ struct ChatServer::Impl {
   httplib::Server http;
   int port = -1;
 
-  Impl(ChatEngine& e, ChatServerConfig c) : engine(e), config(std::move(c)), api_key(key_from_env(config.api_key_env)) {}
+  Impl(ChatEngine& e, ChatServerConfig c) : engine(e), config(std::move(c)), api_key(api_key_from_env(config.api_key_env, "api_key_env")) {}
 
   bool authorized(const httplib::Request& req) const {
     if (api_key.empty() || req.path == "/health") return true;

@@ -15,15 +15,24 @@ namespace {
 
 const char* kInvalid = "invalid_request_error";
 
-ChatRequest parse_request(const std::string& body) {
+bool has_value(const nlohmann::json& json, const char* key) { return json.contains(key) && !json[key].is_null(); }
+
+ChatRequest parse_request(const std::string& body, const ChatServerConfig& limits, const ChatEngine& engine) {
   nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
   if (json.is_discarded()) throw ApiError(400, kInvalid, "invalid_json", "", "request body: not valid JSON");
+  ChatRequest request;
   try {
-    return chat_request_from_json(json, "request body");
+    request = chat_request_from_json(json, "request body");
   } catch (const InputError& e) {
     const std::string field = e.where().field;
     throw ApiError(400, kInvalid, "invalid_value", field.substr(0, field.find_first_of(".[")), e.what());
   }
+  // No max_tokens: as much as the limit and the context window allow (OpenAI's and vLLM's reading).
+  if (!has_value(json, "max_tokens") && !has_value(json, "max_completion_tokens")) {
+    const int64_t room = engine.context_window() - int64_t(engine.prompt_ids(request).size());
+    request.max_tokens = std::max<int64_t>(1, std::min(limits.max_tokens, room));
+  }
+  return request;
 }
 
 void check_limits(const ChatRequest& request, const ChatServerConfig& limits, const ChatEngine& engine) {
@@ -60,7 +69,7 @@ nlohmann::json complete_chat_body(ChatEngine& engine, const ChatServerConfig& li
     throw ApiError(413, kInvalid, "request_too_large",
                    "", "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes");
   }
-  ChatRequest request = parse_request(body);
+  ChatRequest request = parse_request(body, limits, engine);
   check_limits(request, limits, engine);
   const auto start = std::chrono::steady_clock::now();
   ChatResponse response;

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -11,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http_attempt.h"
+#include "upm/serve/api_key.h"
 #include "upm/serve/base_url.h"
 
 namespace upm::serve {
@@ -21,15 +21,6 @@ struct OpenAIClient::Impl {
 };
 
 namespace {
-
-std::string api_key_from_env(const std::string& name) {
-  if (name.empty()) return "";
-  const char* value = std::getenv(name.c_str());
-  if (!value || !*value) {
-    throw InputError(Location{"", 0, "api_key_env"}, "environment variable " + name + " is not set (it should hold the API key)");
-  }
-  return value;
-}
 
 // The body of a successful exchange, retrying what may succeed later with
 // delays backoff_s, 2*backoff_s, 4*backoff_s, ...
@@ -65,7 +56,7 @@ nlohmann::json parse_body(const std::string& body, const std::string& source) {
 OpenAIClient::OpenAIClient(OpenAIClientConfig config) : config_(std::move(config)), impl_(std::make_unique<Impl>()) {
   impl_->base = parse_base_url(config_.base_url);
   impl_->http.timeout_s = config_.timeout_s;
-  impl_->http.api_key = api_key_from_env(config_.api_key_env);
+  impl_->http.api_key = api_key_from_env(config_.api_key_env, "api_key_env");
 }
 
 OpenAIClient::~OpenAIClient() = default;

@@ -113,30 +113,27 @@ TEST(OpenAIClient, SendsTheRequestAndReadsTheAnswer) {
   EXPECT_EQ(endpoint.requests, 1);
 }
 
-TEST(OpenAIClient, RetriesServerErrorsThenSucceeds) {
-  std::atomic<int> calls{0};
-  FakeEndpoint endpoint([&](const httplib::Request& req, httplib::Response& res) {
-    if (calls++ < 2) {
-      res.status = 500;
+// Answers `status` to the first `failures` requests, then echoes.
+Handler fail_first(int failures, int status, std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0)) {
+  return [=](const httplib::Request& req, httplib::Response& res) {
+    if ((*calls)++ < failures) {
+      res.status = status;
       res.set_content(R"({"error": {"message": "overloaded"}})", "application/json");
       return;
     }
     echo(req, res);
-  });
+  };
+}
+
+TEST(OpenAIClient, RetriesServerErrorsThenSucceeds) {
+  FakeEndpoint endpoint(fail_first(2, 500));
   serve::OpenAIClient client(endpoint.config());
   EXPECT_EQ(client.chat(ask("x")).choices[0].content, "echo: x");
   EXPECT_EQ(endpoint.requests, 3);
 }
 
 TEST(OpenAIClient, RetriesRateLimits) {
-  std::atomic<int> calls{0};
-  FakeEndpoint endpoint([&](const httplib::Request& req, httplib::Response& res) {
-    if (calls++ == 0) {
-      res.status = 429;
-      return;
-    }
-    echo(req, res);
-  });
+  FakeEndpoint endpoint(fail_first(1, 429));
   serve::OpenAIClient client(endpoint.config());
   EXPECT_EQ(client.chat(ask("y")).choices[0].content, "echo: y");
   EXPECT_EQ(endpoint.requests, 2);

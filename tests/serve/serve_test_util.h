@@ -1,47 +1,23 @@
 #pragma once
-// Shared by the serve tests: a tiny model folder from real pieces (a
-// random-init Qwen3-architecture model saved by the model layer + the
-// committed tiny byte-level BPE tokenizer, so the Qwen3 chat template's
-// <|im_start|>/<|im_end|> are single tokens), the engine serving it, and a
-// ChatServer running on a loopback port for the length of a test.
+// Shared by the serve tests: the engine serving the pipeline tests' tiny
+// model folder (a random-init Qwen3-architecture model saved by the model
+// layer + the committed tiny byte-level BPE tokenizer, so the Qwen3 chat
+// template's <|im_start|>/<|im_end|> are single tokens), and a ChatServer
+// running on a loopback port for the length of a test.
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
-#include "test_util.h"
-#include "upm/core/config.h"
-#include "upm/model/causal_lm.h"
-#include "upm/model/weights_loader.h"
+#include "pipeline/pipeline_test_util.h"
 #include "upm/serve/chat_engine.h"
 #include "upm/serve/chat_server.h"
 #include "upm/serve/openai_client.h"
 
 namespace upm::test {
 
-// The folder, built once per test binary (removed at exit).
-inline const std::string& serve_model_dir() {
-  static TempDir dir;
-  static const std::string path = [] {
-    nlohmann::json cfg = read_json_file(std::string(UPM_TEST_DATA_DIR) + "/model/qwen3/config.json");
-    cfg["vocab_size"] = 896;              // room for the tokenizer's 865 ids
-    cfg["max_position_embeddings"] = 512;
-    cfg["initializer_range"] = 0.3;       // sharper (still random) distributions than 0.02
-    CausalLM model(model_config_from_json(cfg, "tiny serve model"), ModelRuntime{}, InitMode::random, 11);
-    std::string folder = dir.file("tiny-qwen3");
-    save_pretrained(model, folder);
-    std::filesystem::copy_file(std::string(UPM_TEST_DATA_DIR) + "/text/tiny_bpe/tokenizer.json",
-                               folder + "/tokenizer.json");
-    return folder;
-  }();
-  return path;
-}
-
 inline serve::ChatEngine& serve_engine() {
-  static serve::ChatEngine engine(serve::load_chat_model(serve_model_dir(), ModelRuntime{}));
+  static serve::ChatEngine engine(serve::load_chat_model(tiny_model_dir(), ModelRuntime{}));
   return engine;
 }
 
