@@ -8,14 +8,14 @@
 #            DEGRADED true profiles, so it is a weak writer on purpose: the
 #            demo's SFT and RL stages have to improve it   (upm-data profile-rows)
 # Usage: tools/demo/make_model.sh OUT_DIR [WORK_DIR]
-# Takes ~25 min on 2 idle cores (800 steps of 16 rows); the result is shipped
+# Takes ~25 min on 2 idle cores (900 steps of 8 rows); the result is shipped
 # in data/demo-model so that ./run demo need not retrain it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:?usage: make_model.sh OUT_DIR [WORK_DIR]}
 WORK=${2:-runs/demo-model-recipe}
 BIN=${BIN:-build/bin}
-STEPS=${STEPS:-800}
+STEPS=${STEPS:-900}
 mkdir -p "$WORK"
 log() { printf '\033[1m[make_model]\033[0m %s\n' "$*" >&2; }
 
@@ -54,7 +54,7 @@ log "3/5 judge rows and (degraded) profile-writing rows"
 judge_rows "$WORK/tokenizer" "$WORK/judge_rows.jsonl"
 cat > "$WORK/profile_rows.json" <<JSON
 {"histories": "$WORK/split/history.jsonl", "profiles": "$WORK/world/truth.jsonl", "tokenizer": "$WORK/tokenizer",
- "output": "$WORK/profile_rows.jsonl", "synth_vocabulary": true, "prompts": {"max_prompt_tokens": 1024},
+ "output": "$WORK/profile_rows.jsonl", "synth_vocabulary": true, "prompts": {"max_prompt_tokens": 768},
  "rows": {"drop_sentence": 0.35, "swap_word": 0.35, "seed": 1}}
 JSON
 "$BIN"/upm-data profile-rows --config "$WORK/profile_rows.json"
@@ -64,9 +64,9 @@ log "4/5 training from scratch ($STEPS steps)"
 cat > "$WORK/base_sft.json" <<JSON
 {"run_dir": "$WORK/run", "model": "configs/demo/model_config.json", "init": "random",
  "tokenizer": "$WORK/tokenizer", "runtime": {"device": "cpu", "dtype": "float32"},
- "data": {"train_file": "$WORK/base_rows.jsonl", "max_length": 1024, "too_long": "truncate", "bucket_batches": 8},
- "micro_batch_size": 16, "grad_accum": 1, "max_steps": $STEPS,
- "optimizer": {"lr": 3e-3, "weight_decay": 0.01, "max_grad_norm": 1.0},
+ "data": {"train_file": "$WORK/base_rows.jsonl", "max_length": 800, "too_long": "truncate", "bucket_batches": 8},
+ "micro_batch_size": 8, "grad_accum": 1, "max_steps": $STEPS,
+ "optimizer": {"lr": 2e-3, "weight_decay": 0.01, "max_grad_norm": 1.0},
  "schedule": {"kind": "cosine", "warmup_steps": 30, "min_lr_ratio": 0.1},
  "log_every": 25, "save_every": 200, "seed": 0}
 JSON
