@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
     server.bind();
     std::printf("%s\n", server.base_url().c_str());
     std::fflush(stdout);
+    const bool loopback = config.host == "127.0.0.1" || config.host == "localhost" || config.host == "::1";
+    if (!loopback && config.api_key_env.empty()) {
+      spdlog::warn("upm-serve: listening on {} without --api-key-env: anyone who can reach it can use the model",
+                   config.host);
+    }
     spdlog::info("upm-serve: serving {} at {}{}", engine.model_id(), server.base_url(),
                  config.api_key_env.empty() ? "" : " (bearer token from $" + config.api_key_env + ")");
     std::atomic<bool> served{false};
