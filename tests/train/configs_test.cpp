@@ -29,6 +29,9 @@ const std::map<std::string, std::function<void(const std::string&)>>& known_conf
   static const std::map<std::string, std::function<void(const std::string&)>> known{
       {"sft_tiny.json", loads_as<SftConfig>()},
       {"build_sft_tiny.json", loads_as<BuildSftConfig>()},
+      {"demo/build_sft.json", loads_as<BuildSftConfig>()},
+      {"demo/sft.json", loads_as<SftConfig>()},
+      {"demo/profile.json", loads_as<ProfileJobConfig>()},
       {"demo/model_config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"models/tiny-sft/config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"models/qwen3-8b/config.json", [](const std::string& p) { (void)load_model_config(p); }},
