@@ -34,7 +34,7 @@ const TrainedModels& trained_models() {
 }
 
 // Precondition: with the true profile the predictor gets the tasks right.
-TEST(GrpoLearning, PredictorReadsTrueProfiles) {
+TEST(GrpoLearningSlow, PredictorReadsTrueProfiles) {
   const TrainedModels& m = trained_models();
   LanguageModel lm = load_language_model(m.predictor, ModelRuntime{});
   LocalJudge judge(lm, PredictorConfig{}, rl_prompt_config());
@@ -89,7 +89,7 @@ void expect_learned(const Outcome& o) {
   EXPECT_GT(o.after["eval_accuracy"].get<double>(), o.before["eval_accuracy"].get<double>() + 0.2);
 }
 
-TEST(GrpoLearning, RaisesHeldOutRewardAndAccuracy) { expect_learned(learn(1, 30)); }
+TEST(GrpoLearningSlow, RaisesHeldOutRewardAndAccuracy) { expect_learned(learn(1, 30)); }
 
 TEST(GrpoLearningSlow, RaisesHeldOutRewardAndAccuracyOverSeeds) {
   for (uint64_t seed : {2, 3, 4}) expect_learned(learn(seed, 30));
