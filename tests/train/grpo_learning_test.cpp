@@ -23,21 +23,32 @@ struct TrainedModels {
   std::string predictor, policy;
 };
 
-const TrainedModels& trained_models() {
-  static TrainedModels* models = [] {
-    auto* m = new TrainedModels;
-    m->predictor = sft_model(m->dir.path(), "predictor", predictor_rows(), 240, 5);
-    m->policy = sft_model(m->dir.path(), "policy", policy_rows(96, 21), 160, 6);
-    return m;
-  }();
-  return *models;
+int64_t env_int(const char* name, int64_t fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::atoll(v) : fallback;
+}
+
+// Built once per test binary, each model on first use.
+TrainedModels& models() {
+  static TrainedModels m;
+  return m;
+}
+const std::string& trained_predictor() {
+  if (models().predictor.empty()) {
+    models().predictor = sft_model(models().dir.path(), "predictor", predictor_rows(), env_int("UPM_RL_PRED_STEPS", 240), 5,
+                                   std::getenv("UPM_RL_PRED_LR") ? std::atof(std::getenv("UPM_RL_PRED_LR")) : 3e-3);
+  }
+  return models().predictor;
+}
+const std::string& trained_policy() {
+  if (models().policy.empty()) models().policy = sft_model(models().dir.path(), "policy", policy_rows(96, 21), 160, 6, 3e-3);
+  return models().policy;
 }
 
 // Precondition: with the true profile the predictor gets the tasks right.
 TEST(GrpoLearningSlow, PredictorReadsTrueProfiles) {
-  const TrainedModels& m = trained_models();
-  LanguageModel lm = load_language_model(m.predictor, ModelRuntime{});
-  LocalJudge judge(lm, PredictorConfig{}, rl_prompt_config());
+  LanguageModel lm = load_language_model(trained_predictor(), ModelRuntime{});
+  LocalJudge judge(lm, rl_predictor_settings(), rl_prompt_config());
   TopicWorld world = make_topic_world(16, 12, "v");
   std::vector<PredictRequest> requests;
   for (const auto& task : world.tasks) {
@@ -63,9 +74,8 @@ struct Outcome {
 };
 
 Outcome learn(uint64_t seed, int64_t steps) {
-  const TrainedModels& m = trained_models();
   TempDir dir;
-  GrpoConfig c = topic_rl_config(dir.path(), m.policy, m.predictor, 64, 32);
+  GrpoConfig c = topic_rl_config(dir.path(), trained_policy(), trained_predictor(), 64, 32);
   c.seed = seed;
   c.max_steps = steps;
   if (const char* lr = std::getenv("UPM_RL_TEST_LR")) c.optimizer.lr = std::atof(lr);

@@ -127,7 +127,7 @@ inline std::string random_model_dir(const std::string& root, uint64_t seed) {
 
 // Trains a model from scratch on prompt/completion rows; returns final/.
 inline std::string sft_model(const std::string& root, const std::string& name, const std::vector<nlohmann::json>& rows,
-                             int64_t steps, uint64_t seed) {
+                             int64_t steps, uint64_t seed, double lr) {
   const std::string data = root + "/" + name + ".jsonl";
   {
     std::ofstream out(data);
@@ -142,7 +142,7 @@ inline std::string sft_model(const std::string& root, const std::string& name, c
   c.grad_accum = 1;
   c.epochs = 1000;
   c.max_steps = steps;
-  c.optimizer.lr = 3e-3;
+  c.optimizer.lr = lr;
   c.optimizer.weight_decay = 0.0;
   c.schedule.kind = "cosine";
   c.schedule.warmup_steps = 10;
@@ -151,9 +151,9 @@ inline std::string sft_model(const std::string& root, const std::string& name, c
   return run_sft(c).output_dir;
 }
 
-// Predictor rows: every profile topic x ordered option pair; the option
-// naming the profile's topic is the answer, and when neither does, both
-// answers appear (the predictor learns 50/50).
+// Predictor rows (continuation mode: an option's score is log p(" " + its
+// text | prompt)): the answer is the profile's topic, copied; with no profile,
+// either option.
 inline std::vector<nlohmann::json> predictor_rows() {
   data::PromptBuilder builder(rl_prompt_config(), [](std::string_view text) { return text.size(); });
   std::vector<nlohmann::json> rows;
@@ -168,17 +168,19 @@ inline std::vector<nlohmann::json> predictor_rows() {
         task.context = "Pick one.";
         task.options = {a, b};
         const std::string prompt = builder.predict(task, profile).text;
-        if (profile == a || profile == b) {
-          const std::string answer = profile == a ? " Item A" : " Item B";
-          for (int k = 0; k < 2; ++k) rows.push_back({{"prompt", prompt}, {"completion", answer}});
-        } else {
-          rows.push_back({{"prompt", prompt}, {"completion", " Item A"}});
-          rows.push_back({{"prompt", prompt}, {"completion", " Item B"}});
+        for (const auto& answer : profile.empty() ? std::vector<std::string>{a, b} : std::vector<std::string>{profile}) {
+          rows.push_back({{"prompt", prompt}, {"completion", " " + answer}});
         }
       }
     }
   }
   return rows;
+}
+
+inline PredictorConfig rl_predictor_settings() {
+  PredictorConfig c;
+  c.mode = "continuation";
+  return c;
 }
 
 // Policy rows: the profile prompt of random users, a random topic as the answer.
@@ -212,11 +214,15 @@ inline GrpoConfig topic_rl_config(const std::string& root, const std::string& po
     c.data.eval_tasks = root + "/eval_tasks.jsonl";
   }
   c.predictor.model = predictor;
+  c.predictor.predictor = rl_predictor_settings();
   c.generation.max_new_tokens = 20;
   c.generation.sampling.temperature = 1.0;
   c.group_size = 4;
   c.users_per_step = 8;
-  c.optimizer.lr = 5e-4;
+  c.optimizer.lr = 1e-3;
+  c.ppo_epochs = 2;
+  c.minibatches = 2;
+  c.eval_every = 10;
   c.optimizer.weight_decay = 0.0;
   c.schedule.kind = "constant";
   c.max_steps = 30;
