@@ -79,6 +79,8 @@ Outcome learn(uint64_t seed, int64_t steps) {
   c.seed = seed;
   c.max_steps = steps;
   if (const char* lr = std::getenv("UPM_RL_TEST_LR")) c.optimizer.lr = std::atof(lr);
+  c.max_steps = env_int("UPM_RL_TEST_STEPS", steps);
+  if (const char* f = std::getenv("UPM_RL_TEST_FORMAT")) c.reward.format_penalty = std::atof(f);
   GrpoResult r = run_grpo(c);
   // The curve, for whoever reads a failure.
   std::cout << "seed " << seed << "\n";

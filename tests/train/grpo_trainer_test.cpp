@@ -13,6 +13,7 @@
 #include "upm/model/safetensors.h"
 #include "upm/pipeline/language_model.h"
 #include "upm/text/tokenizer.h"
+#include "upm/train/completion_logprobs.h"
 #include "upm/train/grpo_trainer.h"
 #include "upm/train/profile_judge.h"
 #include "upm/train/profile_reward.h"
@@ -269,6 +270,36 @@ TEST(GrpoTool, RunsFromAConfigFileAndRejectsUnknownKeys) {
   ToolResult bad = run_tool("upm-train", "rl --config " + config_path + " --set loss.klbeta=1");
   EXPECT_EQ(bad.code, 2) << bad.output;
   EXPECT_NE(bad.output.find("loss.klbeta"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace upm::test
+
+namespace upm::test {
+namespace {
+
+// The training-time log-probs (one right-padded pass, autograd on) equal the
+// sampler's, so the first importance ratio is 1 up to kernel rounding.
+TEST(CompletionLogprobs, EqualTheSamplersLogprobsOfTheSameTokens) {
+  TempDir dir;
+  LanguageModel lm = load_language_model(random_model_dir(dir.path(), 8), ModelRuntime{});
+  Generator generator(*lm.model, lm.tokenizer.get());
+  GenerationConfig config;
+  config.max_new_tokens = 7;
+  config.sampling.seed = 4;
+  std::vector<std::vector<int64_t>> prompts{{856, 40, 41, 42, 43, 44}, {856, 70}};
+  auto outs = generator.generate_groups(prompts, 2, config);
+  std::vector<CompletionRef> rows;
+  for (size_t i = 0; i < outs.size(); ++i) rows.push_back({&prompts[i / 2], &outs[i].tokens});
+  CompletionLogprobs lp = completion_logprobs(*lm.model, rows, true);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    for (size_t j = 0; j < outs[i].tokens.size(); ++j) {
+      EXPECT_NEAR(lp.logprobs[int64_t(i)][int64_t(j)].item<float>(), outs[i].logprobs[j], 1e-4) << i << "," << j;
+      EXPECT_EQ(lp.mask[int64_t(i)][int64_t(j)].item<float>(), 1.0f);
+    }
+    for (int64_t j = int64_t(outs[i].tokens.size()); j < lp.mask.size(1); ++j) EXPECT_EQ(lp.mask[int64_t(i)][j].item<float>(), 0.0f);
+  }
+  EXPECT_TRUE(lp.logprobs.requires_grad());
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #pragma once
 // Every knob of a GRPO run (`upm-train rl --config F --set k=v`), with its
-// default. See docs/train.md ("RL") and configs/rl_tiny.json.
+// default. See docs/train.md ("RL").
 
 #include <cstdint>
 #include <string>

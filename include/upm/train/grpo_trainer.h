@@ -8,7 +8,7 @@
 //   -> ppo_epochs x minibatches clipped-surrogate updates (grpo_update.h)
 //   -> metrics (RUN_DIR/metrics.jsonl), held-out eval, checkpoints.
 //
-//   auto config = load_config<GrpoConfig>("configs/rl_tiny.json");
+//   auto config = load_config<GrpoConfig>("rl.json");
 //   GrpoResult r = run_grpo(config);   // RUN_DIR/final = trained policy (or PEFT adapter)
 //
 // The reference policy (for the KL term) is a frozen copy of the initial
