@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <string>
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "baseline.h"
@@ -80,6 +81,7 @@ std::string make_policy(const std::string& dir, int64_t hidden, int64_t layers) 
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);  // stdout carries the JSON only
   const auto dir = std::filesystem::temp_directory_path() / ("upm-bench-rl-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const int64_t users = arg(argc, argv, "--users", 8);

@@ -41,7 +41,7 @@ const std::string& trained_predictor() {
   return models().predictor;
 }
 const std::string& trained_policy() {
-  if (models().policy.empty()) models().policy = sft_model(models().dir.path(), "policy", policy_rows(96, 21), 160, 6, 3e-3);
+  if (models().policy.empty()) models().policy = sft_model(models().dir.path(), "policy", policy_rows(2560, 21), 160, 6, 3e-3);
   return models().policy;
 }
 
