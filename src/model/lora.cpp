@@ -173,6 +173,16 @@ void Lora::merge_and_detach() {
   detach();
 }
 
+void Lora::set_enabled(bool on) {
+  for (const auto& item : model_.named_modules("", /*include_self=*/false)) {
+    auto linear = std::dynamic_pointer_cast<Linear>(item.value());
+    if (!linear) continue;
+    for (const auto& [path, adapter] : adapters_) {
+      if (path == item.key()) linear->adapter = on ? adapter : nullptr;
+    }
+  }
+}
+
 void Lora::detach() {
   for (const auto& item : model_.named_modules("", false)) {
     if (auto linear = std::dynamic_pointer_cast<Linear>(item.value())) linear->adapter.reset();

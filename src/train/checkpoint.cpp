@@ -88,10 +88,31 @@ std::string save_checkpoint(const std::string& checkpoints_dir, const TrainerSta
   return final_dir.string();
 }
 
+std::string write_final_model(const std::string& run_dir, const std::function<void(const std::string& dir)>& write_model) {
+  const fs::path final_dir = fs::path(run_dir) / "final";
+  const fs::path temp_dir = fs::path(run_dir) / ".final.tmp";
+  fs::remove_all(temp_dir);
+  make_directories(temp_dir.string());
+  write_model(temp_dir.string());
+  fs::remove_all(final_dir);
+  fs::rename(temp_dir, final_dir);
+  return final_dir.string();
+}
+
 std::optional<std::string> latest_checkpoint(const std::string& checkpoints_dir) {
   auto folders = checkpoint_folders(checkpoints_dir);
   if (folders.empty()) return std::nullopt;
   return folders.back().string();
+}
+
+std::optional<std::string> checkpoint_to_resume(const std::string& run_dir, bool resume) {
+  const std::string checkpoints_dir = (fs::path(run_dir) / "checkpoints").string();
+  std::optional<std::string> latest = latest_checkpoint(checkpoints_dir);
+  if (resume && !latest) throw InputError(Location{run_dir, 0, ""}, "no checkpoint to resume from");
+  if (!resume && latest) {
+    throw InputError(Location{run_dir, 0, ""}, "holds checkpoints of an earlier run: resume it or pick another run_dir");
+  }
+  return resume ? latest : std::nullopt;
 }
 
 TrainerState load_checkpoint_state(const std::string& dir, AdamW& optimizer) {

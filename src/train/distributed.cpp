@@ -137,4 +137,12 @@ void all_reduce_grads(Distributed* dist, const std::vector<torch::Tensor>& param
   dist->all_reduce_sum(grads);
 }
 
+void broadcast_params(Distributed* dist, const std::vector<std::pair<std::string, torch::Tensor>>& params) {
+  if (!dist) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> tensors;
+  for (const auto& [name, p] : params) tensors.push_back(p);
+  dist->broadcast_from_rank0(tensors);
+}
+
 }  // namespace upm

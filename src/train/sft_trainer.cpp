@@ -125,18 +125,6 @@ void write_model_files(const SftConfig& config, const SftSession& s, const std::
   copy_tokenizer_files(s.tokenizer_path, dir);
 }
 
-// final/ is written beside, then renamed over, so it is never half there.
-std::string write_final(const SftConfig& config, const SftSession& s) {
-  const fs::path final_dir = fs::path(config.run_dir) / "final";
-  const fs::path temp_dir = fs::path(config.run_dir) / ".final.tmp";
-  fs::remove_all(temp_dir);
-  make_directories(temp_dir.string());
-  write_model_files(config, s, temp_dir.string());
-  fs::remove_all(final_dir);
-  fs::rename(temp_dir, final_dir);
-  return final_dir.string();
-}
-
 std::vector<SftBatch> micro_batches(const SftConfig& config, const SftSession& s, const std::vector<int64_t>& share) {
   std::vector<SftBatch> out;
   for (size_t start = 0; start < share.size(); start += size_t(config.micro_batch_size)) {
@@ -149,14 +137,6 @@ std::vector<SftBatch> micro_batches(const SftConfig& config, const SftSession& s
   return out;
 }
 
-void broadcast_trainable(Distributed* dist, AdamW& optimizer) {
-  if (!dist) return;
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> params;
-  for (const auto& [name, p] : optimizer.params()) params.push_back(p);
-  dist->broadcast_from_rank0(params);
-}
-
 }  // namespace
 
 SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
@@ -165,13 +145,7 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   const int world = dist ? dist->world_size() : 1, rank = dist ? dist->rank() : 0;
   if (config.threads > 0) torch::set_num_threads(int(config.threads));
   const std::string checkpoints_dir = (fs::path(config.run_dir) / "checkpoints").string();
-  std::optional<std::string> resume_from;
-  if (options.resume) {
-    resume_from = latest_checkpoint(checkpoints_dir);
-    if (!resume_from) throw InputError(Location{config.run_dir, 0, ""}, "no checkpoint to resume from");
-  } else if (latest_checkpoint(checkpoints_dir)) {
-    throw InputError(Location{config.run_dir, 0, ""}, "holds checkpoints of an earlier run: resume it or pick another run_dir");
-  }
+  const std::optional<std::string> resume_from = checkpoint_to_resume(config.run_dir, options.resume);
   if (writer) prepare_run_dir(config.run_dir, config_to_json(config));
 
   SftSession s;
@@ -193,7 +167,7 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   } else {
     torch::manual_seed(config.seed);
   }
-  broadcast_trainable(dist, *s.optimizer);
+  broadcast_params(dist, s.optimizer->params());
 
   std::vector<int64_t> lengths;
   for (const auto& ex : s.train.examples) lengths.push_back(int64_t(ex.ids.size()));
@@ -247,7 +221,9 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   }
   progress.finish();
   result.steps = state.step;
-  if (writer) result.output_dir = write_final(config, s);
+  if (writer) {
+    result.output_dir = write_final_model(config.run_dir, [&](const std::string& dir) { write_model_files(config, s, dir); });
+  }
   if (dist) dist->barrier();
   return result;
 }

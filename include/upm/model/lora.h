@@ -59,6 +59,9 @@ class Lora {
   void merge_and_detach();
   // Removes the adapters without merging.
   void detach();
+  // Off: the model computes the base alone (the adapters stay, untouched);
+  // on: they are back. RL's reference policy is the base with adapters off.
+  void set_enabled(bool on);
 
  private:
   Lora(CausalLM& model, const LoraConfig& config);

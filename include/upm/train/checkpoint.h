@@ -35,8 +35,17 @@ std::string save_checkpoint(const std::string& checkpoints_dir, const TrainerSta
 // The newest complete checkpoint folder, if any.
 std::optional<std::string> latest_checkpoint(const std::string& checkpoints_dir);
 
+// The checkpoint a run starts from: with `resume`, the newest one (an
+// InputError if there is none); without, none (an InputError if the folder
+// already holds checkpoints of an earlier run, which a fresh run would mix with).
+std::optional<std::string> checkpoint_to_resume(const std::string& run_dir, bool resume);
+
 // Reads trainer_state.json, restores the optimizer and the RNG state.
 TrainerState load_checkpoint_state(const std::string& dir, AdamW& optimizer);
+
+// Writes RUN_DIR/final/ through `write_model`: built beside as .final.tmp and
+// renamed over, so final/ is never half there. Returns its path.
+std::string write_final_model(const std::string& run_dir, const std::function<void(const std::string& dir)>& write_model);
 
 // Copies tokenizer.json / tokenizer.model / tokenizer_config.json / special_tokens_map.json
 // from `tokenizer_path` (a file or a folder) into `dir`.

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/types.h>
@@ -56,5 +57,9 @@ class Distributed {
 // Sums the grads of `params` over the ranks (undefined grads become zeros so
 // that every rank sends the same tensors). No-op when `dist` is null.
 void all_reduce_grads(Distributed* dist, const std::vector<torch::Tensor>& params);
+
+// Overwrites `params` with rank 0's values (start of a data-parallel run).
+// No-op when `dist` is null.
+void broadcast_params(Distributed* dist, const std::vector<std::pair<std::string, torch::Tensor>>& params);
 
 }  // namespace upm

@@ -1,0 +1,134 @@
+// GRPO step anatomy on a small random Qwen3-style policy that is also its own
+// judge (the committed tiny BPE tokenizer, bench-local topic users): rollout
+// tokens/s, and the share of step time spent in rollout (generation), reward
+// scoring (the judge) and optimisation (log-prob recompute + backward + AdamW),
+// beside the machine baseline of the same run (bench/baseline.h).
+//
+//   upm-bench-rl [--hidden 256] [--layers 4] [--users 8] [--group 4] [--new-tokens 32] [--steps 4]
+// Run from anywhere; writes its scratch run under the system temp dir.
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+#include <string>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "baseline.h"
+#include "upm/core/atomic_file.h"
+#include "upm/data/benchmark.h"
+#include "upm/data/user_log.h"
+#include "upm/model/causal_lm.h"
+#include "upm/model/weights_loader.h"
+#include "upm/train/grpo_trainer.h"
+
+namespace {
+
+int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return std::stoll(argv[i + 1]);
+  }
+  return fallback;
+}
+
+// Users with a few text events and two held-out tasks each.
+void write_users(const std::string& dir, int64_t users) {
+  const std::vector<std::string> topics{"art", "food", "jazz", "news"};
+  std::vector<upm::data::UserLog> logs;
+  std::vector<upm::data::BenchmarkTask> tasks;
+  for (int64_t u = 0; u < users; ++u) {
+    upm::data::UserLog log;
+    log.user_id = "u" + std::to_string(u);
+    for (int e = 0; e < 6; ++e) {
+      upm::data::Event event;
+      event.id = "e" + std::to_string(e);
+      event.kind = upm::data::EventKind::text;
+      event.text = "I really enjoy " + topics[size_t(u + e) % topics.size()] + " on day " + std::to_string(e) + ".";
+      log.events.push_back(event);
+    }
+    logs.push_back(log);
+    for (int t = 0; t < 2; ++t) {
+      upm::data::BenchmarkTask task;
+      task.user_id = log.user_id;
+      task.task_id = log.user_id + "-t" + std::to_string(t);
+      task.context = "Pick one.";
+      task.options = {topics[size_t(u) % 4], topics[size_t(u + 1 + t) % 4]};
+      task.label = t % 2;
+      tasks.push_back(task);
+    }
+  }
+  upm::data::write_user_logs(dir + "/users.jsonl", logs);
+  upm::data::write_benchmark(dir + "/tasks.jsonl", tasks);
+}
+
+std::string make_policy(const std::string& dir, int64_t hidden, int64_t layers) {
+  nlohmann::json cfg = upm::read_json_file(std::string(UPM_SOURCE_DIR) + "/configs/models/tiny-sft/config.json");
+  cfg["hidden_size"] = hidden;
+  cfg["intermediate_size"] = hidden * 2;
+  cfg["num_hidden_layers"] = layers;
+  cfg["head_dim"] = hidden / 4;
+  cfg["max_position_embeddings"] = 1024;
+  upm::CausalLM model(upm::model_config_from_json(cfg, "bench"), upm::ModelRuntime{}, upm::InitMode::random, 1);
+  const std::string folder = dir + "/policy";
+  upm::save_pretrained(model, folder);
+  std::filesystem::copy_file(std::string(UPM_SOURCE_DIR) + "/tests/data/text/tiny_bpe/tokenizer.json",
+                             folder + "/tokenizer.json", std::filesystem::copy_options::overwrite_existing);
+  return folder;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);  // stdout carries the JSON only
+  const auto dir = std::filesystem::temp_directory_path() / ("upm-bench-rl-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const int64_t users = arg(argc, argv, "--users", 8);
+  write_users(dir.string(), users * 2);
+
+  upm::GrpoConfig c;
+  c.run_dir = (dir / "run").string();
+  c.policy = make_policy(dir.string(), arg(argc, argv, "--hidden", 256), arg(argc, argv, "--layers", 4));
+  c.prompts.templates_dir = std::string(UPM_SOURCE_DIR) + "/tests/data/train/rl_prompts";
+  c.data.users = (dir / "users.jsonl").string();
+  c.data.tasks = (dir / "tasks.jsonl").string();
+  c.reward.require_think = false;  // a random policy: every output is judged
+  c.generation.max_new_tokens = arg(argc, argv, "--new-tokens", 32);
+  c.generation.stop_at_eos = false;  // every sample generates max_new_tokens: comparable runs
+  c.group_size = arg(argc, argv, "--group", 4);
+  c.users_per_step = users;
+  c.max_steps = arg(argc, argv, "--steps", 4);
+  c.threads = 1;
+  upm::run_grpo(c);
+
+  double rollout = 0, reward = 0, optim = 0, total = 0, tokens_per_s = 0;
+  int64_t n = 0;
+  std::ifstream in(c.run_dir + "/metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto m = nlohmann::json::parse(line);
+    if (m["step"].get<int64_t>() == 1) continue;  // warm-up step
+    rollout += m["rollout_s"].get<double>();
+    reward += m["reward_s"].get<double>();
+    optim += m["optim_s"].get<double>();
+    total += m["step_time_s"].get<double>();
+    tokens_per_s += m["rollout_tokens_per_s"].get<double>();
+    ++n;
+  }
+  nlohmann::json out;
+  out["baseline"] = upm::bench::machine_baseline(torch::Device(torch::kCPU));
+  out["shape"] = {{"users_per_step", users}, {"group_size", c.group_size},
+                  {"new_tokens", c.generation.max_new_tokens}, {"steps_measured", n}};
+  out["shape"]["hidden"] = arg(argc, argv, "--hidden", 256);
+  out["shape"]["layers"] = arg(argc, argv, "--layers", 4);
+  out["step_time_s"] = n ? total / double(n) : 0.0;
+  out["rollout_tokens_per_s"] = n ? tokens_per_s / double(n) : 0.0;
+  out["share"] = {{"rollout", total > 0 ? rollout / total : 0.0},
+                  {"reward", total > 0 ? reward / total : 0.0},
+                  {"optimization", total > 0 ? optim / total : 0.0},
+                  {"other", total > 0 ? 1.0 - (rollout + reward + optim) / total : 0.0}};
+  std::cout << out.dump(2) << std::endl;
+  std::filesystem::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,40 @@
+#pragma once
+// Per-token log-probs of sampled completions after their prompts, under the
+// model being trained (with autograd) or a frozen one (under no-grad): the
+// new-policy and reference terms of the GRPO ratio and KL.
+//
+// Rows are prompt + completion, right-padded into one [B, T] pass; the LM
+// head runs only at the positions that predict a completion token (a long
+// prompt costs its decoder pass, not its vocabulary projection). Log-probs
+// are log_softmax of the raw logits in fp32, the same distribution the
+// generator reports for sampled tokens (before temperature and filters).
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace upm {
+
+class CausalLM;
+
+struct CompletionRef {
+  const std::vector<int64_t>* prompt = nullptr;      // non-empty
+  const std::vector<int64_t>* completion = nullptr;  // may be empty (no token trained)
+};
+
+struct CompletionLogprobs {
+  torch::Tensor logprobs;  // [B, Tc] fp32, 0 beyond each completion's length
+  torch::Tensor mask;      // [B, Tc] fp32, 1 on completion tokens
+  torch::Tensor entropy;   // [B, Tc] fp32 (detached), only when asked for
+};
+
+CompletionLogprobs completion_logprobs(CausalLM& model, const std::vector<CompletionRef>& rows, bool with_entropy = false);
+
+// The mask alone (no model pass): [B, Tc] fp32 on `device`.
+torch::Tensor completion_mask(const std::vector<CompletionRef>& rows, const c10::Device& device);
+
+// Per-row token values (e.g. the sampler's log-probs) as a [B, Tc] fp32 tensor, 0-padded.
+torch::Tensor pad_token_values(const std::vector<const std::vector<float>*>& rows, const c10::Device& device);
+
+}  // namespace upm

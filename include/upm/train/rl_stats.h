@@ -1,0 +1,35 @@
+#pragma once
+// Sums over an episode batch that make the RL metrics: reward terms,
+// predictor accuracy, profile lengths. Sums (not means) so that ranks can
+// add theirs together before anything is divided.
+
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "upm/train/rollout.h"
+
+namespace upm {
+
+class Distributed;
+
+struct RlSums {
+  double samples = 0, reward = 0, reward_sq = 0;
+  double predictor = 0, format = 0, length = 0, streaming = 0;
+  double well_formed = 0, tasks = 0, tasks_judged = 0, correct = 0, p_correct = 0;
+  double profile_tokens = 0, completion_tokens = 0, judge_requests = 0;
+
+  void add(const EpisodeBatch& batch);
+  // Element-wise sum over ranks (no-op without `dist`).
+  void sum_over_ranks(Distributed* dist);
+
+  // reward_mean, reward_std, reward_predictor/format/length/streaming (means
+  // per sample), format_ok (share well formed), predictor_accuracy and
+  // predictor_p_correct (over judged tasks), accuracy (over every task, a
+  // malformed output counting as wrong), profile_tokens (mean over well-formed
+  // outputs), completion_tokens (mean), with `prefix` before each name.
+  nlohmann::json metrics(const std::string& prefix = "") const;
+};
+
+}  // namespace upm

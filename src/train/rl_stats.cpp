@@ -1,0 +1,65 @@
+#include "upm/train/rl_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "upm/train/distributed.h"
+
+namespace upm {
+
+void RlSums::add(const EpisodeBatch& batch) {
+  for (size_t i = 0; i < batch.samples.size(); ++i) {
+    const ScoredOutput& s = batch.scored[i];
+    samples += 1;
+    reward += s.terms.total;
+    reward_sq += s.terms.total * s.terms.total;
+    predictor += s.terms.predictor;
+    format += s.terms.format;
+    length += s.terms.length;
+    streaming += s.terms.streaming;
+    well_formed += s.well_formed ? 1 : 0;
+    tasks += double(batch.tasks[size_t(batch.samples[i].group)].size());
+    tasks_judged += double(s.tasks_judged);
+    correct += double(s.correct);
+    p_correct += s.p_correct_sum;
+    profile_tokens += double(s.profile_tokens);
+    completion_tokens += double(batch.samples[i].tokens.size());
+  }
+  judge_requests += double(batch.judge_requests);
+}
+
+void RlSums::sum_over_ranks(Distributed* dist) {
+  if (!dist) return;
+  std::vector<double*> fields{&samples, &reward, &reward_sq, &predictor, &format, &length, &streaming, &well_formed,
+                              &tasks, &tasks_judged, &correct, &p_correct, &profile_tokens, &completion_tokens,
+                              &judge_requests};
+  std::vector<double> values;
+  for (double* f : fields) values.push_back(*f);
+  std::vector<torch::Tensor> t{torch::tensor(values, torch::kDouble)};
+  dist->all_reduce_sum(t);
+  for (size_t i = 0; i < fields.size(); ++i) *fields[i] = t[0][int64_t(i)].item<double>();
+}
+
+nlohmann::json RlSums::metrics(const std::string& prefix) const {
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  const double mean = ratio(reward, samples);
+  const double var = samples > 1 ? std::max(0.0, (reward_sq - samples * mean * mean) / (samples - 1)) : 0.0;
+  nlohmann::json out;
+  out[prefix + "reward_mean"] = mean;
+  out[prefix + "reward_std"] = std::sqrt(var);
+  out[prefix + "reward_predictor"] = ratio(predictor, samples);
+  out[prefix + "reward_format"] = ratio(format, samples);
+  out[prefix + "reward_length"] = ratio(length, samples);
+  out[prefix + "reward_streaming"] = ratio(streaming, samples);
+  out[prefix + "format_ok"] = ratio(well_formed, samples);
+  out[prefix + "predictor_accuracy"] = ratio(correct, tasks_judged);
+  out[prefix + "predictor_p_correct"] = ratio(p_correct, tasks_judged);
+  out[prefix + "accuracy"] = ratio(correct, tasks);
+  out[prefix + "profile_tokens"] = ratio(profile_tokens, well_formed);
+  out[prefix + "completion_tokens"] = ratio(completion_tokens, samples);
+  return out;
+}
+
+}  // namespace upm
