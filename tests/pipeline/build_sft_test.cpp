@@ -324,9 +324,4 @@ TEST(BuildSft, AlignXplorePresetSetsItsDefaultsAndKeysStillOverride) {
   EXPECT_EQ(upm::config_to_json(again), upm::config_to_json(c));
 }
 
-TEST(BuildSft, ExampleConfigParses) {
-  const auto c = upm::load_config<upm::BuildSftConfig>(std::string(UPM_SOURCE_DIR) + "/configs/build_sft_tiny.json");
-  EXPECT_EQ(c.teacher.kind, "rule");
-}
-
 }  // namespace

@@ -11,6 +11,7 @@
 #include "upm/model/model_config.h"
 #include "upm/pipeline/evaluator.h"
 #include "upm/pipeline/profiler.h"
+#include "upm/pipeline/sft_data_builder.h"
 #include "upm/train/sft_config.h"
 
 namespace upm {
@@ -27,12 +28,14 @@ std::function<void(const std::string&)> loads_as() {
 const std::map<std::string, std::function<void(const std::string&)>>& known_configs() {
   static const std::map<std::string, std::function<void(const std::string&)>> known{
       {"sft_tiny.json", loads_as<SftConfig>()},
+      {"build_sft_tiny.json", loads_as<BuildSftConfig>()},
       {"demo/model_config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"models/tiny-sft/config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"models/qwen3-8b/config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"qwen3-8b/sft_lora.json", loads_as<SftConfig>()},
       {"qwen3-8b/profile.json", loads_as<ProfileJobConfig>()},
       {"qwen3-8b/eval.json", loads_as<EvalConfig>()},
+      {"qwen3-8b/build_sft.json", loads_as<BuildSftConfig>()},
   };
   return known;
 }
