@@ -7,7 +7,12 @@
 #include <cstdio>
 #include <thread>
 
-#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <stdexcept>
 #include <spdlog/spdlog.h>
 
 #include "upm/core/cli.h"
@@ -16,15 +21,23 @@
 
 namespace {
 
-// Blocks SIGINT and SIGTERM in every thread started after this, so that
-// only the waiter below receives them (no handler runs inside the server).
-sigset_t stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
+// SIGINT / SIGTERM write one byte to this pipe (write is async-signal-safe);
+// a watcher thread reads it and stops the server. Masking the signals
+// instead would not cover the threads libraries start before main (OpenBLAS).
+int stop_pipe[2] = {-1, -1};
+
+void on_stop_signal(int) {
+  const char byte = 1;
+  [[maybe_unused]] ssize_t n = write(stop_pipe[1], &byte, 1);
+}
+
+void install_stop_handlers() {
+  if (pipe(stop_pipe) != 0) throw std::runtime_error("cannot create the signal pipe");
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
 }
 
 }  // namespace
@@ -51,25 +64,38 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"float32", "bfloat16", "float16", "auto"}))
       ->capture_default_str();
   return upm::cli::run(app, argc, argv, [&] {
-    const sigset_t signals = stop_signals();
     upm::serve::ChatEngine engine(upm::serve::load_chat_model(model_dir, runtime, served_name, chat_template));
     upm::serve::ChatServer server(engine, config);
+    install_stop_handlers();  // before the address is printed: a caller may signal right after reading it
     server.bind();
     std::printf("%s\n", server.base_url().c_str());
     std::fflush(stdout);
+    const bool loopback = config.host == "127.0.0.1" || config.host == "localhost" || config.host == "::1";
+    if (!loopback && config.api_key_env.empty()) {
+      spdlog::warn("upm-serve: listening on {} without --api-key-env: anyone who can reach it can use the model",
+                   config.host);
+    }
     spdlog::info("upm-serve: serving {} at {}{}", engine.model_id(), server.base_url(),
                  config.api_key_env.empty() ? "" : " (bearer token from $" + config.api_key_env + ")");
-    std::thread waiter([&] {
-      int signal = 0;
-      sigwait(&signals, &signal);
-      spdlog::info("upm-serve: signal {}, stopping", signal);
-      server.stop();
+    std::atomic<bool> served{false};
+    std::thread watcher([&] {
+      char byte = 0;
+      while (read(stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+      }
+      if (byte == 1) spdlog::info("upm-serve: stop signal received, shutting down");
+      // A signal may come before serve() is listening, when stop() has nothing to stop yet.
+      while (!served) {
+        server.stop();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     });
     server.serve();
-    // serve() may end without a signal (a listen failure): wake the waiter.
-    server.stop();
-    pthread_kill(waiter.native_handle(), SIGTERM);
-    waiter.join();
+    served = true;
+    // serve() may end without a signal (a listen failure): wake the watcher.
+    const char wake = 0;
+    [[maybe_unused]] ssize_t n = write(stop_pipe[1], &wake, 1);
+    watcher.join();
+    spdlog::info("upm-serve: stopped");
     return 0;
   });
 }

@@ -10,6 +10,7 @@
 #include "upm/model/causal_lm.h"
 #include "upm/model/weights_loader.h"
 #include "upm/serve/token_alternatives.h"
+#include "upm/serve/token_text.h"
 #include "upm/text/tokenizer.h"
 
 namespace upm::serve {
@@ -20,17 +21,6 @@ std::string folder_name(const std::string& dir) {
   std::filesystem::path path(dir);
   while (!path.empty() && path.filename().empty()) path = path.parent_path();
   return path.filename().string();
-}
-
-// The text of one token as OpenAI reports it. SentencePiece drops the
-// word-start marker's space when a token is decoded alone; put it back so
-// that " A" and "A" stay distinct.
-std::string token_text(const Tokenizer& tokenizer, int64_t id) {
-  std::string text = tokenizer.decode({TokenId(id)}, false);
-  const std::string piece = tokenizer.id_to_token(TokenId(id));
-  static const std::string kWordStart = "\xE2\x96\x81";  // U+2581
-  if (piece.rfind(kWordStart, 0) == 0 && (text.empty() || text[0] != ' ')) text = " " + text;
-  return text;
 }
 
 std::string finish_reason(FinishReason reason) { return reason == FinishReason::length ? "length" : "stop"; }

@@ -59,6 +59,10 @@ struct ChatServer::Impl {
       } catch (const ApiError& e) {
         spdlog::warn("chat completion refused ({}): {}", e.status, e.what());
         send_json(res, e.status, error_body(e.what(), e.type, e.code, e.param));
+      } catch (const InputError& e) {
+        // Anything else the request's content caused (e.g. a prompt the template or tokenizer refuses).
+        spdlog::warn("chat completion refused (400): {}", e.what());
+        send_json(res, 400, error_body(e.what(), "invalid_request_error", "invalid_value"));
       }
     });
     http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {

@@ -1,5 +1,6 @@
 #include "http_attempt.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <httplib.h>
@@ -18,6 +19,14 @@ std::string error_text(const std::string& body) {
     if (e.is_string()) return e.get<std::string>();
   }
   return body.size() > 300 ? body.substr(0, 300) + "..." : body;
+}
+
+// Retry-After in seconds (the HTTP-date form is ignored), capped so a
+// confused server cannot park a job for hours.
+double retry_after_seconds(const httplib::Response& res) {
+  const std::string value = res.get_header_value("Retry-After");
+  if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 6) return 0;
+  return std::min(60.0, double(std::stol(value)));
 }
 
 }  // namespace
@@ -46,7 +55,8 @@ HttpAttempt http_exchange(const BaseUrl& base, const std::string& endpoint, cons
     return out;
   }
   out.reason = "HTTP " + std::to_string(out.status) + ": " + error_text(out.body);
-  const bool retry = out.status == 429 || out.status >= 500;
+  const bool retry = out.status == 408 || out.status == 409 || out.status == 429 || out.status >= 500;
+  out.retry_after_s = retry_after_seconds(*result);
   out.outcome = retry ? HttpAttempt::Outcome::retryable : HttpAttempt::Outcome::fatal;
   return out;
 }

@@ -11,13 +11,14 @@ namespace upm::serve {
 struct HttpAttempt {
   enum class Outcome {
     ok,         // 2xx: `body` holds the response
-    retryable,  // transport failure, timeout, 5xx, 429
+    retryable,  // transport failure, timeout, 408, 409, 429, 5xx (the statuses OpenAI's SDKs retry)
     fatal,      // any other status: retrying cannot help
   };
   Outcome outcome = Outcome::fatal;
   int status = 0;      // 0 when no response arrived
   std::string body;
   std::string reason;  // why it failed, for the error message
+  double retry_after_s = 0;  // the server's Retry-After (seconds), 0 when absent
 };
 
 struct HttpOptions {

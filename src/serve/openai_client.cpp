@@ -1,5 +1,6 @@
 #include "upm/serve/openai_client.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -23,20 +24,24 @@ struct OpenAIClient::Impl {
 namespace {
 
 // The body of a successful exchange, retrying what may succeed later with
-// delays backoff_s, 2*backoff_s, 4*backoff_s, ...
+// delays backoff_s, 2*backoff_s, 4*backoff_s, ... (or the server's
+// Retry-After when longer).
 std::string exchange_with_retries(const OpenAIClientConfig& config, const BaseUrl& base, const HttpOptions& http,
                                   const std::string& endpoint, const std::string* body) {
   const std::string what = std::string(body ? "POST " : "GET ") + base.url_of(endpoint);
   const int64_t attempts = 1 + config.max_retries;
   std::string last_reason;
+  double retry_after_s = 0;
   for (int64_t a = 0; a < attempts; ++a) {
     if (a > 0) {
-      std::this_thread::sleep_for(std::chrono::duration<double>(config.backoff_s * std::pow(2.0, double(a - 1))));
+      const double backoff = config.backoff_s * std::pow(2.0, double(a - 1));
+      std::this_thread::sleep_for(std::chrono::duration<double>(std::max(backoff, retry_after_s)));
     }
     HttpAttempt attempt = http_exchange(base, endpoint, body, http);
     if (attempt.outcome == HttpAttempt::Outcome::ok) return attempt.body;
     if (attempt.outcome == HttpAttempt::Outcome::fatal) throw RemoteError(what + ": " + attempt.reason);
     last_reason = attempt.reason;
+    retry_after_s = attempt.retry_after_s;
   }
   throw RemoteError(what + ": failed after " + std::to_string(attempts) + " attempt(s); last: " + last_reason);
 }

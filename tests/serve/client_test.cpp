@@ -99,11 +99,28 @@ TEST(OpenAIClient, RetriesServerErrorsThenSucceeds) {
   EXPECT_EQ(endpoint.requests, 3);
 }
 
-TEST(OpenAIClient, RetriesRateLimits) {
-  FakeEndpoint endpoint(fail_first(1, 429));
+TEST(OpenAIClient, RetriesRateLimitsAfterRetryAfter) {
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  Handler limited = fail_first(1, 429, calls);
+  FakeEndpoint endpoint([&](const httplib::Request& req, httplib::Response& res) {
+    if (*calls == 0) res.set_header("Retry-After", "1");
+    limited(req, res);
+  });
   serve::OpenAIClient client(endpoint.config());
+  const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(client.chat(ask("y")).choices[0].content, "echo: y");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(seconds, 0.95);  // waited the server's second, not the 0.01 s backoff
   EXPECT_EQ(endpoint.requests, 2);
+}
+
+TEST(OpenAIClient, RetriesRequestTimeoutAndConflictStatuses) {
+  for (int status : {408, 409}) {
+    FakeEndpoint endpoint(fail_first(1, status));
+    serve::OpenAIClient client(endpoint.config());
+    EXPECT_EQ(client.chat(ask("z")).choices[0].content, "echo: z");
+    EXPECT_EQ(endpoint.requests, 2) << status;
+  }
 }
 
 TEST(OpenAIClient, GivesUpAfterTheRetriesWithTheLastReason) {
