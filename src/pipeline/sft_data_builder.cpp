@@ -182,7 +182,10 @@ class BuildSftRun {
       }
       TeacherRequest r;
       r.user_id = user->log.user_id;
-      r.events = round == 1 ? user->stage1 : user->stage2;
+      // Only the events the prompt shows (the newest ones when the budget cut
+      // some), so that a statistical target says nothing the prompt lacks.
+      const auto& stage = round == 1 ? user->stage1 : user->stage2;
+      r.events.assign(stage.end() - long(w.prompt.events_kept), stage.end());
       r.previous_profile = round == 1 ? "" : user->previous_target;
       r.prompt = guided(w.prompt.text, *user);
       r.candidates = config_.teacher.candidates;
