@@ -1,11 +1,23 @@
 #include "upm/pipeline/candidate_validation.h"
 
+#include <algorithm>
+
 #include "upm/pipeline/predictor.h"
 
 namespace upm {
 
 std::vector<ValidationScore> score_inputs(Predictor& predictor, const std::vector<data::BenchmarkTask>& tasks,
-                                          const std::vector<std::optional<std::string>>& profiles) {
+                                          const std::vector<std::optional<std::string>>& inputs) {
+  // Teachers often write the same text twice (a rule-based candidate whose
+  // subset changed nothing): each distinct input is scored once.
+  std::vector<std::optional<std::string>> profiles;
+  std::vector<size_t> slot(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto seen = std::find(profiles.begin(), profiles.end(), inputs[i]);
+    slot[i] = size_t(seen - profiles.begin());
+    if (seen == profiles.end()) profiles.push_back(inputs[i]);
+  }
+  if (profiles.empty()) return {};
   std::vector<PredictRequest> requests;
   for (const auto& profile : profiles) {
     for (const auto& task : tasks) {
@@ -33,7 +45,9 @@ std::vector<ValidationScore> score_inputs(Predictor& predictor, const std::vecto
       s.mean_p_correct = p_sum / double(tasks.size());
     }
   }
-  return out;
+  std::vector<ValidationScore> scores;
+  for (size_t i : slot) scores.push_back(out[i]);
+  return scores;
 }
 
 bool passes_validation(const ValidationScore& candidate, const ValidationScore& baseline,

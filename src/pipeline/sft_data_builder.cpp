@@ -182,7 +182,10 @@ class BuildSftRun {
       }
       TeacherRequest r;
       r.user_id = user->log.user_id;
-      r.events = round == 1 ? user->stage1 : user->stage2;
+      // Only the events the prompt shows (the newest ones when the budget cut
+      // some), so that a statistical target says nothing the prompt lacks.
+      const auto& stage = round == 1 ? user->stage1 : user->stage2;
+      r.events.assign(stage.end() - long(w.prompt.events_kept), stage.end());
       r.previous_profile = round == 1 ? "" : user->previous_target;
       r.prompt = guided(w.prompt.text, *user);
       r.candidates = config_.teacher.candidates;
@@ -191,12 +194,23 @@ class BuildSftRun {
       work.push_back(std::move(w));
     }
     const auto outputs = teacher_.generate(requests);
+    std::vector<RoundWork> validated;
     for (size_t i = 0; i < work.size(); ++i) {
       work[i].outputs = outputs[i];
-      validate(work[i], round);
+      // A predict prompt the predictor cannot take (beyond its context
+      // window) is this user's problem, not the job's.
+      try {
+        validate(work[i], round);
+      } catch (const InputError& e) {
+        const std::string problem = std::string("validation: ") + e.what();
+        if (round == 1) fail(*work[i].user, problem);
+        else reject(work[i], problem);
+        continue;
+      }
+      validated.push_back(std::move(work[i]));
     }
-    merge_kept(work, round);
-    for (auto& w : work) choose_target(w, round);
+    merge_kept(validated, round);
+    for (auto& w : validated) choose_target(w, round);
   }
 
   void reject(RoundWork& w, const std::string& reason) {
@@ -293,11 +307,15 @@ class BuildSftRun {
       if (!w.merged->ok) {
         m["problem"] = w.merged->problem;
       } else {
-        const ValidationScore s = score_inputs(predictor_, user.tasks, {w.merged->profile}).front();
-        m.update(score_json(s));
-        accepted = s.accuracy >= config_.merge.min_accuracy;
-        if (!accepted) m["problem"] = "merged profile below merge.min_accuracy; the target is the best single candidate";
-        if (accepted) target = w.merged->profile, reasoning = w.merged->reasoning, source = "merge", target_score = s;
+        try {
+          const ValidationScore s = score_inputs(predictor_, user.tasks, {w.merged->profile}).front();
+          m.update(score_json(s));
+          accepted = s.accuracy >= config_.merge.min_accuracy;
+          if (!accepted) m["problem"] = "merged profile below merge.min_accuracy; the target is the best single candidate";
+          if (accepted) target = w.merged->profile, reasoning = w.merged->reasoning, source = "merge", target_score = s;
+        } catch (const InputError& e) {
+          m["problem"] = std::string("validation: ") + e.what();
+        }
       }
       m["accepted"] = accepted;
       w.round["merge"] = m;

@@ -309,6 +309,26 @@ TEST(BuildSft, BadConfigAndInputExitTwoNamingTheFileLineAndField) {
   EXPECT_NE(r.output.find("nope.jsonl"), std::string::npos) << r.output;
 }
 
+TEST(BuildSft, TheTeacherReadsOnlyTheEventsThePromptShows) {
+  upm::test::TempDir dir;
+  write_synthetic_split(dir.path(), 3);
+  upm::BuildSftConfig config = base_config(dir.path());
+  config.prompts.max_prompt_tokens = 700;
+  config.validate.vs_baseline = "none";
+  config.validate.min_accuracy = 0.0;
+  upm::run_build_sft(config);
+  int cut = 0;
+  for (const json& record : read_json_lines(config.run_dir + "/candidates.jsonl")) {
+    for (const json& round : record.at("rounds")) {
+      const int shown = round.at("events").get<int>() - round.at("events_dropped").get<int>();
+      cut += round.at("events_dropped").get<int>() > 0;
+      const std::string reasoning = round.at("candidates")[0].at("reasoning");
+      EXPECT_EQ(reasoning.rfind("Read " + std::to_string(shown) + " events", 0), 0u) << reasoning;
+    }
+  }
+  EXPECT_GT(cut, 0) << "the budget should have cut some prompt";
+}
+
 TEST(BuildSft, AlignXplorePresetSetsItsDefaultsAndKeysStillOverride) {
   const json base = {{"run_dir", "r"}, {"history", "h"}, {"tasks", "t"}, {"predictor", {{"model", "m"}}},
                      {"preset", "alignxplore"}, {"validate", {{"min_kept", 2}}}};
@@ -322,11 +342,6 @@ TEST(BuildSft, AlignXplorePresetSetsItsDefaultsAndKeysStillOverride) {
   // The resolved config reads back to the same values.
   const auto again = upm::config_from_json<upm::BuildSftConfig>(upm::config_to_json(c), "resolved");
   EXPECT_EQ(upm::config_to_json(again), upm::config_to_json(c));
-}
-
-TEST(BuildSft, ExampleConfigParses) {
-  const auto c = upm::load_config<upm::BuildSftConfig>(std::string(UPM_SOURCE_DIR) + "/configs/build_sft_tiny.json");
-  EXPECT_EQ(c.teacher.kind, "rule");
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ const std::map<std::string, std::function<void(const std::string&)>>& known_conf
       {"qwen3-8b/sft_lora.json", loads_as<SftConfig>()},
       {"qwen3-8b/profile.json", loads_as<ProfileJobConfig>()},
       {"qwen3-8b/eval.json", loads_as<EvalConfig>()},
+      {"qwen3-8b/build_sft.json", loads_as<BuildSftConfig>()},
   };
   return known;
 }

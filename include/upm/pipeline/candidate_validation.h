@@ -45,8 +45,8 @@ struct ValidationScore {
   double mean_p_correct = 0.0;
 };
 
-// Scores every input on `tasks` in one predictor call; an input of nullopt
-// is the no-profile baseline (predict_none prompt).
+// Scores every input on `tasks` in one predictor call (each distinct input
+// once); an input of nullopt is the no-profile baseline (predict_none prompt).
 std::vector<ValidationScore> score_inputs(Predictor& predictor, const std::vector<data::BenchmarkTask>& tasks,
                                           const std::vector<std::optional<std::string>>& profiles);
 
