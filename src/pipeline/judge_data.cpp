@@ -65,6 +65,13 @@ std::string draw_input(const JudgeDataConfig& c, bool has_profile, bool can_spli
   return "none";
 }
 
+// What the predictor scores for the true option: its label (label mode) or
+// its own text (continuation mode), after the answer prefix.
+std::string answer_text(const PredictorConfig& predictor, const data::BenchmarkTask& shown) {
+  const size_t k = size_t(shown.label);
+  return predictor.answer_prefix + (predictor.mode == "label" ? data::option_label(k) : shown.options[k]);
+}
+
 }  // namespace
 
 JudgeRowsReport make_judge_rows(const std::vector<data::BenchmarkTask>& tasks,
@@ -95,7 +102,7 @@ JudgeRowsReport make_judge_rows(const std::vector<data::BenchmarkTask>& tasks,
       if (input == "history") prompt = builder.predict_history(shown, history->second.events).text;
       if (input == "none") prompt = builder.predict_none(shown).text;
       rows.push_back({{"prompt", prompt},
-                      {"completion", predictor.answer_prefix + data::option_label(size_t(shown.label))},
+                      {"completion", answer_text(predictor, shown)},
                       {"user_id", task.user_id},
                       {"task_id", task.task_id},
                       {"input", input}});

@@ -12,6 +12,7 @@
 #include "upm/pipeline/evaluator.h"
 #include "upm/pipeline/profiler.h"
 #include "upm/pipeline/sft_data_builder.h"
+#include "upm/train/grpo_config.h"
 #include "upm/train/sft_config.h"
 
 namespace upm {
@@ -32,12 +33,14 @@ const std::map<std::string, std::function<void(const std::string&)>>& known_conf
       {"demo/build_sft.json", loads_as<BuildSftConfig>()},
       {"demo/sft.json", loads_as<SftConfig>()},
       {"demo/profile.json", loads_as<ProfileJobConfig>()},
+      {"demo/rl.json", loads_as<GrpoConfig>()},
       {"demo/model_config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"models/tiny-sft/config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"models/qwen3-8b/config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"qwen3-8b/sft_lora.json", loads_as<SftConfig>()},
       {"qwen3-8b/profile.json", loads_as<ProfileJobConfig>()},
       {"qwen3-8b/eval.json", loads_as<EvalConfig>()},
+      {"qwen3-8b/rl.json", loads_as<GrpoConfig>()},
       {"qwen3-8b/build_sft.json", loads_as<BuildSftConfig>()},
   };
   return known;

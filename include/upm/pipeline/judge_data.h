@@ -1,7 +1,10 @@
 #pragma once
 // Training rows for a predictor ("judge") model: the predict prompt exactly as
-// the Predictor renders it (pipeline/predictor.h, label mode), and the label of
-// the option the user actually chose as the completion. A small model trained
+// the Predictor renders it (pipeline/predictor.h), and what the predictor
+// scores for the option the user actually chose as the completion: its label
+// (" Item A", label mode) or its text (continuation mode). Small models from
+// scratch learn continuation judging much faster: copying the option whose
+// words the profile names is easier than also mapping it to a letter. A small model trained
 // on these rows (plus the profile rows of build-sft) is how UPM makes its own
 // judge when no large instruct model is at hand (the demo's recipe does this).
 //
