@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "upm/core/allocator.h"
 #include "upm/core/error.h"
 #include "upm/core/log.h"
 
@@ -30,6 +31,7 @@ int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) 
   }
   try {
     init_logging(LogOptions{log_level, ""});
+    tune_allocator();
     return body();
   } catch (const std::exception& e) {
     int code = exit_code_for(e);

@@ -8,6 +8,7 @@ void describe(ConfigIO& io, SftDataConfig& c) {
   io.field("max_length", c.max_length).at_least(2);
   io.field("too_long", c.too_long).one_of({"truncate", "skip", "error"});
   io.field("bucket_batches", c.bucket_batches).at_least(1);
+  io.field("chat_template", c.chat_template);
 }
 
 void describe(ConfigIO& io, SftConfig& c) {

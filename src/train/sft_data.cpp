@@ -20,12 +20,6 @@ void append(SftExample& ex, const std::vector<TokenId>& ids, bool is_target) {
   }
 }
 
-TokenId required_token(const Tokenizer& tokenizer, const char* token, const JsonlRecord& record) {
-  auto id = tokenizer.token_to_id(token);
-  if (!id) record.fail("messages", std::string("the tokenizer has no ") + token + " token (ChatML needs it)");
-  return *id;
-}
-
 // What the tokenizer puts before a sequence (Llama's BOS; nothing for Qwen):
 // the tokens of encode(text, true) ahead of encode(text, false). Whatever it
 // appends after (an EOS of a TemplateProcessing) is left out: the completion
@@ -54,14 +48,10 @@ SftExample encode_prompt_completion(const JsonlRecord& record, const Tokenizer& 
   return ex;
 }
 
-SftExample encode_messages(const JsonlRecord& record, const Tokenizer& tokenizer) {
+std::vector<ChatMessage> read_messages(const JsonlRecord& record) {
   const auto& messages = record.value["messages"];
   if (!messages.is_array() || messages.empty()) record.fail("messages", "must be a non-empty array");
-  const TokenId im_start = required_token(tokenizer, "<|im_start|>", record);
-  const TokenId im_end = required_token(tokenizer, "<|im_end|>", record);
-  const std::vector<TokenId> newline = tokenizer.encode("\n", false);
-  SftExample ex;
-  bool any_assistant = false;
+  std::vector<ChatMessage> out;
   for (size_t i = 0; i < messages.size(); ++i) {
     const std::string field = "messages[" + std::to_string(i) + "]";
     const auto& m = messages[i];
@@ -72,16 +62,47 @@ SftExample encode_messages(const JsonlRecord& record, const Tokenizer& tokenizer
     if (role != "system" && role != "user" && role != "assistant") {
       record.fail(field + ".role", "must be system, user or assistant, got \"" + role + "\"");
     }
-    const bool trained = role == "assistant";
-    any_assistant = any_assistant || trained;
-    // The role header is context; the reply and its end marker are what the model learns to write.
-    append(ex, {im_start}, false);
-    append(ex, tokenizer.encode(role + "\n", false), false);
-    append(ex, tokenizer.encode(m["content"].get<std::string>(), false), trained);
-    append(ex, {im_end}, trained);
-    append(ex, newline, false);
+    out.push_back({role, m["content"].get<std::string>()});
   }
-  if (!any_assistant) record.fail("messages", "has no assistant message: nothing to train on");
+  return out;
+}
+
+bool is_prefix(const std::string& prefix, const std::string& text) {
+  return prefix.size() <= text.size() && text.compare(0, prefix.size(), prefix) == 0;
+}
+
+// The conversation is rendered once by the model's chat template; each
+// assistant turn's span is what the template adds between the generation
+// prompt before it and the end of that turn, which is exactly what the model
+// writes at inference (reply, think block where the template adds one, end
+// marker). Trailing whitespace after the end marker stays context. Spans are
+// tokenized separately, as prompt and generation are at inference.
+SftExample encode_messages(const JsonlRecord& record, const Tokenizer& tokenizer, const ChatTemplate& chat) {
+  const std::vector<ChatMessage> messages = read_messages(record);
+  const std::string text = chat.render(messages);
+  ChatOptions with_prompt;
+  with_prompt.add_generation_prompt = true;
+  SftExample ex;
+  size_t done = 0;  // characters of `text` already tokenized
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (messages[i].role != "assistant") continue;
+    const std::vector<ChatMessage> before(messages.begin(), messages.begin() + i);
+    const std::vector<ChatMessage> through(messages.begin(), messages.begin() + i + 1);
+    const std::string context = before.empty() ? std::string() : chat.render(before, with_prompt);
+    const std::string turn = chat.render(through);
+    if (before.empty() || !is_prefix(context, turn) || !is_prefix(turn, text) || context.size() < done) {
+      record.fail("messages[" + std::to_string(i) + "]",
+                  "the " + chat.name() + " chat template does not render this conversation turn by turn "
+                  "(an assistant turn must follow another turn, and earlier turns must render the same "
+                  "when later ones are added); use a single-turn row or prompt/completion");
+    }
+    size_t end = turn.find_last_not_of(" \n") + 1;
+    append(ex, tokenizer.encode(text.substr(done, context.size() - done), false), false);
+    append(ex, tokenizer.encode(text.substr(context.size(), end - context.size()), false), true);
+    done = end;
+  }
+  if (done == 0) record.fail("messages", "has no assistant message: nothing to train on");
+  append(ex, tokenizer.encode(text.substr(done), false), false);
   return ex;
 }
 
@@ -93,27 +114,26 @@ SftExample finish(SftExample ex) {
 
 }  // namespace
 
-SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokenizer,
-                             std::optional<TokenId> fallback_eos) {
+SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokenizer, const SftDataOptions& options) {
   if (!record.ok()) throw InputError(record.where(), record.error);
   const auto& row = record.value;
   if (row.contains("messages")) {
     if (row.contains("prompt") || row.contains("completion")) {
       record.fail("messages", "a row has either messages or prompt/completion, not both");
     }
-    return finish(encode_messages(record, tokenizer));
+    return finish(encode_messages(record, tokenizer, options.chat_template ? *options.chat_template : ChatTemplate::named("plain")));
   }
   if (!row.contains("prompt") && !row.contains("completion")) {
     record.fail("", "expected {\"prompt\", \"completion\"} or {\"messages\"}");
   }
-  return finish(encode_prompt_completion(record, tokenizer, fallback_eos));
+  return finish(encode_prompt_completion(record, tokenizer, options.eos));
 }
 
 SftDataset read_sft_file(const std::string& path, const Tokenizer& tokenizer, const SftDataOptions& options) {
   SftDataset data;
   JsonlReader reader(path);
   while (auto record = reader.next_strict()) {
-    SftExample ex = encode_sft_record(*record, tokenizer, options.eos);
+    SftExample ex = encode_sft_record(*record, tokenizer, options);
     if (int64_t(ex.ids.size()) > options.max_length) {
       if (options.too_long == "error") {
         record->fail("", std::to_string(ex.ids.size()) + " tokens, more than max_length " +

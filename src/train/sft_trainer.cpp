@@ -80,6 +80,14 @@ std::optional<TokenId> config_eos(const ModelConfig& config) {
   return std::nullopt;
 }
 
+// Where the chat template is read from: the tokenizer's folder when one is
+// named (tokenizer_config.json lives beside tokenizer.json), else the model's.
+std::string template_folder(const SftConfig& config) {
+  namespace fs = std::filesystem;
+  fs::path path = config.tokenizer.empty() ? config.model : config.tokenizer;
+  return fs::is_directory(path) ? path.string() : path.parent_path().string();
+}
+
 void load_data(const SftConfig& config, SftSession& s) {
   s.tokenizer_path = config.tokenizer.empty() ? config.model : config.tokenizer;
   s.tokenizer = load_tokenizer(s.tokenizer_path);
@@ -87,6 +95,7 @@ void load_data(const SftConfig& config, SftSession& s) {
   options.max_length = config.data.max_length;
   options.too_long = config.data.too_long;
   options.eos = config_eos(s.model->config());
+  options.chat_template = ChatTemplate::for_model(template_folder(config), config.data.chat_template);
   s.train = read_sft_file(config.data.train_file, *s.tokenizer, options);
   if (!config.data.eval_file.empty()) s.eval = read_sft_file(config.data.eval_file, *s.tokenizer, options);
 }

@@ -69,3 +69,25 @@ TEST(UpmDataTool, SplitStrictAndBadUsageExit2) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(UpmDataTool, SelectKeepsListedUsersLinesVerbatimAndExcludeKeepsTheRest) {
+  TempDir dir;
+  const std::string a = R"({"user_id": "a",  "x": 1})", b = R"({"user_id":"b","x":2})", c = R"({"x":3,"user_id":"c"})";
+  std::string input = write_text(dir, "in.jsonl", a + "\n" + b + "\n\n" + c + "\n");
+  std::string users = write_text(dir, "users.txt", "# train users\na\n c \n");
+  auto kept = run_upm_data("select --input " + input + " --users " + users + " --output " + dir.file("out.jsonl"));
+  ASSERT_EQ(kept.code, 0) << kept.output;
+  EXPECT_EQ(slurp(dir.file("out.jsonl")), a + "\n" + c + "\n");
+  auto rest = run_upm_data("select --exclude --input " + input + " --users " + users + " --output " + dir.file("rest.jsonl"));
+  ASSERT_EQ(rest.code, 0) << rest.output;
+  EXPECT_EQ(slurp(dir.file("rest.jsonl")), b + "\n");
+  // A line without a string user_id is an input error naming file:line.
+  std::string bad = write_text(dir, "bad.jsonl", a + "\n{\"user_id\": 7}\n");
+  auto failed = run_upm_data("select --input " + bad + " --users " + users + " --output " + dir.file("x.jsonl"));
+  EXPECT_EQ(failed.code, 2);
+  EXPECT_NE(failed.output.find(bad + ":2: user_id"), std::string::npos) << failed.output;
+}
+
+}  // namespace

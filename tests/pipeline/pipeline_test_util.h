@@ -3,6 +3,8 @@
 // pieces (a random-init Qwen3-architecture model saved by the model layer and
 // the committed tiny byte-level BPE tokenizer), and small user logs.
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -71,6 +73,19 @@ inline std::string user_line(const std::string& user_id, int n, const std::strin
     }
   }
   return nlohmann::json{{"user_id", user_id}, {"events", events}}.dump();
+}
+
+// Starts args[0] with `args` as a child process (for kill-and-rerun tests).
+inline pid_t spawn_process(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
 }
 
 }  // namespace upm::test

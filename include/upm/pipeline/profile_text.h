@@ -15,4 +15,7 @@ struct ProfileText {
 
 ProfileText split_profile_text(const std::string& generated);
 
+// `s` without leading and trailing `chars` (whitespace by default).
+std::string trim_text(const std::string& s, const char* chars = " \t\r\n");
+
 }  // namespace upm

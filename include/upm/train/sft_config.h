@@ -19,6 +19,9 @@ struct SftDataConfig {
   int64_t max_length = 1024;           // tokens per example
   std::string too_long = "truncate";   // truncate | skip | error
   int64_t bucket_batches = 8;          // length-sorting window, in global batches (1 = no bucketing)
+  // {"messages"} rows: a template name (qwen3, chatml, llama3, ...; see
+  // text/chat_template.h); empty = the model folder's own template.
+  std::string chat_template;
 };
 void describe(ConfigIO& io, SftDataConfig& c);
 

@@ -6,9 +6,12 @@
 //       ids = [the tokenizer's leading specials, e.g. BOS] + encode(prompt) + encode(completion) + EOS;
 //       only the completion tokens and the EOS are targets.
 //   {"messages": [{"role": "system"|"user"|"assistant", "content": "..."}, ...]}
-//       rendered in ChatML ("<|im_start|>ROLE\nCONTENT<|im_end|>\n", the Qwen
-//       template); targets are each assistant CONTENT plus its <|im_end|>, not
-//       the role header. Needs a tokenizer that has <|im_start|>/<|im_end|>.
+//       rendered by the model's chat template (text/chat_template.h: Qwen3,
+//       ChatML, Llama 3, ...); targets are what the model writes after each
+//       assistant generation prompt: the reply (with the think block Qwen3's
+//       template adds) and its end marker (<|im_end|>, <|eot_id|>), never the
+//       role header. Each turn must render the same when later turns follow
+//       (multi-turn Qwen3 drops earlier think blocks: such rows are errors).
 // A bad row is an InputError "file:line: field: problem".
 
 #include <cstdint>
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "upm/core/jsonl.h"
+#include "upm/text/chat_template.h"
 #include "upm/text/tokenizer.h"
 
 namespace upm {
@@ -33,11 +37,13 @@ struct SftDataOptions {
   // without tokenizer_config.json): the model config's eos_token_id.
   std::optional<TokenId> eos;
   std::string too_long = "truncate";  // truncate (keep the first max_length tokens) | skip | error
+  // Renders {"messages"} rows; unset = "plain" (ChatML without a system prompt).
+  std::optional<ChatTemplate> chat_template;
 };
 
 // One row -> example (no length handling). Errors name the record's file, line and field.
 SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokenizer,
-                             std::optional<TokenId> fallback_eos = std::nullopt);
+                             const SftDataOptions& options = {});
 
 struct SftDataset {
   std::vector<SftExample> examples;

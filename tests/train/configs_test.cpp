@@ -1,0 +1,64 @@
+// Every file under configs/ loads as the job it is for (torchtune's
+// test_configs spirit): a renamed or mistyped key in a shipped recipe fails
+// here, not on a GPU an hour into a run. A new config file must be listed.
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "upm/core/config.h"
+#include "upm/model/model_config.h"
+#include "upm/pipeline/evaluator.h"
+#include "upm/pipeline/profiler.h"
+#include "upm/pipeline/sft_data_builder.h"
+#include "upm/train/sft_config.h"
+
+namespace upm {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <class Config>
+std::function<void(const std::string&)> loads_as() {
+  return [](const std::string& path) { (void)load_config<Config>(path); };
+}
+
+// configs/-relative path -> how it is loaded.
+const std::map<std::string, std::function<void(const std::string&)>>& known_configs() {
+  static const std::map<std::string, std::function<void(const std::string&)>> known{
+      {"sft_tiny.json", loads_as<SftConfig>()},
+      {"build_sft_tiny.json", loads_as<BuildSftConfig>()},
+      {"demo/build_sft.json", loads_as<BuildSftConfig>()},
+      {"demo/sft.json", loads_as<SftConfig>()},
+      {"demo/profile.json", loads_as<ProfileJobConfig>()},
+      {"demo/model_config.json", [](const std::string& p) { (void)load_model_config(p); }},
+      {"models/tiny-sft/config.json", [](const std::string& p) { (void)load_model_config(p); }},
+      {"models/qwen3-8b/config.json", [](const std::string& p) { (void)load_model_config(p); }},
+      {"qwen3-8b/sft_lora.json", loads_as<SftConfig>()},
+      {"qwen3-8b/profile.json", loads_as<ProfileJobConfig>()},
+      {"qwen3-8b/eval.json", loads_as<EvalConfig>()},
+      {"qwen3-8b/build_sft.json", loads_as<BuildSftConfig>()},
+  };
+  return known;
+}
+
+TEST(Configs, EveryShippedConfigLoadsAsItsJob) {
+  const fs::path root = fs::path(UPM_SOURCE_DIR) / "configs";
+  int checked = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
+    const std::string relative = fs::relative(entry.path(), root).generic_string();
+    auto known = known_configs().find(relative);
+    if (known == known_configs().end()) {
+      ADD_FAILURE() << "configs/" << relative << " is not listed in tests/train/configs_test.cpp";
+      continue;
+    }
+    EXPECT_NO_THROW(known->second(entry.path().string())) << "configs/" << relative;
+    ++checked;
+  }
+  EXPECT_EQ(checked, int(known_configs().size())) << "a listed config file is missing";
+}
+
+}  // namespace
+}  // namespace upm

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# ./run demo: the AlignXplore+-style pipeline end to end at small scale, on a
+# synthetic world the bundled model never saw (seed 7), with UPM's own tools:
+#   data      upm-data synth + split (+ select: train users / held-out users)
+#   build-sft upm-data build-sft   rule-based teacher, validated by the judge
+#   sft       upm-train sft        the writer learns the merged targets
+#   rl        upm-train rl         GRPO on the judge's confidence
+#   profile   upm-profile          held-out users, with base / SFT / RL writers
+#   update    upm-update           streamed: RL profile, then the next events
+#   eval      upm-eval             the frozen judge on held-out tasks, bootstrap CIs
+# The judge and the initial writer are the bundled model (data/demo-model,
+# made by tools/demo/make_model.sh). Everything goes to runs/demo (RUN=...).
+# Each stage is skipped when its output exists, so a rerun resumes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+BIN=${BIN:-build/bin}
+RUN=${RUN:-runs/demo}
+MODEL=${MODEL:-data/demo-model}
+USERS=${USERS:-360}
+mkdir -p "$RUN"
+START=$(date +%s)
+stage() { printf '\033[1m[demo %4ss]\033[0m %s\n' "$(($(date +%s) - START))" "$*" >&2; }
+done_file() { [ -e "$1" ]; }
+
+[ -f "$MODEL/config.json" ] || { echo "error: $MODEL is missing; build it with tools/demo/make_model.sh $MODEL" >&2; exit 2; }
+
+# ---------------------------------------------------------------- data
+if ! done_file "$RUN/split/split.json"; then
+  stage "data: $USERS synthetic users (seed 7), history / validation / test split"
+  "$BIN"/upm-data synth --users "$USERS" --seed 7 --output "$RUN/world" --min-events 12 --max-events 20
+  "$BIN"/upm-data split --input "$RUN/world/log.jsonl" --output "$RUN/split" --seed 7 \
+    --val-fraction 0.25 --test-fraction 0.25 --eval-user-fraction 0.3 > "$RUN/split.log"
+fi
+S=$RUN/split
+for part in history test val_events; do
+  [ -e "$RUN/eval_$part.jsonl" ] || "$BIN"/upm-data select --input "$S/$part.jsonl" --users "$S/users_eval.txt" --output "$RUN/eval_$part.jsonl"
+done
+[ -e "$RUN/train_history.jsonl" ] || "$BIN"/upm-data select --input "$S/history.jsonl" --users "$S/users_train.txt" --output "$RUN/train_history.jsonl"
+
+# ---------------------------------------------------------------- build-sft
+if ! done_file "$RUN/build_sft/report.json"; then
+  stage "build-sft: rule-based teacher writes 4 candidates per training user; the judge keeps those that predict the validation tasks; merge"
+  "$BIN"/upm-data build-sft --config configs/demo/build_sft.json \
+    --set run_dir="$RUN/build_sft" --set history="$S/history.jsonl" --set tasks="$S/val.jsonl" \
+    --set users="$S/users_train.txt" --set predictor.model="$MODEL"
+fi
+
+# ---------------------------------------------------------------- sft
+if ! done_file "$RUN/sft/final/model.safetensors"; then
+  stage "sft: the writer learns the merged targets"
+  "$BIN"/upm-train sft --config configs/demo/sft.json \
+    --set run_dir="$RUN/sft" --set model="$MODEL" --set data.train_file="$RUN/build_sft/sft.jsonl"
+fi
+
+# ---------------------------------------------------------------- rl
+if ! done_file "$RUN/rl/final/model.safetensors"; then
+  stage "rl: GRPO, reward = the frozen judge's P(correct) on each training user's validation tasks + format"
+  "$BIN"/upm-train rl --config configs/demo/rl.json \
+    --set run_dir="$RUN/rl" --set policy="$RUN/sft/final" --set predictor.model="$MODEL" \
+    --set data.users="$RUN/train_history.jsonl" --set data.tasks="$S/val.jsonl"
+fi
+
+# ---------------------------------------------------------------- profile + update
+profile() {  # $1 name, $2 model
+  if ! done_file "$RUN/profiles_$1.done"; then
+    stage "profile: held-out users' histories -> profiles with the $1 writer"
+    "$BIN"/upm-profile --model "$2" --input "$RUN/eval_history.jsonl" --output "$RUN/profiles_$1.jsonl" \
+      --config configs/demo/profile.json
+    touch "$RUN/profiles_$1.done"
+  fi
+}
+profile base "$MODEL"
+profile sft "$RUN/sft/final"
+profile rl "$RUN/rl/final"
+if ! done_file "$RUN/profiles_streamed.done"; then
+  stage "update: RL profiles + the validation-period events -> streamed profiles (no re-reading of the history)"
+  "$BIN"/upm-update --model "$RUN/rl/final" --profiles "$RUN/profiles_rl.jsonl" --events "$RUN/eval_val_events.jsonl" \
+    --output "$RUN/profiles_streamed.jsonl" --config configs/demo/profile.json
+  touch "$RUN/profiles_streamed.done"
+fi
+
+# ---------------------------------------------------------------- eval
+stage "eval: the frozen judge answers held-out users' test tasks from each input"
+rm -rf "$RUN/eval"
+cat > "$RUN/eval.json" <<JSON
+{"benchmark": "$RUN/eval_test.jsonl", "run_dir": "$RUN/eval",
+ "predictors": [{"name": "judge", "model": "$MODEL", "mode": "label", "seed": 0}],
+ "conditions": [{"name": "no profile", "kind": "none"},
+                {"name": "raw history", "kind": "history", "history": "$RUN/eval_history.jsonl", "history_tokens": 600},
+                {"name": "base writer", "kind": "profiles", "profiles": "$RUN/profiles_base.jsonl"},
+                {"name": "SFT profiles", "kind": "profiles", "profiles": "$RUN/profiles_sft.jsonl"},
+                {"name": "RL profiles", "kind": "profiles", "profiles": "$RUN/profiles_rl.jsonl"},
+                {"name": "streamed (RL + update)", "kind": "profiles", "profiles": "$RUN/profiles_streamed.jsonl"}],
+ "prompts": {"max_predict_tokens": 768},
+ "batch_tasks": 16, "ci_level": 0.95, "bootstrap_resamples": 2000, "group_by": ["source"], "chart": true}
+JSON
+"$BIN"/upm-eval --config "$RUN/eval.json"
+
+stage "done in $(($(date +%s) - START)) s"
+echo
+cat "$RUN/eval/report.md"
+echo
+echo "A sample RL profile (held-out user):"
+head -1 "$RUN/profiles_rl.jsonl" | /usr/bin/python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); print(r["user_id"] + ": " + r["profile"])' 2>/dev/null || head -1 "$RUN/profiles_rl.jsonl"

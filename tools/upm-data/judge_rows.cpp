@@ -1,0 +1,23 @@
+// upm-data judge-rows --config F: training rows for a predictor (judge) model
+// from benchmark tasks and known profiles (see pipeline/judge_data.h).
+#include <memory>
+
+#include "upm/core/cli.h"
+#include "upm/core/config.h"
+#include "upm/pipeline/judge_data.h"
+
+namespace {
+
+upm::cli::RegisterSubcommand reg{
+    "judge-rows", "make SFT rows that teach a model to be the predictor (profile + task -> option label)",
+    [](CLI::App& cmd) {
+      auto opts = std::make_shared<upm::cli::ConfigOptions>();
+      upm::cli::add_config_options(cmd, *opts, true);
+      return [opts] {
+        auto job = upm::load_config<upm::JudgeRowsJob>(opts->config, opts->overrides);
+        upm::run_judge_rows(job);
+        return upm::kExitOk;
+      };
+    }};
+
+}  // namespace

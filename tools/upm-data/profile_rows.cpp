@@ -1,0 +1,22 @@
+// upm-data profile-rows --config F: profile-writing SFT rows (history prompt ->
+// <think>note</think>profile) from known profiles (see pipeline/profile_rows.h).
+#include <memory>
+
+#include "upm/core/cli.h"
+#include "upm/core/config.h"
+#include "upm/pipeline/profile_rows.h"
+
+namespace {
+
+upm::cli::RegisterSubcommand reg{
+    "profile-rows", "make SFT rows that teach a model to write profiles from histories (optionally degraded targets)",
+    [](CLI::App& cmd) {
+      auto opts = std::make_shared<upm::cli::ConfigOptions>();
+      upm::cli::add_config_options(cmd, *opts, true);
+      return [opts] {
+        upm::run_profile_rows(upm::load_config<upm::ProfileRowsJob>(opts->config, opts->overrides));
+        return upm::kExitOk;
+      };
+    }};
+
+}  // namespace
