@@ -12,6 +12,7 @@
 #include "upm/pipeline/evaluator.h"
 #include "upm/pipeline/profiler.h"
 #include "upm/pipeline/sft_data_builder.h"
+#include "upm/train/grpo_config.h"
 #include "upm/train/sft_config.h"
 
 namespace upm {
@@ -31,6 +32,7 @@ const std::map<std::string, std::function<void(const std::string&)>>& known_conf
       {"build_sft_tiny.json", loads_as<BuildSftConfig>()},
       {"demo/build_sft.json", loads_as<BuildSftConfig>()},
       {"demo/sft.json", loads_as<SftConfig>()},
+      {"demo/rl.json", loads_as<GrpoConfig>()},
       {"demo/profile.json", loads_as<ProfileJobConfig>()},
       {"demo/model_config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"models/tiny-sft/config.json", [](const std::string& p) { (void)load_model_config(p); }},
