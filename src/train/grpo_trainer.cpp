@@ -19,7 +19,9 @@
 #include "upm/train/distributed.h"
 #include "upm/train/grpo_update.h"
 #include "upm/train/metrics_log.h"
+#include "upm/serve/openai_client.h"
 #include "upm/train/profile_judge.h"
+#include "upm/train/remote_judge.h"
 #include "upm/train/rl_stats.h"
 #include "upm/train/rollout.h"
 
@@ -72,8 +74,14 @@ void load_judge(const GrpoConfig& config, ProfileJudge* given, RlSession& s) {
   }
   const RlPredictorConfig& p = config.predictor;
   if (p.kind == "remote") {
-    throw InputError(Location{"config", 0, "predictor.kind"},
-                     "remote judges need the serve layer's OpenAI client, which this build does not have yet");
+    auto client = std::make_shared<serve::OpenAIClient>(config_from_json<serve::OpenAIClientConfig>(p.remote, "predictor.remote"));
+    ChatSender send = [client](const std::vector<serve::ChatRequest>& requests) { return client->chat_many(requests); };
+    s.own_judge = std::make_unique<RemoteJudge>(
+        send, p.predictor, config.prompts,
+        [tok = s.policy.tokenizer](std::string_view text) { return tok->count_tokens(text); }, p.missing_label_logprob,
+        client->config().base_url);
+    s.judge = s.own_judge.get();
+    return;
   }
   s.predictor_lm = std::make_unique<LanguageModel>(
       load_language_model(p.model.empty() ? config.policy : p.model, p.runtime, p.prompt_format));

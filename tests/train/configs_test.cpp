@@ -32,6 +32,7 @@ const std::map<std::string, std::function<void(const std::string&)>>& known_conf
       {"build_sft_tiny.json", loads_as<BuildSftConfig>()},
       {"demo/build_sft.json", loads_as<BuildSftConfig>()},
       {"demo/sft.json", loads_as<SftConfig>()},
+      {"demo/rl.json", loads_as<GrpoConfig>()},
       {"demo/profile.json", loads_as<ProfileJobConfig>()},
       {"demo/rl.json", loads_as<GrpoConfig>()},
       {"demo/model_config.json", [](const std::string& p) { (void)load_model_config(p); }},

@@ -10,7 +10,9 @@
 #include "rl_test_util.h"
 #include "upm/data/prompt_builder.h"
 #include "upm/infer/generator.h"
+#include "upm/model/lora.h"
 #include "upm/model/safetensors.h"
+#include "upm/model/weights_loader.h"
 #include "upm/pipeline/language_model.h"
 #include "upm/text/tokenizer.h"
 #include "upm/train/completion_logprobs.h"
@@ -300,6 +302,36 @@ TEST(CompletionLogprobs, EqualTheSamplersLogprobsOfTheSameTokens) {
     for (int64_t j = int64_t(outs[i].tokens.size()); j < lp.mask.size(1); ++j) EXPECT_EQ(lp.mask[int64_t(i)][j].item<float>(), 0.0f);
   }
   EXPECT_TRUE(lp.logprobs.requires_grad());
+}
+
+}  // namespace
+}  // namespace upm::test
+
+namespace upm::test {
+namespace {
+
+// The LoRA reference: adapters off computes the base model exactly; on again, the adapted one.
+TEST(LoraReference, DisabledAdaptersComputeTheBaseModel) {
+  TempDir dir;
+  const std::string folder = random_model_dir(dir.path(), 9);
+  auto base = load_pretrained(folder);
+  auto adapted = load_pretrained(folder);
+  LoraConfig config;
+  config.enabled = true;
+  Lora lora(*adapted, config, 1);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& [name, p] : lora.parameters()) p.uniform_(-0.1, 0.1);  // B nonzero: the adapters matter
+  }
+  ForwardInput in;
+  in.input_ids = torch::tensor({856, 40, 41, 42}, torch::kLong).view({1, 4});
+  torch::NoGradGuard no_grad;
+  const torch::Tensor reference = base->forward(in).logits;
+  EXPECT_FALSE(torch::equal(adapted->forward(in).logits, reference));
+  lora.set_enabled(false);
+  EXPECT_TRUE(torch::equal(adapted->forward(in).logits, reference));
+  lora.set_enabled(true);
+  EXPECT_FALSE(torch::equal(adapted->forward(in).logits, reference));
 }
 
 }  // namespace
