@@ -123,8 +123,8 @@ DemoResult run_demo(const DemoSettings& d) {
 
 // The measured claim (docs/embed.md): with this tiny random-init model, 400
 // steps make the style query's embedding beat the baseline on the style
-// attributes; the topic tasks stay at chance for BOTH (not asserted beyond
-// that the query rows are no worse than chance-level noise allows).
+// attributes (seed 0: +0.09 AUC; seed 1: only +0.035). The topic tasks stay
+// near chance for the query rows, which is all that is checked for them.
 TEST(EmbedSynth, SlowQueryAwareBeatsMeanPooledOnStyle) {
   DemoResult r = run_demo(DemoSettings{});
   EXPECT_GT(r.style.query, r.style.baseline + 0.05);
