@@ -35,17 +35,40 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
   k = RotaryEmbedding::apply(k.transpose(1, 2), ctx.cos, ctx.sin);
   v = v.transpose(1, 2);
   if (ctx.cache) std::tie(k, v) = ctx.cache->append(layer, *ctx.step, k, v);
-  const int64_t S = k.size(2);
+  const double scale = 1.0 / std::sqrt(double(head_dim_));
 
   // Grouped-query attention without repeating k/v: the `groups` query heads
   // sharing one kv head are stacked along the query axis.
   // q: [B, KVH, groups*T, D]; scores: [B, KVH, groups, T, S]
   torch::Tensor qg = q.reshape({B, kv_heads_, groups * T, head_dim_});
-  torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(1.0 / std::sqrt(double(head_dim_)));
+  torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(scale);
+  // A shared read-only prefix (KVCache::prefix): every row's queries of one
+  // kv head are stacked into one matrix against the prefix's single copy of
+  // keys (and later values), so the prefix is never copied per row.
+  const bool shared = ctx.step && ctx.step->prefix_length > 0;
+  torch::Tensor prefix_values;
+  if (shared) {
+    torch::Tensor prefix_keys;
+    std::tie(prefix_keys, prefix_values) = ctx.cache->prefix(layer, *ctx.step);  // [KVH, P, D]
+    const int64_t P = prefix_keys.size(1);
+    torch::Tensor q_stacked = qg.transpose(0, 1).reshape({kv_heads_, B * groups * T, head_dim_});
+    torch::Tensor prefix_scores = torch::matmul(q_stacked, prefix_keys.transpose(1, 2)).mul_(scale);
+    scores = torch::cat({prefix_scores.view({kv_heads_, B, groups * T, P}).transpose(0, 1), scores}, -1);
+  }
+  const int64_t S = scores.size(3);
   scores = scores.to(torch::kFloat).view({B, kv_heads_, groups, T, S}) + ctx.mask.view({B, 1, 1, T, S});
   torch::Tensor probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, kv_heads_, groups * T, S});
+  torch::Tensor out;
+  if (shared) {
+    const int64_t P = prefix_values.size(1);
+    torch::Tensor prefix_probs = probs.narrow(3, 0, P).transpose(0, 1).reshape({kv_heads_, B * groups * T, P});
+    out = torch::matmul(prefix_probs, prefix_values).view({kv_heads_, B, groups * T, head_dim_}).transpose(0, 1) +
+          torch::matmul(probs.narrow(3, P, S - P), v);
+  } else {
+    out = torch::matmul(probs, v);
+  }
   // [B, KVH, groups*T, D] -> [B, heads, T, D] -> [B, T, heads*D]
-  torch::Tensor out = torch::matmul(probs, v).view({B, heads_, T, head_dim_});
+  out = out.reshape({B, heads_, T, head_dim_});
   return o_proj->forward(out.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));
 }
 

@@ -67,9 +67,13 @@ torch::Tensor attention_mask(const torch::Tensor& key_valid, const torch::Tensor
 }  // namespace
 
 ForwardOutput CausalLM::forward(const ForwardInput& in) {
-  if (!in.input_ids.defined() || in.input_ids.dim() != 2) throw Error("CausalLM::forward: input_ids must be [B, T]");
-  const int64_t B = in.input_ids.size(0), T = in.input_ids.size(1);
-  torch::Tensor ids = in.input_ids.to(device_, torch::kLong);
+  const bool embeds = in.inputs_embeds.defined();
+  if (embeds && (in.inputs_embeds.dim() != 3 || in.inputs_embeds.size(2) != config_.hidden_size)) {
+    throw Error("CausalLM::forward: inputs_embeds must be [B, T, hidden]");
+  }
+  if (!embeds && (!in.input_ids.defined() || in.input_ids.dim() != 2)) throw Error("CausalLM::forward: input_ids must be [B, T]");
+  const torch::Tensor& shape = embeds ? in.inputs_embeds : in.input_ids;
+  const int64_t B = shape.size(0), T = shape.size(1);
   torch::Tensor valid = in.attention_mask.defined() ? in.attention_mask.to(device_).ne(0)
                                                     : torch::ones({B, T}, torch::TensorOptions().dtype(torch::kBool).device(device_));
   auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(device_);
@@ -86,10 +90,13 @@ ForwardOutput CausalLM::forward(const ForwardInput& in) {
   torch::Tensor base_positions = torch::zeros({B}, long_opts);
   torch::Tensor key_valid = valid;
   if (in.cache) {
-    step = in.cache->begin_step(slots, valid);
-    std::vector<int64_t> positions;
-    for (int64_t slot : slots) positions.push_back(in.cache->next_position(slot));
-    old_lengths = torch::tensor(step.old_lengths, torch::kLong).to(device_);
+    step = in.cache->begin_step(slots, valid, in.prefix_slot, in.prefix_length);
+    std::vector<int64_t> positions, entries_before;
+    for (size_t b = 0; b < slots.size(); ++b) {
+      positions.push_back(step.prefix_positions + in.cache->next_position(slots[b]));
+      entries_before.push_back(step.prefix_length + step.old_lengths[b]);  // keys before the row's first new one
+    }
+    old_lengths = torch::tensor(entries_before, torch::kLong).to(device_);
     base_positions = torch::tensor(positions, torch::kLong).to(device_);
     key_valid = step.key_valid;
     ctx.cache = in.cache;
@@ -101,7 +108,8 @@ ForwardOutput CausalLM::forward(const ForwardInput& in) {
   std::tie(ctx.cos, ctx.sin) = rotary_.tables(positions, dtype_);
   ctx.mask = attention_mask(key_valid, old_lengths, T);
 
-  torch::Tensor h = model->embed_tokens->forward(ids);
+  torch::Tensor h = embeds ? in.inputs_embeds.to(device_, dtype_)
+                           : model->embed_tokens->forward(in.input_ids.to(device_, torch::kLong));
   for (int64_t l = 0; l < int64_t(model->layers->size()); ++l) {
     h = model->layers->ptr<DecoderLayer>(l)->forward(h, ctx, l);
   }

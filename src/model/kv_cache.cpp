@@ -68,8 +68,22 @@ void KVCache::copy_prefix(int64_t src, int64_t dst, int64_t n) {
 
 void KVCache::keep(int64_t slot, int64_t n) { copy_prefix(slot, slot, n); }
 
-KVCacheStep KVCache::begin_step(const std::vector<int64_t>& slots, const torch::Tensor& new_valid) {
+KVCacheStep KVCache::begin_step(const std::vector<int64_t>& slots, const torch::Tensor& new_valid, int64_t prefix_slot,
+                                int64_t prefix_length) {
   KVCacheStep step;
+  if (prefix_slot >= 0) {
+    check_slot(prefix_slot);
+    if (std::find(slots.begin(), slots.end(), prefix_slot) != slots.end()) {
+      throw Error("KVCache: the shared prefix slot cannot also be a row's own slot");
+    }
+    if (prefix_length < 0 || prefix_length > lengths_[prefix_slot]) {
+      throw Error("KVCache: prefix of " + std::to_string(prefix_length) + " entries, slot " +
+                  std::to_string(prefix_slot) + " holds " + std::to_string(lengths_[prefix_slot]));
+    }
+    step.prefix_slot = prefix_slot;
+    step.prefix_length = prefix_length;
+    step.prefix_positions = prefix_length == 0 ? 0 : valid_[prefix_slot].narrow(0, 0, prefix_length).sum().item<int64_t>();
+  }
   step.slots = slots;
   step.new_tokens = new_valid.size(1);
   int64_t longest = 0;
@@ -96,6 +110,10 @@ KVCacheStep KVCache::begin_step(const std::vector<int64_t>& slots, const torch::
     valid_[slots[b]].narrow(0, step.old_lengths[b], step.new_tokens).copy_(valid[b]);
   }
   step.key_valid = rows(valid_, step).narrow(1, 0, step.key_length);
+  if (step.prefix_length > 0) {
+    torch::Tensor shared = valid_[prefix_slot].narrow(0, 0, prefix_length).unsqueeze(0).expand({int64_t(slots.size()), prefix_length});
+    step.key_valid = torch::cat({shared, step.key_valid}, 1);
+  }
   torch::Tensor counts = valid.sum(1).to(torch::kCPU);
   for (size_t b = 0; b < slots.size(); ++b) step.real_tokens.push_back(counts[b].item<int64_t>());
   return step;
@@ -124,6 +142,12 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const KVC
     }
   }
   return {rows(keys, step).narrow(2, 0, step.key_length), rows(values, step).narrow(2, 0, step.key_length)};
+}
+
+std::pair<torch::Tensor, torch::Tensor> KVCache::prefix(int64_t layer, const KVCacheStep& step) const {
+  if (step.prefix_length <= 0) throw Error("KVCache: the step has no shared prefix");
+  return {keys_.at(layer)[step.prefix_slot].narrow(1, 0, step.prefix_length),
+          values_.at(layer)[step.prefix_slot].narrow(1, 0, step.prefix_length)};
 }
 
 void KVCache::commit_step(const KVCacheStep& step) {

@@ -8,6 +8,7 @@
 #include "upm/model/causal_lm.h"
 #include "upm/model/kv_cache.h"
 #include "upm/pipeline/embedding_projection.h"
+#include "upm/pipeline/soft_prompts.h"
 
 namespace upm {
 
@@ -38,26 +39,60 @@ void Embedder::ensure_cache(int64_t slots, int64_t length) {
   cache_ = std::make_unique<KVCache>(model_->config(), slots, length, model_->dtype(), model_->device());
 }
 
+torch::Tensor Embedder::prefill_chunk(const torch::Tensor& ids, const torch::Tensor& embeds) {
+  ForwardInput in;
+  if (embeds.defined()) {
+    in.inputs_embeds = embeds;
+  } else {
+    in.input_ids = ids;
+  }
+  in.cache = cache_.get();
+  in.slots = {0};
+  in.logits_for = LogitsFor::none;
+  return model_->forward(in).hidden;
+}
+
 torch::Tensor Embedder::prefill(const std::vector<int64_t>& history, const std::vector<int64_t>& shared_query) {
-  std::vector<int64_t> all = history;
-  all.insert(all.end(), shared_query.begin(), shared_query.end());
-  const int64_t H = int64_t(history.size()), total = int64_t(all.size());
-  torch::Tensor ids = torch::tensor(all, torch::kLong).to(model_->device()).view({1, total});
+  const int64_t H = int64_t(history.size());
+  torch::Tensor ids = torch::tensor(history, torch::kLong).to(model_->device()).view({1, H});
   torch::Tensor sum = torch::zeros({model_->config().hidden_size}, torch::TensorOptions().dtype(torch::kFloat).device(model_->device()));
   cache_->reset(0);
-  for (int64_t start = 0; start < total; start += settings_.prefill_chunk) {
-    const int64_t length = std::min(settings_.prefill_chunk, total - start);
-    ForwardInput in;
-    in.input_ids = ids.narrow(1, start, length);
-    in.cache = cache_.get();
-    in.slots = {0};
-    in.logits_for = LogitsFor::none;
-    ForwardOutput out = model_->forward(in);
-    // Only the history's own tokens are pooled (not the shared query start).
-    const int64_t pooled = std::min(length, H - start);
-    if (settings_.mean_pooled && pooled > 0) sum += out.hidden[0].narrow(0, 0, pooled).to(torch::kFloat).sum(0);
+  for (int64_t start = 0; start < H; start += settings_.prefill_chunk) {
+    const int64_t length = std::min(settings_.prefill_chunk, H - start);
+    sum += prefill_chunk(ids.narrow(1, start, length), {})[0].to(torch::kFloat).sum(0);
+  }
+  if (soft_prompts_) {
+    const int64_t cluster = soft_prompts_->cluster_of(finish((sum / double(H)).unsqueeze(0)).squeeze(0));
+    prefill_chunk({}, soft_prompts_->prompts[cluster].unsqueeze(0).to(model_->device(), model_->dtype()));
+  }
+  if (!shared_query.empty()) {
+    prefill_chunk(torch::tensor(shared_query, torch::kLong).to(model_->device()).view({1, -1}), {});
   }
   return sum;
+}
+
+void Embedder::set_soft_prompts(std::shared_ptr<const SoftPrompts> prompts) {
+  if (prompts && prompts->prompts.size(2) != model_->config().hidden_size) {
+    throw InputError(Location{"", 0, "soft_prompts"}, "prompt vectors are not of the model's hidden size");
+  }
+  if (prompts && prompts->centroids.size(1) != dim()) {
+    throw InputError(Location{"", 0, "soft_prompts"}, "centroids are not of the embedding width " + std::to_string(dim()));
+  }
+  soft_prompts_ = std::move(prompts);
+}
+
+torch::Tensor Embedder::history_embedding(const std::vector<int64_t>& history) {
+  if (history.empty()) throw InputError(Location{"", 0, "history"}, "empty history: nothing to embed");
+  check_ids(history, "history");
+  c10::InferenceMode guard;
+  const int64_t extra = soft_prompts_ ? soft_prompts_->tokens() : 0;
+  ensure_cache(1, int64_t(history.size()) + extra);
+  torch::Tensor sum = prefill(history, {});
+  return finish((sum / double(history.size())).unsqueeze(0)).squeeze(0);
+}
+
+int64_t Embedder::cluster_of(const std::vector<int64_t>& history) {
+  return soft_prompts_ ? soft_prompts_->cluster_of(history_embedding(history)) : -1;
 }
 
 // Tokens that every query starts with (the query template's fixed start,
@@ -91,13 +126,22 @@ torch::Tensor Embedder::run_queries(int64_t history_length, const std::vector<st
     mask[b].narrow(0, 0, int64_t(query.size())).fill_(1);
     slots.push_back(1 + b);
     last.push_back(int64_t(query.size()) - 1);
-    cache_->copy_prefix(0, 1 + b, history_length);
+    if (settings_.copy_prefix) {
+      cache_->copy_prefix(0, 1 + b, history_length);
+    } else {
+      cache_->reset(1 + b);  // the row's slot holds only its own query
+    }
   }
   ForwardInput in;
   in.input_ids = ids;
   in.attention_mask = mask;
   in.cache = cache_.get();
   in.slots = slots;
+  if (!settings_.copy_prefix) {
+    // Every row reads the history from slot 0 in place: no per-query copy.
+    in.prefix_slot = 0;
+    in.prefix_length = history_length;
+  }
   in.logits_for = LogitsFor::none;
   ForwardOutput out = model_->forward(in);
   torch::Tensor index = torch::tensor(last, torch::kLong).to(out.hidden.device()).view({B, 1, 1});
@@ -146,7 +190,8 @@ UserEmbeddings Embedder::embed(const std::vector<int64_t>& history, const std::v
   std::vector<std::vector<int64_t>> rest;
   for (const auto& q : queries) rest.emplace_back(q.begin() + shared, q.end());
   const std::vector<int64_t> common(queries[0].begin(), queries[0].begin() + shared);
-  const int64_t H = int64_t(history.size()), prefix = H + shared;
+  const int64_t H = int64_t(history.size());
+  const int64_t prefix = H + (soft_prompts_ ? soft_prompts_->tokens() : 0) + shared;
   const int64_t batch = std::min<int64_t>(settings_.query_batch, int64_t(queries.size()));
   ensure_cache(1 + batch, prefix + longest - shared);
 
@@ -168,11 +213,27 @@ torch::Tensor Embedder::embed_from_scratch(const std::vector<int64_t>& history, 
   c10::InferenceMode guard;
   std::vector<int64_t> all = history;
   all.insert(all.end(), query.begin(), query.end());
+  const int64_t H = int64_t(history.size());
   ForwardInput in;
   in.input_ids = torch::tensor(all, torch::kLong).view({1, int64_t(all.size())});
   in.logits_for = LogitsFor::none;
+  if (soft_prompts_) {
+    // The cluster comes from the history alone (causal: the same hidden states
+    // as in a forward over the history only).
+    ForwardInput history_only;
+    history_only.input_ids = in.input_ids.narrow(1, 0, H);
+    history_only.logits_for = LogitsFor::none;
+    torch::Tensor pooled = model_->forward(history_only).hidden[0].to(torch::kFloat).mean(0);
+    const int64_t cluster = soft_prompts_->cluster_of(finish(pooled.unsqueeze(0)).squeeze(0));
+    torch::Tensor ids = in.input_ids.to(model_->device());
+    auto& embed = *model_->model->embed_tokens;
+    in.inputs_embeds = torch::cat({embed.forward(ids.narrow(1, 0, H)),
+                                   soft_prompts_->prompts[cluster].unsqueeze(0).to(model_->device(), model_->dtype()),
+                                   embed.forward(ids.narrow(1, H, int64_t(query.size())))},
+                                  1);
+  }
   ForwardOutput out = model_->forward(in);
-  return finish(out.hidden[0][int64_t(all.size()) - 1].unsqueeze(0)).squeeze(0);
+  return finish(out.hidden[0][out.hidden.size(1) - 1].unsqueeze(0)).squeeze(0);
 }
 
 }  // namespace upm

@@ -8,9 +8,11 @@
 #include "upm/core/log.h"
 #include "upm/core/progress.h"
 #include "upm/data/user_log.h"
+#include "upm/model/lora.h"
 #include "upm/model/weights_loader.h"
 #include "upm/pipeline/embedding_io.h"
 #include "upm/pipeline/embedding_projection.h"
+#include "upm/pipeline/soft_prompts.h"
 #include "upm/text/tokenizer.h"
 
 namespace upm {
@@ -25,6 +27,8 @@ std::map<std::string, std::string> job_metadata(const EmbedJobPaths& paths, cons
           {"marker", marker},
           {"normalized", config.embedder.normalize ? "true" : "false"},
           {"projection", config.projection},
+          {"adapter", config.adapter},
+          {"soft_prompts", config.soft_prompts},
           {"config", config_to_json(config).dump()}};
 }
 
@@ -51,7 +55,13 @@ EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfi
     head = load_embedding_projection(config.projection, model->config().hidden_size,
                                      torch::TensorOptions().dtype(model->dtype()).device(model->device()));
   }
+  std::unique_ptr<Lora> adapter;
+  if (!config.adapter.empty()) adapter = Lora::load(*model, config.adapter);  // kept attached while embedding
   Embedder embedder(model, head, config.embedder);
+  if (!config.soft_prompts.empty()) {
+    embedder.set_soft_prompts(std::make_shared<SoftPrompts>(
+        load_soft_prompts(config.soft_prompts, model->config().hidden_size, embedder.dim())));
+  }
 
   std::vector<std::vector<int64_t>> query_ids;
   for (const auto& q : queries) query_ids.push_back(prompts.query(q.text));

@@ -44,13 +44,17 @@ torch::Tensor target_nll_sum(CausalLM& model, const SftBatch& batch) {
   in.input_ids = batch.input_ids;
   in.attention_mask = batch.attention_mask;
   in.logits_for = LogitsFor::none;
-  torch::Tensor hidden = model.forward(in).hidden;  // [B, T, H]
+  return target_nll_from_hidden(model, model.forward(in).hidden, batch.input_ids, batch.targets);
+}
+
+torch::Tensor target_nll_from_hidden(CausalLM& model, const torch::Tensor& hidden, const torch::Tensor& input_ids,
+                                     const torch::Tensor& targets) {
   const int64_t T = hidden.size(1);
   // Position t predicts token t+1: pair hidden[:, :-1] with ids[:, 1:].
-  torch::Tensor predicts = batch.targets.narrow(1, 1, T - 1).reshape({-1});
+  torch::Tensor predicts = targets.narrow(1, 1, T - 1).reshape({-1});
   torch::Tensor rows = predicts.nonzero().squeeze(1);
   torch::Tensor h = hidden.narrow(1, 0, T - 1).reshape({-1, hidden.size(2)}).index_select(0, rows);
-  torch::Tensor labels = batch.input_ids.narrow(1, 1, T - 1).reshape({-1}).index_select(0, rows);
+  torch::Tensor labels = input_ids.narrow(1, 1, T - 1).reshape({-1}).index_select(0, rows);
   torch::Tensor logits = model.logits(h).to(torch::kFloat);  // [N, V]
   return torch::nn::functional::cross_entropy(
       logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));

@@ -1,16 +1,13 @@
 #include "upm/train/sft_trainer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <numeric>
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include "upm/core/atomic_file.h"
 #include "upm/core/error.h"
-#include "upm/core/progress.h"
 #include "upm/core/run_dir.h"
 #include "upm/model/lora.h"
 #include "upm/model/weights_loader.h"
@@ -18,9 +15,9 @@
 #include "upm/train/batch_plan.h"
 #include "upm/train/checkpoint.h"
 #include "upm/train/distributed.h"
-#include "upm/train/metrics_log.h"
 #include "upm/train/optimizer.h"
 #include "upm/train/sft_step.h"
+#include "upm/train/train_loop.h"
 
 namespace upm {
 
@@ -144,7 +141,6 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   const bool writer = !dist || dist->rank() == 0;
   const int world = dist ? dist->world_size() : 1, rank = dist ? dist->rank() : 0;
   if (config.threads > 0) torch::set_num_threads(int(config.threads));
-  const std::string checkpoints_dir = (fs::path(config.run_dir) / "checkpoints").string();
   const std::optional<std::string> resume_from = checkpoint_to_resume(config.run_dir, options.resume);
   if (writer) prepare_run_dir(config.run_dir, config_to_json(config));
 
@@ -173,58 +169,50 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   for (const auto& ex : s.train.examples) lengths.push_back(int64_t(ex.ids.size()));
   const int64_t global_batch = config.micro_batch_size * config.grad_accum * world;
   BatchPlan plan(lengths, global_batch, config.seed, config.data.bucket_batches);
-  const int64_t total_steps = config.max_steps > 0 ? config.max_steps : config.epochs * plan.batches_per_epoch();
+  TrainLoopSettings settings;
+  settings.run_dir = config.run_dir;
+  settings.total_steps = config.max_steps > 0 ? config.max_steps : config.epochs * plan.batches_per_epoch();
+  settings.peak_lr = config.optimizer.lr;
+  settings.schedule = config.schedule;
+  settings.log_every = config.log_every;
+  settings.eval_every = config.eval_every;
+  settings.save_every = config.save_every;
+  settings.keep_checkpoints = config.keep_checkpoints;
+  settings.stop_after_steps = options.stop_after_steps;
+  settings.writer = writer;
+  settings.name = "sft";
   spdlog::info("SFT: {} train examples, {} per step over {} rank(s), {} steps, {} trainable tensors", s.train.examples.size(),
-               global_batch, world, total_steps, s.optimizer->params().size());
+               global_batch, world, settings.total_steps, s.optimizer->params().size());
 
-  std::unique_ptr<MetricsLog> metrics;
-  if (writer) metrics = std::make_unique<MetricsLog>((fs::path(config.run_dir) / "metrics.jsonl").string(), state.step);
-  auto checkpoint = [&] {
-    if (!writer) return std::string();
-    return save_checkpoint(checkpoints_dir, state, *s.optimizer,
-                           [&](const std::string& dir) { write_model_files(config, s, dir); }, config.keep_checkpoints);
-  };
-
-  SftResult result;
-  Progress progress("sft", total_steps - state.step, "steps");
-  while (state.step < total_steps) {
-    const auto start = std::chrono::steady_clock::now();
-    const std::vector<int64_t> batch = plan.batch_at(state.position);
+  TrainLoopHooks hooks;
+  hooks.step = [&](const std::vector<int64_t>& batch, double lr) {
     int64_t global_targets = 0;
     for (int64_t i : batch) global_targets += s.train.examples[i].target_count();
-    const double lr = config.optimizer.lr * lr_multiplier(config.schedule, state.step, total_steps);
     StepStats stats = sft_train_step(*s.model, *s.optimizer, micro_batches(config, s, rank_share(batch, rank, world)),
                                      global_targets, lr, config.optimizer.max_grad_norm, dist);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    state.position = plan.next(state.position);
-    ++state.step;
-    result.last_loss = stats.loss;
-    progress.advance();
-
-    nlohmann::json record = {{"step", state.step}, {"epoch", state.position.epoch}, {"loss", stats.loss},
-                             {"lr", lr}, {"grad_norm", stats.grad_norm}, {"target_tokens", global_targets},
-                             {"tokens_per_s", double(stats.tokens * world) / seconds}, {"step_time_s", seconds}};
-    const bool last = state.step == total_steps;
-    if (!s.eval.examples.empty() && (last || (config.eval_every > 0 && state.step % config.eval_every == 0))) {
+    StepReport report;
+    report.loss = stats.loss;
+    report.tokens = stats.tokens * world;
+    report.fields = {{"grad_norm", stats.grad_norm}, {"target_tokens", global_targets}};
+    return report;
+  };
+  if (!s.eval.examples.empty()) {
+    hooks.eval = [&] {
       if (s.lora) s.lora->train(false);
-      result.eval_loss = sft_eval_loss(*s.model, s.eval.examples, config.eval_batch_size, dist);
+      const double loss = sft_eval_loss(*s.model, s.eval.examples, config.eval_batch_size, dist);
       if (s.lora) s.lora->train(true);
-      record["eval_loss"] = result.eval_loss;
-    }
-    if (metrics && (last || state.step % config.log_every == 0 || record.contains("eval_loss"))) metrics->write(record);
-    if (options.stop_after_steps > 0 && state.step == options.stop_after_steps && !last) {
-      result.output_dir = checkpoint();
-      result.steps = state.step;
-      return result;
-    }
-    if (last || (config.save_every > 0 && state.step % config.save_every == 0)) checkpoint();
+      return loss;
+    };
   }
-  progress.finish();
-  result.steps = state.step;
-  if (writer) {
-    result.output_dir = write_final_model(config.run_dir, [&](const std::string& dir) { write_model_files(config, s, dir); });
-  }
-  if (dist) dist->barrier();
+  hooks.write_model = [&](const std::string& dir) { write_model_files(config, s, dir); };
+
+  TrainLoopResult loop = run_train_loop(settings, plan, state, *s.optimizer, hooks);
+  SftResult result;
+  result.steps = loop.steps;
+  result.last_loss = loop.last_loss;
+  result.eval_loss = loop.eval_loss;
+  result.output_dir = loop.output_dir;
+  if (dist && !loop.stopped) dist->barrier();
   return result;
 }
 

@@ -74,3 +74,85 @@ TEST(KVCache, OverflowThrowsAndLeavesTheCacheUsable) {
 
 }  // namespace
 }  // namespace upm::test
+
+namespace upm::test {
+namespace {
+
+// Shared read-only prefix: rows read the history from its slot in place
+// instead of a copy. Same logits as copied prefixes, over two steps (the
+// second step attends to the prefix and to the row's own earlier entries),
+// with right padding and a padded prefix (left-padded prompt), for every
+// family (GQA groups of 2 in qwen3/llama).
+class SharedPrefix : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SharedPrefix, SharedSlotAttentionEqualsCopiedPrefixAttention) {
+  auto model = load_reference_model(GetParam());
+  c10::InferenceMode guard;
+  torch::Tensor ids = golden(GetParam(), "input_ids");  // [2, 12]
+  // A prefix whose first two entries are padding.
+  torch::Tensor prompt = ids[0].narrow(0, 0, 7).view({1, 7});
+  torch::Tensor prompt_mask = torch::ones({1, 7}, torch::kLong);
+  prompt_mask[0][0] = 0;
+  prompt_mask[0][1] = 0;
+  torch::Tensor queries = ids[1].narrow(0, 0, 9).view({3, 3});
+  torch::Tensor query_mask = torch::ones({3, 3}, torch::kLong);
+  query_mask[1][2] = 0;  // row 1 right-padded
+  torch::Tensor next = torch::tensor({4, 8, 15}, torch::kLong).view({3, 1});
+
+  auto run = [&](bool shared) {
+    KVCache cache(model->config(), 4, 16, model->dtype(), model->device());
+    ForwardInput pre;
+    pre.input_ids = prompt;
+    pre.attention_mask = prompt_mask;
+    pre.cache = &cache;
+    pre.slots = {0};
+    model->forward(pre);
+    for (int64_t s = 1; s <= 3; ++s) shared ? cache.reset(s) : cache.copy_prefix(0, s, 7);
+    std::vector<torch::Tensor> out;
+    for (int step = 0; step < 2; ++step) {
+      ForwardInput in;
+      in.input_ids = step == 0 ? queries : next;
+      if (step == 0) in.attention_mask = query_mask;
+      in.cache = &cache;
+      in.slots = {1, 2, 3};
+      if (shared) {
+        in.prefix_slot = 0;
+        in.prefix_length = 7;
+      }
+      out.push_back(model->forward(in).logits);
+    }
+    EXPECT_EQ(cache.length(1), shared ? 4 : 11);
+    EXPECT_EQ(cache.length(0), 7);  // the shared slot is read only
+    return out;
+  };
+  auto copied = run(false), shared = run(true);
+  for (int step = 0; step < 2; ++step) {
+    if (step == 0) {
+      // Padding rows are not compared (their output is meaningless).
+      for (int64_t r = 0; r < 3; ++r) {
+        const int64_t real = query_mask[r].sum().item<int64_t>();
+        EXPECT_LE(max_abs_diff(shared[0][r].narrow(0, 0, real), copied[0][r].narrow(0, 0, real)), 1e-5) << "row " << r;
+      }
+    } else {
+      EXPECT_LE(max_abs_diff(shared[1], copied[1]), 1e-5);
+    }
+  }
+  // And the first row equals a full forward with no cache at all.
+  ForwardInput full;
+  full.input_ids = torch::cat({prompt, queries[0].view({1, 3})}, 1);
+  full.attention_mask = torch::cat({prompt_mask, torch::ones({1, 3}, torch::kLong)}, 1);
+  EXPECT_LE(max_abs_diff(shared[0][0], model->forward(full).logits[0].narrow(0, 7, 3)), 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, SharedPrefix, ::testing::Values("qwen3", "llama", "qwen2"));
+
+TEST(KVCache, SharedPrefixSlotMustBeValid) {
+  auto model = load_reference_model("qwen3");
+  KVCache cache(model->config(), 3, 8, model->dtype(), model->device());
+  torch::Tensor valid = torch::ones({1, 2}, torch::kBool);
+  UPM_EXPECT_THROW_WITH(cache.begin_step({0}, valid, 0, 0), Error, "cannot also be a row's own slot");
+  UPM_EXPECT_THROW_WITH(cache.begin_step({1}, valid, 0, 3), Error, "holds 0");
+}
+
+}  // namespace
+}  // namespace upm::test

@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "upm/core/cli.h"
+#include "resume_options.h"
 #include "upm/core/config.h"
 #include "upm/core/error.h"
 #include "upm/model/model_runtime.h"
@@ -16,20 +16,8 @@
 
 namespace {
 
-struct SftOptions {
-  upm::cli::ConfigOptions config;
-  std::string resume;
-  int64_t stop_after = 0;
-};
-
-int sft(const SftOptions& o) {
-  if (o.config.config.empty() && o.resume.empty()) throw upm::InputError("give --config FILE or --resume RUN_DIR");
-  // A resumed run reads the resolved config its first part wrote; --set may still change knobs (max_steps, ...).
-  const std::string path = o.config.config.empty() ? (std::filesystem::path(o.resume) / "config.json").string()
-                                                   : o.config.config;
-  std::vector<std::string> overrides = o.config.overrides;
-  if (!o.resume.empty()) overrides.push_back("run_dir=" + o.resume);
-  auto config = upm::load_config<upm::SftConfig>(path, overrides);
+int sft(const upm::cli::TrainOptions& o) {
+  auto config = upm::cli::load_train_config<upm::SftConfig>(o);
 
   std::unique_ptr<upm::Distributed> dist;
   if (auto env = upm::distributed_env_from_environment()) {
@@ -47,10 +35,8 @@ int sft(const SftOptions& o) {
 
 upm::cli::RegisterSubcommand reg{
     "sft", "supervised fine-tuning (full or LoRA) on prompt/completion or chat rows", [](CLI::App& cmd) {
-      auto o = std::make_shared<SftOptions>();
-      upm::cli::add_config_options(cmd, o->config, /*config_required=*/false);
-      cmd.add_option("--resume", o->resume, "continue the run in RUN_DIR from its newest checkpoint");
-      cmd.add_option("--stop-after", o->stop_after, "checkpoint and stop after this step (staged runs)");
+      auto o = std::make_shared<upm::cli::TrainOptions>();
+      upm::cli::add_train_options(cmd, *o);
       return [o] { return sft(*o); };
     }};
 

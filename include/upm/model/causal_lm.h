@@ -39,10 +39,18 @@ enum class LogitsFor { all, last, none };
 
 struct ForwardInput {
   torch::Tensor input_ids;       // [B, T] int64
+  // [B, T, hidden]: vectors fed instead of the token embeddings of input_ids
+  // (soft prompts); when defined, input_ids is ignored and may be undefined.
+  torch::Tensor inputs_embeds;
   torch::Tensor attention_mask;  // [B, T], nonzero = real token; undefined = all real
   torch::Tensor position_ids;    // [B, T] int64; undefined = counted from the mask and the cache
   KVCache* cache = nullptr;      // optional
   std::vector<int64_t> slots;    // cache slot of each row; empty = 0..B-1
+  // With a cache: every row first attends to the first prefix_length entries
+  // of cache slot prefix_slot, read in place (a shared history; see
+  // KVCache::begin_step), then to its own slot. -1 = none.
+  int64_t prefix_slot = -1;
+  int64_t prefix_length = 0;
   LogitsFor logits_for = LogitsFor::all;  // `last`: only position T-1 of each row
 };
 

@@ -27,8 +27,13 @@ struct KVCacheStep {
   int64_t new_tokens = 0;            // T
   int64_t key_length = 0;            // keys to attend over: max(old_lengths) + T
   bool contiguous = false;           // slots are first..first+B-1 (views, no gather)
-  torch::Tensor key_valid;           // [B, key_length] bool: real token stored there
+  torch::Tensor key_valid;           // [B, prefix_length + key_length] bool: real token stored there
   std::vector<int64_t> real_tokens;  // real (unpadded) tokens appended per row
+  // A read-only prefix shared by every row: rows attend first to the first
+  // prefix_length entries of prefix_slot, then to their own slot's entries.
+  int64_t prefix_slot = -1;
+  int64_t prefix_length = 0;
+  int64_t prefix_positions = 0;      // real tokens in the prefix (added to each row's positions)
 };
 
 class KVCache {
@@ -55,12 +60,18 @@ class KVCache {
 
   // --- for CausalLM::forward ---
   // Validates room for T = new_valid.size(1) entries in each slot and records
-  // which are real tokens. Throws InputError on overflow.
-  KVCacheStep begin_step(const std::vector<int64_t>& slots, const torch::Tensor& new_valid);
+  // which are real tokens. Throws InputError on overflow. With prefix_slot >= 0
+  // every row also attends to the first prefix_length entries of that slot,
+  // read in place (no copy; the slot must not be one of `slots`): many
+  // continuations of one history without copying its keys and values.
+  KVCacheStep begin_step(const std::vector<int64_t>& slots, const torch::Tensor& new_valid, int64_t prefix_slot = -1,
+                         int64_t prefix_length = 0);
   // Stores this layer's new keys/values ([B, KVH, T, D]) and returns every key
   // and value to attend over ([B, KVH, key_length, D]).
   std::pair<torch::Tensor, torch::Tensor> append(int64_t layer, const KVCacheStep& step,
                                                  const torch::Tensor& k, const torch::Tensor& v);
+  // The shared prefix's keys and values of `layer`, [KVH, prefix_length, D] views.
+  std::pair<torch::Tensor, torch::Tensor> prefix(int64_t layer, const KVCacheStep& step) const;
   // Makes the step's entries part of the slots' lengths.
   void commit_step(const KVCacheStep& step);
 

@@ -3,8 +3,8 @@
 //
 // A user's history is prefilled ONCE into slot 0 of a KV cache (in chunks, so
 // that a long history never materialises a [T, T] score matrix). Queries are
-// then processed in batches: the history prefix is copied into working slots
-// 1..b, each row appends its own query tokens (right-padded, masked) and the
+// then processed in batches: each row of working slots 1..b reads the history
+// from slot 0 in place (a shared read-only prefix, no copy), appends its own query tokens (right-padded, masked) and the
 // final hidden state at the row's last real token -- the embedding position,
 // a <USER_EMB> marker or the query's last token (embedding_prompts.h) -- is
 // the embedding. The tokens all queries start with (the query template's fixed
@@ -30,6 +30,7 @@ namespace upm {
 class CausalLM;
 class KVCache;
 class EmbeddingProjection;
+struct SoftPrompts;
 
 struct EmbedderSettings {
   int64_t query_batch = 16;     // queries run together (working KV-cache slots)
@@ -39,6 +40,10 @@ struct EmbedderSettings {
   // Tokens every query starts with (the template's "\nQuery:") join the
   // shared prefill instead of being recomputed per query. Same results.
   bool share_query_prefix = true;
+  // Reference path: copy the history's keys/values into each query's slot
+  // (KVCache::copy_prefix) instead of reading slot 0 in place. Same results,
+  // slower; kept for the benchmark's comparison.
+  bool copy_prefix = false;
 };
 
 inline void describe(ConfigIO& io, EmbedderSettings& s) {
@@ -47,6 +52,7 @@ inline void describe(ConfigIO& io, EmbedderSettings& s) {
   io.field("mean_pooled", s.mean_pooled);
   io.field("normalize", s.normalize);
   io.field("share_query_prefix", s.share_query_prefix);
+  io.field("copy_prefix", s.copy_prefix);
 }
 
 struct UserEmbeddings {
@@ -70,14 +76,26 @@ class Embedder {
   // cache-less embedder pays per query.
   torch::Tensor embed_from_scratch(const std::vector<int64_t>& history, const std::vector<int64_t>& query);
 
+  // Cluster soft prompts (soft_prompts.h): each user's prompt vectors are
+  // placed after the history (prefilled once with it), chosen by the user's
+  // query-free embedding. Null = none.
+  void set_soft_prompts(std::shared_ptr<const SoftPrompts> prompts);
+  // The query-free embedding (mean-pooled history, head, normalisation) [d]:
+  // what soft-prompt clusters are computed from.
+  torch::Tensor history_embedding(const std::vector<int64_t>& history);
+  // The soft-prompt cluster of a history (-1 without soft prompts).
+  int64_t cluster_of(const std::vector<int64_t>& history);
+
   // Embedding width: the head's output, else the model's hidden size.
   int64_t dim() const;
   const EmbedderSettings& settings() const { return settings_; }
 
  private:
-  // Prefills slot 0 with history + shared_query; returns the sum of the
-  // history's hidden states ([hidden]).
+  // Prefills slot 0 with the history, the user's soft prompt (if any) and
+  // shared_query; returns the sum of the history's hidden states ([hidden]).
   torch::Tensor prefill(const std::vector<int64_t>& history, const std::vector<int64_t>& shared_query);
+  // Prefill step of `ids` (or of `embeds` [1, T, hidden] when defined) into slot 0.
+  torch::Tensor prefill_chunk(const torch::Tensor& ids, const torch::Tensor& embeds);
   // InputError naming `what` for an id outside [0, vocab_size).
   void check_ids(const std::vector<int64_t>& ids, const char* what) const;
   static int64_t shared_query_prefix(const std::vector<std::vector<int64_t>>& queries);
@@ -93,6 +111,7 @@ class Embedder {
   std::shared_ptr<EmbeddingProjection> projection_;
   EmbedderSettings settings_;
   std::unique_ptr<KVCache> cache_;
+  std::shared_ptr<const SoftPrompts> soft_prompts_;
 };
 
 }  // namespace upm

@@ -23,6 +23,8 @@ struct EmbedJobConfig {
   EmbeddingPromptConfig text;
   EmbedderSettings embedder;
   std::string projection;  // safetensors of the MLP head (embedding_projection.h); "" = none
+  std::string adapter;     // a PEFT LoRA adapter folder applied to the model (upm-train embed with lora); "" = none
+  std::string soft_prompts;  // cluster soft prompts (soft_prompts.h); "" = none
 };
 
 inline void describe(ConfigIO& io, EmbedJobConfig& c) {
@@ -30,6 +32,8 @@ inline void describe(ConfigIO& io, EmbedJobConfig& c) {
   io.section("text", c.text);
   io.section("embedder", c.embedder);
   io.field("projection", c.projection);
+  io.field("adapter", c.adapter);
+  io.field("soft_prompts", c.soft_prompts);
 }
 
 struct EmbedJobPaths {

@@ -36,6 +36,10 @@ SftBatch collate_sft(const std::vector<const SftExample*>& examples, const c10::
 // Sum over target tokens of -log p(token | tokens before), fp32 scalar with grad.
 // Logits are computed only at the positions that predict a target.
 torch::Tensor target_nll_sum(CausalLM& model, const SftBatch& batch);
+// The same from final hidden states [B, T, hidden] already computed for
+// input_ids [B, T]; targets [B, T] bool marks the tokens predicted.
+torch::Tensor target_nll_from_hidden(CausalLM& model, const torch::Tensor& hidden, const torch::Tensor& input_ids,
+                                     const torch::Tensor& targets);
 
 struct StepStats {
   double loss = 0.0;       // mean NLL per target token over the global batch (all ranks)

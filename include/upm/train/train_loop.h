@@ -1,0 +1,75 @@
+#pragma once
+// The loop every trainer shares (SFT, embedding training): resume point,
+// batch plan walk, scheduled learning rate, metrics.jsonl, periodic eval,
+// checkpoints (checkpoint.h), staged stops and the final folder. A trainer
+// supplies only what differs: how one optimizer step is computed on a global
+// batch of example indices, how an eval is run and which files make up its
+// model.
+//
+//   auto resume_from = checkpoint_to_resume(run_dir, resume);  // checkpoint.h; before building anything
+//   ... build model, optimizer; TrainerState state = resume_from ? load_checkpoint_state(...) : {};
+//   TrainLoopResult r = run_train_loop(settings, plan, state, optimizer, hooks);
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "upm/train/batch_plan.h"
+#include "upm/train/checkpoint.h"
+#include "upm/train/lr_schedule.h"
+
+namespace upm {
+
+class AdamW;
+
+struct TrainLoopSettings {
+  std::string run_dir;
+  int64_t total_steps = 0;
+  double peak_lr = 0.0;
+  LrScheduleConfig schedule;
+  int64_t log_every = 1;
+  int64_t eval_every = 0;         // 0: eval only at the end
+  int64_t save_every = 0;         // 0: checkpoint only at the end
+  int64_t keep_checkpoints = 2;
+  int64_t stop_after_steps = 0;   // > 0: checkpoint and return after this step
+  bool writer = true;             // this process writes the run directory (rank 0)
+  std::string name = "train";     // progress label
+};
+
+struct StepReport {
+  double loss = 0.0;
+  int64_t tokens = 0;             // tokens processed (for tokens_per_s); 0 = not reported
+  nlohmann::json fields = nlohmann::json::object();  // extra metrics of the step
+};
+
+struct TrainLoopHooks {
+  // One optimizer step on the global batch `batch` (example indices) at `lr`.
+  std::function<StepReport(const std::vector<int64_t>& batch, double lr)> step;
+  // Held-out loss; empty = no eval.
+  std::function<double()> eval;
+  // Fills a (temporary) folder with the model / adapter files of a checkpoint or final/.
+  std::function<void(const std::string& dir)> write_model;
+};
+
+struct TrainLoopResult {
+  int64_t steps = 0;
+  double last_loss = std::numeric_limits<double>::quiet_NaN();
+  double eval_loss = std::numeric_limits<double>::quiet_NaN();
+  bool stopped = false;         // returned at stop_after_steps (output_dir is that checkpoint)
+  std::string output_dir;       // final/ or the stop checkpoint ("" on non-writers)
+};
+
+// RUN_DIR/checkpoints.
+std::string checkpoints_dir(const std::string& run_dir);
+
+// Steps `state` to settings.total_steps (or stop_after_steps). A checkpoint
+// holds the optimizer, RNG, data position and the hook's model files.
+TrainLoopResult run_train_loop(const TrainLoopSettings& settings, const BatchPlan& plan, TrainerState state,
+                               const AdamW& optimizer, const TrainLoopHooks& hooks);
+
+}  // namespace upm

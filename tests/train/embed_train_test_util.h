@@ -1,0 +1,68 @@
+#pragma once
+// Shared by the embedding-training tests: synthetic users (data/synth.h)
+// with held-out positives as training pairs, a tiny model folder whose
+// tokenizer has <USER_EMB>, and a small config for them.
+
+#include <string>
+
+#include "pipeline/embed_test_util.h"
+#include "upm/data/synth.h"
+#include "upm/data/user_log.h"
+#include "upm/train/embed_config.h"
+#include "upm/train/embed_data.h"
+
+namespace upm::test {
+
+inline const std::string kItemQuery = "Which titles would this user enjoy?";
+inline const std::string kStyleQuery = "How does this user like answers to be written?";
+
+struct SynthEmbedData {
+  std::string logs;    // histories (held-out events removed)
+  std::string pairs;   // (user, query, positive)
+  data::SynthWorld world;
+};
+
+// Item behaviour (ratings, clicks, survey choices) answers the item query,
+// chat-answer choices the style query.
+inline SynthEmbedData write_synth_embed_data(const std::string& dir, int64_t users, int64_t seed,
+                                             int64_t per_user = 4, int64_t min_events = 14, int64_t max_events = 20) {
+  data::SynthConfig sc;
+  sc.users = users;
+  sc.seed = seed;
+  sc.items = 60;
+  sc.min_events = min_events;
+  sc.max_events = max_events;
+  SynthEmbedData out;
+  out.world = data::make_synthetic_world(sc);
+  HoldoutOptions ho;
+  ho.per_user = per_user;
+  ho.queries = {{"reviews", kItemQuery}, {"store", kItemQuery}, {"survey", kItemQuery}, {"assistant", kStyleQuery}};
+  HeldOut held = hold_out_positives(out.world.logs, ho);
+  out.logs = dir + "/histories.jsonl";
+  out.pairs = dir + "/pairs.jsonl";
+  data::write_user_logs(out.logs, held.histories);
+  write_embed_pairs(out.pairs, held.pairs);
+  return out;
+}
+
+inline EmbedTrainConfig tiny_embed_config(const std::string& run_dir, const std::string& model_dir,
+                                          const SynthEmbedData& data) {
+  EmbedTrainConfig c;
+  c.run_dir = run_dir;
+  c.model = model_dir;
+  c.data.logs = data.logs;
+  c.data.pairs = data.pairs;
+  c.text.prompts.max_prompt_tokens = 256;
+  c.batch_size = 8;
+  c.max_steps = 4;
+  c.optimizer.lr = 3e-3;
+  c.schedule.kind = "constant";
+  c.projection.out = 16;
+  c.lora.rank = 4;
+  c.lora.alpha = 8;
+  c.seed = 3;
+  c.threads = 1;
+  return c;
+}
+
+}  // namespace upm::test

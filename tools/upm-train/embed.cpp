@@ -1,0 +1,32 @@
+// upm-train embed --config F [--set k=v ...] [--resume RUN_DIR] [--stop-after N]
+// Q-Anchor embedding training (InfoNCE + next-token loss; full, LoRA, or
+// cluster soft prompts with the model frozen). See docs/embed.md.
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "resume_options.h"
+#include "upm/train/embed_config.h"
+#include "upm/train/embed_trainer.h"
+
+namespace {
+
+int embed(const upm::cli::TrainOptions& o) {
+  auto config = upm::cli::load_train_config<upm::EmbedTrainConfig>(o);
+  upm::EmbedRunOptions options;
+  options.resume = !o.resume.empty();
+  options.stop_after_steps = o.stop_after;
+  upm::EmbedTrainResult result = upm::run_embed_training(config, options);
+  spdlog::info("done: {} steps, last loss {:.6f}, output {}", result.steps, result.last_loss, result.output_dir);
+  return 0;
+}
+
+upm::cli::RegisterSubcommand reg{
+    "embed", "Q-Anchor embedding training: InfoNCE + next-token loss (full, LoRA, or cluster soft prompts)",
+    [](CLI::App& cmd) {
+      auto o = std::make_shared<upm::cli::TrainOptions>();
+      upm::cli::add_train_options(cmd, *o);
+      return [o] { return embed(*o); };
+    }};
+
+}  // namespace

@@ -1,0 +1,38 @@
+#pragma once
+// The options every upm-train trainer shares: --config F [--set k=v] or
+// --resume RUN_DIR (reads RUN_DIR/config.json, --set still applies), and
+// --stop-after N (checkpoint and stop: staged runs).
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "upm/core/cli.h"
+#include "upm/core/config.h"
+#include "upm/core/error.h"
+
+namespace upm::cli {
+
+struct TrainOptions {
+  ConfigOptions config;
+  std::string resume;
+  int64_t stop_after = 0;
+};
+
+inline void add_train_options(CLI::App& cmd, TrainOptions& o) {
+  add_config_options(cmd, o.config, /*config_required=*/false);
+  cmd.add_option("--resume", o.resume, "continue the run in RUN_DIR from its newest checkpoint");
+  cmd.add_option("--stop-after", o.stop_after, "checkpoint and stop after this step (staged runs)");
+}
+
+// The run's config: the file given, or the resolved config a resumed run wrote.
+template <class Config>
+Config load_train_config(const TrainOptions& o) {
+  if (o.config.config.empty() && o.resume.empty()) throw InputError("give --config FILE or --resume RUN_DIR");
+  const std::string path = o.config.config.empty() ? (std::filesystem::path(o.resume) / "config.json").string()
+                                                   : o.config.config;
+  std::vector<std::string> overrides = o.config.overrides;
+  if (!o.resume.empty()) overrides.push_back("run_dir=" + o.resume);
+  return load_config<Config>(path, overrides);
+}
+
+}  // namespace upm::cli
