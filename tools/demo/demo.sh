@@ -9,7 +9,8 @@
 #   update    upm-update           streamed: RL profile, then the next events
 #   eval      upm-eval             the frozen judge on held-out tasks, bootstrap CIs
 # The judge and the initial writer are the bundled model (data/demo-model,
-# made by tools/demo/make_model.sh). Everything goes to runs/demo (RUN=...).
+# made by tools/demo/make_model.sh, which runs first when the folder is
+# missing). Everything goes to runs/demo (RUN=...).
 # Each stage is skipped when its output exists, so a rerun resumes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,7 +24,10 @@ START=$(date +%s)
 stage() { printf '\033[1m[demo %4ss]\033[0m %s\n' "$(($(date +%s) - START))" "$*" >&2; }
 done_file() { [ -e "$1" ]; }
 
-[ -f "$MODEL/config.json" ] || { echo "error: $MODEL is missing; build it with tools/demo/make_model.sh $MODEL" >&2; exit 2; }
+if [ ! -f "$MODEL/model.safetensors" ]; then
+  stage "model: $MODEL is not there; training it with its recipe (tools/demo/make_model.sh, ~25 min on 2 idle cores)"
+  BIN="$BIN" bash tools/demo/make_model.sh "$MODEL" "$RUN/model-recipe"
+fi
 
 # ---------------------------------------------------------------- data
 if ! done_file "$RUN/split/split.json"; then
