@@ -400,16 +400,7 @@ EmbedTrainResult run_embed_training(const EmbedTrainConfig& config, const EmbedR
   // No length bucketing: a batch's rows are its negatives, and sorting by
   // history length would put one user's pairs together.
   BatchPlan plan(std::vector<int64_t>(size_t(trainer.pairs()), 1), config.batch_size, config.seed, 1);
-  TrainLoopSettings settings;
-  settings.run_dir = config.run_dir;
-  settings.total_steps = config.max_steps > 0 ? config.max_steps : config.epochs * plan.batches_per_epoch();
-  settings.peak_lr = config.optimizer.lr;
-  settings.schedule = config.schedule;
-  settings.log_every = config.log_every;
-  settings.save_every = config.save_every;
-  settings.keep_checkpoints = config.keep_checkpoints;
-  settings.stop_after_steps = options.stop_after_steps;
-  settings.name = "embed";
+  const TrainLoopSettings settings = loop_settings(config, plan.batches_per_epoch(), options.stop_after_steps, "embed");
   spdlog::info("embedding training ({}): {} pairs, {} per step, {} steps, {} trainable tensors",
                config.soft_prompt.enabled ? "soft prompts" : (config.lora.enabled ? "LoRA" : "full"), trainer.pairs(),
                config.batch_size, settings.total_steps, trainer.optimizer().params().size());

@@ -169,18 +169,9 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   for (const auto& ex : s.train.examples) lengths.push_back(int64_t(ex.ids.size()));
   const int64_t global_batch = config.micro_batch_size * config.grad_accum * world;
   BatchPlan plan(lengths, global_batch, config.seed, config.data.bucket_batches);
-  TrainLoopSettings settings;
-  settings.run_dir = config.run_dir;
-  settings.total_steps = config.max_steps > 0 ? config.max_steps : config.epochs * plan.batches_per_epoch();
-  settings.peak_lr = config.optimizer.lr;
-  settings.schedule = config.schedule;
-  settings.log_every = config.log_every;
+  TrainLoopSettings settings = loop_settings(config, plan.batches_per_epoch(), options.stop_after_steps, "sft");
   settings.eval_every = config.eval_every;
-  settings.save_every = config.save_every;
-  settings.keep_checkpoints = config.keep_checkpoints;
-  settings.stop_after_steps = options.stop_after_steps;
   settings.writer = writer;
-  settings.name = "sft";
   spdlog::info("SFT: {} train examples, {} per step over {} rank(s), {} steps, {} trainable tensors", s.train.examples.size(),
                global_batch, world, settings.total_steps, s.optimizer->params().size());
 

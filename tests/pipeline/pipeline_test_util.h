@@ -50,16 +50,6 @@ inline void write_lines(const std::string& path, const std::vector<std::string>&
   for (const auto& line : lines) out << line << "\n";
 }
 
-inline std::vector<nlohmann::json> read_json_lines(const std::string& path) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  }
-  return out;
-}
-
 // A user-log line with `n` rating/text events named <prefix>1..<prefix>n.
 inline std::string user_line(const std::string& user_id, int n, const std::string& prefix = "e", int first = 1) {
   nlohmann::json events = nlohmann::json::array();

@@ -30,16 +30,6 @@
 
 namespace upm::test {
 
-inline std::vector<nlohmann::json> read_json_lines(const std::string& path) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  }
-  return out;
-}
-
 inline const std::vector<std::string>& rl_topics() {
   static const std::vector<std::string> topics{"art", "food", "jazz", "news"};
   return topics;

@@ -15,6 +15,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,6 +41,25 @@ struct TrainLoopSettings {
   bool writer = true;             // this process writes the run directory (rank 0)
   std::string name = "train";     // progress label
 };
+
+// The settings that every trainer config spells alike (max_steps or epochs,
+// optimizer.lr, schedule, log / save cadence, checkpoints kept); the caller
+// sets what differs (eval_every, writer).
+template <class Config>
+TrainLoopSettings loop_settings(const Config& config, int64_t batches_per_epoch, int64_t stop_after_steps,
+                                std::string name) {
+  TrainLoopSettings settings;
+  settings.run_dir = config.run_dir;
+  settings.total_steps = config.max_steps > 0 ? config.max_steps : config.epochs * batches_per_epoch;
+  settings.peak_lr = config.optimizer.lr;
+  settings.schedule = config.schedule;
+  settings.log_every = config.log_every;
+  settings.save_every = config.save_every;
+  settings.keep_checkpoints = config.keep_checkpoints;
+  settings.stop_after_steps = stop_after_steps;
+  settings.name = std::move(name);
+  return settings;
+}
 
 struct StepReport {
   double loss = 0.0;
