@@ -28,7 +28,10 @@ PromptTemplate load_checked(const PromptConfig& config, const std::string& name,
 }
 
 const std::set<std::string> kEventExtras{"user_id", "num_events", "num_dropped"};
-const std::set<std::string> kTaskExtras{"labels", "user_id"};
+// {{options}} is optional: a template without it gives a "blind" judge that
+// scores each option's text as the continuation (predictor continuation mode)
+// instead of choosing among listed options.
+const std::set<std::string> kTaskExtras{"options", "labels", "user_id"};
 
 }  // namespace
 
@@ -36,10 +39,17 @@ PromptBuilder::PromptBuilder(PromptConfig config, TokenCounter count_tokens)
     : config_(std::move(config)), count_tokens_(std::move(count_tokens)) {
   profile_ = load_checked(config_, config_.profile_template, {"events"}, kEventExtras);
   update_ = load_checked(config_, config_.update_template, {"previous_profile", "events"}, kEventExtras);
-  predict_ = load_checked(config_, config_.predict_template, {"profile", "context", "options"}, kTaskExtras);
+  predict_ = load_checked(config_, config_.predict_template, {"profile", "context"}, kTaskExtras);
   predict_history_ = load_checked(config_, config_.predict_history_template,
-                                  {"history", "context", "options"}, kTaskExtras);
-  predict_none_ = load_checked(config_, config_.predict_none_template, {"context", "options"}, kTaskExtras);
+                                  {"history", "context"}, kTaskExtras);
+  predict_none_ = load_checked(config_, config_.predict_none_template, {"context"}, kTaskExtras);
+}
+
+bool PromptBuilder::lists_options() const {
+  for (const PromptTemplate* t : {&predict_, &predict_history_, &predict_none_}) {
+    if (!t->placeholders().count("options")) return false;
+  }
+  return true;
 }
 
 BuiltPrompt PromptBuilder::fit_events(const PromptTemplate& tmpl, std::map<std::string, std::string> values,

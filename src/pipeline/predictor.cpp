@@ -46,7 +46,13 @@ std::vector<double> softmax(const std::vector<double>& scores) {
 Predictor::Predictor(LanguageModel& lm, PredictorConfig config, data::PromptConfig prompts)
     : lm_(lm),
       config_(std::move(config)),
-      builder_(std::move(prompts), [&lm](std::string_view text) { return lm.tokenizer->count_tokens(text); }) {}
+      builder_(std::move(prompts), [&lm](std::string_view text) { return lm.tokenizer->count_tokens(text); }) {
+  if (config_.mode == "label" && !builder_.lists_options()) {
+    throw InputError(Location{builder_.config().template_path(builder_.config().predict_template), 0, "options"},
+                     "predictor mode \"label\" needs {{options}} in every predict template (the labels name listed "
+                     "options); templates without it are for mode \"continuation\"");
+  }
+}
 
 std::string Predictor::prompt_text(const PredictRequest& request, const std::vector<int>& order) const {
   const data::BenchmarkTask shown = shown_task(request.task, order);

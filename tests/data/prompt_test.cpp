@@ -70,6 +70,27 @@ TEST(PromptBuilder, BundledTemplatesLoadAndBuilderRejectsBadOnes) {
                         upm::InputError, "predict.txt:1: unknown placeholder {{mood}}");
 }
 
+TEST(PromptBuilder, BlindTemplatesLeaveTheOptionsOut) {
+  PromptConfig blind;
+  blind.predict_template = "predict_blind.txt";
+  blind.predict_history_template = "predict_history_blind.txt";
+  blind.predict_none_template = "predict_none_blind.txt";
+  PromptBuilder builder(blind, count_words);
+  EXPECT_FALSE(builder.lists_options());
+  EXPECT_TRUE(PromptBuilder(PromptConfig{}, count_words).lists_options());
+  BenchmarkTask task;
+  task.user_id = "u1", task.task_id = "t1", task.context = "Which item did this user pick?";
+  task.options = {"Scream (1996) | horror", "Casino (1995) | crime"};
+  for (const std::string& text : {builder.predict(task, "Likes horror.").text, builder.predict_none(task).text,
+                                  builder.predict_history(task, {}).text}) {
+    EXPECT_EQ(text.find("Scream"), std::string::npos) << text;
+    EXPECT_EQ(text.find("Item A"), std::string::npos) << text;
+    EXPECT_NE(text.find("Which item did this user pick?"), std::string::npos) << text;
+    EXPECT_EQ(text.substr(text.size() - 7), "Answer:") << text;
+  }
+  EXPECT_NE(builder.predict(task, "Likes horror.").text.find("Likes horror."), std::string::npos);
+}
+
 TEST(PromptBuilder, EventLinesCoverEveryKind) {
   Event r;
   r.kind = EventKind::rating, r.ts = "2024-03-01T12:00:00Z", r.source = "movies";

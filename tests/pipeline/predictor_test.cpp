@@ -54,14 +54,23 @@ double independent_logprob(const std::vector<int64_t>& context, const std::strin
   return mean ? sum / double(cont.size()) : sum;
 }
 
-void expect_matches_independent(const std::string& mode, bool normalize) {
+upm::data::PromptConfig blind_prompts() {
+  upm::data::PromptConfig c;
+  c.predict_template = "predict_blind.txt";
+  c.predict_history_template = "predict_history_blind.txt";
+  c.predict_none_template = "predict_none_blind.txt";
+  return c;
+}
+
+void expect_matches_independent(const std::string& mode, bool normalize,
+                                const upm::data::PromptConfig& prompts = upm::data::PromptConfig{}) {
   upm::PredictorConfig config;
   config.mode = mode;
   config.length_normalize = normalize;
   config.seed = 11;
   config.max_batch_rows = 5;  // forces several forward chunks
-  upm::Predictor predictor(tiny_model(), config, upm::data::PromptConfig{});
-  upm::data::PromptBuilder builder(upm::data::PromptConfig{},
+  upm::Predictor predictor(tiny_model(), config, prompts);
+  upm::data::PromptBuilder builder(prompts,
                                    [](std::string_view t) { return tiny_model().tokenizer->count_tokens(t); });
   std::vector<upm::PredictRequest> requests;
   for (const auto& task : sample_tasks()) {
@@ -102,6 +111,17 @@ TEST(Predictor, ContinuationModeMatchesIndependentOptionLogprobs) {
 }
 
 TEST(Predictor, LengthNormalizedContinuationUsesMeanPerToken) { expect_matches_independent("continuation", true); }
+
+TEST(Predictor, BlindContinuationScoresOptionsItNeverSaw) {
+  expect_matches_independent("continuation", false, blind_prompts());
+}
+
+TEST(Predictor, LabelModeRejectsTemplatesThatDoNotListOptions) {
+  upm::PredictorConfig config;
+  config.mode = "label";
+  UPM_EXPECT_THROW_WITH(upm::Predictor(tiny_model(), config, blind_prompts()), upm::InputError,
+                        "predictor mode \"label\" needs {{options}}");
+}
 
 TEST(Predictor, ShownOrderIsASeededPermutationPerTask) {
   std::set<std::vector<int>> seen;

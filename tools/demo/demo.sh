@@ -89,14 +89,15 @@ stage "eval: the frozen judge answers held-out users' test tasks from each input
 rm -rf "$RUN/eval"
 cat > "$RUN/eval.json" <<JSON
 {"benchmark": "$RUN/eval_test.jsonl", "run_dir": "$RUN/eval",
- "predictors": [{"name": "judge", "model": "$MODEL", "mode": "label", "seed": 0}],
+ "predictors": [{"name": "judge", "model": "$MODEL", "mode": "continuation", "seed": 0}],
  "conditions": [{"name": "no profile", "kind": "none"},
                 {"name": "raw history", "kind": "history", "history": "$RUN/eval_history.jsonl", "history_tokens": 600},
                 {"name": "base writer", "kind": "profiles", "profiles": "$RUN/profiles_base.jsonl"},
                 {"name": "SFT profiles", "kind": "profiles", "profiles": "$RUN/profiles_sft.jsonl"},
                 {"name": "RL profiles", "kind": "profiles", "profiles": "$RUN/profiles_rl.jsonl"},
                 {"name": "streamed (RL + update)", "kind": "profiles", "profiles": "$RUN/profiles_streamed.jsonl"}],
- "prompts": {"max_predict_tokens": 768},
+ "prompts": {"max_predict_tokens": 768, "predict_template": "predict_blind.txt",
+             "predict_history_template": "predict_history_blind.txt", "predict_none_template": "predict_none_blind.txt"},
  "batch_tasks": 16, "ci_level": 0.95, "bootstrap_resamples": 2000, "group_by": ["source"], "chart": true}
 JSON
 "$BIN"/upm-eval --config "$RUN/eval.json"

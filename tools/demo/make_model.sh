@@ -2,8 +2,11 @@
 # The recipe of the demo's base model (data/demo-model): a ~1M-parameter
 # Qwen3-architecture LM trained from scratch on a synthetic world that the
 # demo never evaluates on (seed 100; the demo uses seed 7). It learns two jobs:
-#   judge    predict prompt (full / partial profile, raw history or nothing +
-#            task) -> " Item A" | " Item B"        (upm-data judge-rows)
+#   judge    blind predict prompt (full / partial profile, raw history or
+#            nothing + the task's question, no option list) -> the text of the
+#            option the user chose             (upm-data judge-rows, continuation
+#            mode: a 1M model learns "the option names what the profile
+#            likes" quickly, but not "which letter names it")
 #   writer   profile prompt (history) -> <think>note</think>profile, from
 #            DEGRADED true profiles, so it is a weak writer on purpose: the
 #            demo's SFT and RL stages have to improve it   (upm-data profile-rows)
@@ -27,7 +30,9 @@ judge_rows() {  # $1 tokenizer, $2 output
   cat > "$WORK/judge_rows.json" <<JSON
 {"tasks": ["$WORK/split/val.jsonl", "$WORK/split/test.jsonl"], "profiles": "$WORK/world/truth.jsonl",
  "histories": "$WORK/split/history.jsonl", "tokenizer": "$1", "output": "$2",
- "prompts": {"max_predict_tokens": 768, "max_prompt_tokens": 1536},
+ "prompts": {"max_predict_tokens": 768, "max_prompt_tokens": 1536, "predict_template": "predict_blind.txt",
+             "predict_history_template": "predict_history_blind.txt", "predict_none_template": "predict_none_blind.txt"},
+ "predictor": {"mode": "continuation"},
  "rows": {"rows_per_task": 2, "seed": 1}}
 JSON
   "$BIN"/upm-data judge-rows --config "$WORK/judge_rows.json"
@@ -68,7 +73,7 @@ cat > "$WORK/base_sft.json" <<JSON
  "micro_batch_size": 8, "grad_accum": 1, "max_steps": $STEPS,
  "optimizer": {"lr": 2e-3, "weight_decay": 0.01, "max_grad_norm": 1.0},
  "schedule": {"kind": "cosine", "warmup_steps": 30, "min_lr_ratio": 0.1},
- "log_every": 25, "save_every": 200, "seed": 0}
+ "log_every": 25, "save_every": ${SAVE_EVERY:-200}, "seed": 0}
 JSON
 "$BIN"/upm-train sft --config "$WORK/base_sft.json"
 

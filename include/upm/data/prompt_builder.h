@@ -6,8 +6,11 @@
 //            optional {{user_id}}, {{num_events}}, {{num_dropped}}
 //   predict  profile (or raw history, or nothing) + a task's context and
 //            options labelled "Item A", "Item B", ...
-//            {{context}}, {{options}} required, plus {{profile}} (predict) or
-//            {{history}} (predict_history); optional {{labels}} ("Item A or Item B")
+//            {{context}} required, plus {{profile}} (predict) or {{history}}
+//            (predict_history); optional {{options}}, {{labels}} ("Item A or
+//            Item B"). Templates without {{options}} make a blind judge: it
+//            scores each option's text as the continuation and never sees the
+//            list (predictor continuation mode only).
 // Events are rendered oldest first, one line each (event_format.h). When a
 // prompt would exceed its token budget, the OLDEST events are dropped first
 // and the count is recorded. Tokens are counted by a given function: in
@@ -59,6 +62,8 @@ class PromptBuilder {
   BuiltPrompt predict_none(const BenchmarkTask& task) const;
 
   const PromptConfig& config() const { return config_; }
+  // Whether all three predict templates show the options (label mode needs them).
+  bool lists_options() const;
 
  private:
   // Renders `tmpl` with `values` plus the newest events that fit in `budget`
