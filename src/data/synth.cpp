@@ -69,7 +69,7 @@ std::string join_and(const std::vector<std::string>& words) {
   return out;
 }
 
-std::vector<SynthItem> make_items(Rng& rng, int64_t count) {
+std::vector<SynthItem> make_items(Rng& rng, int64_t count, bool category_first) {
   const auto& topics = topic_table();
   std::vector<SynthItem> items;
   std::set<std::string> titles;
@@ -85,7 +85,9 @@ std::vector<SynthItem> make_items(Rng& rng, int64_t count) {
     // Titles repeat across the 144 combinations: number the repeats.
     std::string unique = title;
     for (int k = 2; !titles.insert(unique).second; ++k) unique = title + " " + std::to_string(k);
-    item.text = unique + " | " + join_and(item.topics) + ": " + rng.pick(topics[first].phrases);
+    const std::string& phrase = rng.pick(topics[first].phrases);
+    item.text = category_first ? "[" + join_and(item.topics) + "] " + unique + ": " + phrase
+                               : unique + " | " + join_and(item.topics) + ": " + phrase;
     items.push_back(std::move(item));
   }
   return items;
@@ -247,7 +249,7 @@ SynthWorld make_synthetic_world(const SynthConfig& config) {
   }
   Rng rng(static_cast<uint64_t>(config.seed));
   SynthWorld world;
-  world.items = make_items(rng, config.items);
+  world.items = make_items(rng, config.items, config.category_first);
   const int64_t start = 1704067200;  // 2024-01-01T00:00:00Z
   for (int64_t u = 0; u < config.users; ++u) {
     SynthTruth truth = make_truth(rng, "synth-" + std::to_string(u + 1));

@@ -158,10 +158,16 @@ std::vector<std::string> item_topics(const std::string& item, const std::string&
     }
     out.push_back(t);
   };
+  // "[a and b] Title: text" (category first) or "Title | a, b: text" / "name | section | text".
+  std::string field;
   const size_t bar = item.find(" | ");
-  if (bar != std::string::npos) {
-    std::string field = item.substr(bar + 3);
+  if (!item.empty() && item[0] == '[' && item.find(']') != std::string::npos) {
+    field = item.substr(1, item.find(']') - 1);
+  } else if (bar != std::string::npos) {
+    field = item.substr(bar + 3);
     field = field.substr(0, std::min(field.find(" | "), field.find(':')));
+  }
+  if (!field.empty()) {
     std::string rest = field;
     for (;;) {
       const size_t comma = rest.find(','), and_pos = rest.find(" and ");

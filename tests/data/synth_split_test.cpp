@@ -34,6 +34,25 @@ TEST(Synth, SameSeedGivesByteIdenticalFilesAndAnotherSeedDiffers) {
   }
 }
 
+TEST(Synth, CategoryFirstItemsNameTheSameTopicsAndLeaveTheRestOfTheWorldAlone) {
+  SynthConfig first = small_world(7);
+  first.category_first = true;
+  const SynthWorld plain = make_synthetic_world(small_world(7));
+  const SynthWorld moved = make_synthetic_world(first);
+  ASSERT_EQ(plain.items.size(), moved.items.size());
+  for (size_t i = 0; i < plain.items.size(); ++i) {
+    const std::string& a = plain.items[i].text;  // "Title | topics: phrase"
+    const std::string& b = moved.items[i].text;  // "[topics] Title: phrase"
+    const size_t bar = a.find(" | "), colon = a.find(": ");
+    ASSERT_NE(bar, std::string::npos) << a;
+    EXPECT_EQ(b, "[" + a.substr(bar + 3, colon - bar - 3) + "] " + a.substr(0, bar) + a.substr(colon)) << a;
+    EXPECT_EQ(plain.items[i].topics, moved.items[i].topics);
+  }
+  EXPECT_EQ(plain.truth.size(), moved.truth.size());
+  for (size_t u = 0; u < plain.truth.size(); ++u) EXPECT_EQ(plain.truth[u].profile, moved.truth[u].profile);
+  for (size_t u = 0; u < plain.logs.size(); ++u) ASSERT_EQ(plain.logs[u].events.size(), moved.logs[u].events.size());
+}
+
 TEST(Synth, OutputIsAValidLogWithEveryKindAndTruthPerUser) {
   TempDir dir;
   write_synthetic_world(make_synthetic_world(small_world(1)), dir.path());

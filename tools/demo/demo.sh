@@ -32,7 +32,7 @@ fi
 # ---------------------------------------------------------------- data
 if ! done_file "$RUN/split/split.json"; then
   stage "data: $USERS synthetic users (seed 7), history / validation / test split"
-  "$BIN"/upm-data synth --users "$USERS" --seed 7 --output "$RUN/world" --min-events 12 --max-events 20
+  "$BIN"/upm-data synth --users "$USERS" --seed 7 --output "$RUN/world" --min-events 12 --max-events 20 --category-first
   "$BIN"/upm-data split --input "$RUN/world/log.jsonl" --output "$RUN/split" --seed 7 \
     --val-fraction 0.25 --test-fraction 0.25 --eval-user-fraction 0.3 > "$RUN/split.log"
 fi

@@ -23,7 +23,7 @@ mkdir -p "$WORK"
 log() { printf '\033[1m[make_model]\033[0m %s\n' "$*" >&2; }
 
 log "1/5 synthetic world (seed 100, 1500 users) and its held-out tasks"
-"$BIN"/upm-data synth --users 1500 --seed 100 --output "$WORK/world" --min-events 12 --max-events 20
+"$BIN"/upm-data synth --users 1500 --seed 100 --output "$WORK/world" --min-events 12 --max-events 20 --category-first
 "$BIN"/upm-data split --input "$WORK/world/log.jsonl" --output "$WORK/split" --seed 100 --eval-user-fraction 0 >/dev/null
 
 judge_rows() {  # $1 tokenizer, $2 output

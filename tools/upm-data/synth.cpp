@@ -37,6 +37,8 @@ upm::cli::RegisterSubcommand reg{
           ->check(CLI::NonNegativeNumber);
       cmd.add_option("--style-noise", c.style_noise, "probability of choosing against the preferred style")
           ->check(CLI::Range(0.0, 1.0));
+      cmd.add_flag("--category-first", c.category_first,
+                   "write items as \"[topics] Title: description\" instead of \"Title | topics: description\"");
       return [opts] { return run_synth(*opts); };
     }};
 

@@ -35,6 +35,12 @@ struct SynthConfig {
   int64_t max_events = 60;
   double utility_noise = 0.5;  // sd of the Gaussian added to topic utility
   double style_noise = 0.1;    // probability of choosing against the preferred style
+  // Item text "[horror and romance] The Silent Shadow: a creature ..." instead
+  // of "The Silent Shadow | horror and romance: a creature ...": the category
+  // comes first, as in a store's breadcrumb, so a model that reads an item left
+  // to right (a small blind judge scoring it as a continuation) meets the
+  // category before the title it has no reason to prefer.
+  bool category_first = false;
 };
 
 inline void describe(ConfigIO& io, SynthConfig& c) {
@@ -45,6 +51,7 @@ inline void describe(ConfigIO& io, SynthConfig& c) {
   io.field("max_events", c.max_events).at_least(1);
   io.field("utility_noise", c.utility_noise).at_least(0.0);
   io.field("style_noise", c.style_noise).at_least(0.0).at_most(1.0);
+  io.field("category_first", c.category_first);
 }
 
 // The latent preferences of one user (a line of truth.jsonl).
