@@ -86,7 +86,7 @@ std::vector<SynthItem> make_items(Rng& rng, int64_t count, bool category_first) 
     std::string unique = title;
     for (int k = 2; !titles.insert(unique).second; ++k) unique = title + " " + std::to_string(k);
     const std::string& phrase = rng.pick(topics[first].phrases);
-    item.text = category_first ? "[" + join_and(item.topics) + "] " + unique + ": " + phrase
+    item.text = category_first ? "Category: " + join_and(item.topics) + " | " + unique + ": " + phrase
                                : unique + " | " + join_and(item.topics) + ": " + phrase;
     items.push_back(std::move(item));
   }

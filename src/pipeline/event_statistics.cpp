@@ -158,11 +158,12 @@ std::vector<std::string> item_topics(const std::string& item, const std::string&
     }
     out.push_back(t);
   };
-  // "[a and b] Title: text" (category first) or "Title | a, b: text" / "name | section | text".
+  // "Category: a and b | Title: text" (category first) or "Title | a, b: text" / "name | section | text".
+  static const std::string kCategory = "Category: ";
   std::string field;
   const size_t bar = item.find(" | ");
-  if (!item.empty() && item[0] == '[' && item.find(']') != std::string::npos) {
-    field = item.substr(1, item.find(']') - 1);
+  if (item.compare(0, kCategory.size(), kCategory) == 0) {
+    field = item.substr(kCategory.size(), bar == std::string::npos ? std::string::npos : bar - kCategory.size());
   } else if (bar != std::string::npos) {
     field = item.substr(bar + 3);
     field = field.substr(0, std::min(field.find(" | "), field.find(':')));

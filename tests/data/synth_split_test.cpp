@@ -42,10 +42,10 @@ TEST(Synth, CategoryFirstItemsNameTheSameTopicsAndLeaveTheRestOfTheWorldAlone) {
   ASSERT_EQ(plain.items.size(), moved.items.size());
   for (size_t i = 0; i < plain.items.size(); ++i) {
     const std::string& a = plain.items[i].text;  // "Title | topics: phrase"
-    const std::string& b = moved.items[i].text;  // "[topics] Title: phrase"
+    const std::string& b = moved.items[i].text;  // "Category: topics | Title: phrase"
     const size_t bar = a.find(" | "), colon = a.find(": ");
     ASSERT_NE(bar, std::string::npos) << a;
-    EXPECT_EQ(b, "[" + a.substr(bar + 3, colon - bar - 3) + "] " + a.substr(0, bar) + a.substr(colon)) << a;
+    EXPECT_EQ(b, "Category: " + a.substr(bar + 3, colon - bar - 3) + " | " + a.substr(0, bar) + a.substr(colon)) << a;
     EXPECT_EQ(plain.items[i].topics, moved.items[i].topics);
   }
   EXPECT_EQ(plain.truth.size(), moved.truth.size());

@@ -62,9 +62,9 @@ TEST(EventStatistics, ItemTopicsFromTheConvertersItemForms) {
             (std::vector<std::string>{"science fiction", "thriller"}));
   EXPECT_EQ(upm::item_topics("vim | editors | Vi IMproved. A text editor", "editors"),
             (std::vector<std::string>{"editors"}));
-  EXPECT_EQ(upm::item_topics("[science fiction and thriller] The Silent Orbit: a starship crew | x", ""),
+  EXPECT_EQ(upm::item_topics("Category: science fiction and thriller | The Silent Orbit: a starship crew", ""),
             (std::vector<std::string>{"science fiction", "thriller"}));
-  EXPECT_EQ(upm::item_topics("[a, b and c] T: d", "a"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(upm::item_topics("Category: a, b and c", "a"), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(upm::item_topics("Alien (1979)", "Horror"), (std::vector<std::string>{"Horror"}));
   EXPECT_TRUE(upm::item_topics("Alien (1979)", "").empty());
 }

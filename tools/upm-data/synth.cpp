@@ -38,7 +38,7 @@ upm::cli::RegisterSubcommand reg{
       cmd.add_option("--style-noise", c.style_noise, "probability of choosing against the preferred style")
           ->check(CLI::Range(0.0, 1.0));
       cmd.add_flag("--category-first", c.category_first,
-                   "write items as \"[topics] Title: description\" instead of \"Title | topics: description\"");
+                   "write items as \"Category: topics | Title: description\" instead of \"Title | topics: description\"");
       return [opts] { return run_synth(*opts); };
     }};
 

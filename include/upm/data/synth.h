@@ -35,11 +35,12 @@ struct SynthConfig {
   int64_t max_events = 60;
   double utility_noise = 0.5;  // sd of the Gaussian added to topic utility
   double style_noise = 0.1;    // probability of choosing against the preferred style
-  // Item text "[horror and romance] The Silent Shadow: a creature ..." instead
+  // Item text "Category: horror and romance | The Silent Shadow: a creature ..." instead
   // of "The Silent Shadow | horror and romance: a creature ...": the category
   // comes first, as in a store's breadcrumb, so a model that reads an item left
   // to right (a small blind judge scoring it as a continuation) meets the
-  // category before the title it has no reason to prefer.
+  // category before the title it has no reason to prefer. ("Category: " and
+  // not "[horror]": the topic word then tokenizes as it does in a profile.)
   bool category_first = false;
 };
 
