@@ -18,7 +18,8 @@ cd "$(dirname "$0")/../.."
 OUT=${1:?usage: make_model.sh OUT_DIR [WORK_DIR]}
 WORK=${2:-runs/demo-model-recipe}
 BIN=${BIN:-build/bin}
-STEPS=${STEPS:-900}
+JUDGE_STEPS=${JUDGE_STEPS:-6000}
+STEPS=${STEPS:-1500}
 mkdir -p "$WORK"
 log() { printf '\033[1m[make_model]\033[0m %s\n' "$*" >&2; }
 
@@ -63,21 +64,32 @@ cat > "$WORK/profile_rows.json" <<JSON
  "rows": {"drop_sentence": 0.35, "swap_word": 0.35, "seed": 1}}
 JSON
 "$BIN"/upm-data profile-rows --config "$WORK/profile_rows.json"
+# Phase 1 reads only the short judge rows (no raw history): the judge's skill
+# (the option names what the "Likes" sentence names, not what "Dislikes"
+# names) needs thousands of steps and these steps are 5x cheaper. Phase 2 adds
+# the long rows: raw-history judging and profile writing.
+grep -v '"input":"history"' "$WORK/judge_rows.jsonl" > "$WORK/judge_short_rows.jsonl"
 cat "$WORK/judge_rows.jsonl" "$WORK/profile_rows.jsonl" > "$WORK/base_rows.jsonl"
 
-log "4/5 training from scratch ($STEPS steps)"
-cat > "$WORK/base_sft.json" <<JSON
-{"run_dir": "$WORK/run", "model": "configs/demo/model_config.json", "init": "random",
+train() {  # $1 phase name, $2 init (random | a model folder), $3 rows, $4 steps, $5 micro-batch, $6 lr
+  local init=pretrained model=$2
+  if [ "$2" = random ]; then init=random; model=configs/demo/model_config.json; fi
+  cat > "$WORK/$1.json" <<JSON
+{"run_dir": "$WORK/$1", "model": "$model", "init": "$init",
  "tokenizer": "$WORK/tokenizer", "runtime": {"device": "cpu", "dtype": "float32"},
- "data": {"train_file": "$WORK/base_rows.jsonl", "max_length": 800, "too_long": "truncate", "bucket_batches": 8},
- "micro_batch_size": 8, "grad_accum": 1, "max_steps": $STEPS,
- "optimizer": {"lr": 2e-3, "weight_decay": 0.01, "max_grad_norm": 1.0},
+ "data": {"train_file": "$3", "max_length": 800, "too_long": "truncate", "bucket_batches": 8},
+ "micro_batch_size": $5, "grad_accum": 1, "max_steps": $4,
+ "optimizer": {"lr": $6, "weight_decay": 0.01, "max_grad_norm": 1.0},
  "schedule": {"kind": "cosine", "warmup_steps": 30, "min_lr_ratio": 0.1},
- "log_every": 25, "save_every": ${SAVE_EVERY:-200}, "seed": 0}
+ "log_every": 25, "save_every": ${SAVE_EVERY:-500}, "seed": 0}
 JSON
-"$BIN"/upm-train sft --config "$WORK/base_sft.json"
+  "$BIN"/upm-train sft --config "$WORK/$1.json"
+}
+log "4/5 training from scratch: judge phase ($JUDGE_STEPS steps of 16 short rows), then all rows ($STEPS steps of 8)"
+train judge random "$WORK/judge_short_rows.jsonl" "$JUDGE_STEPS" 16 2e-3
+train all "$WORK/judge/final" "$WORK/base_rows.jsonl" "$STEPS" 8 1e-3
 
 log "5/5 model folder -> $OUT"
 mkdir -p "$OUT"
-cp "$WORK/run/final/"* "$OUT/"
+cp "$WORK/all/final/"* "$OUT/"
 ls -la "$OUT"
