@@ -6,12 +6,16 @@
 // reward is about 0.5 and its held-out accuracy about chance. RL must teach
 // it to read the history.
 // Tuning knobs (environment, for exploring without a rebuild):
-// UPM_RL_PRED_STEPS / UPM_RL_PRED_LR (predictor SFT), UPM_RL_TEST_LR,
-// UPM_RL_TEST_STEPS, UPM_RL_TEST_FORMAT (format penalty) of the RL runs.
+// UPM_RL_PRED_STEPS / UPM_RL_PRED_LR (predictor SFT); UPM_RL_TEST_SET
+// ("key=value" overrides of the RL config, space-separated, as --set);
+// UPM_RL_TEST_SEEDS (space-separated seeds of the multi-seed test).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 
 #include "rl_test_util.h"
 #include "upm/pipeline/language_model.h"
@@ -82,10 +86,15 @@ Outcome learn(uint64_t seed, int64_t steps) {
   GrpoConfig c = topic_rl_config(dir.path(), trained_policy(), trained_predictor(), 64, 32);
   c.seed = seed;
   c.max_steps = steps;
-  if (const char* lr = std::getenv("UPM_RL_TEST_LR")) c.optimizer.lr = std::atof(lr);
-  c.max_steps = env_int("UPM_RL_TEST_STEPS", steps);
-  if (const char* f = std::getenv("UPM_RL_TEST_FORMAT")) c.reward.format_penalty = std::atof(f);
+  if (const char* set = std::getenv("UPM_RL_TEST_SET")) {
+    std::istringstream in(set);
+    std::vector<std::string> overrides{std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
+    c = config_from_json<GrpoConfig>(config_to_json(c), "UPM_RL_TEST_SET", overrides);
+  }
+  const auto start = std::chrono::steady_clock::now();
   GrpoResult r = run_grpo(c);
+  std::cout << "seed " << seed << ": " << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+            << " s\n";
   // The curve, for whoever reads a failure.
   std::cout << "seed " << seed << "\n";
   for (const auto& line : read_json_lines(c.run_dir + "/metrics.jsonl")) {
@@ -125,7 +134,15 @@ void expect_learned(const Outcome& o) {
 TEST(GrpoLearningSlow, RaisesHeldOutRewardAndAccuracy) { expect_learned(learn(1, 200)); }
 
 TEST(GrpoLearningSlow, RaisesHeldOutRewardAndAccuracyOverSeeds) {
-  for (uint64_t seed : {2, 3}) expect_learned(learn(seed, 200));
+  std::vector<uint64_t> seeds{2, 3};
+  if (const char* env = std::getenv("UPM_RL_TEST_SEEDS")) {
+    std::istringstream in(env);
+    seeds.assign(std::istream_iterator<uint64_t>(in), std::istream_iterator<uint64_t>());
+  }
+  for (uint64_t seed : seeds) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    expect_learned(learn(seed, 200));
+  }
 }
 
 }  // namespace
