@@ -39,7 +39,8 @@ torch::Tensor pad_token_values(const std::vector<const std::vector<float>*>& row
   return out.to(device);
 }
 
-CompletionLogprobs completion_logprobs(CausalLM& model, const std::vector<CompletionRef>& rows, bool with_entropy) {
+CompletionLogprobs completion_logprobs(CausalLM& model, const std::vector<CompletionRef>& rows, bool with_entropy,
+                                       bool entropy_grad) {
   if (rows.empty()) throw Error("completion_logprobs: no rows");
   const int64_t B = int64_t(rows.size()), Tc = longest_completion(rows);
   std::vector<std::vector<int64_t>> sequences;
@@ -82,7 +83,7 @@ CompletionLogprobs completion_logprobs(CausalLM& model, const std::vector<Comple
   torch::Tensor chosen = logp.gather(1, index(labels).unsqueeze(1)).squeeze(1);                   // [N]
   out.logprobs = flat.index_put({index(target_slots)}, chosen).view({B, Tc});
   if (with_entropy) {
-    torch::NoGradGuard no_grad;
+    torch::AutoGradMode grad_mode(entropy_grad && torch::GradMode::is_enabled());
     torch::Tensor entropy = -(logp.exp() * logp).sum(1);
     out.entropy = torch::zeros({B * Tc}, flat.options()).index_put({index(target_slots)}, entropy).view({B, Tc});
   }

@@ -13,7 +13,19 @@ void describe(ConfigIO& io, GrpoLossConfig& c) {
   io.field("clip_high", c.clip_high).at_least(0.0);
   io.field("kl_beta", c.kl_beta).at_least(0.0);
   io.field("aggregation", c.aggregation).one_of({"token", "sequence"});
+  io.field("entropy_coef", c.entropy_coef).at_least(0.0);
 }
+
+namespace {
+
+// Token mean over the batch, or mean over sequences of each one's token mean.
+at::Tensor aggregate(const at::Tensor& per_token, const at::Tensor& m, const std::string& aggregation) {
+  if (aggregation == "token") return (per_token * m).sum() / m.sum().clamp_min(1.0);
+  at::Tensor per_sequence = (per_token * m).sum(1) / m.sum(1).clamp_min(1.0);
+  return per_sequence.mean();
+}
+
+}  // namespace
 
 at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, const GrpoLossConfig& config) {
   if (rewards.dim() != 1 || group_size <= 0 || rewards.size(0) % group_size != 0) {
@@ -36,7 +48,7 @@ at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, const
 
 GrpoLossTerms grpo_loss(const at::Tensor& new_logprobs, const at::Tensor& old_logprobs,
                         const at::Tensor& ref_logprobs, const at::Tensor& advantages,
-                        const at::Tensor& mask, const GrpoLossConfig& config) {
+                        const at::Tensor& mask, const GrpoLossConfig& config, const at::Tensor& entropy) {
   if (new_logprobs.sizes() != old_logprobs.sizes() || new_logprobs.sizes() != mask.sizes() ||
       new_logprobs.dim() != 2 || advantages.dim() != 1 || advantages.size(0) != new_logprobs.size(0)) {
     throw Error("grpo_loss: expected logprobs/mask [B, T] and advantages [B]");
@@ -56,12 +68,13 @@ GrpoLossTerms grpo_loss(const at::Tensor& new_logprobs, const at::Tensor& old_lo
     if (config.kl_beta > 0.0) per_token = per_token + config.kl_beta * kl;
   }
 
-  at::Tensor loss;
-  if (config.aggregation == "token") {
-    loss = (per_token * m).sum() / m.sum().clamp_min(1.0);
-  } else {
-    at::Tensor per_sequence = (per_token * m).sum(1) / m.sum(1).clamp_min(1.0);
-    loss = per_sequence.mean();
+  at::Tensor loss = aggregate(per_token, m, config.aggregation);
+  at::Tensor entropy_term;
+  if (config.entropy_coef > 0.0 || entropy.defined()) {
+    if (!entropy.defined()) throw Error("grpo_loss: entropy_coef > 0 needs the policy's entropy");
+    if (entropy.sizes() != new_logprobs.sizes()) throw Error("grpo_loss: expected entropy [B, T]");
+    entropy_term = aggregate(entropy.to(new_logprobs.scalar_type()), m, config.aggregation);
+    if (config.entropy_coef > 0.0) loss = loss - config.entropy_coef * entropy_term;
   }
 
   torch::NoGradGuard no_grad;
@@ -71,6 +84,7 @@ GrpoLossTerms grpo_loss(const at::Tensor& new_logprobs, const at::Tensor& old_lo
   terms.kl = (kl.detach() * m).sum() / tokens;
   terms.clip_fraction = ((clipped.detach() < unclipped.detach()).to(m.scalar_type()) * m).sum() / tokens;
   terms.ratio_mean = (ratio.detach() * m).sum() / tokens;
+  if (entropy_term.defined()) terms.entropy = entropy_term.detach();
   return terms;
 }
 

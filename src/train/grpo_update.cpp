@@ -45,12 +45,14 @@ void micro_step(CausalLM& policy, const GrpoUpdateInput& input, const std::vecto
                 const GrpoLossConfig& loss_config, bool want_entropy, TermSums& sums) {
   std::vector<CompletionRef> refs;
   for (int64_t r : rows) refs.push_back(input.rows[size_t(r)]);
-  CompletionLogprobs now = completion_logprobs(policy, refs, want_entropy);
+  const bool bonus = loss_config.entropy_coef > 0.0;
+  CompletionLogprobs now = completion_logprobs(policy, refs, want_entropy || bonus, bonus);
   const int64_t Tc = now.logprobs.size(1);
   torch::Tensor old_lp = rows_of(input.old_logprobs, rows, Tc);
   torch::Tensor ref_lp = input.ref_logprobs.defined() ? rows_of(input.ref_logprobs, rows, Tc) : torch::Tensor();
   torch::Tensor adv = input.advantages.index_select(0, torch::tensor(rows, torch::kLong).to(input.advantages.device()));
-  GrpoLossTerms terms = grpo_loss(now.logprobs, old_lp, ref_lp, adv, now.mask, loss_config);
+  GrpoLossTerms terms =
+      grpo_loss(now.logprobs, old_lp, ref_lp, adv, now.mask, loss_config, bonus ? now.entropy : torch::Tensor());
   (terms.loss * weight).backward();
   const double tokens = now.mask.sum().item<double>();
   sums.loss += terms.loss.item<double>() * weight;
@@ -59,7 +61,7 @@ void micro_step(CausalLM& policy, const GrpoUpdateInput& input, const std::vecto
   sums.ratio += terms.ratio_mean.item<double>() * tokens;
   sums.tokens += tokens;
   if (want_entropy) {
-    sums.entropy += (now.entropy * now.mask).sum().item<double>();
+    sums.entropy += (now.entropy.detach() * now.mask).sum().item<double>();
     sums.entropy_tokens += tokens;
   }
 }

@@ -34,6 +34,9 @@ serve::ChatRequest judge_request(const std::string& prompt_text) {
   request.temperature = 0.0;
   request.logprobs = true;
   request.top_logprobs = 20;
+  // The label must be the first token: a Qwen3 judge thinking first would
+  // spend its one token on "<think>" (other templates ignore the switch).
+  request.enable_thinking = false;
   return request;
 }
 

@@ -3,68 +3,16 @@
 // it with exit 0, bad input exits 2 naming what is wrong.
 
 #include <csignal>
-#include <cstdio>
 #include <regex>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include "serve_process.h"
 #include "serve_test_util.h"
 #include "upm/text/utf8.h"
 
 namespace upm::test {
 namespace {
-
-// upm-serve in a child process; stdout piped back, stderr to a file.
-class ServeProcess {
- public:
-  ServeProcess(const std::vector<std::string>& args, const std::string& log_path) {
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      FILE* log = std::fopen(log_path.c_str(), "w");
-      if (log) dup2(fileno(log), STDERR_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      const std::string bin = std::string(UPM_BIN_DIR) + "/upm-serve";
-      std::vector<char*> argv{const_cast<char*>(bin.c_str())};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(bin.c_str(), argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_ = fdopen(fds[0], "r");
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) stop(SIGKILL);
-    if (out_) std::fclose(out_);
-  }
-  // The first stdout line ("" at EOF: the server exited).
-  std::string first_line() {
-    char buffer[512];
-    if (!std::fgets(buffer, sizeof buffer, out_)) return "";
-    std::string line(buffer);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    return line;
-  }
-  // Sends `signal` and returns the exit code (-1 if killed by a signal).
-  int stop(int signal) {
-    kill(pid_, signal);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-};
 
 TEST(UpmServe, PortZeroPrintsTheAddressServesAndStopsOnSignals) {
   TempDir dir;

@@ -6,12 +6,16 @@
 // reward is about 0.5 and its held-out accuracy about chance. RL must teach
 // it to read the history.
 // Tuning knobs (environment, for exploring without a rebuild):
-// UPM_RL_PRED_STEPS / UPM_RL_PRED_LR (predictor SFT), UPM_RL_TEST_LR,
-// UPM_RL_TEST_STEPS, UPM_RL_TEST_FORMAT (format penalty) of the RL runs.
+// UPM_RL_PRED_STEPS / UPM_RL_PRED_LR (predictor SFT); UPM_RL_TEST_SET
+// ("key=value" overrides of the RL config, space-separated, as --set);
+// UPM_RL_TEST_SEEDS (space-separated seeds of the multi-seed test).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 
 #include "rl_test_util.h"
 #include "upm/pipeline/language_model.h"
@@ -77,15 +81,39 @@ struct Outcome {
   std::vector<nlohmann::json> steps;  // metrics lines of training steps
 };
 
+// The recipe this test proves (measured on seed 2, see docs/train.md):
+//   * Dr. GRPO advantages (r - group mean, no std scaling). A group whose
+//     samples all name wrong topics has rewards that differ only by the
+//     judge's small preferences among options the profile does not name;
+//     std scaling blows those differences up to advantages of +-1, the size
+//     of a real success, which (our reading) pushes users towards whatever
+//     wrong topic the judge slightly favours: with it, seed 2 collapsed onto
+//     one wrong topic (held-out reward 0.61 -> 0.38).
+//   * A k3 KL anchor to the starting policy (beta 0.05), which keeps the
+//     well-formed output and the other topics alive while the signal is weak.
+//   * lr 6e-4 (the mean-only advantages are about half as large).
+// An entropy bonus over the full vocabulary (0.05) did not help: it spread
+// mass over all 896 tokens and broke the format (entropy 0.4 -> 6.8).
+void use_learning_recipe(GrpoConfig& c) {
+  c.loss.scale_by_std = false;
+  c.loss.kl_beta = 0.05;
+  c.optimizer.lr = 6e-4;
+}
+
 Outcome learn(uint64_t seed, int64_t steps) {
   TempDir dir;
   GrpoConfig c = topic_rl_config(dir.path(), trained_policy(), trained_predictor(), 64, 32);
   c.seed = seed;
   c.max_steps = steps;
-  if (const char* lr = std::getenv("UPM_RL_TEST_LR")) c.optimizer.lr = std::atof(lr);
-  c.max_steps = env_int("UPM_RL_TEST_STEPS", steps);
-  if (const char* f = std::getenv("UPM_RL_TEST_FORMAT")) c.reward.format_penalty = std::atof(f);
+  use_learning_recipe(c);
+  if (const char* set = std::getenv("UPM_RL_TEST_SET")) {
+    std::istringstream in(set);
+    std::vector<std::string> overrides{std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
+    c = config_from_json<GrpoConfig>(config_to_json(c), "UPM_RL_TEST_SET", overrides);
+  }
+  const auto start = std::chrono::steady_clock::now();
   GrpoResult r = run_grpo(c);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // The curve, for whoever reads a failure.
   std::cout << "seed " << seed << "\n";
   for (const auto& line : read_json_lines(c.run_dir + "/metrics.jsonl")) {
@@ -98,6 +126,9 @@ Outcome learn(uint64_t seed, int64_t steps) {
   for (const auto& line : read_json_lines(c.run_dir + "/metrics.jsonl")) {
     if (line.contains("reward_mean")) o.steps.push_back(line);
   }
+  std::cout << "seed " << seed << ": held-out reward " << o.before["eval_reward_mean"] << " -> "
+            << o.after["eval_reward_mean"] << ", accuracy " << o.before["eval_accuracy"] << " -> "
+            << o.after["eval_accuracy"] << "; " << seconds << " s\n";
   return o;
 }
 
@@ -120,12 +151,17 @@ void expect_learned(const Outcome& o) {
             mean_over(o.steps, 0, 20, "reward_mean") + 0.2);
 }
 
-// Measured (seed 1, 200 steps, ~4 min on the shared 2-core box): training reward
-// 0.34 -> 0.93; held-out reward 0.61 -> 0.80, accuracy 0.65 -> 0.80.
-TEST(GrpoLearningSlow, RaisesHeldOutRewardAndAccuracy) { expect_learned(learn(1, 200)); }
-
+// Seeds 1-3, 200 steps each (per-seed figures in docs/train.md).
 TEST(GrpoLearningSlow, RaisesHeldOutRewardAndAccuracyOverSeeds) {
-  for (uint64_t seed : {2, 3}) expect_learned(learn(seed, 200));
+  std::vector<uint64_t> seeds{1, 2, 3};
+  if (const char* env = std::getenv("UPM_RL_TEST_SEEDS")) {
+    std::istringstream in(env);
+    seeds.assign(std::istream_iterator<uint64_t>(in), std::istream_iterator<uint64_t>());
+  }
+  for (uint64_t seed : seeds) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    expect_learned(learn(seed, 200));
+  }
 }
 
 }  // namespace

@@ -98,6 +98,28 @@ TEST(GrpoLoss, OnPolicyLossIsMinusMeanAdvantageAndKlZero) {
   EXPECT_NEAR(terms.clip_fraction.item<double>(), 0.0, 1e-12);
 }
 
+TEST(GrpoLoss, EntropyBonusSubtractsCoefTimesAggregatedEntropy) {
+  // On policy with zero advantages only the bonus is left: loss = -coef x
+  // (token mean | mean of sequence means) of the entropy, gradient -coef x
+  // the aggregation weights, padding untouched.
+  auto lp = torch::full({2, 3}, -1.0, torch::kDouble);
+  auto mask = torch::tensor({{1.0, 1.0, 1.0}, {1.0, 0.0, 0.0}}, torch::kDouble);
+  auto entropy = torch::tensor({{0.5, 1.0, 1.5}, {2.0, 9.0, 9.0}}, torch::kDouble).requires_grad_(true);
+  GrpoLossConfig config;
+  config.entropy_coef = 0.1;
+  auto terms = upm::grpo_loss(lp, lp, torch::Tensor(), torch::zeros({2}, torch::kDouble), mask, config, entropy);
+  EXPECT_NEAR(terms.loss.item<double>(), -0.1 * (0.5 + 1.0 + 1.5 + 2.0) / 4.0, 1e-12);
+  EXPECT_NEAR(terms.entropy.item<double>(), 5.0 / 4.0, 1e-12);
+  terms.loss.backward();
+  EXPECT_TRUE(torch::allclose(entropy.grad(), -0.1 * mask / 4.0));
+
+  config.aggregation = "sequence";
+  auto seq = upm::grpo_loss(lp, lp, torch::Tensor(), torch::zeros({2}, torch::kDouble), mask, config, entropy.detach());
+  EXPECT_NEAR(seq.loss.item<double>(), -0.1 * (1.0 + 2.0) / 2.0, 1e-12);
+  // A positive coefficient without the entropy is a programming error, not a silent no-op.
+  EXPECT_THROW(upm::grpo_loss(lp, lp, torch::Tensor(), torch::zeros({2}, torch::kDouble), mask, config), upm::Error);
+}
+
 TEST(GrpoLoss, ConfigRejectsUnknownAggregation) {
   UPM_EXPECT_THROW_WITH(upm::config_from_json<GrpoLossConfig>({{"aggregation", "tokens"}}, "rl.json"),
                         upm::InputError, "aggregation: must be one of {token, sequence}");

@@ -257,6 +257,7 @@ TEST(RemoteJudge, ReadsOptionLabelLogprobsFromTheFirstTokenAndMapsThemBack) {
   EXPECT_EQ(request.top_logprobs, 20);
   ASSERT_EQ(request.messages.size(), 1u);
   EXPECT_EQ(request.messages[0].role, "user");
+  EXPECT_EQ(request.enable_thinking, std::optional<bool>(false));
 }
 
 TEST(GrpoTool, RunsFromAConfigFileAndRejectsUnknownKeys) {

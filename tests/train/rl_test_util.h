@@ -115,9 +115,9 @@ inline std::string random_model_dir(const std::string& root, uint64_t seed) {
   return dir;
 }
 
-// Trains a model from scratch on prompt/completion rows; returns final/.
+// Trains a model from scratch on prompt/completion (or messages) rows; returns final/.
 inline std::string sft_model(const std::string& root, const std::string& name, const std::vector<nlohmann::json>& rows,
-                             int64_t steps, uint64_t seed, double lr) {
+                             int64_t steps, uint64_t seed, double lr, const std::string& chat_template = "") {
   const std::string data = root + "/" + name + ".jsonl";
   {
     std::ofstream out(data);
@@ -128,6 +128,7 @@ inline std::string sft_model(const std::string& root, const std::string& name, c
   c.data.train_file = data;
   c.data.eval_file = "";
   c.data.max_length = 256;
+  c.data.chat_template = chat_template;
   c.micro_batch_size = 16;
   c.grad_accum = 1;
   c.epochs = 1000;

@@ -26,10 +26,13 @@ struct CompletionRef {
 struct CompletionLogprobs {
   torch::Tensor logprobs;  // [B, Tc] fp32, 0 beyond each completion's length
   torch::Tensor mask;      // [B, Tc] fp32, 1 on completion tokens
-  torch::Tensor entropy;   // [B, Tc] fp32 (detached), only when asked for
+  torch::Tensor entropy;   // [B, Tc] fp32, only when asked for (differentiable when entropy_grad)
 };
 
-CompletionLogprobs completion_logprobs(CausalLM& model, const std::vector<CompletionRef>& rows, bool with_entropy = false);
+// with_entropy: also the entropy of each predicting position's distribution;
+// entropy_grad: keep it in the autograd graph (the GRPO entropy bonus).
+CompletionLogprobs completion_logprobs(CausalLM& model, const std::vector<CompletionRef>& rows, bool with_entropy = false,
+                                       bool entropy_grad = false);
 
 // The mask alone (no model pass): [B, Tc] fp32 on `device`.
 torch::Tensor completion_mask(const std::vector<CompletionRef>& rows, const c10::Device& device);

@@ -4,7 +4,7 @@
 //
 // Per task: the predict prompt (options in the step's shown order) goes out as
 // one user message with max_tokens 1, temperature 0, logprobs and
-// top_logprobs 20. The score of shown option k is the log-prob, among the
+// top_logprobs 20, thinking off (chat_template_kwargs.enable_thinking false). The score of shown option k is the log-prob, among the
 // first generated token's top_logprobs, of a token that reads as its label:
 // the letter ("A") or the whole label ("Item A"), whitespace ignored (the best
 // such token when several match). A label absent from the top 20 gets
