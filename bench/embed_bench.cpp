@@ -5,9 +5,11 @@
 // token-count ratio that "its own tokens" predicts: (H + s + N*(q - s)) /
 // (H + q), s being the query template's tokens every query starts with.
 //
-// Two modes, measured in the same run: "shared_slot" (queries read the
-// history's keys/values in place from its cache slot; the default) and
-// "copied_prefix" (the history is copied into each query's slot first).
+// Three modes, measured in the same run: "shared_slot" (queries read the
+// history's keys/values in place from its cache slot, and the last layer
+// computes only each query's read token; the default),
+// "shared_slot_full_last_layer" (the last layer computes every query token)
+// and "copied_prefix" (also the history copied into each query's slot first).
 //
 // Model: random Qwen3-style, ~41M parameters (hidden 512, 8 layers, vocab
 // 32000), fp32. UPM_BENCH_DEVICE=cuda runs it on a GPU.
@@ -102,12 +104,13 @@ int main() {
   upm::EmbedderSettings settings;
   settings.query_batch = 32;
   const double scratch_one = measure([&] { upm::Embedder(model, nullptr, settings).embed_from_scratch(history, queries[0]); });
-  // Both ways of giving each query the history: read in place from the
-  // history's slot (the default) and the earlier per-query copy (reference).
-  for (bool copy : {false, true}) {
-    settings.copy_prefix = copy;
+  // Three paths, same results: the default (history read in place from its
+  // slot, the last layer computing only each query's read token), the same
+  // with a full last layer, and the history copied into every query's slot.
+  for (const std::string mode : {"shared_slot", "shared_slot_full_last_layer", "copied_prefix"}) {
+    settings.copy_prefix = mode == "copied_prefix";
+    settings.full_last_layer = mode != "shared_slot";
     upm::Embedder embedder(model, nullptr, settings);
-    const std::string mode = copy ? "copied_prefix" : "shared_slot";
     double shared_one = 0;
     for (int64_t n : {1, 10, 100}) {
       std::vector<std::vector<int64_t>> subset(queries.begin(), queries.begin() + n);

@@ -19,11 +19,30 @@ Attention::Attention(const ModelConfig& c, const torch::TensorOptions& options)
   }
 }
 
-torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext& ctx, int64_t layer) const {
+namespace {
+
+// x [B, T, ...] -> [B, 1, ...]: row b's entry at position only[b] (along `dim`).
+torch::Tensor pick(const torch::Tensor& x, const torch::Tensor& only, int64_t dim) {
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  std::vector<int64_t> index_shape(shape.size(), 1);
+  index_shape[0] = x.size(0);
+  torch::Tensor index = only.to(x.device(), torch::kLong).view(index_shape);
+  shape[size_t(dim)] = 1;
+  return x.gather(dim, index.expand(shape));
+}
+
+}  // namespace
+
+torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext& ctx, int64_t layer,
+                                 const torch::Tensor& only) const {
   const int64_t B = x.size(0), T = x.size(1);
   const int64_t groups = heads_ / kv_heads_;
+  // With `only`, queries exist at one position per row (Tq = 1); keys and
+  // values are still made for all T tokens, as later tokens need them.
+  const torch::Tensor xq = only.defined() ? pick(x, only, 1) : x;
+  const int64_t Tq = xq.size(1);
   // Projections viewed per head: [B, T, heads, D]; qwen3 normalises each head.
-  torch::Tensor q = q_proj->forward(x).view({B, T, heads_, head_dim_});
+  torch::Tensor q = q_proj->forward(xq).view({B, Tq, heads_, head_dim_});
   torch::Tensor k = k_proj->forward(x).view({B, T, kv_heads_, head_dim_});
   torch::Tensor v = v_proj->forward(x).view({B, T, kv_heads_, head_dim_});
   if (q_norm) {
@@ -31,7 +50,8 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
     k = k_norm->forward(k);
   }
   // -> [B, heads, T, D], rotated by position.
-  q = RotaryEmbedding::apply(q.transpose(1, 2), ctx.cos, ctx.sin);
+  q = only.defined() ? RotaryEmbedding::apply(q.transpose(1, 2), pick(ctx.cos, only, 2), pick(ctx.sin, only, 2))
+                     : RotaryEmbedding::apply(q.transpose(1, 2), ctx.cos, ctx.sin);
   k = RotaryEmbedding::apply(k.transpose(1, 2), ctx.cos, ctx.sin);
   v = v.transpose(1, 2);
   if (ctx.cache) std::tie(k, v) = ctx.cache->append(layer, *ctx.step, k, v);
@@ -40,7 +60,7 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
   // Grouped-query attention without repeating k/v: the `groups` query heads
   // sharing one kv head are stacked along the query axis.
   // q: [B, KVH, groups*T, D]; scores: [B, KVH, groups, T, S]
-  torch::Tensor qg = q.reshape({B, kv_heads_, groups * T, head_dim_});
+  torch::Tensor qg = q.reshape({B, kv_heads_, groups * Tq, head_dim_});
   torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(scale);
   // A shared read-only prefix (KVCache::prefix): every row's queries of one
   // kv head are stacked into one matrix against the prefix's single copy of
@@ -51,25 +71,26 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
     torch::Tensor prefix_keys;
     std::tie(prefix_keys, prefix_values) = ctx.cache->prefix(layer, *ctx.step);  // [KVH, P, D]
     const int64_t P = prefix_keys.size(1);
-    torch::Tensor q_stacked = qg.transpose(0, 1).reshape({kv_heads_, B * groups * T, head_dim_});
+    torch::Tensor q_stacked = qg.transpose(0, 1).reshape({kv_heads_, B * groups * Tq, head_dim_});
     torch::Tensor prefix_scores = torch::matmul(q_stacked, prefix_keys.transpose(1, 2)).mul_(scale);
-    scores = torch::cat({prefix_scores.view({kv_heads_, B, groups * T, P}).transpose(0, 1), scores}, -1);
+    scores = torch::cat({prefix_scores.view({kv_heads_, B, groups * Tq, P}).transpose(0, 1), scores}, -1);
   }
   const int64_t S = scores.size(3);
-  scores = scores.to(torch::kFloat).view({B, kv_heads_, groups, T, S}) + ctx.mask.view({B, 1, 1, T, S});
-  torch::Tensor probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, kv_heads_, groups * T, S});
+  const torch::Tensor mask = only.defined() ? pick(ctx.mask, only, 2) : ctx.mask;
+  scores = scores.to(torch::kFloat).view({B, kv_heads_, groups, Tq, S}) + mask.view({B, 1, 1, Tq, S});
+  torch::Tensor probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, kv_heads_, groups * Tq, S});
   torch::Tensor out;
   if (shared) {
     const int64_t P = prefix_values.size(1);
-    torch::Tensor prefix_probs = probs.narrow(3, 0, P).transpose(0, 1).reshape({kv_heads_, B * groups * T, P});
-    out = torch::matmul(prefix_probs, prefix_values).view({kv_heads_, B, groups * T, head_dim_}).transpose(0, 1) +
+    torch::Tensor prefix_probs = probs.narrow(3, 0, P).transpose(0, 1).reshape({kv_heads_, B * groups * Tq, P});
+    out = torch::matmul(prefix_probs, prefix_values).view({kv_heads_, B, groups * Tq, head_dim_}).transpose(0, 1) +
           torch::matmul(probs.narrow(3, P, S - P), v);
   } else {
     out = torch::matmul(probs, v);
   }
   // [B, KVH, groups*T, D] -> [B, heads, T, D] -> [B, T, heads*D]
-  out = out.reshape({B, heads_, T, head_dim_});
-  return o_proj->forward(out.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));
+  out = out.reshape({B, heads_, Tq, head_dim_});
+  return o_proj->forward(out.transpose(1, 2).reshape({B, Tq, heads_ * head_dim_}));
 }
 
 MLP::MLP(const ModelConfig& c, const torch::TensorOptions& options) {
@@ -90,8 +111,10 @@ DecoderLayer::DecoderLayer(const ModelConfig& c, const torch::TensorOptions& opt
       register_module("post_attention_layernorm", std::make_shared<RMSNorm>(c.hidden_size, c.rms_norm_eps, options));
 }
 
-torch::Tensor DecoderLayer::forward(const torch::Tensor& x, const AttentionContext& ctx, int64_t layer) const {
-  torch::Tensor h = x + self_attn->forward(input_layernorm->forward(x), ctx, layer);
+torch::Tensor DecoderLayer::forward(const torch::Tensor& x, const AttentionContext& ctx, int64_t layer,
+                                    const torch::Tensor& only) const {
+  const torch::Tensor residual = only.defined() ? pick(x, only, 1) : x;
+  torch::Tensor h = residual + self_attn->forward(input_layernorm->forward(x), ctx, layer, only);
   return h + mlp->forward(post_attention_layernorm->forward(h));
 }
 

@@ -110,13 +110,25 @@ ForwardOutput CausalLM::forward(const ForwardInput& in) {
 
   torch::Tensor h = embeds ? in.inputs_embeds.to(device_, dtype_)
                            : model->embed_tokens->forward(in.input_ids.to(device_, torch::kLong));
-  for (int64_t l = 0; l < int64_t(model->layers->size()); ++l) {
-    h = model->layers->ptr<DecoderLayer>(l)->forward(h, ctx, l);
+  torch::Tensor only;
+  if (in.hidden_at.defined()) {
+    if (in.hidden_at.dim() != 1 || in.hidden_at.size(0) != B) throw Error("CausalLM::forward: hidden_at must be [B]");
+    only = in.hidden_at.to(device_, torch::kLong);
+    if (only.min().item<int64_t>() < 0 || only.max().item<int64_t>() >= T) {
+      throw Error("CausalLM::forward: hidden_at outside [0, " + std::to_string(T) + ")");
+    }
+  }
+  const int64_t L = int64_t(model->layers->size());
+  for (int64_t l = 0; l < L; ++l) {
+    // Only the last layer can skip positions: earlier layers' outputs at
+    // every position feed the next layer's keys and values.
+    h = model->layers->ptr<DecoderLayer>(l)->forward(h, ctx, l, l + 1 == L ? only : torch::Tensor());
   }
   ForwardOutput out;
   out.hidden = model->norm->forward(h);
+  const int64_t Tout = out.hidden.size(1);
   if (in.logits_for == LogitsFor::all) out.logits = logits(out.hidden);
-  if (in.logits_for == LogitsFor::last) out.logits = logits(out.hidden.narrow(1, T - 1, 1));
+  if (in.logits_for == LogitsFor::last) out.logits = logits(out.hidden.narrow(1, Tout - 1, 1));
   if (in.cache) in.cache->commit_step(step);
   return out;
 }

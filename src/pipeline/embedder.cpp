@@ -143,9 +143,16 @@ torch::Tensor Embedder::run_queries(int64_t history_length, const std::vector<st
     in.prefix_length = history_length;
   }
   in.logits_for = LogitsFor::none;
-  ForwardOutput out = model_->forward(in);
-  torch::Tensor index = torch::tensor(last, torch::kLong).to(out.hidden.device()).view({B, 1, 1});
-  return out.hidden.gather(1, index.expand({B, 1, out.hidden.size(2)})).squeeze(1);  // [B, hidden]
+  // Only each row's last real token's output is read: the last layer skips
+  // the others' queries, attention output and MLP (their keys and values in
+  // that layer are still computed, the last token attends to them).
+  if (settings_.full_last_layer) {
+    ForwardOutput out = model_->forward(in);
+    torch::Tensor index = torch::tensor(last, torch::kLong).to(out.hidden.device()).view({B, 1, 1});
+    return out.hidden.gather(1, index.expand({B, 1, out.hidden.size(2)})).squeeze(1);
+  }
+  in.hidden_at = torch::tensor(last, torch::kLong);
+  return model_->forward(in).hidden.squeeze(1);  // [B, hidden]
 }
 
 torch::Tensor Embedder::finish(const torch::Tensor& hidden) {

@@ -144,6 +144,67 @@ TEST_P(SharedPrefix, SharedSlotAttentionEqualsCopiedPrefixAttention) {
   EXPECT_LE(max_abs_diff(shared[0][0], model->forward(full).logits[0].narrow(0, 7, 3)), 1e-5);
 }
 
+// hidden_at: the last layer computes only one position per row. Its hidden
+// states and logits equal the full forward's at those positions, with no
+// cache and with queries reading a shared prefix slot (right padding, each row
+// read at its last real token), and the cache gets the same keys and values
+// (a later step over it gives the same logits).
+TEST_P(SharedPrefix, HiddenAtEqualsTheFullForwardAtThosePositions) {
+  auto model = load_reference_model(GetParam());
+  c10::InferenceMode guard;
+  torch::Tensor ids = golden(GetParam(), "input_ids");  // [2, 12]
+  ForwardInput full;
+  full.input_ids = ids;
+  ForwardOutput all = model->forward(full);
+  ForwardInput some = full;
+  some.hidden_at = torch::tensor({11, 4}, torch::kLong);
+  ForwardOutput picked = model->forward(some);
+  ASSERT_EQ(picked.hidden.sizes(), (std::vector<int64_t>{2, 1, model->config().hidden_size}));
+  EXPECT_LE(max_abs_diff(picked.hidden[0][0], all.hidden[0][11]), 1e-5);
+  EXPECT_LE(max_abs_diff(picked.hidden[1][0], all.hidden[1][4]), 1e-5);
+  EXPECT_LE(max_abs_diff(picked.logits[1][0], all.logits[1][4]), 1e-5);
+
+  torch::Tensor prompt = ids[0].narrow(0, 0, 7).view({1, 7});
+  torch::Tensor queries = ids[1].narrow(0, 0, 9).view({3, 3});
+  torch::Tensor query_mask = torch::ones({3, 3}, torch::kLong);
+  query_mask[1][2] = 0;  // row 1 right-padded: read at position 1
+  auto run = [&](bool only_last) {
+    KVCache cache(model->config(), 4, 16, model->dtype(), model->device());
+    ForwardInput pre;
+    pre.input_ids = prompt;
+    pre.cache = &cache;
+    pre.slots = {0};
+    model->forward(pre);
+    ForwardInput in;
+    in.input_ids = queries;
+    in.attention_mask = query_mask;
+    in.cache = &cache;
+    in.slots = {1, 2, 3};
+    in.prefix_slot = 0;
+    in.prefix_length = 7;
+    if (only_last) in.hidden_at = torch::tensor({2, 1, 2}, torch::kLong);
+    torch::Tensor hidden = model->forward(in).hidden;
+    ForwardInput next;
+    next.input_ids = torch::tensor({4, 8, 15}, torch::kLong).view({3, 1});
+    next.cache = &cache;
+    next.slots = {1, 2, 3};
+    next.prefix_slot = 0;
+    next.prefix_length = 7;
+    return std::make_pair(hidden, model->forward(next).logits);
+  };
+  auto [full_hidden, full_next] = run(false);
+  auto [last_hidden, last_next] = run(true);
+  const std::vector<int64_t> read{2, 1, 2};
+  for (int64_t r = 0; r < 3; ++r) {
+    EXPECT_LE(max_abs_diff(last_hidden[r][0], full_hidden[r][read[size_t(r)]]), 1e-5) << "row " << r;
+  }
+  EXPECT_LE(max_abs_diff(last_next, full_next), 1e-5);
+  some.hidden_at = torch::tensor({12, 0}, torch::kLong);
+  UPM_EXPECT_THROW_WITH(model->forward(some), Error, "hidden_at outside [0, 12)");
+  some.hidden_at = torch::tensor({1}, torch::kLong);
+  UPM_EXPECT_THROW_WITH(model->forward(some), Error, "hidden_at must be [B]");
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, SharedPrefix, ::testing::Values("qwen3", "llama", "qwen2"));
 
 TEST(KVCache, SharedPrefixSlotMustBeValid) {

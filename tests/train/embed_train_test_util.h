@@ -6,7 +6,10 @@
 #include <string>
 
 #include "pipeline/embed_test_util.h"
+#include "upm/data/event_format.h"
 #include "upm/data/synth.h"
+#include "upm/text/tokenizer.h"
+#include "upm/text/sentencepiece_trainer.h"
 #include "upm/data/user_log.h"
 #include "upm/train/embed_config.h"
 #include "upm/train/embed_data.h"
@@ -63,6 +66,36 @@ inline EmbedTrainConfig tiny_embed_config(const std::string& run_dir, const std:
   c.seed = 3;
   c.threads = 1;
   return c;
+}
+
+// A tiny random Qwen3 model folder whose tokenizer is a SentencePiece BPE
+// trained on the synthetic world's own text (its events as the history
+// renders them, cut at `field_chars`, plus the queries), with <USER_EMB> as a
+// piece. The character-level test tokenizer (tiny_bpe) spends ~120 tokens on
+// one event, so a history of ~17 events would not fit any budget a CPU test
+// can train on; with pieces learned from the world's repetitive text an event
+// costs a few tens of tokens and the whole history fits.
+inline void write_synth_model_folder(const std::string& dir, const data::SynthWorld& world, int64_t field_chars,
+                                     int vocab_size, uint64_t seed) {
+  std::filesystem::create_directories(dir);
+  std::string corpus;
+  for (const auto& log : world.logs) {
+    for (const auto& e : log.events) corpus += data::format_event(e, size_t(field_chars)) + "\n";
+  }
+  corpus += kItemQuery + "\n" + kStyleQuery + "\n";
+  const std::string corpus_path = dir + "/corpus.txt";
+  write_text_file(corpus_path, corpus);
+  SentencePieceTrainOptions spm;
+  spm.input = corpus_path;
+  spm.output_dir = dir;
+  spm.vocab_size = vocab_size;
+  spm.num_threads = 1;
+  spm.user_defined_symbols = {"<USER_EMB>"};
+  train_sentencepiece(spm);
+  std::filesystem::remove(corpus_path);
+  ModelConfig config = tiny_config("qwen3");
+  config.vocab_size = load_tokenizer(dir)->vocab_size();
+  save_pretrained(CausalLM(config, ModelRuntime{}, InitMode::random, seed), dir);
 }
 
 }  // namespace upm::test

@@ -52,10 +52,16 @@ struct ForwardInput {
   int64_t prefix_slot = -1;
   int64_t prefix_length = 0;
   LogitsFor logits_for = LogitsFor::all;  // `last`: only position T-1 of each row
+  // [B] int64, optional: the one position per row whose output is wanted
+  // (an embedding read at each row's last real token). The last layer then
+  // computes keys and values for every token (they still join the cache) but
+  // queries, attention output and MLP only at these positions, and `hidden`
+  // (and logits) are [B, 1, ...]. Same values as the full forward, gathered.
+  torch::Tensor hidden_at;
 };
 
 struct ForwardOutput {
-  torch::Tensor hidden;  // [B, T, hidden], after the final norm
+  torch::Tensor hidden;  // [B, T, hidden] ([B, 1, hidden] with hidden_at), after the final norm
   torch::Tensor logits;  // [B, T, V], [B, 1, V] or undefined (see LogitsFor); in the compute dtype
 };
 

@@ -79,8 +79,11 @@ struct AttentionContext {
 class Attention : public torch::nn::Module {
  public:
   Attention(const ModelConfig& config, const torch::TensorOptions& options);
-  // x [B, T, hidden] -> [B, T, hidden]
-  torch::Tensor forward(const torch::Tensor& x, const AttentionContext& context, int64_t layer) const;
+  // x [B, T, hidden] -> [B, T, hidden]. With `only` ([B] int64) keys and
+  // values come from all T tokens but the output is computed for the one
+  // position only[b] of each row: [B, 1, hidden].
+  torch::Tensor forward(const torch::Tensor& x, const AttentionContext& context, int64_t layer,
+                        const torch::Tensor& only = {}) const;
   std::shared_ptr<Linear> q_proj, k_proj, v_proj, o_proj;
   std::shared_ptr<RMSNorm> q_norm, k_norm;  // qwen3 only
 
@@ -99,7 +102,9 @@ class MLP : public torch::nn::Module {
 class DecoderLayer : public torch::nn::Module {
  public:
   DecoderLayer(const ModelConfig& config, const torch::TensorOptions& options);
-  torch::Tensor forward(const torch::Tensor& x, const AttentionContext& context, int64_t layer) const;
+  // `only` as in Attention::forward: [B, 1, hidden] at those positions.
+  torch::Tensor forward(const torch::Tensor& x, const AttentionContext& context, int64_t layer,
+                        const torch::Tensor& only = {}) const;
   std::shared_ptr<Attention> self_attn;
   std::shared_ptr<MLP> mlp;
   std::shared_ptr<RMSNorm> input_layernorm, post_attention_layernorm;

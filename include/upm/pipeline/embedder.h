@@ -44,6 +44,9 @@ struct EmbedderSettings {
   // (KVCache::copy_prefix) instead of reading slot 0 in place. Same results,
   // slower; kept for the benchmark's comparison.
   bool copy_prefix = false;
+  // Reference path: the last layer computes every query token, not only the
+  // one read (ForwardInput::hidden_at). Same results, slower; for the benchmark.
+  bool full_last_layer = false;
 };
 
 inline void describe(ConfigIO& io, EmbedderSettings& s) {
@@ -53,6 +56,7 @@ inline void describe(ConfigIO& io, EmbedderSettings& s) {
   io.field("normalize", s.normalize);
   io.field("share_query_prefix", s.share_query_prefix);
   io.field("copy_prefix", s.copy_prefix);
+  io.field("full_last_layer", s.full_last_layer);
 }
 
 struct UserEmbeddings {
