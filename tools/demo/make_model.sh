@@ -18,13 +18,14 @@ cd "$(dirname "$0")/../.."
 OUT=${1:?usage: make_model.sh OUT_DIR [WORK_DIR]}
 WORK=${2:-runs/demo-model-recipe}
 BIN=${BIN:-build/bin}
+WORLD_USERS=${WORLD_USERS:-6000}
 JUDGE_STEPS=${JUDGE_STEPS:-6000}
 STEPS=${STEPS:-1500}
 mkdir -p "$WORK"
 log() { printf '\033[1m[make_model]\033[0m %s\n' "$*" >&2; }
 
-log "1/5 synthetic world (seed 100, 1500 users) and its held-out tasks"
-"$BIN"/upm-data synth --users 1500 --seed 100 --output "$WORK/world" --min-events 12 --max-events 20 --category-first
+log "1/5 synthetic world (seed 100, $WORLD_USERS users) and its held-out tasks"
+"$BIN"/upm-data synth --users "$WORLD_USERS" --seed 100 --output "$WORK/world" --min-events 12 --max-events 20 --category-first
 "$BIN"/upm-data split --input "$WORK/world/log.jsonl" --output "$WORK/split" --seed 100 --eval-user-fraction 0 >/dev/null
 
 judge_rows() {  # $1 tokenizer, $2 output
