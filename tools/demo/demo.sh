@@ -25,7 +25,7 @@ stage() { printf '\033[1m[demo %4ss]\033[0m %s\n' "$(($(date +%s) - START))" "$*
 done_file() { [ -e "$1" ]; }
 
 if [ ! -f "$MODEL/model.safetensors" ]; then
-  stage "model: $MODEL is not there; training it with its recipe (tools/demo/make_model.sh, ~25 min on 2 idle cores)"
+  stage "model: $MODEL is not there; training it with its recipe (tools/demo/make_model.sh, ~30 min on 2 cores)"
   BIN="$BIN" bash tools/demo/make_model.sh "$MODEL" "$RUN/model-recipe"
 fi
 

@@ -11,8 +11,9 @@
 #            DEGRADED true profiles, so it is a weak writer on purpose: the
 #            demo's SFT and RL stages have to improve it   (upm-data profile-rows)
 # Usage: tools/demo/make_model.sh OUT_DIR [WORK_DIR]
-# Takes ~25 min on 2 idle cores (900 steps of 8 rows); the result is shipped
-# in data/demo-model so that ./run demo need not retrain it.
+# Took ~32 min on 2 cores shared with other work (5000 judge steps of 16 short
+# rows, then 1500 steps of 8 rows); the result is shipped in data/demo-model
+# so that ./run demo need not retrain it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:?usage: make_model.sh OUT_DIR [WORK_DIR]}
