@@ -5,10 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include "upm/core/atomic_file.h"
+#include "upm/core/error.h"
 #include "upm/data/synth.h"
 #include "upm/infer/sampler.h"
 #include "upm/pipeline/job_output.h"
 #include "upm/pipeline/judge_data.h"
+#include "upm/pipeline/rule_based_teacher.h"
 #include "upm/text/tokenizer.h"
 
 namespace upm {
@@ -77,7 +79,27 @@ std::vector<nlohmann::json> make_profile_rows(const std::vector<data::UserLog>& 
   return rows;
 }
 
+std::map<std::string, std::string> rule_profiles(const std::vector<data::UserLog>& logs, const RuleTeacherConfig& rule,
+                                                 int64_t candidates, uint64_t seed) {
+  RuleBasedTeacher teacher(rule);
+  std::map<std::string, std::string> profiles;
+  for (const auto& log : logs) {
+    TeacherRequest request;
+    request.user_id = log.user_id;
+    request.events = log.events;
+    request.candidates = candidates;
+    request.seed = seed;
+    const auto k = int64_t((stable_hash(log.user_id + "#candidate") ^ seed) % uint64_t(candidates));
+    const TeacherOutput out = teacher_output_from_text(teacher.candidate_text(request, k));
+    if (out.ok) profiles[log.user_id] = out.profile;
+  }
+  return profiles;
+}
+
 int64_t run_profile_rows(const ProfileRowsJob& job) {
+  if (job.targets == "profiles" && job.profiles.empty()) {
+    throw InputError("profile-rows: targets = \"profiles\" needs a profiles file (field: profiles)");
+  }
   auto tokenizer = load_tokenizer(job.tokenizer);
   data::PromptBuilder builder(job.prompts, [&](std::string_view text) { return tokenizer->count_tokens(text); });
   ProfileRowsConfig config = job.rows;
@@ -85,7 +107,10 @@ int64_t run_profile_rows(const ProfileRowsJob& job) {
     const auto& topics = data::synth_topics();
     config.vocabulary.insert(config.vocabulary.end(), topics.begin(), topics.end());
   }
-  const auto rows = make_profile_rows(data::read_user_logs(job.histories), read_profile_texts(job.profiles), builder, config);
+  const auto logs = data::read_user_logs(job.histories);
+  const auto targets = job.targets == "rule" ? rule_profiles(logs, job.rule, job.rule_candidates, job.rows.seed)
+                                             : read_profile_texts(job.profiles);
+  const auto rows = make_profile_rows(logs, targets, builder, config);
   std::string text;
   for (const auto& row : rows) text += row.dump() + "\n";
   write_file_atomic(job.output, text);

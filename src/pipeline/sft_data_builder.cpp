@@ -330,7 +330,9 @@ class BuildSftRun {
   }
 
   json row(const std::string& prompt, const std::string& profile, const std::string& reasoning) const {
-    const std::string completion = config_.output.include_reasoning && !reasoning.empty()
+    const std::string& note = config_.output.reasoning_note;
+    const std::string completion = !note.empty() ? "<think>" + note + "</think>" + profile
+                                   : config_.output.include_reasoning && !reasoning.empty()
                                        ? "<think>" + reasoning + "</think>\n\n" + profile
                                        : profile;
     if (config_.output.format == "messages") {

@@ -309,6 +309,26 @@ TEST(BuildSft, BadConfigAndInputExitTwoNamingTheFileLineAndField) {
   EXPECT_NE(r.output.find("nope.jsonl"), std::string::npos) << r.output;
 }
 
+TEST(BuildSft, ReasoningNoteReplacesTheTeachersReasoningAndKeepsTheTargets) {
+  upm::test::TempDir dir;
+  write_synthetic_split(dir.path(), 4);
+  upm::BuildSftConfig plain = base_config(dir.path());
+  plain.merge.kind = "best_of";
+  upm::BuildSftConfig noted = plain;
+  noted.run_dir = dir.path() + "/noted";
+  noted.output.include_reasoning = true;  // the note wins over the teacher's reasoning
+  noted.output.reasoning_note = "I read the events.";
+  const auto a = read_json_lines(upm::run_build_sft(plain).sft_path);
+  const auto b = read_json_lines(upm::run_build_sft(noted).sft_path);
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_FALSE(a.empty());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(b[i]["prompt"], a[i]["prompt"]);
+    EXPECT_EQ(b[i]["completion"].get<std::string>(),
+              "<think>I read the events.</think>" + a[i]["completion"].get<std::string>());
+  }
+}
+
 TEST(BuildSft, TheTeacherReadsOnlyTheEventsThePromptShows) {
   upm::test::TempDir dir;
   write_synthetic_split(dir.path(), 3);

@@ -1,10 +1,13 @@
 #include <algorithm>
+#include <set>
 
 #include <gtest/gtest.h>
 
 #include "upm/data/prompt_builder.h"
 #include "upm/pipeline/judge_data.h"
 #include "upm/pipeline/profile_rows.h"
+#include "upm/pipeline/rule_based_teacher.h"
+#include "upm/core/error.h"
 
 namespace upm {
 namespace {
@@ -58,6 +61,64 @@ TEST(ProfileRows, RowIsTheProfilePromptAndAThinkThenProfileTarget) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["prompt"], builder.profile(log).text);
   EXPECT_EQ(rows[0]["completion"], "<think>I look at the ratings, clicks, choices and posts.</think>" + kProfile);
+}
+
+data::Event rating(const std::string& id, const std::string& item, double value) {
+  data::Event e;
+  e.id = id;
+  e.kind = data::EventKind::rating;
+  e.source = "reviews";
+  e.item = item;
+  e.value = value;
+  return e;
+}
+
+TEST(ProfileRows, RuleTargetsSayWhatEachUsersOwnHistorySays) {
+  data::UserLog fan{"fan", {rating("e1", "Category: horror | A", 5), rating("e2", "Category: horror | B", 5),
+                            rating("e3", "Category: cooking | C", 1)}};
+  data::UserLog other{"other", {rating("e1", "Category: comedy | A", 5), rating("e2", "Category: comedy | B", 4)}};
+  // One candidate: the teacher's full reading (candidate 0) of each history.
+  auto targets = rule_profiles({fan, other}, RuleTeacherConfig{}, 1, 0);
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets["fan"], "Likes horror. Dislikes cooking.");
+  EXPECT_EQ(targets["other"], "Likes comedy.");
+}
+
+TEST(ProfileRows, RuleTargetsDrawOneOfTheTeachersCandidatesPerUser) {
+  RuleTeacherConfig rule;
+  rule.subsample = 0.5;
+  std::vector<data::UserLog> logs;
+  for (int u = 0; u < 24; ++u) {
+    data::UserLog log{"u" + std::to_string(u), {}};
+    for (int e = 0; e < 8; ++e) {
+      log.events.push_back(rating("e" + std::to_string(e), e % 2 ? "Category: horror | A" : "Category: comedy | B",
+                                  e % 3 ? 5.0 : 1.0));
+    }
+    logs.push_back(log);
+  }
+  const auto targets = rule_profiles(logs, rule, 4, 3);
+  ASSERT_EQ(targets.size(), logs.size());
+  RuleBasedTeacher teacher(rule);
+  std::set<int64_t> drawn;
+  for (const auto& log : logs) {
+    TeacherRequest request{log.user_id, log.events, "", "", 4, 3};
+    int64_t match = -1;
+    for (int64_t k = 0; k < 4 && match < 0; ++k) {
+      if (teacher_output_from_text(teacher.candidate_text(request, k)).profile == targets.at(log.user_id)) match = k;
+    }
+    ASSERT_GE(match, 0) << log.user_id << ": " << targets.at(log.user_id);
+    drawn.insert(match);
+  }
+  EXPECT_GE(drawn.size(), 2u);  // not always the same candidate
+  EXPECT_EQ(rule_profiles(logs, rule, 4, 3), targets);  // seeded
+}
+
+TEST(ProfileRows, ProfileTargetsWithoutAProfilesFileAreAnInputError) {
+  ProfileRowsJob job;
+  job.histories = "unused.jsonl";
+  job.tokenizer = "unused";
+  job.output = "unused.jsonl";
+  EXPECT_THROW(run_profile_rows(job), InputError);
 }
 
 }  // namespace

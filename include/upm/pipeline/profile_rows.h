@@ -6,6 +6,10 @@
 // writer on purpose: the demo's base model is pretrained on them so that the
 // SFT (validated, merged teacher profiles) and RL stages have room to improve
 // it, as an instruct model's zero-shot profiles leave room in AlignXplore+.
+// Targets come either from a profiles file (e.g. the synthetic truth, which
+// names latent preferences a short history may not show) or from the
+// rule-based teacher reading the same history the prompt shows (a target the
+// writer can actually read off its input).
 
 #include <cstdint>
 #include <map>
@@ -18,6 +22,7 @@
 #include "upm/data/prompt_builder.h"
 #include "upm/data/prompt_config.h"
 #include "upm/data/user_log.h"
+#include "upm/pipeline/teacher_config.h"
 
 namespace upm {
 
@@ -48,7 +53,10 @@ std::vector<nlohmann::json> make_profile_rows(const std::vector<data::UserLog>& 
 // `upm-data profile-rows --config F`.
 struct ProfileRowsJob {
   std::string histories;  // user log JSONL
-  std::string profiles;   // JSONL with "user_id" and "profile"
+  std::string targets = "profiles";  // "profiles": the profiles file; "rule": the rule-based teacher on the history
+  std::string profiles;   // JSONL with "user_id" and "profile" (targets = profiles)
+  RuleTeacherConfig rule;        // targets = rule
+  int64_t rule_candidates = 1;   // the target is rule candidate k, k drawn per user in [0, rule_candidates)
   std::string tokenizer;  // prompt budgets are counted in its tokens
   std::string output;
   bool synth_vocabulary = false;  // add the synthetic world's topic names to rows.vocabulary
@@ -58,7 +66,10 @@ struct ProfileRowsJob {
 
 inline void describe(ConfigIO& io, ProfileRowsJob& c) {
   io.field("histories", c.histories).required();
-  io.field("profiles", c.profiles).required();
+  io.field("targets", c.targets).one_of({"profiles", "rule"});
+  io.field("profiles", c.profiles);
+  io.section("rule", c.rule);
+  io.field("rule_candidates", c.rule_candidates).greater_than(0);
   io.field("tokenizer", c.tokenizer).required();
   io.field("output", c.output).required();
   io.field("synth_vocabulary", c.synth_vocabulary);
@@ -66,6 +77,12 @@ inline void describe(ConfigIO& io, ProfileRowsJob& c) {
   io.section("rows", c.rows);
 }
 
+// Each log's rule-teacher profile (no <think>): candidate k of RuleBasedTeacher,
+// k drawn per user (seeded by `seed` and the user id) in [0, candidates).
+std::map<std::string, std::string> rule_profiles(const std::vector<data::UserLog>& logs, const RuleTeacherConfig& rule,
+                                                 int64_t candidates, uint64_t seed);
+
+// Throws InputError when `targets = profiles` has no profiles file.
 int64_t run_profile_rows(const ProfileRowsJob& job);
 
 }  // namespace upm

@@ -59,11 +59,15 @@ inline void describe(ConfigIO& io, StageConfig& c) {
 struct SftOutputConfig {
   std::string format = "prompt_completion";  // prompt_completion | messages
   bool include_reasoning = false;  // completion = "<think>reasoning</think>\n\nprofile" when there is reasoning
+  // When set, "<think>reasoning_note</think>profile" for every row instead: a
+  // small writer cannot learn the teacher's long reasoning, but keeps the format.
+  std::string reasoning_note;
 };
 
 inline void describe(ConfigIO& io, SftOutputConfig& c) {
   io.field("format", c.format).one_of({"prompt_completion", "messages"});
   io.field("include_reasoning", c.include_reasoning);
+  io.field("reasoning_note", c.reasoning_note);
 }
 
 struct BuildSftConfig {
