@@ -84,6 +84,17 @@ if ! done_file "$RUN/profiles_streamed.done"; then
   touch "$RUN/profiles_streamed.done"
 fi
 
+# A control: each held-out user gets the next user's RL profile. Profiles that
+# carry information about their own user must beat it; a gain both share is
+# the prompt form, not the profile.
+/usr/bin/python3 - "$RUN/profiles_rl.jsonl" "$RUN/profiles_rl_other.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+with open(sys.argv[2], "w") as out:
+    for i, row in enumerate(rows):
+        out.write(json.dumps(dict(row, profile=rows[(i + 1) % len(rows)]["profile"])) + "\n")
+PY
+
 # ---------------------------------------------------------------- eval
 stage "eval: the frozen judge answers held-out users' test tasks from each input"
 rm -rf "$RUN/eval"
@@ -95,7 +106,8 @@ cat > "$RUN/eval.json" <<JSON
                 {"name": "base writer", "kind": "profiles", "profiles": "$RUN/profiles_base.jsonl"},
                 {"name": "SFT profiles", "kind": "profiles", "profiles": "$RUN/profiles_sft.jsonl"},
                 {"name": "RL profiles", "kind": "profiles", "profiles": "$RUN/profiles_rl.jsonl"},
-                {"name": "streamed (RL + update)", "kind": "profiles", "profiles": "$RUN/profiles_streamed.jsonl"}],
+                {"name": "streamed (RL + update)", "kind": "profiles", "profiles": "$RUN/profiles_streamed.jsonl"},
+                {"name": "control: another user's RL profile", "kind": "profiles", "profiles": "$RUN/profiles_rl_other.jsonl"}],
  "prompts": {"max_predict_tokens": 768, "predict_template": "predict_blind.txt",
              "predict_history_template": "predict_history_blind.txt", "predict_none_template": "predict_none_blind.txt"},
  "batch_tasks": 16, "ci_level": 0.95, "bootstrap_resamples": 2000, "group_by": ["source"], "chart": true}
