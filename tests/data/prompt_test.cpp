@@ -91,6 +91,20 @@ TEST(PromptBuilder, BlindTemplatesLeaveTheOptionsOut) {
   EXPECT_NE(builder.predict(task, "Likes horror.").text.find("Likes horror."), std::string::npos);
 }
 
+TEST(PromptConfig, BlindPresetSetsThePredictTemplatesAndKeysStillOverride) {
+  const auto blind = upm::config_from_json<PromptConfig>(nlohmann::json{{"preset", "blind"}}, "p.json");
+  EXPECT_EQ(blind.predict_template, "predict_blind.txt");
+  EXPECT_EQ(blind.predict_history_template, "predict_history_blind.txt");
+  EXPECT_EQ(blind.predict_none_template, "predict_none_blind.txt");
+  EXPECT_EQ(blind.profile_template, PromptConfig{}.profile_template);
+  EXPECT_FALSE(PromptBuilder(blind, count_words).lists_options());
+  const auto mixed = upm::config_from_json<PromptConfig>(
+      nlohmann::json{{"predict_none_template", "predict_none.txt"}, {"preset", "blind"}}, "p.json");
+  EXPECT_EQ(mixed.predict_template, "predict_blind.txt");
+  EXPECT_EQ(mixed.predict_none_template, "predict_none.txt");  // the explicit key wins, whatever its place
+  EXPECT_THROW(upm::config_from_json<PromptConfig>(nlohmann::json{{"preset", "blnd"}}, "p.json"), upm::InputError);
+}
+
 TEST(PromptBuilder, EventLinesCoverEveryKind) {
   Event r;
   r.kind = EventKind::rating, r.ts = "2024-03-01T12:00:00Z", r.source = "movies";

@@ -108,8 +108,7 @@ cat > "$RUN/eval.json" <<JSON
                 {"name": "RL profiles", "kind": "profiles", "profiles": "$RUN/profiles_rl.jsonl"},
                 {"name": "streamed (RL + update)", "kind": "profiles", "profiles": "$RUN/profiles_streamed.jsonl"},
                 {"name": "control: another user's RL profile", "kind": "profiles", "profiles": "$RUN/profiles_rl_other.jsonl"}],
- "prompts": {"max_predict_tokens": 768, "predict_template": "predict_blind.txt",
-             "predict_history_template": "predict_history_blind.txt", "predict_none_template": "predict_none_blind.txt"},
+ "prompts": {"max_predict_tokens": 768, "preset": "blind"},
  "batch_tasks": 16, "ci_level": 0.95, "bootstrap_resamples": 2000, "group_by": ["source"], "chart": true}
 JSON
 "$BIN"/upm-eval --config "$RUN/eval.json"

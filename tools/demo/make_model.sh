@@ -33,8 +33,7 @@ judge_rows() {  # $1 tokenizer, $2 output
   cat > "$WORK/judge_rows.json" <<JSON
 {"tasks": ["$WORK/split/val.jsonl", "$WORK/split/test.jsonl"], "profiles": "$WORK/world/truth.jsonl",
  "histories": "$WORK/split/history.jsonl", "tokenizer": "$1", "output": "$2",
- "prompts": {"max_predict_tokens": 768, "max_prompt_tokens": 1536, "predict_template": "predict_blind.txt",
-             "predict_history_template": "predict_history_blind.txt", "predict_none_template": "predict_none_blind.txt"},
+ "prompts": {"max_predict_tokens": 768, "max_prompt_tokens": 1536, "preset": "blind"},
  "predictor": {"mode": "continuation"},
  "rows": {"rows_per_task": 2, "seed": 1}}
 JSON

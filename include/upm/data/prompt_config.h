@@ -10,6 +10,10 @@
 namespace upm::data {
 
 struct PromptConfig {
+  // "blind": the predict templates that leave the option list out
+  // (predict*_blind.txt, for a predictor in continuation mode), applied
+  // before the other keys, which still override.
+  std::string preset;
   std::string templates_dir = UPM_SOURCE_DIR "/configs/prompts";
   std::string profile_template = "profile.txt";                  // history -> profile
   std::string update_template = "update.txt";                    // previous profile + new events -> profile
@@ -29,7 +33,16 @@ struct PromptConfig {
   std::string template_path(const std::string& name) const;
 };
 
+inline void apply_preset(PromptConfig& c) {
+  if (c.preset != "blind") return;
+  c.predict_template = "predict_blind.txt";
+  c.predict_history_template = "predict_history_blind.txt";
+  c.predict_none_template = "predict_none_blind.txt";
+}
+
 inline void describe(ConfigIO& io, PromptConfig& c) {
+  io.field("preset", c.preset).one_of({"", "blind"});
+  if (io.reading()) apply_preset(c);
   io.field("templates_dir", c.templates_dir);
   io.field("profile_template", c.profile_template);
   io.field("update_template", c.update_template);
