@@ -4,6 +4,7 @@
 //   batch-1 decode: tokens/s / memory-bandwidth bound (weight bytes per token)
 //   batch-16 decode: aggregate tokens/s
 //   group sampling: G samples of one prompt (one prefill) vs G separate runs
+//   bf16 batch-1 decode also without the bf16 GEMV kernel (same run)
 //   peer: bench/generation_peer.py, same config and loops (prefill, greedy
 //         decode at batch 1 and 16), run as /usr/bin/python3
 // usage: upm-bench-generation [--dtypes float32,bfloat16] [--reps N] [--no-peer]
@@ -21,6 +22,7 @@
 #include "baseline.h"
 #include "upm/infer/sampler.h"
 #include "upm/infer/generator.h"
+#include "upm/model/bf16_gemv.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/model_config.h"
 
@@ -132,6 +134,15 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
   r["decode_b1_tokens_per_s"] = b1;
   r["decode_b1_bandwidth_bound_tokens_per_s"] = bound;
   r["decode_b1_fraction_of_bound"] = b1 / bound;
+  if (upm::bf16_gemv_applies(torch::zeros({1, config.hidden_size}, model.dtype()), model.model->embed_tokens->weight, {})) {
+    // Same run, same model: batch-1 decode with torch::linear instead of the
+    // bf16 GEMV kernel (the before/after of that kernel).
+    upm::set_bf16_gemv_enabled(false);
+    const double plain = decode_rate(1);
+    upm::set_bf16_gemv_enabled(true);
+    r["decode_b1_without_bf16_gemv_tokens_per_s"] = plain;
+    r["decode_b1_without_bf16_gemv_fraction_of_bound"] = plain / bound;
+  }
   r["decode_b" + std::to_string(s.batch) + "_tokens_per_s"] = decode_rate(s.batch);
 
   // Group sampling: G samples of one prompt together vs one after another.

@@ -60,9 +60,13 @@ void dot_rows(const uint16_t* w, const float* x, int64_t in, int64_t rows, int64
       for (; k + kLanes <= in; k += kLanes) {
         for (int j = 0; j < kLanes; ++j) acc[j] += widen(wo[k + j]) * xm[k + j];
       }
-      float sum = 0.0f;
+      // Pairwise folding keeps the reduction in vector adds; a serial sum of
+      // the lanes was a dependency chain as long as the main loop (perf).
+      for (int width = kLanes / 2; width >= 1; width /= 2) {
+        for (int j = 0; j < width; ++j) acc[j] += acc[j + width];
+      }
+      float sum = acc[0];
       for (; k < in; ++k) sum += widen(wo[k]) * xm[k];
-      for (int j = 0; j < kLanes; ++j) sum += acc[j];
       y[m * out + o] = sum;
     }
   }
