@@ -84,6 +84,23 @@ TEST(Bf16Gemv, NonContiguousInputEqualsItsContiguousCopy) {
   }
 }
 
+// at::parallel_for splits the output rows over torch's threads; each row is
+// still one thread's sum in one order, so the result is the same bits.
+TEST(Bf16Gemv, ThreadsSplitTheOutputRowsWithoutChangingThem) {
+  torch::manual_seed(6);
+  c10::InferenceMode guard;
+  const int64_t in = 100, out = 3001;  // > 4 chunks of the kernel's grain at this width
+  torch::Tensor w = bf16_randn({out, in}), b = bf16_randn({out}), x = bf16_randn({2, in});
+  const int before = torch::get_num_threads();
+  torch::set_num_threads(1);
+  torch::Tensor one = bf16_gemv(x, w, b);
+  torch::set_num_threads(4);
+  torch::Tensor four = bf16_gemv(x, w, b);
+  torch::set_num_threads(before);
+  EXPECT_TRUE(torch::equal(one, four));
+  expect_matches_reference(four, x, w, b, "4 threads");
+}
+
 // Linear::forward routes one bf16 row through the kernel and stays within
 // the rounding of torch::linear's own bf16 result (two roundings: one ulp).
 TEST(Bf16Gemv, LinearForwardUsesItForAFewInferenceRows) {
