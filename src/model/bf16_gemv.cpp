@@ -14,8 +14,8 @@
 
 // One compiled copy per instruction set, picked at load time (GCC/Clang
 // function multi-versioning), so the library stays portable: AVX-512 and
-// AVX2 machines get vector code, others the plain loop.
-#if defined(__x86_64__) && defined(__GNUC__) && (!defined(__clang__) || __clang_major__ >= 14)
+// AVX2 machines get vector code, others the plain loop (ifuncs: glibc).
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__GNUC__) && (!defined(__clang__) || __clang_major__ >= 14)
 #define UPM_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define UPM_MULTIVERSION

@@ -22,7 +22,7 @@ torch::Tensor Linear::forward(const torch::Tensor& x) const {
     if (bias.defined()) y = y + bias;
     y = y.view(sizes);
   } else if (bf16_gemv_applies(x, weight, bias)) {
-    // A few bf16 rows (batch-1 decode): oneDNN's bf16 GEMM is compute-limited
+    // One or two bf16 rows (batch-1 decode): oneDNN's bf16 GEMM is compute-limited
     // there; a GEMV that streams the weight once is bandwidth-limited.
     y = bf16_gemv(x, weight, bias);
   } else {
