@@ -4,12 +4,14 @@
 //   batch-1 decode: tokens/s / memory-bandwidth bound (weight bytes per token)
 //   batch-16 decode: aggregate tokens/s
 //   group sampling: G samples of one prompt (one prefill) vs G separate runs
+//   bf16 batch-1 decode also without the bf16 GEMV kernel (same run)
 //   peer: bench/generation_peer.py, same config and loops (prefill, greedy
 //         decode at batch 1 and 16), run as /usr/bin/python3
 // usage: upm-bench-generation [--dtypes float32,bfloat16] [--reps N] [--no-peer]
 //                             [--peer bench/generation_peer.py] [--cpu-clock]
 // --cpu-clock times everything (baselines, UPM, peer) in process CPU seconds:
 // on a machine shared with other jobs wall time mostly measures waiting.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -21,6 +23,7 @@
 #include "baseline.h"
 #include "upm/infer/sampler.h"
 #include "upm/infer/generator.h"
+#include "upm/model/bf16_gemv.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/model_config.h"
 
@@ -83,6 +86,11 @@ std::vector<int64_t> random_ids(int64_t n, int64_t vocab) {
   return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 upm::GenerationConfig greedy(int64_t new_tokens) {
   upm::GenerationConfig g;
   g.sampling.temperature = 0.0;
@@ -128,10 +136,27 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
   };
   const double weight_bytes = double(upm::parameter_count(config)) * (dtype == "float32" ? 4 : 2);
   const double bound = baseline["memory_read_gbps"].get<double>() * 1e9 / weight_bytes;
-  const double b1 = decode_rate(1);
+  // bf16 on CPU: batch-1 decode also with torch::linear instead of the bf16
+  // GEMV kernel, alternating the two `reps` times (medians), so that both
+  // see the same machine load: the before/after of that kernel in one run.
+  const bool gemv = upm::bf16_gemv_applies(torch::zeros({1, config.hidden_size}, model.dtype()),
+                                           model.model->embed_tokens->weight, {});
+  std::vector<double> with, without;
+  for (int i = 0; i < (gemv ? s.reps : 1); ++i) {
+    with.push_back(decode_rate(1));
+    if (!gemv) break;
+    upm::set_bf16_gemv_enabled(false);
+    without.push_back(decode_rate(1));
+    upm::set_bf16_gemv_enabled(true);
+  }
+  const double b1 = median(with);
   r["decode_b1_tokens_per_s"] = b1;
   r["decode_b1_bandwidth_bound_tokens_per_s"] = bound;
   r["decode_b1_fraction_of_bound"] = b1 / bound;
+  if (gemv) {
+    r["decode_b1_without_bf16_gemv_tokens_per_s"] = median(without);
+    r["decode_b1_without_bf16_gemv_fraction_of_bound"] = median(without) / bound;
+  }
   r["decode_b" + std::to_string(s.batch) + "_tokens_per_s"] = decode_rate(s.batch);
 
   // Group sampling: G samples of one prompt together vs one after another.

@@ -1,5 +1,6 @@
 #include <torch/torch.h>
 
+#include "upm/model/bf16_gemv.h"
 #include "upm/model/layers.h"
 
 namespace upm {
@@ -20,6 +21,10 @@ torch::Tensor Linear::forward(const torch::Tensor& x) const {
     y = torch::mv(weight, x.reshape({-1}));
     if (bias.defined()) y = y + bias;
     y = y.view(sizes);
+  } else if (bf16_gemv_applies(x, weight, bias)) {
+    // One or two bf16 rows (batch-1 decode): oneDNN's bf16 GEMM is compute-limited
+    // there; a GEMV that streams the weight once is bandwidth-limited.
+    y = bf16_gemv(x, weight, bias);
   } else {
     y = torch::linear(x, weight, bias);
   }

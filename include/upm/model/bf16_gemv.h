@@ -1,0 +1,38 @@
+#pragma once
+// A memory-bandwidth-bound bf16 matrix-vector product for CPU decode.
+//
+// LibTorch 1.13's CPU bf16 GEMM (oneDNN / ATen) is compute-limited at one
+// input row: batch-1 bf16 decode ran at ~0.4 of the memory-bandwidth bound.
+// bf16_gemv streams each weight row once, widening bf16 to fp32 (a 16-bit
+// shift) and accumulating in fp32; the result is rounded to bf16 once
+// (round-to-nearest-even), like torch::linear's bf16 output.
+//
+// Linear::forward uses it when bf16_gemv_applies(); every other case (CUDA,
+// fp32, autograd, many rows) keeps torch::linear.
+
+#include <ATen/core/Tensor.h>
+
+namespace upm {
+
+// Switch for tests and benchmarks (before/after in one process). Starts on
+// unless the environment sets UPM_BF16_GEMV=0.
+void set_bf16_gemv_enabled(bool on);
+bool bf16_gemv_enabled();
+
+// Rows of x (numel / in) up to which Linear uses the kernel. Each weight row
+// is read from memory once for all rows, but every row widens it again:
+// measured (CPU clock, 128 MB weight) against torch::linear's bf16 rate it
+// is 1.5-2.2x at one row, ~1.2-1.5x at two, and slower at four.
+constexpr int64_t kBf16GemvMaxRows = 2;
+
+// True when the switch is on and: x and weight [out, in] are bf16 on CPU,
+// the weight (and bias) contiguous, x has at most kBf16GemvMaxRows rows of
+// `in`, and no autograd graph is wanted (grad mode off or nothing requires grad).
+bool bf16_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
+// y[..., out] = x[..., in] . weight^T (+ bias), bf16, the shape torch::linear
+// returns. Preconditions as bf16_gemv_applies, minus the switch and the row
+// limit (any number of rows is computed correctly); x may be non-contiguous. Parallel over output rows with at::parallel_for.
+at::Tensor bf16_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
+}  // namespace upm
