@@ -214,22 +214,49 @@ TEST(EmbedSynth, DISABLED_Measure) {
   run_demo(d);
 }
 
-// The measured claim (docs/embed.md): with this tiny random-init model, 400
-// steps make the style query's embedding beat the baseline on the style
-// attributes (seed 0: +0.09 AUC; seed 1: only +0.035). The topic tasks stay
-// near chance for the query rows, which is all that is checked for them.
-TEST(EmbedSynth, SlowQueryAwareBeatsMeanPooledOnStyle) {
-  DemoResult r = run_demo(DemoSettings{});
-  EXPECT_GT(r.style.query, r.style.baseline + 0.05);
-  EXPECT_GT(r.topics.query, 0.4);
+// The settings measured in docs/embed.md ("Session 4: the pretrained demo
+// base"): data/demo-model (a ~1M-parameter Qwen3 trained on another synthetic
+// world, seed 100) fine-tuned in full, on a category-first world of 400 users
+// (the first 200 give the training pairs, the probe runs on the other 200),
+// whole histories (1024 tokens, fields cut at 64 characters), the item query's
+// positive being the held-out item's category.
+DemoSettings pretrained_settings(uint64_t seed) {
+  DemoSettings d;
+  d.base = std::string(UPM_SOURCE_DIR) + "/data/demo-model";
+  d.seed = seed;
+  d.users = 400;
+  d.probe_users = 200;
+  d.steps = 150;
+  d.lr = 5e-4;
+  d.lm_weight = 0.1;
+  d.history_tokens = 1024;
+  d.field_chars = 64;
+  d.category_first = true;
+  d.category_positives = true;
+  return d;
 }
 
-// The default-suite variant: the same pipeline at a size that runs in
-// seconds (no margin claimed): every task gets finite AUCs for both rows.
+// The measured result (docs/embed.md, seeds 3 and 5): the style query's
+// embedding beats the query-free baseline on the style attributes; on the
+// topic tasks both rows stay near chance (query and baseline within 0.01 of
+// each other on seed 3), so only "above chance" is checked there -- the claim
+// on the topic family is NOT met by this base (see the docs).
+TEST(EmbedSynth, SlowPretrainedBaseQueryAwareBeatsMeanPooledOnStyle) {
+  DemoResult r = run_demo(pretrained_settings(3));
+  EXPECT_GT(r.style.query, r.style.baseline + 0.05);
+  EXPECT_GT(r.topics.query, 0.5);
+}
+
+// The default-suite variant: the same pipeline on the same pretrained base
+// (fallback embedding position: the demo model has no <USER_EMB>) at a size
+// that runs in seconds, no margin claimed: every task gets finite AUCs.
 TEST(EmbedSynth, ShortRunProducesQueryAndBaselineScoresForEveryTask) {
-  DemoSettings d;
+  DemoSettings d = pretrained_settings(3);
   d.users = 80;
-  d.steps = 6;
+  d.probe_users = 40;
+  d.steps = 2;
+  d.batch = 8;
+  d.warmup = 0;
   DemoResult r = run_demo(d);
   for (double auc : {r.topics.query, r.topics.baseline, r.style.query, r.style.baseline}) {
     EXPECT_TRUE(std::isfinite(auc));
