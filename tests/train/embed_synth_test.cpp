@@ -236,15 +236,18 @@ DemoSettings pretrained_settings(uint64_t seed) {
   return d;
 }
 
-// The measured result (docs/embed.md, seeds 3 and 5): the style query's
-// embedding beats the query-free baseline on the style attributes; on the
-// topic tasks both rows stay near chance (query and baseline within 0.01 of
-// each other on seed 3), so only "above chance" is checked there -- the claim
-// on the topic family is NOT met by this base (see the docs).
-TEST(EmbedSynth, SlowPretrainedBaseQueryAwareBeatsMeanPooledOnStyle) {
+// The claim is NOT met with this base (docs/embed.md, "Session 4"): seed 3
+// gave style query 0.565 vs baseline 0.475 and topics 0.540 vs 0.537, but seed
+// 5 reversed both (topics 0.505 vs 0.544, style 0.513 vs 0.553), so no margin
+// is asserted. This test pins the documented seed-3 measurement (one thread,
+// fixed seeds: deterministic) so that the table stays reproducible; a change
+// that moves these numbers must re-measure and update the docs.
+TEST(EmbedSynth, SlowPretrainedBaseReproducesTheDocumentedSeed3Aucs) {
   DemoResult r = run_demo(pretrained_settings(3));
-  EXPECT_GT(r.style.query, r.style.baseline + 0.05);
-  EXPECT_GT(r.topics.query, 0.5);
+  EXPECT_NEAR(r.topics.query, 0.540, 0.01);
+  EXPECT_NEAR(r.topics.baseline, 0.537, 0.01);
+  EXPECT_NEAR(r.style.query, 0.565, 0.01);
+  EXPECT_NEAR(r.style.baseline, 0.475, 0.01);
 }
 
 // The default-suite variant: the same pipeline on the same pretrained base
