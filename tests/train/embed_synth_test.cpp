@@ -2,7 +2,9 @@
 // on CPU, query-aware embeddings beat the query-free baseline (the mean-pooled
 // history of the same model and head) in a linear probe's AUC, on tasks about
 // DIFFERENT latent attributes: which topics a user likes (item query) and
-// which answer style they prefer (style query).
+// which answer style they prefer (style query). This file MEASURES that claim
+// (run_demo); as measured so far it is not met (docs/embed.md, Session 4), so
+// no test here asserts a margin.
 //
 // Users are split: the first half gives the training pairs (held-out
 // positives), the probe runs on the other half, whose behaviour the model
