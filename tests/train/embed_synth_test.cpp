@@ -2,7 +2,9 @@
 // on CPU, query-aware embeddings beat the query-free baseline (the mean-pooled
 // history of the same model and head) in a linear probe's AUC, on tasks about
 // DIFFERENT latent attributes: which topics a user likes (item query) and
-// which answer style they prefer (style query).
+// which answer style they prefer (style query). This file MEASURES that claim
+// (run_demo); as measured so far it is not met (docs/embed.md, Session 4), so
+// no test here asserts a margin.
 //
 // Users are split: the first half gives the training pairs (held-out
 // positives), the probe runs on the other half, whose behaviour the model
@@ -36,6 +38,24 @@ struct DemoSettings {
   int vocab = 0;  // > 0: a SentencePiece tokenizer trained on the world's text
   int64_t probe_users = 0;  // 0 = the other half
   double lr = 3e-3;
+  // "" = a fresh random tiny model; else a pretrained model folder (full fine-tuning
+  // or LoRA), e.g. data/demo-model, which has its own tokenizer.
+  std::string base;
+  bool category_first = false;       // item text "Category: horror | Title: ..."
+  bool category_positives = false;   // the item query's positive is the item's category only
+  bool lora = false;
+  int64_t lora_rank = 8;
+  double lm_weight = 0.1;
+  double temperature = 0.07;
+  int64_t batch = 16;
+  int64_t head_out = 32;
+  int64_t warmup = 10;
+  int64_t min_events = 14, max_events = 20;
+  // The history and queries in the form the demo model was trained to judge
+  // (configs/prompts/predict_history_blind.txt): "Task: <question> ... Answer:",
+  // the item query ending in "Answer: Category:" so that its last token is where
+  // the model names the category it expects the user to choose.
+  bool judge_prompts = false;
 };
 
 struct GroupAuc {
@@ -46,11 +66,23 @@ struct DemoResult {
   GroupAuc topics, style;
 };
 
+// "Category: horror and romance | The Silent Orbit: ..." -> "Category: horror and romance".
+const char* kJudgeHistory = "Here are a user's most recent actions, oldest first, one per line:\n{{events}}\n";
+const char* kJudgeAsk = "\nJudging only from these actions, what did this user choose?\nAnswer:";
+std::string judge_item_query() { return std::string("\nTask: Which would you rather read next?") + kJudgeAsk + " Category:"; }
+std::string judge_style_query() { return std::string("\nTask: How can I sleep better?") + kJudgeAsk; }
+
+std::string category_of(const std::string& item) { return item.substr(0, item.find(" | ")); }
+
 DemoResult run_demo(const DemoSettings& d) {
   TempDir dir;
-  const std::string model_dir = dir.file("model");
-  test::SynthEmbedData all = test::write_synth_embed_data(dir.path(), d.users, int64_t(d.seed), 4);
-  if (d.vocab > 0) {
+  data::SynthConfig sc = test::small_synth_config(d.users, int64_t(d.seed), d.min_events, d.max_events);
+  sc.category_first = d.category_first;
+  test::SynthEmbedData all = test::write_synth_embed_data(dir.path(), sc, 4);
+  std::string model_dir = dir.file("model");
+  if (!d.base.empty()) {
+    model_dir = d.base;
+  } else if (d.vocab > 0) {
     test::write_synth_model_folder(model_dir, all.world, d.field_chars, d.vocab, 11 + d.seed);
   } else {
     test::write_tiny_model_folder(model_dir, "qwen3", /*marker=*/true, 11 + d.seed);
@@ -61,8 +93,11 @@ DemoResult run_demo(const DemoSettings& d) {
   std::vector<EmbedPair> pairs = read_embed_pairs(all.pairs), train_pairs;
   std::set<std::string> train_ids;
   for (int64_t u = 0; u < train_users; ++u) train_ids.insert(all.world.logs[size_t(u)].user_id);
-  for (const auto& p : pairs) {
-    if (train_ids.count(p.user_id)) train_pairs.push_back(p);
+  for (auto p : pairs) {
+    if (!train_ids.count(p.user_id)) continue;
+    if (d.category_positives && p.query == test::kItemQuery) p.positive = category_of(p.positive);
+    if (d.judge_prompts) p.query = p.query == test::kItemQuery ? judge_item_query() : judge_style_query();
+    train_pairs.push_back(p);
   }
   write_embed_pairs(dir.file("train_pairs.jsonl"), train_pairs);
   test::SynthEmbedData train = all;
@@ -70,30 +105,41 @@ DemoResult run_demo(const DemoSettings& d) {
 
   EmbedTrainConfig c = test::tiny_embed_config(dir.file("run"), model_dir, train);
   c.max_steps = d.steps;
-  c.batch_size = 16;
+  c.batch_size = d.batch;
   c.optimizer.lr = d.lr;
   c.optimizer.weight_decay = 0.0;
   c.schedule.kind = "cosine";
-  c.schedule.warmup_steps = 10;
-  c.lm_weight = 0.1;
-  c.projection.out = 32;
+  c.schedule.warmup_steps = d.warmup;
+  c.lm_weight = d.lm_weight;
+  c.info_nce.temperature = d.temperature;
+  c.projection.out = d.head_out;
+  c.lora.enabled = d.lora;
+  c.lora.rank = d.lora_rank;
+  c.lora.alpha = 2.0 * double(d.lora_rank);
   c.seed = d.seed;
+  c.log_every = 25;
   c.text.prompts.max_prompt_tokens = d.history_tokens;
   c.text.prompts.max_field_chars = d.field_chars;
+  if (d.judge_prompts) {
+    write_file_atomic(dir.file("judge_history.txt"), kJudgeHistory);
+    c.text.prompts.profile_template = dir.file("judge_history.txt");
+    c.text.query_template = "{{query}}";
+  }
   run_embed_training(c);
 
   // Probe users: the second half, full logs.
   std::vector<data::UserLog> probe_logs(all.world.logs.begin() + train_users, all.world.logs.end());
   data::write_user_logs(dir.file("probe_logs.jsonl"), probe_logs);
-  write_file_atomic(dir.file("queries.jsonl"), nlohmann::json{{"query_id", "items"}, {"text", test::kItemQuery}}.dump() +
+  write_file_atomic(dir.file("queries.jsonl"), nlohmann::json{{"query_id", "items"}, {"text", d.judge_prompts ? judge_item_query() : test::kItemQuery}}.dump() +
                                                    "\n" +
-                                                   nlohmann::json{{"query_id", "style"}, {"text", test::kStyleQuery}}.dump() +
+                                                   nlohmann::json{{"query_id", "style"}, {"text", d.judge_prompts ? judge_style_query() : test::kStyleQuery}}.dump() +
                                                    "\n");
   EmbedJobConfig job;
   job.text = c.text;
+  if (d.lora) job.adapter = c.run_dir + "/final";
   job.embedder.mean_pooled = true;
   job.projection = c.run_dir + "/final/projection.safetensors";
-  EmbedJobPaths paths{c.run_dir + "/final", dir.file("probe_logs.jsonl"), dir.file("queries.jsonl"), dir.file("emb")};
+  EmbedJobPaths paths{d.lora ? model_dir : c.run_dir + "/final", dir.file("probe_logs.jsonl"), dir.file("queries.jsonl"), dir.file("emb")};
   EmbedJobReport jr = run_embedding_job(paths, job);
   // How much of each history the model actually sees (see the tokenizer test below).
   std::cout << "probe users " << jr.users << ", history tokens per user " << jr.history_tokens / jr.users
@@ -137,22 +183,85 @@ DemoResult run_demo(const DemoSettings& d) {
   return result;
 }
 
-// The measured claim (docs/embed.md): with this tiny random-init model, 400
-// steps make the style query's embedding beat the baseline on the style
-// attributes (seed 0: +0.09 AUC; seed 1: only +0.035). The topic tasks stay
-// near chance for the query rows, which is all that is checked for them.
-TEST(EmbedSynth, SlowQueryAwareBeatsMeanPooledOnStyle) {
-  DemoResult r = run_demo(DemoSettings{});
-  EXPECT_GT(r.style.query, r.style.baseline + 0.05);
-  EXPECT_GT(r.topics.query, 0.4);
+// Measurement harness (not a check): settings from $UPM_EMBED_DEMO (JSON), e.g.
+// {"base": "data/demo-model", "seed": 3, "steps": 200}; run with
+// --gtest_also_run_disabled_tests --gtest_filter=EmbedSynth.DISABLED_Measure.
+TEST(EmbedSynth, DISABLED_Measure) {
+  const char* env = std::getenv("UPM_EMBED_DEMO");
+  nlohmann::json j = nlohmann::json::parse(env ? env : "{}");
+  DemoSettings d;
+  d.users = j.value("users", d.users);
+  d.steps = j.value("steps", d.steps);
+  d.seed = j.value("seed", d.seed);
+  d.history_tokens = j.value("history_tokens", d.history_tokens);
+  d.field_chars = j.value("field_chars", d.field_chars);
+  d.vocab = j.value("vocab", d.vocab);
+  d.probe_users = j.value("probe_users", d.probe_users);
+  d.lr = j.value("lr", d.lr);
+  d.base = j.value("base", d.base);
+  if (!d.base.empty() && d.base[0] != '/') d.base = std::string(UPM_SOURCE_DIR) + "/" + d.base;
+  d.category_first = j.value("category_first", d.category_first);
+  d.category_positives = j.value("category_positives", d.category_positives);
+  d.lora = j.value("lora", d.lora);
+  d.lora_rank = j.value("lora_rank", d.lora_rank);
+  d.lm_weight = j.value("lm_weight", d.lm_weight);
+  d.temperature = j.value("temperature", d.temperature);
+  d.batch = j.value("batch", d.batch);
+  d.head_out = j.value("head_out", d.head_out);
+  d.warmup = j.value("warmup", d.warmup);
+  d.min_events = j.value("min_events", d.min_events);
+  d.judge_prompts = j.value("judge_prompts", d.judge_prompts);
+  d.max_events = j.value("max_events", d.max_events);
+  std::cout << "settings " << j.dump() << std::endl;
+  run_demo(d);
 }
 
-// The default-suite variant: the same pipeline at a size that runs in
-// seconds (no margin claimed): every task gets finite AUCs for both rows.
-TEST(EmbedSynth, ShortRunProducesQueryAndBaselineScoresForEveryTask) {
+// The settings measured in docs/embed.md ("Session 4: the pretrained demo
+// base"): data/demo-model (a ~1M-parameter Qwen3 trained on another synthetic
+// world, seed 100) fine-tuned in full, on a category-first world of 400 users
+// (the first 200 give the training pairs, the probe runs on the other 200),
+// whole histories (1024 tokens, fields cut at 64 characters), the item query's
+// positive being the held-out item's category.
+DemoSettings pretrained_settings(uint64_t seed) {
   DemoSettings d;
+  d.base = std::string(UPM_SOURCE_DIR) + "/data/demo-model";
+  d.seed = seed;
+  d.users = 400;
+  d.probe_users = 200;
+  d.steps = 150;
+  d.lr = 5e-4;
+  d.lm_weight = 0.1;
+  d.history_tokens = 1024;
+  d.field_chars = 64;
+  d.category_first = true;
+  d.category_positives = true;
+  return d;
+}
+
+// The claim is NOT met with this base (docs/embed.md, "Session 4"): seed 3
+// gave style query 0.565 vs baseline 0.475 and topics 0.540 vs 0.537, but seed
+// 5 reversed both (topics 0.505 vs 0.544, style 0.513 vs 0.553), so no margin
+// is asserted. This test pins the documented seed-3 measurement (one thread,
+// fixed seeds: deterministic) so that the table stays reproducible; a change
+// that moves these numbers must re-measure and update the docs.
+TEST(EmbedSynth, SlowPretrainedBaseReproducesTheDocumentedSeed3Aucs) {
+  DemoResult r = run_demo(pretrained_settings(3));
+  EXPECT_NEAR(r.topics.query, 0.540, 0.01);
+  EXPECT_NEAR(r.topics.baseline, 0.537, 0.01);
+  EXPECT_NEAR(r.style.query, 0.565, 0.01);
+  EXPECT_NEAR(r.style.baseline, 0.475, 0.01);
+}
+
+// The default-suite variant: the same pipeline on the same pretrained base
+// (fallback embedding position: the demo model has no <USER_EMB>) at a size
+// that runs in seconds, no margin claimed: every task gets finite AUCs.
+TEST(EmbedSynth, ShortRunProducesQueryAndBaselineScoresForEveryTask) {
+  DemoSettings d = pretrained_settings(3);
   d.users = 80;
-  d.steps = 6;
+  d.probe_users = 40;
+  d.steps = 2;
+  d.batch = 8;
+  d.warmup = 0;
   DemoResult r = run_demo(d);
   for (double auc : {r.topics.query, r.topics.baseline, r.style.query, r.style.baseline}) {
     EXPECT_TRUE(std::isfinite(auc));

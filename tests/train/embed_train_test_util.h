@@ -27,14 +27,7 @@ struct SynthEmbedData {
 
 // Item behaviour (ratings, clicks, survey choices) answers the item query,
 // chat-answer choices the style query.
-inline SynthEmbedData write_synth_embed_data(const std::string& dir, int64_t users, int64_t seed,
-                                             int64_t per_user = 4, int64_t min_events = 14, int64_t max_events = 20) {
-  data::SynthConfig sc;
-  sc.users = users;
-  sc.seed = seed;
-  sc.items = 60;
-  sc.min_events = min_events;
-  sc.max_events = max_events;
+inline SynthEmbedData write_synth_embed_data(const std::string& dir, const data::SynthConfig& sc, int64_t per_user = 4) {
   SynthEmbedData out;
   out.world = data::make_synthetic_world(sc);
   HoldoutOptions ho;
@@ -46,6 +39,21 @@ inline SynthEmbedData write_synth_embed_data(const std::string& dir, int64_t use
   data::write_user_logs(out.logs, held.histories);
   write_embed_pairs(out.pairs, held.pairs);
   return out;
+}
+
+inline data::SynthConfig small_synth_config(int64_t users, int64_t seed, int64_t min_events = 14, int64_t max_events = 20) {
+  data::SynthConfig sc;
+  sc.users = users;
+  sc.seed = seed;
+  sc.items = 60;
+  sc.min_events = min_events;
+  sc.max_events = max_events;
+  return sc;
+}
+
+inline SynthEmbedData write_synth_embed_data(const std::string& dir, int64_t users, int64_t seed,
+                                             int64_t per_user = 4, int64_t min_events = 14, int64_t max_events = 20) {
+  return write_synth_embed_data(dir, small_synth_config(users, seed, min_events, max_events), per_user);
 }
 
 inline EmbedTrainConfig tiny_embed_config(const std::string& run_dir, const std::string& model_dir,
