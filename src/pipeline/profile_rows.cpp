@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include "upm/core/atomic_file.h"
-#include "upm/core/error.h"
 #include "upm/data/synth.h"
 #include "upm/infer/sampler.h"
 #include "upm/pipeline/job_output.h"
@@ -97,9 +96,6 @@ std::map<std::string, std::string> rule_profiles(const std::vector<data::UserLog
 }
 
 int64_t run_profile_rows(const ProfileRowsJob& job) {
-  if (job.targets == "profiles" && job.profiles.empty()) {
-    throw InputError("profile-rows: targets = \"profiles\" needs a profiles file (field: profiles)");
-  }
   auto tokenizer = load_tokenizer(job.tokenizer);
   data::PromptBuilder builder(job.prompts, [&](std::string_view text) { return tokenizer->count_tokens(text); });
   ProfileRowsConfig config = job.rows;

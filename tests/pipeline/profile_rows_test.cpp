@@ -114,11 +114,17 @@ TEST(ProfileRows, RuleTargetsDrawOneOfTheTeachersCandidatesPerUser) {
 }
 
 TEST(ProfileRows, ProfileTargetsWithoutAProfilesFileAreAnInputError) {
-  ProfileRowsJob job;
-  job.histories = "unused.jsonl";
-  job.tokenizer = "unused";
-  job.output = "unused.jsonl";
-  EXPECT_THROW(run_profile_rows(job), InputError);
+  const nlohmann::json job = {{"histories", "h.jsonl"}, {"tokenizer", "t"}, {"output", "o.jsonl"}};
+  try {
+    config_from_json<ProfileRowsJob>(job, "rows.json");
+    FAIL() << "no profiles file was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("profiles"), std::string::npos) << e.what();
+  }
+  // The rule teacher needs none.
+  nlohmann::json rule_job = job;
+  rule_job["targets"] = "rule";
+  EXPECT_NO_THROW(config_from_json<ProfileRowsJob>(rule_job, "rows.json"));
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ inline void describe(ConfigIO& io, ProfileRowsJob& c) {
   io.field("profiles", c.profiles);
   io.section("rule", c.rule);
   io.field("rule_candidates", c.rule_candidates).greater_than(0);
+  if (io.reading() && c.targets == "profiles" && c.profiles.empty()) io.fail("profiles", "required for targets profiles");
   io.field("tokenizer", c.tokenizer).required();
   io.field("output", c.output).required();
   io.field("synth_vocabulary", c.synth_vocabulary);
@@ -82,7 +83,6 @@ inline void describe(ConfigIO& io, ProfileRowsJob& c) {
 std::map<std::string, std::string> rule_profiles(const std::vector<data::UserLog>& logs, const RuleTeacherConfig& rule,
                                                  int64_t candidates, uint64_t seed);
 
-// Throws InputError when `targets = profiles` has no profiles file.
 int64_t run_profile_rows(const ProfileRowsJob& job);
 
 }  // namespace upm
