@@ -20,7 +20,7 @@ OUT=${1:?usage: make_model.sh OUT_DIR [WORK_DIR]}
 WORK=${2:-runs/demo-model-recipe}
 BIN=${BIN:-build/bin}
 WORLD_USERS=${WORLD_USERS:-6000}
-JUDGE_STEPS=${JUDGE_STEPS:-6000}
+JUDGE_STEPS=${JUDGE_STEPS:-5000}
 STEPS=${STEPS:-1500}
 mkdir -p "$WORK"
 log() { printf '\033[1m[make_model]\033[0m %s\n' "$*" >&2; }
