@@ -55,7 +55,7 @@ std::string report_markdown(const json& report) {
        << with_interval(r.at("p_correct")) << " | " << r.at("missing_inputs").get<int64_t>() << " |\n";
   }
   if (!report.at("differences").empty()) {
-    md << "\n## Paired differences against the first condition\n\n"
+    md << "\n## Paired differences (each condition against the first, then the listed comparisons)\n\n"
        << "| predictor | condition | baseline | accuracy diff | P(correct) diff |\n|---|---|---|---|---|\n";
     for (const auto& d : report.at("differences")) {
       md << "| " << d.at("predictor").get<std::string>() << " | " << d.at("condition").get<std::string>() << " | "

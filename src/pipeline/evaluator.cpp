@@ -81,6 +81,11 @@ class Evaluation {
     tasks_ = data::read_benchmark(config.benchmark, strict_read());
     if (tasks_.empty()) throw InputError(Location{config.benchmark, 0, ""}, "benchmark holds no task");
     for (size_t i = 0; i < config.conditions.size(); ++i) conditions_.push_back(load_condition(config.conditions[i], i));
+    for (size_t i = 0; i < config.comparisons.size(); ++i) {
+      const std::string where = "comparisons[" + std::to_string(i) + "]";
+      comparisons_.emplace_back(condition_index(config.comparisons[i].condition, where + ".condition"),
+                                condition_index(config.comparisons[i].baseline, where + ".baseline"));
+    }
     predictions_ = std::make_unique<AtomicFileWriter>(config.run_dir + "/predictions.jsonl");
   }
 
@@ -95,7 +100,8 @@ class Evaluation {
         outcomes.push_back(score(predictor, lm, name, condition));
         results.push_back(result_json(name, condition.spec, outcomes.back()));
       }
-      for (size_t c = 1; c < outcomes.size(); ++c) differences.push_back(difference_json(name, c, outcomes));
+      for (size_t c = 1; c < outcomes.size(); ++c) differences.push_back(difference_json(name, c, 0, outcomes));
+      for (auto [c, b] : comparisons_) differences.push_back(difference_json(name, c, b, outcomes));
     }
     predictions_->commit();
     return {{"benchmark", config_.benchmark}, {"tasks", tasks_.size()}, {"ci_level", config_.ci_level},
@@ -181,20 +187,29 @@ class Evaluation {
     return result;
   }
 
-  json difference_json(const std::string& predictor, size_t c, const std::vector<Outcomes>& o) const {
+  size_t condition_index(const std::string& name, const std::string& where) const {
+    for (size_t i = 0; i < conditions_.size(); ++i) {
+      if (conditions_[i].spec.name == name) return i;
+    }
+    throw InputError(Location{"", 0, where}, "no condition is named \"" + name + "\"");
+  }
+
+  // Paired difference of condition `c` minus condition `b` over the same tasks.
+  json difference_json(const std::string& predictor, size_t c, size_t b, const std::vector<Outcomes>& o) const {
     const double level = config_.ci_level;
     return {{"predictor", predictor},
             {"condition", conditions_[c].spec.name},
-            {"baseline", conditions_[0].spec.name},
-            {"accuracy", estimate_json(bootstrap_mean_difference(o[c].correct, o[0].correct, level,
+            {"baseline", conditions_[b].spec.name},
+            {"accuracy", estimate_json(bootstrap_mean_difference(o[c].correct, o[b].correct, level,
                                                                  config_.bootstrap_resamples, config_.bootstrap_seed))},
-            {"p_correct", estimate_json(bootstrap_mean_difference(o[c].p_correct, o[0].p_correct, level,
+            {"p_correct", estimate_json(bootstrap_mean_difference(o[c].p_correct, o[b].p_correct, level,
                                                                   config_.bootstrap_resamples, config_.bootstrap_seed))}};
   }
 
   const EvalConfig& config_;
   std::vector<data::BenchmarkTask> tasks_;
   std::vector<ConditionData> conditions_;
+  std::vector<std::pair<size_t, size_t>> comparisons_;  // (condition, baseline) indices
   std::unique_ptr<AtomicFileWriter> predictions_;
 };
 

@@ -81,6 +81,7 @@ TEST(Evaluator, ReportMatchesAHandComputation) {
        {{{"kind", "none"}},
         {{"name", "history"}, {"kind", "history"}, {"history", dir.file("history.jsonl")}, {"history_tokens", 60}},
         {{"name", "batch"}, {"kind", "profiles"}, {"profiles", dir.file("profiles.jsonl")}}}},
+      {"comparisons", {{{"condition", "batch"}, {"baseline", "history"}}}},
       {"bootstrap_resamples", 500},
       {"bootstrap_seed", 9}};
   const auto config = upm::config_from_json<upm::EvalConfig>(config_json, "test");
@@ -126,6 +127,7 @@ TEST(Evaluator, ReportMatchesAHandComputation) {
 
   const auto& results = report.at("results");
   ASSERT_EQ(results.size(), 3u);
+  std::vector<std::vector<double>> correct_of, p_of;
   for (size_t c = 0; c < conditions.size(); ++c) {
     std::vector<double> p, correct;
     std::vector<std::string> sources;
@@ -142,11 +144,24 @@ TEST(Evaluator, ReportMatchesAHandComputation) {
     const auto by_source = upm::bootstrap_by_group(correct, sources, 0.95, 500, 9);
     for (const auto& [source, e] : by_source) expect_estimate(r.at("by").at("source").at(source).at("accuracy"), e, 1e-12);
     EXPECT_EQ(r.at("by").at("kind").at("rating").at("accuracy").at("n"), 4);
+    correct_of.push_back(correct);
+    p_of.push_back(p);
   }
   EXPECT_EQ(results[2].at("missing_inputs"), 2);  // the u2 tasks t2, t5
   EXPECT_EQ(results[1].at("missing_inputs"), 2);
-  ASSERT_EQ(report.at("differences").size(), 2u);
-  EXPECT_EQ(report.at("differences")[1].at("baseline"), "none");
+  // Each condition against the first, then the listed comparison, all paired over the same tasks.
+  const auto& differences = report.at("differences");
+  ASSERT_EQ(differences.size(), 3u);
+  const std::vector<std::pair<size_t, size_t>> pairs = {{1, 0}, {2, 0}, {2, 1}};
+  for (size_t d = 0; d < pairs.size(); ++d) {
+    auto [c, b] = pairs[d];
+    EXPECT_EQ(differences[d].at("condition"), results[c].at("condition"));
+    EXPECT_EQ(differences[d].at("baseline"), results[b].at("condition"));
+    expect_estimate(differences[d].at("accuracy"),
+                    upm::bootstrap_mean_difference(correct_of[c], correct_of[b], 0.95, 500, 9), 1e-12);
+    expect_estimate(differences[d].at("p_correct"),
+                    upm::bootstrap_mean_difference(p_of[c], p_of[b], 0.95, 500, 9), 1e-4);
+  }
 
   const std::string md = upm::test::read_text(dir.file("run/report.md"));
   EXPECT_NE(md.find("| tiny | batch | 8 |"), std::string::npos) << md;
@@ -165,6 +180,18 @@ TEST(Evaluator, ProfilesConditionWithoutAFileIsAnInputError) {
                             {"conditions", {{{"kind", "profiles"}}}}};
   UPM_EXPECT_THROW_WITH(upm::run_evaluation(upm::config_from_json<upm::EvalConfig>(config_json, "test")),
                         upm::InputError, "conditions[0].profiles");
+}
+
+TEST(Evaluator, ComparisonOfAnUnknownConditionIsAnInputError) {
+  upm::test::TempDir dir;
+  upm::test::write_lines(dir.file("bench.jsonl"), benchmark_lines());
+  const json config_json = {{"benchmark", dir.file("bench.jsonl")},
+                            {"run_dir", dir.file("run")},
+                            {"predictors", {{{"model", upm::test::tiny_model_dir()}}}},
+                            {"conditions", {{{"kind", "none"}}}},
+                            {"comparisons", {{{"condition", "none"}, {"baseline", "RL"}}}}};
+  UPM_EXPECT_THROW_WITH(upm::run_evaluation(upm::config_from_json<upm::EvalConfig>(config_json, "test")),
+                        upm::InputError, "comparisons[0].baseline");
 }
 
 TEST(Evaluator, UnknownConfigKeyIsRejected) {

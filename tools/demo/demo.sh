@@ -108,6 +108,9 @@ cat > "$RUN/eval.json" <<JSON
                 {"name": "RL profiles", "kind": "profiles", "profiles": "$RUN/profiles_rl.jsonl"},
                 {"name": "streamed (RL + update)", "kind": "profiles", "profiles": "$RUN/profiles_streamed.jsonl"},
                 {"name": "control: another user's RL profile", "kind": "profiles", "profiles": "$RUN/profiles_rl_other.jsonl"}],
+ "comparisons": [{"condition": "RL profiles", "baseline": "SFT profiles"},
+                 {"condition": "RL profiles", "baseline": "control: another user's RL profile"},
+                 {"condition": "streamed (RL + update)", "baseline": "RL profiles"}],
  "prompts": {"max_predict_tokens": 768, "preset": "blind"},
  "batch_tasks": 16, "ci_level": 0.95, "bootstrap_resamples": 2000, "group_by": ["source"], "chart": true}
 JSON

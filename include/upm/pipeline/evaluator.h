@@ -10,7 +10,9 @@
 //             is used; a user without one reads the empty profile, counted)
 // with percentile-bootstrap confidence intervals (eval_stats.h), overall and
 // per task "source" and "kind" (benchmark extra fields), the paired difference
-// of each condition against the first, and writes into run_dir:
+// of each condition against the first and of each listed comparison (e.g. RL
+// profiles against SFT profiles: a paired interval over the same tasks is
+// much narrower than the two conditions' own intervals), and writes into run_dir:
 //   config.json (resolved), report.json, report.md (Markdown tables),
 //   predictions.jsonl (one line per predictor x condition x task), chart.svg.
 
@@ -52,6 +54,17 @@ struct ConditionSpec {
   int64_t history_tokens = 1024;    // kind history: budget of the event lines
 };
 
+// A paired difference to report besides "each condition minus the first".
+struct ComparisonSpec {
+  std::string condition;  // a condition's name
+  std::string baseline;   // the condition it is compared against
+};
+
+inline void describe(ConfigIO& io, ComparisonSpec& c) {
+  io.field("condition", c.condition).required();
+  io.field("baseline", c.baseline).required();
+}
+
 inline void describe(ConfigIO& io, ConditionSpec& c) {
   io.field("name", c.name);
   io.field("kind", c.kind).one_of({"none", "history", "profiles"});
@@ -65,6 +78,7 @@ struct EvalConfig {
   std::string run_dir;    // where the report goes
   std::vector<PredictorSpec> predictors;
   std::vector<ConditionSpec> conditions;
+  std::vector<ComparisonSpec> comparisons;  // extra paired differences (names from `conditions`)
   data::PromptConfig prompts;
   int64_t batch_tasks = 16;         // tasks per predictor call
   double ci_level = 0.95;
@@ -79,6 +93,7 @@ inline void describe(ConfigIO& io, EvalConfig& c) {
   io.field("run_dir", c.run_dir).required();
   io.section_list("predictors", c.predictors);
   io.section_list("conditions", c.conditions);
+  io.section_list("comparisons", c.comparisons);
   io.section("prompts", c.prompts);
   io.field("batch_tasks", c.batch_tasks).greater_than(0);
   io.field("ci_level", c.ci_level).greater_than(0.0).at_most(1.0);
