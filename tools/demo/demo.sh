@@ -8,9 +8,10 @@
 #   profile   upm-profile          held-out users, with base / SFT / RL writers
 #   update    upm-update           streamed: RL profile, then the next events
 #   eval      upm-eval             the frozen judge on held-out tasks, bootstrap CIs
-# The judge and the initial writer are the bundled model (data/demo-model,
-# made by tools/demo/make_model.sh, which runs first when the folder is
-# missing). Everything goes to runs/demo (RUN=...).
+# The judge is the bundled model data/demo-model (tools/demo/make_model.sh);
+# the initial writer is data/demo-writer, the judge trained further to write
+# what a raw history shows (tools/demo/make_writer.sh). Each recipe runs first
+# when its folder is missing. Everything goes to runs/demo (RUN=...).
 # Each stage is skipped when its output exists, so a rerun resumes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +19,8 @@ ROOT=$(pwd)
 BIN=${BIN:-build/bin}
 RUN=${RUN:-runs/demo}
 MODEL=${MODEL:-data/demo-model}
-USERS=${USERS:-360}
+WRITER=${WRITER:-data/demo-writer}
+USERS=${USERS:-600}
 mkdir -p "$RUN"
 START=$(date +%s)
 stage() { printf '\033[1m[demo %4ss]\033[0m %s\n' "$(($(date +%s) - START))" "$*" >&2; }
@@ -28,13 +30,17 @@ if [ ! -f "$MODEL/model.safetensors" ]; then
   stage "model: $MODEL is not there; training it with its recipe (tools/demo/make_model.sh, ~30 min on 2 cores)"
   BIN="$BIN" bash tools/demo/make_model.sh "$MODEL" "$RUN/model-recipe"
 fi
+if [ ! -f "$WRITER/model.safetensors" ]; then
+  stage "writer: $WRITER is not there; training it with its recipe (tools/demo/make_writer.sh, ~95 min on one core)"
+  BIN="$BIN" JUDGE="$MODEL" bash tools/demo/make_writer.sh "$WRITER" "$RUN/writer-recipe"
+fi
 
 # ---------------------------------------------------------------- data
 if ! done_file "$RUN/split/split.json"; then
   stage "data: $USERS synthetic users (seed 7), history / validation / test split"
   "$BIN"/upm-data synth --users "$USERS" --seed 7 --output "$RUN/world" --min-events 12 --max-events 20 --category-first
   "$BIN"/upm-data split --input "$RUN/world/log.jsonl" --output "$RUN/split" --seed 7 \
-    --val-fraction 0.25 --test-fraction 0.25 --eval-user-fraction 0.3 > "$RUN/split.log"
+    --val-fraction 0.25 --test-fraction 0.25 --eval-user-fraction 0.5 > "$RUN/split.log"
 fi
 S=$RUN/split
 for part in history test val_events; do
@@ -54,7 +60,7 @@ fi
 if ! done_file "$RUN/sft/final/model.safetensors"; then
   stage "sft: the writer learns the merged targets"
   "$BIN"/upm-train sft --config configs/demo/sft.json \
-    --set run_dir="$RUN/sft" --set model="$MODEL" --set data.train_file="$RUN/build_sft/sft.jsonl"
+    --set run_dir="$RUN/sft" --set model="$WRITER" --set data.train_file="$RUN/build_sft/sft.jsonl"
 fi
 
 # ---------------------------------------------------------------- rl
@@ -74,7 +80,7 @@ profile() {  # $1 name, $2 model
     touch "$RUN/profiles_$1.done"
   fi
 }
-profile base "$MODEL"
+profile base "$WRITER"
 profile sft "$RUN/sft/final"
 profile rl "$RUN/rl/final"
 if ! done_file "$RUN/profiles_streamed.done"; then
@@ -82,6 +88,27 @@ if ! done_file "$RUN/profiles_streamed.done"; then
   "$BIN"/upm-update --model "$RUN/rl/final" --profiles "$RUN/profiles_rl.jsonl" --events "$RUN/eval_val_events.jsonl" \
     --output "$RUN/profiles_streamed.jsonl" --config configs/demo/profile.json
   touch "$RUN/profiles_streamed.done"
+fi
+
+# The teacher's own reading of each held-out history (what SFT imitates: the
+# rule-based teacher with build-sft's settings, its first candidate), as a
+# reference row.
+if ! done_file "$RUN/profiles_teacher.jsonl"; then
+  stage "teacher: the rule-based teacher reads each held-out history (reference row)"
+  cat > "$RUN/teacher_rows.json" <<JSON
+{"histories": "$RUN/eval_history.jsonl", "targets": "rule",
+ "rule": $(/usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["teacher"]["rule"]))' configs/demo/build_sft.json),
+ "tokenizer": "$MODEL", "output": "$RUN/teacher_rows.jsonl", "prompts": {"max_prompt_tokens": 768}}
+JSON
+  "$BIN"/upm-data profile-rows --config "$RUN/teacher_rows.json"
+  /usr/bin/python3 - "$RUN/teacher_rows.jsonl" "$RUN/profiles_teacher.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[2] + ".tmp", "w") as out:
+    for line in open(sys.argv[1]):
+        row = json.loads(line)
+        out.write(json.dumps({"user_id": row["user_id"], "profile": row["completion"].split("</think>")[-1]}) + "\n")
+import os; os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+PY
 fi
 
 # A control: each held-out user gets the next user's RL profile. Profiles that
@@ -107,8 +134,10 @@ cat > "$RUN/eval.json" <<JSON
                 {"name": "SFT profiles", "kind": "profiles", "profiles": "$RUN/profiles_sft.jsonl"},
                 {"name": "RL profiles", "kind": "profiles", "profiles": "$RUN/profiles_rl.jsonl"},
                 {"name": "streamed (RL + update)", "kind": "profiles", "profiles": "$RUN/profiles_streamed.jsonl"},
+                {"name": "rule teacher (SFT's target)", "kind": "profiles", "profiles": "$RUN/profiles_teacher.jsonl"},
                 {"name": "control: another user's RL profile", "kind": "profiles", "profiles": "$RUN/profiles_rl_other.jsonl"}],
- "comparisons": [{"condition": "RL profiles", "baseline": "SFT profiles"},
+ "comparisons": [{"condition": "SFT profiles", "baseline": "base writer"},
+                 {"condition": "RL profiles", "baseline": "SFT profiles"},
                  {"condition": "RL profiles", "baseline": "control: another user's RL profile"},
                  {"condition": "streamed (RL + update)", "baseline": "RL profiles"}],
  "prompts": {"max_predict_tokens": 768, "preset": "blind"},
