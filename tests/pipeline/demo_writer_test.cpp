@@ -1,0 +1,87 @@
+// The bundled writer (data/demo-writer, tools/demo/make_writer.sh) reads raw
+// histories. On synthetic users it never saw (seed 11; it was trained on seed
+// 100, the demo evaluates seed 7), the topics its profiles say a user likes
+// are mostly among the user's true likes, where a writer that ignores the
+// history names one only 2 times in 10 (2 liked topics of 10). Session 4's
+// 1M writer sat at that chance level; this test fails if the shipped writer
+// is replaced by one that does not read.
+#include <cstdio>
+#include <regex>
+
+#include "pipeline_test_util.h"
+#include "upm/data/split.h"
+#include "upm/data/synth.h"
+
+namespace {
+
+// Topics a profile names in its "Likes ..." sentence.
+std::vector<std::string> liked_topics(const std::string &profile) {
+  static const std::regex likes(R"((?:^|\. )Likes ([^.]*)\.)");
+  static const std::regex separator(R"(, and |, | and )");
+  std::vector<std::string> out;
+  std::smatch m;
+  if (!std::regex_search(profile, m, likes))
+    return out;
+  const std::string list = m[1];
+  for (std::sregex_token_iterator it(list.begin(), list.end(), separator, -1),
+       end;
+       it != end; ++it) {
+    if (it->length() > 0)
+      out.push_back(*it);
+  }
+  return out;
+}
+
+TEST(DemoWriter, LikedTopicsFromUnseenHistoriesAreMostlyTrue) {
+  EXPECT_EQ(liked_topics("Likes horror and science fiction. Dislikes comedy."),
+            (std::vector<std::string>{"horror", "science fiction"}));
+  EXPECT_TRUE(liked_topics("Dislikes comedy. Prefers a formal tone.").empty());
+
+  upm::test::TempDir dir;
+  upm::data::SynthConfig synth;
+  synth.users = 48;
+  synth.seed = 11;
+  synth.min_events = 12;
+  synth.max_events = 20;
+  synth.category_first = true; // the demo's worlds
+  const auto world = upm::data::make_synthetic_world(synth);
+  upm::data::SplitConfig
+      split; // the demo's split: profiles read the first half of each log
+  split.val_fraction = 0.25;
+  split.test_fraction = 0.25;
+  upm::data::write_split(upm::data::split_logs(world.logs, split), split,
+                         dir.path());
+
+  const std::string source = UPM_SOURCE_DIR;
+  const auto run = upm::test::run_tool(
+      "upm-profile", "--model " + source + "/data/demo-writer --input " +
+                         dir.file("history.jsonl") + " --output " +
+                         dir.file("profiles.jsonl") + " --config " + source +
+                         "/configs/demo/profile.json");
+  ASSERT_EQ(run.code, 0) << run.output;
+
+  std::map<std::string, std::vector<std::string>> truth;
+  for (const auto &t : world.truth)
+    truth[t.user_id] = t.likes;
+  int named = 0, true_ones = 0, users = 0;
+  for (const auto &row :
+       upm::test::read_json_lines(dir.file("profiles.jsonl"))) {
+    ++users;
+    const auto &likes = truth.at(row.at("user_id").get<std::string>());
+    for (const auto &topic :
+         liked_topics(row.at("profile").get<std::string>())) {
+      ++named;
+      true_ones += std::find(likes.begin(), likes.end(), topic) != likes.end();
+    }
+  }
+  std::printf("liked topics named: %d, true: %d (%.2f)\n", named, true_ones,
+              double(true_ones) / std::max(named, 1));
+  EXPECT_EQ(users, 48);
+  ASSERT_GE(named, 30) << "the writer named too few liked topics to judge";
+  // Measured: 0.57 here (data/demo-model, which does not read: 0.17); 0.54 on
+  // the 108 held-out users of session 4's demo (the rule
+  // teacher it imitates: 0.63); chance is 0.2.
+  EXPECT_GT(double(true_ones) / named, 0.4) << true_ones << " of " << named;
+}
+
+} // namespace
