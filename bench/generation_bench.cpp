@@ -4,11 +4,13 @@
 //   batch-1 decode: tokens/s / memory-bandwidth bound (weight bytes per token)
 //   batch-16 decode: aggregate tokens/s
 //   group sampling: G samples of one prompt (one prefill) vs G separate runs
-//   bf16 batch-1 decode also without the bf16 GEMV kernel (same run)
+//   bf16 batch-1 decode also without the fused decode path and without the
+//   bf16 GEMV kernel (same run, alternated)
 //   peer: bench/generation_peer.py, same config and loops (prefill, greedy
 //         decode at batch 1 and 16), run as /usr/bin/python3
 // usage: upm-bench-generation [--dtypes float32,bfloat16] [--reps N] [--no-peer]
 //                             [--peer bench/generation_peer.py] [--cpu-clock]
+//                             [--decode-only] (batch-1 decode only, no peer: for perf)
 // --cpu-clock times everything (baselines, UPM, peer) in process CPU seconds:
 // on a machine shared with other jobs wall time mostly measures waiting.
 #include <algorithm>
@@ -25,6 +27,7 @@
 #include "upm/infer/generator.h"
 #include "upm/model/bf16_gemv.h"
 #include "upm/model/causal_lm.h"
+#include "upm/model/decode_fusion.h"
 #include "upm/model/model_config.h"
 
 namespace {
@@ -37,6 +40,7 @@ struct Settings {
   bool peer = true;
   std::string peer_script = "bench/generation_peer.py";
   bool cpu_clock = false;
+  bool decode_only = false;  // batch-1 decode loops only (for profiling them)
   int64_t prefill_tokens = 128;  // prefill benchmark prompt
   int64_t decode_prompt = 16;    // decode benchmarks' prompt
   int64_t decode_tokens = 16;    // new tokens per decode run
@@ -87,6 +91,7 @@ std::vector<int64_t> random_ids(int64_t n, int64_t vocab) {
 }
 
 double median(std::vector<double> v) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
@@ -97,6 +102,22 @@ upm::GenerationConfig greedy(int64_t new_tokens) {
   g.max_new_tokens = new_tokens;
   g.stop_at_eos = false;
   return g;
+}
+
+// Prefill: one sequence, logits of the last position.
+void bench_prefill(const Settings& s, upm::CausalLM& model, const std::string& dtype, const nlohmann::json& baseline,
+                   nlohmann::json& r) {
+  const upm::ModelConfig& config = model.config();
+  auto prompt = random_ids(s.prefill_tokens, config.vocab_size);
+  upm::ForwardInput in;
+  in.input_ids = torch::tensor(prompt).view({1, -1});
+  in.logits_for = upm::LogitsFor::last;
+  double t = time_median([&] { model.forward(in); }, s.reps, 1, model.device());
+  const double peak = baseline[dtype == "float32" ? "peak_gemm_gflops_fp32" : "peak_gemm_gflops_bf16"];
+  const double gflops = prefill_flops(config, s.prefill_tokens) / t / 1e9;
+  r["prefill_tokens_per_s"] = double(s.prefill_tokens) / t;
+  r["prefill_gflops"] = gflops;
+  r["prefill_fraction_of_peak_gemm"] = gflops / peak;
 }
 
 nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nlohmann::json& baseline) {
@@ -110,17 +131,7 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
   torch::manual_seed(0);
   nlohmann::json r;
 
-  // Prefill: one sequence, logits of the last position.
-  auto prompt = random_ids(s.prefill_tokens, config.vocab_size);
-  upm::ForwardInput in;
-  in.input_ids = torch::tensor(prompt).view({1, -1});
-  in.logits_for = upm::LogitsFor::last;
-  double t = time_median([&] { model.forward(in); }, s.reps, 1, device);
-  const double peak = baseline[dtype == "float32" ? "peak_gemm_gflops_fp32" : "peak_gemm_gflops_bf16"];
-  const double gflops = prefill_flops(config, s.prefill_tokens) / t / 1e9;
-  r["prefill_tokens_per_s"] = double(s.prefill_tokens) / t;
-  r["prefill_gflops"] = gflops;
-  r["prefill_fraction_of_peak_gemm"] = gflops / peak;
+  if (!s.decode_only) bench_prefill(s, model, dtype, baseline, r);
 
   // Decode: a whole generation minus its prefill, per decode step.
   auto decode_rate = [&](int64_t batch) {
@@ -136,27 +147,35 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
   };
   const double weight_bytes = double(upm::parameter_count(config)) * (dtype == "float32" ? 4 : 2);
   const double bound = baseline["memory_read_gbps"].get<double>() * 1e9 / weight_bytes;
-  // bf16 on CPU: batch-1 decode also with torch::linear instead of the bf16
-  // GEMV kernel, alternating the two `reps` times (medians), so that both
-  // see the same machine load: the before/after of that kernel in one run.
+  // bf16 on CPU: batch-1 decode also without the fused decode path
+  // (decode_fusion.h: per-layer fusions around the GEMV) and without the
+  // bf16 GEMV kernel as well (torch::linear and the plain torch ops),
+  // alternating the three settings `reps` times (medians), so that all see
+  // the same machine load: the before/after of both in one run.
   const bool gemv = upm::bf16_gemv_applies(torch::zeros({1, config.hidden_size}, model.dtype()),
                                            model.model->embed_tokens->weight, {});
-  std::vector<double> with, without;
+  std::vector<double> with, unfused, without;
   for (int i = 0; i < (gemv ? s.reps : 1); ++i) {
     with.push_back(decode_rate(1));
     if (!gemv) break;
+    upm::set_fused_decode_enabled(false);
+    unfused.push_back(decode_rate(1));
     upm::set_bf16_gemv_enabled(false);
     without.push_back(decode_rate(1));
     upm::set_bf16_gemv_enabled(true);
+    upm::set_fused_decode_enabled(true);
   }
   const double b1 = median(with);
   r["decode_b1_tokens_per_s"] = b1;
   r["decode_b1_bandwidth_bound_tokens_per_s"] = bound;
   r["decode_b1_fraction_of_bound"] = b1 / bound;
   if (gemv) {
+    r["decode_b1_without_fused_decode_tokens_per_s"] = median(unfused);
+    r["decode_b1_without_fused_decode_fraction_of_bound"] = median(unfused) / bound;
     r["decode_b1_without_bf16_gemv_tokens_per_s"] = median(without);
     r["decode_b1_without_bf16_gemv_fraction_of_bound"] = median(without) / bound;
   }
+  if (s.decode_only) return r;
   r["decode_b" + std::to_string(s.batch) + "_tokens_per_s"] = decode_rate(s.batch);
 
   // Group sampling: G samples of one prompt together vs one after another.
@@ -209,6 +228,9 @@ Settings parse(int argc, char** argv) {
       s.reps = std::stoi(next());
     } else if (a == "--cpu-clock") {
       s.cpu_clock = true;
+    } else if (a == "--decode-only") {
+      s.decode_only = true;
+      s.peer = false;
     } else if (a == "--no-peer") {
       s.peer = false;
     } else if (a == "--peer") {

@@ -10,6 +10,8 @@
 // Linear::forward uses it when bf16_gemv_applies(); every other case (CUDA,
 // fp32, autograd, many rows) keeps torch::linear.
 
+#include <vector>
+
 #include <ATen/core/Tensor.h>
 
 namespace upm {
@@ -30,9 +32,30 @@ constexpr int64_t kBf16GemvMaxRows = 2;
 // `in`, and no autograd graph is wanted (grad mode off or nothing requires grad).
 bool bf16_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
+// The weight half of bf16_gemv_applies (switch included): weight [out, in]
+// and bias bf16, CPU, contiguous, and no autograd graph wanted for them.
+bool bf16_gemv_weight_applies(const at::Tensor& weight, const at::Tensor& bias);
+
 // y[..., out] = x[..., in] . weight^T (+ bias), bf16, the shape torch::linear
 // returns. Preconditions as bf16_gemv_applies, minus the switch and the row
 // limit (any number of rows is computed correctly); x may be non-contiguous. Parallel over output rows with at::parallel_for.
 at::Tensor bf16_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
+// The fused forms of the decode fast path (decode_fusion.h). Same
+// preconditions as bf16_gemv for every weight; each result is bitwise what
+// bf16_gemv and the torch ops it replaces give.
+//
+// Several weights [out_i, in] applied to one x (q/k/v, gate/up): x widened
+// once, one parallel_for over the output rows of all of them. biases may be
+// shorter than weights or hold undefined tensors (no bias).
+std::vector<at::Tensor> bf16_gemv_multi(const at::Tensor& x, const std::vector<at::Tensor>& weights,
+                                        const std::vector<at::Tensor>& biases);
+// residual + bf16_gemv(x, weight, {}) (residual: bf16, x's rows of `out`).
+at::Tensor bf16_gemv_add(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& residual);
+// silu(bf16_gemv(x, gate, {})) * bf16_gemv(x, up, {}), rounded to bf16 after
+// each op as torch does (silu's steps too, as LibTorch 1.13 does in bf16);
+// std::exp where torch uses a vectorised exp, so a result may differ from
+// torch::silu's by one bf16 ulp.
+at::Tensor bf16_gemv_swiglu(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up);
 
 }  // namespace upm
