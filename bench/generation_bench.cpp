@@ -10,7 +10,7 @@
 //         decode at batch 1 and 16), run as /usr/bin/python3
 // usage: upm-bench-generation [--dtypes float32,bfloat16] [--reps N] [--no-peer]
 //                             [--peer bench/generation_peer.py] [--cpu-clock]
-//                             [--decode-only] (batch-1 decode only, no peer: for perf)
+//                             [--only prefill|decode_b1] (that loop alone, no peer: for perf)
 // --cpu-clock times everything (baselines, UPM, peer) in process CPU seconds:
 // on a machine shared with other jobs wall time mostly measures waiting.
 #include <algorithm>
@@ -27,6 +27,7 @@
 #include "upm/infer/generator.h"
 #include "upm/model/bf16_gemv.h"
 #include "upm/model/causal_lm.h"
+#include "upm/model/cpu_threads.h"
 #include "upm/model/decode_fusion.h"
 #include "upm/model/model_config.h"
 
@@ -40,7 +41,7 @@ struct Settings {
   bool peer = true;
   std::string peer_script = "bench/generation_peer.py";
   bool cpu_clock = false;
-  bool decode_only = false;  // batch-1 decode loops only (for profiling them)
+  std::string only;  // "prefill" or "decode_b1": that loop alone, no peer (for profiling it)
   int64_t prefill_tokens = 128;  // prefill benchmark prompt
   int64_t decode_prompt = 16;    // decode benchmarks' prompt
   int64_t decode_tokens = 16;    // new tokens per decode run
@@ -131,7 +132,8 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
   torch::manual_seed(0);
   nlohmann::json r;
 
-  if (!s.decode_only) bench_prefill(s, model, dtype, baseline, r);
+  if (s.only.empty() || s.only == "prefill") bench_prefill(s, model, dtype, baseline, r);
+  if (s.only == "prefill") return r;
 
   // Decode: a whole generation minus its prefill, per decode step.
   auto decode_rate = [&](int64_t batch) {
@@ -175,7 +177,7 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
     r["decode_b1_without_bf16_gemv_tokens_per_s"] = median(without);
     r["decode_b1_without_bf16_gemv_fraction_of_bound"] = median(without) / bound;
   }
-  if (s.decode_only) return r;
+  if (!s.only.empty()) return r;
   r["decode_b" + std::to_string(s.batch) + "_tokens_per_s"] = decode_rate(s.batch);
 
   // Group sampling: G samples of one prompt together vs one after another.
@@ -228,9 +230,13 @@ Settings parse(int argc, char** argv) {
       s.reps = std::stoi(next());
     } else if (a == "--cpu-clock") {
       s.cpu_clock = true;
-    } else if (a == "--decode-only") {
-      s.decode_only = true;
+    } else if (a == "--only") {
+      s.only = next();
       s.peer = false;
+      if (s.only != "prefill" && s.only != "decode_b1") {
+        std::cerr << "--only takes prefill or decode_b1\n";
+        std::exit(2);
+      }
     } else if (a == "--no-peer") {
       s.peer = false;
     } else if (a == "--peer") {
@@ -247,6 +253,9 @@ Settings parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Settings s = parse(argc, argv);
+  // One thread count for everything timed (torch's, which is also the
+  // peer's): OpenBLAS's own pool would otherwise run fp32 GEMMs on every CPU.
+  upm::set_cpu_threads(torch::get_num_threads());
   if (s.cpu_clock) upm::bench::set_clock(upm::bench::Clock::process_cpu);
   const c10::Device device(torch::kCPU);
   nlohmann::json out;
