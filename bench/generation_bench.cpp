@@ -149,31 +149,37 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
   };
   const double weight_bytes = double(upm::parameter_count(config)) * (dtype == "float32" ? 4 : 2);
   const double bound = baseline["memory_read_gbps"].get<double>() * 1e9 / weight_bytes;
-  // bf16 on CPU: batch-1 decode also without the fused decode path
-  // (decode_fusion.h: per-layer fusions around the GEMV) and without the
-  // bf16 GEMV kernel as well (torch::linear and the plain torch ops),
-  // alternating the three settings `reps` times (medians), so that all see
+  // On the CPU, batch-1 decode also without the fused decode path
+  // (decode_fusion.h: the fused bf16 layer, the fp32 GEMV) and, in bf16,
+  // without the bf16 GEMV kernel as well (torch::linear and the plain torch
+  // ops), alternating the settings `reps` times (medians), so that all see
   // the same machine load: the before/after of both in one run.
-  const bool gemv = upm::bf16_gemv_applies(torch::zeros({1, config.hidden_size}, model.dtype()),
-                                           model.model->embed_tokens->weight, {});
+  const torch::Tensor row = torch::zeros({1, config.hidden_size}, model.dtype());
+  const torch::Tensor& embedding = model.model->embed_tokens->weight;
+  const bool bf16_gemv = upm::bf16_gemv_applies(row, embedding, {});
+  const bool alternate = bf16_gemv || upm::fp32_gemv_applies(row, embedding, {});
   std::vector<double> with, unfused, without;
-  for (int i = 0; i < (gemv ? s.reps : 1); ++i) {
+  for (int i = 0; i < (alternate ? s.reps : 1); ++i) {
     with.push_back(decode_rate(1));
-    if (!gemv) break;
+    if (!alternate) break;
     upm::set_fused_decode_enabled(false);
     unfused.push_back(decode_rate(1));
-    upm::set_bf16_gemv_enabled(false);
-    without.push_back(decode_rate(1));
-    upm::set_bf16_gemv_enabled(true);
+    if (bf16_gemv) {
+      upm::set_bf16_gemv_enabled(false);
+      without.push_back(decode_rate(1));
+      upm::set_bf16_gemv_enabled(true);
+    }
     upm::set_fused_decode_enabled(true);
   }
   const double b1 = median(with);
   r["decode_b1_tokens_per_s"] = b1;
   r["decode_b1_bandwidth_bound_tokens_per_s"] = bound;
   r["decode_b1_fraction_of_bound"] = b1 / bound;
-  if (gemv) {
+  if (alternate) {
     r["decode_b1_without_fused_decode_tokens_per_s"] = median(unfused);
     r["decode_b1_without_fused_decode_fraction_of_bound"] = median(unfused) / bound;
+  }
+  if (bf16_gemv) {
     r["decode_b1_without_bf16_gemv_tokens_per_s"] = median(without);
     r["decode_b1_without_bf16_gemv_fraction_of_bound"] = median(without) / bound;
   }

@@ -14,6 +14,7 @@
 #include <c10/util/BFloat16.h>
 
 #include "cpu_kernel_util.h"
+#include "upm/model/decode_fusion.h"
 
 namespace upm {
 namespace {
@@ -36,14 +37,16 @@ inline float widen(uint16_t bits) {
 // keeps up with memory.
 constexpr int kLanes = 64;
 
+inline float widen(float v) { return v; }
+
 // y[m * out + o] = sum_k w[o, k] * x[m, k] for output rows [begin, end).
 // Each weight row is read from memory once and then from L1 for the other
-// input rows.
-UPM_MULTIVERSION
-void dot_rows(const uint16_t* w, const float* x, int64_t in, int64_t rows, int64_t out, int64_t begin,
-              int64_t end, float* y) {
+// input rows. Inlined into one multi-versioned function per weight type.
+template <typename Weight>
+__attribute__((always_inline)) inline void dot_rows_body(const Weight* w, const float* x, int64_t in, int64_t rows,
+                                                         int64_t out, int64_t begin, int64_t end, float* y) {
   for (int64_t o = begin; o < end; ++o) {
-    const uint16_t* wo = w + o * in;
+    const Weight* wo = w + o * in;
     for (int64_t m = 0; m < rows; ++m) {
       const float* xm = x + m * in;
       float acc[kLanes] = {};
@@ -61,6 +64,18 @@ void dot_rows(const uint16_t* w, const float* x, int64_t in, int64_t rows, int64
       y[m * out + o] = sum;
     }
   }
+}
+
+UPM_MULTIVERSION
+void dot_rows(const uint16_t* w, const float* x, int64_t in, int64_t rows, int64_t out, int64_t begin,
+              int64_t end, float* y) {
+  dot_rows_body(w, x, in, rows, out, begin, end, y);
+}
+
+UPM_MULTIVERSION
+void dot_rows(const float* w, const float* x, int64_t in, int64_t rows, int64_t out, int64_t begin, int64_t end,
+              float* y) {
+  dot_rows_body(w, x, in, rows, out, begin, end, y);
 }
 
 // x [rows, in] (any strides, bf16) -> dense fp32.
@@ -155,6 +170,36 @@ std::vector<at::Tensor> bf16_gemv_multi(const at::Tensor& x, const std::vector<a
 
 at::Tensor bf16_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   return bf16_gemv_multi(x, {weight}, {bias}).front();
+}
+
+bool fp32_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  if (!fused_decode_enabled()) return false;
+  if (x.scalar_type() != at::kFloat || weight.scalar_type() != at::kFloat || weight.dim() != 2) return false;
+  if (!x.device().is_cpu() || !weight.device().is_cpu() || !weight.is_contiguous()) return false;
+  if (x.dim() == 0 || x.size(-1) != weight.size(1) || x.numel() != weight.size(1)) return false;
+  if (bias.defined() && (bias.scalar_type() != at::kFloat || !bias.device().is_cpu() || !bias.is_contiguous() ||
+                         bias.numel() != weight.size(0)))
+    return false;
+  const bool wants_grad = x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad());
+  return !(at::GradMode::is_enabled() && wants_grad);
+}
+
+at::Tensor fp32_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  const int64_t out = weight.size(0), in = weight.size(1);
+  const at::Tensor xc = x.reshape({in}).contiguous();
+  at::Tensor y = at::empty({out}, weight.options());
+  const float* w = weight.data_ptr<float>();
+  const float* xp = xc.data_ptr<float>();
+  const float* b = bias.defined() ? bias.data_ptr<float>() : nullptr;
+  float* yp = y.data_ptr<float>();
+  at::parallel_for(0, out, grain_for(in), [&](int64_t begin, int64_t end) {
+    dot_rows(w, xp, in, 1, out, begin, end, yp);
+    // As torch::mv(weight, x) + bias: the bias added to the fp32 sum.
+    if (b) {
+      for (int64_t o = begin; o < end; ++o) yp[o] += b[o];
+    }
+  });
+  return y.view(output_sizes(x, out));
 }
 
 at::Tensor bf16_gemv_add(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& residual) {

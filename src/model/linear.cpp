@@ -16,7 +16,11 @@ torch::Tensor Linear::forward(const torch::Tensor& x) const {
   // One fp32 row (batch-1 decode): a matrix-vector product. OpenBLAS's sgemm
   // packs the whole weight matrix on every call even for a single row
   // (measured: a third of batch-1 decode time); sgemv streams it once.
-  if (x.scalar_type() == torch::kFloat && x.numel() == weight.size(1) && x.device().is_cpu()) {
+  if (fp32_gemv_applies(x, weight, bias)) {
+    // The same as the torch::mv below, streamed by our own loop (faster at
+    // one thread; see bf16_gemv.h).
+    y = fp32_gemv(x, weight, bias);
+  } else if (x.scalar_type() == torch::kFloat && x.numel() == weight.size(1) && x.device().is_cpu()) {
     std::vector<int64_t> sizes = x.sizes().vec();
     sizes.back() = weight.size(0);
     y = torch::mv(weight, x.reshape({-1}));

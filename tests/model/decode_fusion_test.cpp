@@ -270,5 +270,38 @@ TEST(DecodeFusion, OnlyBf16InferenceDecodeStepsTakeIt) {
   EXPECT_TRUE(layer.fused_decode_applies(row, ctx));
 }
 
+
+// The fp32 GEMV of batch-1 fp32 decode against torch::mv (+ bias) on the
+// same values: the same products, summed in another order, so within the
+// fp32 summation error bound in * 2^-24 * sum|w x| of either side.
+TEST(DecodeFusion, Fp32GemvMatchesTorchMv) {
+  torch::manual_seed(7);
+  c10::InferenceMode guard;
+  for (int64_t in : {1, 63, 64, 777}) {
+    for (int64_t out : {1, 5, 3001}) {
+      torch::Tensor w = torch::randn({out, in}), b = torch::randn({out}), x = torch::randn({1, 1, in});
+      ASSERT_TRUE(fp32_gemv_applies(x, w, b));
+      torch::Tensor got = fp32_gemv(x, w, b);
+      torch::Tensor expected = (torch::mv(w, x.reshape({-1})) + b).view({1, 1, out});
+      const torch::Tensor bound =
+          torch::mv(w.abs(), x.reshape({-1}).abs()).view({1, 1, out}) * (2.0 * double(in) * std::ldexp(1.0, -24)) + 1e-6;
+      EXPECT_TRUE(((got - expected).abs() <= bound).all().item<bool>()) << "in " << in << " out " << out;
+    }
+  }
+  // Linear routes one fp32 inference row through it; two rows, autograd or
+  // the switch off keep torch.
+  torch::Tensor w = torch::randn({8, 16});
+  EXPECT_FALSE(fp32_gemv_applies(torch::randn({2, 16}), w, {}));
+  {
+    FusionSwitch off(false);
+    EXPECT_FALSE(fp32_gemv_applies(torch::randn({1, 16}), w, {}));
+  }
+}
+
+TEST(DecodeFusion, Fp32GemvLeavesTrainingToTorch) {
+  torch::Tensor w = torch::randn({8, 16}).requires_grad_(true);
+  EXPECT_FALSE(fp32_gemv_applies(torch::randn({1, 16}), w, {}));
+}
+
 }  // namespace
 }  // namespace upm::test

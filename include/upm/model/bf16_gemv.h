@@ -58,4 +58,13 @@ at::Tensor bf16_gemv_add(const at::Tensor& x, const at::Tensor& weight, const at
 // torch::silu's by one bf16 ulp.
 at::Tensor bf16_gemv_swiglu(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up);
 
+// The fp32 form for one row (batch-1 fp32 decode): y = x . weight^T
+// (+ bias), as torch::mv(weight, x) + bias up to the order of the fp32 sum.
+// OpenBLAS's sgemv reached ~12 GB/s on one thread where this loop streams
+// at the bf16 kernel's rate. Linear uses it when fp32_gemv_applies: the
+// fused decode switch (decode_fusion.h) on, x and weight fp32 on the CPU,
+// weight (and bias) contiguous, x one row of `in`, no autograd graph wanted.
+bool fp32_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+at::Tensor fp32_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
 }  // namespace upm
