@@ -7,7 +7,8 @@
 //   bf16 batch-1 decode also without the fused decode path and without the
 //   bf16 GEMV kernel (same run, alternated)
 //   peer: bench/generation_peer.py, same config and loops (prefill, greedy
-//         decode at batch 1 and 16), run as /usr/bin/python3
+//         decode at batch 1 and 16), run as /usr/bin/python3 before and
+//         after UPM's loops (figures: the means of the two runs)
 // usage: upm-bench-generation [--dtypes float32,bfloat16] [--reps N] [--no-peer]
 //                             [--peer bench/generation_peer.py] [--cpu-clock]
 //                             [--only prefill|decode_b1] (that loop alone, no peer: for perf)
@@ -223,6 +224,20 @@ nlohmann::json run_peer(const Settings& s) {
   }
 }
 
+// Per dtype, the mean of each figure over the runs that have it.
+nlohmann::json mean_of_peer_runs(const nlohmann::json& a, const nlohmann::json& b, const std::vector<std::string>& dtypes) {
+  if (!a.contains("error") && b.contains("error")) return a;
+  if (a.contains("error")) return b;
+  nlohmann::json out = a;
+  for (const auto& dtype : dtypes) {
+    if (!a.contains(dtype) || !b.contains(dtype)) continue;
+    for (const auto& [key, value] : a[dtype].items()) {
+      if (b[dtype].contains(key)) out[dtype][key] = (value.get<double>() + b[dtype][key].get<double>()) / 2;
+    }
+  }
+  return out;
+}
+
 Settings parse(int argc, char** argv) {
   Settings s;
   for (int i = 1; i < argc; ++i) {
@@ -268,9 +283,14 @@ int main(int argc, char** argv) {
   out["baseline"] = upm::bench::machine_baseline(device);
   out["model"] = config_json(bench_config());
   out["model"]["parameters"] = upm::parameter_count(bench_config());
+  // The peer runs before and after UPM's loops and its figures are the
+  // means of the two, so that a machine load drifting during the run does
+  // not favour whichever side ran when the machine was quieter.
+  const nlohmann::json peer_before = s.peer ? run_peer(s) : nlohmann::json();
   for (const auto& dtype : s.dtypes) out["upm"][dtype] = bench_dtype(s, dtype, out["baseline"]);
   if (s.peer) {
-    out["peer"] = run_peer(s);
+    out["peer_runs"] = {peer_before, run_peer(s)};
+    out["peer"] = mean_of_peer_runs(out["peer_runs"][0], out["peer_runs"][1], s.dtypes);
     for (const auto& dtype : s.dtypes) {
       if (!out["peer"].contains(dtype)) continue;
       nlohmann::json ratio;
