@@ -1,7 +1,8 @@
 // Generation engine speed on a random ~100M-parameter Llama-style model, in
 // fp32 and bf16, beside same-run baselines and a python3-torch eager peer:
-//   prefill: tokens/s and GFLOP/s / peak GEMM
-//   batch-1 decode: tokens/s / memory-bandwidth bound (weight bytes per token)
+//   prefill: tokens/s and GFLOP/s / peak GEMM (measured again before the loop)
+//   batch-1 decode: tokens/s / memory-bandwidth bound (weight bytes per token;
+//                   the read bandwidth measured again beside the decode loops)
 //   batch-16 decode: aggregate tokens/s
 //   group sampling: G samples of one prompt (one prefill) vs G separate runs
 //   bf16 batch-1 decode also without the fused decode path and without the
@@ -107,22 +108,24 @@ upm::GenerationConfig greedy(int64_t new_tokens) {
 }
 
 // Prefill: one sequence, logits of the last position.
-void bench_prefill(const Settings& s, upm::CausalLM& model, const std::string& dtype, const nlohmann::json& baseline,
-                   nlohmann::json& r) {
+void bench_prefill(const Settings& s, upm::CausalLM& model, nlohmann::json& r) {
   const upm::ModelConfig& config = model.config();
   auto prompt = random_ids(s.prefill_tokens, config.vocab_size);
   upm::ForwardInput in;
   in.input_ids = torch::tensor(prompt).view({1, -1});
   in.logits_for = upm::LogitsFor::last;
+  // Peak GEMM measured again right before the loop (as the decode bound's
+  // bandwidth is): the opening baseline can be minutes older.
+  const double peak = upm::bench::peak_gemm_gflops(model.dtype(), model.device());
   double t = time_median([&] { model.forward(in); }, s.reps, 1, model.device());
-  const double peak = baseline[dtype == "float32" ? "peak_gemm_gflops_fp32" : "peak_gemm_gflops_bf16"];
+  r["prefill_peak_gemm_gflops"] = peak;
   const double gflops = prefill_flops(config, s.prefill_tokens) / t / 1e9;
   r["prefill_tokens_per_s"] = double(s.prefill_tokens) / t;
   r["prefill_gflops"] = gflops;
   r["prefill_fraction_of_peak_gemm"] = gflops / peak;
 }
 
-nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nlohmann::json& baseline) {
+nlohmann::json bench_dtype(const Settings& s, const std::string& dtype) {
   const upm::ModelConfig config = bench_config();
   upm::ModelRuntime runtime;
   runtime.dtype = dtype;
@@ -133,7 +136,7 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
   torch::manual_seed(0);
   nlohmann::json r;
 
-  if (s.only.empty() || s.only == "prefill") bench_prefill(s, model, dtype, baseline, r);
+  if (s.only.empty() || s.only == "prefill") bench_prefill(s, model, r);
   if (s.only == "prefill") return r;
 
   // Decode: a whole generation minus its prefill, per decode step.
@@ -149,7 +152,6 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
     return double(batch * (s.decode_tokens - 1)) / (t_all - t_pre);
   };
   const double weight_bytes = double(upm::parameter_count(config)) * (dtype == "float32" ? 4 : 2);
-  const double bound = baseline["memory_read_gbps"].get<double>() * 1e9 / weight_bytes;
   // On the CPU, batch-1 decode also without the fused decode path
   // (decode_fusion.h: the fused bf16 layer, the fp32 GEMV) and, in bf16,
   // without the bf16 GEMV kernel as well (torch::linear and the plain torch
@@ -159,8 +161,12 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
   const torch::Tensor& embedding = model.model->embed_tokens->weight;
   const bool bf16_gemv = upm::bf16_gemv_applies(row, embedding, {});
   const bool alternate = bf16_gemv || upm::fp32_gemv_applies(row, embedding, {});
-  std::vector<double> with, unfused, without;
+  // The read bandwidth is measured again in every round, beside the decode
+  // loops: on a machine whose load drifts, the run's opening baseline can
+  // be minutes older than the loops it bounds.
+  std::vector<double> with, unfused, without, bandwidth;
   for (int i = 0; i < (alternate ? s.reps : 1); ++i) {
+    bandwidth.push_back(upm::bench::memory_read_gbps(device));
     with.push_back(decode_rate(1));
     if (!alternate) break;
     upm::set_fused_decode_enabled(false);
@@ -173,6 +179,8 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
     upm::set_fused_decode_enabled(true);
   }
   const double b1 = median(with);
+  const double bound = median(bandwidth) * 1e9 / weight_bytes;
+  r["decode_b1_memory_read_gbps"] = median(bandwidth);
   r["decode_b1_tokens_per_s"] = b1;
   r["decode_b1_bandwidth_bound_tokens_per_s"] = bound;
   r["decode_b1_fraction_of_bound"] = b1 / bound;
@@ -287,7 +295,7 @@ int main(int argc, char** argv) {
   // means of the two, so that a machine load drifting during the run does
   // not favour whichever side ran when the machine was quieter.
   const nlohmann::json peer_before = s.peer ? run_peer(s) : nlohmann::json();
-  for (const auto& dtype : s.dtypes) out["upm"][dtype] = bench_dtype(s, dtype, out["baseline"]);
+  for (const auto& dtype : s.dtypes) out["upm"][dtype] = bench_dtype(s, dtype);
   if (s.peer) {
     out["peer_runs"] = {peer_before, run_peer(s)};
     out["peer"] = mean_of_peer_runs(out["peer_runs"][0], out["peer_runs"][1], s.dtypes);
