@@ -7,8 +7,9 @@
 // shift) and accumulating in fp32; the result is rounded to bf16 once
 // (round-to-nearest-even), like torch::linear's bf16 output.
 //
-// Linear::forward uses it when bf16_gemv_applies(); every other case (CUDA,
-// fp32, autograd, many rows) keeps torch::linear.
+// Linear::forward uses it when bf16_gemv_applies(); one fp32 row uses the
+// same loop for fp32 weights (fp32_gemv below); every other case (CUDA,
+// autograd, many rows) keeps torch.
 
 #include <vector>
 

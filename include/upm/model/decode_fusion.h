@@ -20,8 +20,9 @@
 namespace upm {
 
 // Switch for tests and benchmarks (before/after in one process). Starts on
-// unless the environment sets UPM_FUSED_DECODE=0. The fast path also needs
-// the bf16 GEMV (UPM_BF16_GEMV) on.
+// unless the environment sets UPM_FUSED_DECODE=0. The bf16 fast path also
+// needs the bf16 GEMV (UPM_BF16_GEMV) on. The same switch governs the fp32
+// one-row GEMV of fp32 decode (fp32_gemv in bf16_gemv.h).
 void set_fused_decode_enabled(bool on);
 bool fused_decode_enabled();
 
