@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include "upm/model/cpu_threads.h"
+
 namespace upm::bench {
 
 namespace {
@@ -62,6 +64,7 @@ nlohmann::json machine_baseline(const c10::Device& device) {
   return {{"device", device.str()},
           {"clock", g_clock == Clock::wall ? "wall" : "process_cpu"},
           {"threads", torch::get_num_threads()},
+          {"blas_threads", upm::blas_threads()},
           {"peak_gemm_gflops_fp32", peak_gemm_gflops(torch::kFloat, device)},
           {"peak_gemm_gflops_bf16", peak_gemm_gflops(torch::kBFloat16, device)},
           {"memory_read_gbps", memory_read_gbps(device)}};

@@ -1,14 +1,18 @@
 // Generation engine speed on a random ~100M-parameter Llama-style model, in
 // fp32 and bf16, beside same-run baselines and a python3-torch eager peer:
-//   prefill: tokens/s and GFLOP/s / peak GEMM
-//   batch-1 decode: tokens/s / memory-bandwidth bound (weight bytes per token)
+//   prefill: tokens/s and GFLOP/s / peak GEMM (measured again before the loop)
+//   batch-1 decode: tokens/s / memory-bandwidth bound (weight bytes per token;
+//                   the read bandwidth measured again beside the decode loops)
 //   batch-16 decode: aggregate tokens/s
 //   group sampling: G samples of one prompt (one prefill) vs G separate runs
-//   bf16 batch-1 decode also without the bf16 GEMV kernel (same run)
+//   bf16 batch-1 decode also without the fused decode path and without the
+//   bf16 GEMV kernel (same run, alternated)
 //   peer: bench/generation_peer.py, same config and loops (prefill, greedy
-//         decode at batch 1 and 16), run as /usr/bin/python3
+//         decode at batch 1 and 16), run as /usr/bin/python3 before and
+//         after UPM's loops (figures: the means of the two runs)
 // usage: upm-bench-generation [--dtypes float32,bfloat16] [--reps N] [--no-peer]
 //                             [--peer bench/generation_peer.py] [--cpu-clock]
+//                             [--only prefill|decode_b1] (that loop alone, no peer: for perf)
 // --cpu-clock times everything (baselines, UPM, peer) in process CPU seconds:
 // on a machine shared with other jobs wall time mostly measures waiting.
 #include <algorithm>
@@ -25,6 +29,8 @@
 #include "upm/infer/generator.h"
 #include "upm/model/bf16_gemv.h"
 #include "upm/model/causal_lm.h"
+#include "upm/model/cpu_threads.h"
+#include "upm/model/decode_fusion.h"
 #include "upm/model/model_config.h"
 
 namespace {
@@ -37,6 +43,7 @@ struct Settings {
   bool peer = true;
   std::string peer_script = "bench/generation_peer.py";
   bool cpu_clock = false;
+  std::string only;  // "prefill" or "decode_b1": that loop alone, no peer (for profiling it)
   int64_t prefill_tokens = 128;  // prefill benchmark prompt
   int64_t decode_prompt = 16;    // decode benchmarks' prompt
   int64_t decode_tokens = 16;    // new tokens per decode run
@@ -87,6 +94,7 @@ std::vector<int64_t> random_ids(int64_t n, int64_t vocab) {
 }
 
 double median(std::vector<double> v) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
@@ -99,7 +107,25 @@ upm::GenerationConfig greedy(int64_t new_tokens) {
   return g;
 }
 
-nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nlohmann::json& baseline) {
+// Prefill: one sequence, logits of the last position.
+void bench_prefill(const Settings& s, upm::CausalLM& model, nlohmann::json& r) {
+  const upm::ModelConfig& config = model.config();
+  auto prompt = random_ids(s.prefill_tokens, config.vocab_size);
+  upm::ForwardInput in;
+  in.input_ids = torch::tensor(prompt).view({1, -1});
+  in.logits_for = upm::LogitsFor::last;
+  // Peak GEMM measured again right before the loop (as the decode bound's
+  // bandwidth is): the opening baseline can be minutes older.
+  const double peak = upm::bench::peak_gemm_gflops(model.dtype(), model.device());
+  double t = time_median([&] { model.forward(in); }, s.reps, 1, model.device());
+  r["prefill_peak_gemm_gflops"] = peak;
+  const double gflops = prefill_flops(config, s.prefill_tokens) / t / 1e9;
+  r["prefill_tokens_per_s"] = double(s.prefill_tokens) / t;
+  r["prefill_gflops"] = gflops;
+  r["prefill_fraction_of_peak_gemm"] = gflops / peak;
+}
+
+nlohmann::json bench_dtype(const Settings& s, const std::string& dtype) {
   const upm::ModelConfig config = bench_config();
   upm::ModelRuntime runtime;
   runtime.dtype = dtype;
@@ -110,17 +136,8 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
   torch::manual_seed(0);
   nlohmann::json r;
 
-  // Prefill: one sequence, logits of the last position.
-  auto prompt = random_ids(s.prefill_tokens, config.vocab_size);
-  upm::ForwardInput in;
-  in.input_ids = torch::tensor(prompt).view({1, -1});
-  in.logits_for = upm::LogitsFor::last;
-  double t = time_median([&] { model.forward(in); }, s.reps, 1, device);
-  const double peak = baseline[dtype == "float32" ? "peak_gemm_gflops_fp32" : "peak_gemm_gflops_bf16"];
-  const double gflops = prefill_flops(config, s.prefill_tokens) / t / 1e9;
-  r["prefill_tokens_per_s"] = double(s.prefill_tokens) / t;
-  r["prefill_gflops"] = gflops;
-  r["prefill_fraction_of_peak_gemm"] = gflops / peak;
+  if (s.only.empty() || s.only == "prefill") bench_prefill(s, model, r);
+  if (s.only == "prefill") return r;
 
   // Decode: a whole generation minus its prefill, per decode step.
   auto decode_rate = [&](int64_t batch) {
@@ -135,28 +152,47 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype, const nl
     return double(batch * (s.decode_tokens - 1)) / (t_all - t_pre);
   };
   const double weight_bytes = double(upm::parameter_count(config)) * (dtype == "float32" ? 4 : 2);
-  const double bound = baseline["memory_read_gbps"].get<double>() * 1e9 / weight_bytes;
-  // bf16 on CPU: batch-1 decode also with torch::linear instead of the bf16
-  // GEMV kernel, alternating the two `reps` times (medians), so that both
-  // see the same machine load: the before/after of that kernel in one run.
-  const bool gemv = upm::bf16_gemv_applies(torch::zeros({1, config.hidden_size}, model.dtype()),
-                                           model.model->embed_tokens->weight, {});
-  std::vector<double> with, without;
-  for (int i = 0; i < (gemv ? s.reps : 1); ++i) {
+  // On the CPU, batch-1 decode also without the fused decode path
+  // (decode_fusion.h: the fused bf16 layer, the fp32 GEMV) and, in bf16,
+  // without the bf16 GEMV kernel as well (torch::linear and the plain torch
+  // ops), alternating the settings `reps` times (medians), so that all see
+  // the same machine load: the before/after of both in one run.
+  const torch::Tensor row = torch::zeros({1, config.hidden_size}, model.dtype());
+  const torch::Tensor& embedding = model.model->embed_tokens->weight;
+  const bool bf16_gemv = upm::bf16_gemv_applies(row, embedding, {});
+  const bool alternate = bf16_gemv || upm::fp32_gemv_applies(row, embedding, {});
+  // The read bandwidth is measured again in every round, beside the decode
+  // loops: on a machine whose load drifts, the run's opening baseline can
+  // be minutes older than the loops it bounds.
+  std::vector<double> with, unfused, without, bandwidth;
+  for (int i = 0; i < (alternate ? s.reps : 1); ++i) {
+    bandwidth.push_back(upm::bench::memory_read_gbps(device));
     with.push_back(decode_rate(1));
-    if (!gemv) break;
-    upm::set_bf16_gemv_enabled(false);
-    without.push_back(decode_rate(1));
-    upm::set_bf16_gemv_enabled(true);
+    if (!alternate) break;
+    upm::set_fused_decode_enabled(false);
+    unfused.push_back(decode_rate(1));
+    if (bf16_gemv) {
+      upm::set_bf16_gemv_enabled(false);
+      without.push_back(decode_rate(1));
+      upm::set_bf16_gemv_enabled(true);
+    }
+    upm::set_fused_decode_enabled(true);
   }
   const double b1 = median(with);
+  const double bound = median(bandwidth) * 1e9 / weight_bytes;
+  r["decode_b1_memory_read_gbps"] = median(bandwidth);
   r["decode_b1_tokens_per_s"] = b1;
   r["decode_b1_bandwidth_bound_tokens_per_s"] = bound;
   r["decode_b1_fraction_of_bound"] = b1 / bound;
-  if (gemv) {
+  if (alternate) {
+    r["decode_b1_without_fused_decode_tokens_per_s"] = median(unfused);
+    r["decode_b1_without_fused_decode_fraction_of_bound"] = median(unfused) / bound;
+  }
+  if (bf16_gemv) {
     r["decode_b1_without_bf16_gemv_tokens_per_s"] = median(without);
     r["decode_b1_without_bf16_gemv_fraction_of_bound"] = median(without) / bound;
   }
+  if (!s.only.empty()) return r;
   r["decode_b" + std::to_string(s.batch) + "_tokens_per_s"] = decode_rate(s.batch);
 
   // Group sampling: G samples of one prompt together vs one after another.
@@ -196,6 +232,20 @@ nlohmann::json run_peer(const Settings& s) {
   }
 }
 
+// Per dtype, the mean of each figure over the runs that have it.
+nlohmann::json mean_of_peer_runs(const nlohmann::json& a, const nlohmann::json& b, const std::vector<std::string>& dtypes) {
+  if (!a.contains("error") && b.contains("error")) return a;
+  if (a.contains("error")) return b;
+  nlohmann::json out = a;
+  for (const auto& dtype : dtypes) {
+    if (!a.contains(dtype) || !b.contains(dtype)) continue;
+    for (const auto& [key, value] : a[dtype].items()) {
+      if (b[dtype].contains(key)) out[dtype][key] = (value.get<double>() + b[dtype][key].get<double>()) / 2;
+    }
+  }
+  return out;
+}
+
 Settings parse(int argc, char** argv) {
   Settings s;
   for (int i = 1; i < argc; ++i) {
@@ -209,6 +259,13 @@ Settings parse(int argc, char** argv) {
       s.reps = std::stoi(next());
     } else if (a == "--cpu-clock") {
       s.cpu_clock = true;
+    } else if (a == "--only") {
+      s.only = next();
+      s.peer = false;
+      if (s.only != "prefill" && s.only != "decode_b1") {
+        std::cerr << "--only takes prefill or decode_b1\n";
+        std::exit(2);
+      }
     } else if (a == "--no-peer") {
       s.peer = false;
     } else if (a == "--peer") {
@@ -225,15 +282,23 @@ Settings parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Settings s = parse(argc, argv);
+  // One thread count for everything timed (torch's, which is also the
+  // peer's): OpenBLAS's own pool would otherwise run fp32 GEMMs on every CPU.
+  upm::set_cpu_threads(torch::get_num_threads());
   if (s.cpu_clock) upm::bench::set_clock(upm::bench::Clock::process_cpu);
   const c10::Device device(torch::kCPU);
   nlohmann::json out;
   out["baseline"] = upm::bench::machine_baseline(device);
   out["model"] = config_json(bench_config());
   out["model"]["parameters"] = upm::parameter_count(bench_config());
-  for (const auto& dtype : s.dtypes) out["upm"][dtype] = bench_dtype(s, dtype, out["baseline"]);
+  // The peer runs before and after UPM's loops and its figures are the
+  // means of the two, so that a machine load drifting during the run does
+  // not favour whichever side ran when the machine was quieter.
+  const nlohmann::json peer_before = s.peer ? run_peer(s) : nlohmann::json();
+  for (const auto& dtype : s.dtypes) out["upm"][dtype] = bench_dtype(s, dtype);
   if (s.peer) {
-    out["peer"] = run_peer(s);
+    out["peer_runs"] = {peer_before, run_peer(s)};
+    out["peer"] = mean_of_peer_runs(out["peer_runs"][0], out["peer_runs"][1], s.dtypes);
     for (const auto& dtype : s.dtypes) {
       if (!out["peer"].contains(dtype)) continue;
       nlohmann::json ratio;

@@ -6,6 +6,7 @@ config. Prints one JSON object.
 
 usage: generation_peer.py CONFIG_JSON  (keys: see bench/generation_bench.cpp)
 """
+import ctypes
 import json
 import math
 import sys
@@ -102,13 +103,26 @@ def timed(fn, reps):
 CLOCK = "wall"
 
 
+def match_openblas_threads(n):
+    """OpenBLAS's own thread pool ignores torch.set_num_threads: give it the
+    same count as the C++ side does (upm::set_cpu_threads). Returns its
+    pool size, 0 without OpenBLAS."""
+    try:
+        blas = ctypes.CDLL("libopenblas.so.0")
+        blas.openblas_set_num_threads(n)
+        return blas.openblas_get_num_threads()
+    except (OSError, AttributeError):
+        return 0
+
+
 def main():
     global CLOCK
     cfg = json.loads(sys.argv[1])
     CLOCK = cfg.get("clock", "wall")
     torch.manual_seed(0)
     torch.set_num_threads(cfg.get("threads", torch.get_num_threads()))
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+           "blas_threads": match_openblas_threads(torch.get_num_threads())}
     for dtype_name in cfg["dtypes"]:
         dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype_name]
         with torch.inference_mode():

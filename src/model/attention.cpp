@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "upm/model/bf16_gemv.h"
+#include "upm/model/decode_fusion.h"
 #include "upm/model/kv_cache.h"
 #include "upm/model/layers.h"
 
@@ -93,6 +95,25 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
   return o_proj->forward(out.transpose(1, 2).reshape({B, Tq, heads_ * head_dim_}));
 }
 
+torch::Tensor Attention::forward_decode(const torch::Tensor& x, const AttentionContext& ctx, int64_t layer,
+                                        const torch::Tensor& residual) const {
+  const int64_t B = x.size(0);
+  auto qkv = bf16_gemv_multi(x, {q_proj->weight, k_proj->weight, v_proj->weight},
+                             {q_proj->bias, k_proj->bias, v_proj->bias});
+  torch::Tensor q = qkv[0].view({B, 1, heads_, head_dim_});
+  torch::Tensor k = qkv[1].view({B, 1, kv_heads_, head_dim_});
+  if (q_norm) {
+    q = q_norm->forward(q).contiguous();
+    k = k_norm->forward(k).contiguous();
+  }
+  fused_rotary_(q, ctx.cos, ctx.sin);
+  fused_rotary_(k, ctx.cos, ctx.sin);
+  torch::Tensor keys = k.transpose(1, 2), values = qkv[2].view({B, 1, kv_heads_, head_dim_}).transpose(1, 2);
+  if (ctx.cache) std::tie(keys, values) = ctx.cache->append(layer, *ctx.step, keys, values);
+  const torch::Tensor out = fused_decode_attention(q, keys, values, ctx.mask, 1.0 / std::sqrt(double(head_dim_)));
+  return bf16_gemv_add(out, o_proj->weight, residual);
+}
+
 MLP::MLP(const ModelConfig& c, const torch::TensorOptions& options) {
   gate_proj = register_module("gate_proj", std::make_shared<Linear>(c.hidden_size, c.intermediate_size, false, options));
   up_proj = register_module("up_proj", std::make_shared<Linear>(c.hidden_size, c.intermediate_size, false, options));
@@ -103,6 +124,10 @@ torch::Tensor MLP::forward(const torch::Tensor& x) const {
   return down_proj->forward(torch::silu(gate_proj->forward(x)) * up_proj->forward(x));
 }
 
+torch::Tensor MLP::forward_decode(const torch::Tensor& x, const torch::Tensor& residual) const {
+  return bf16_gemv_add(bf16_gemv_swiglu(x, gate_proj->weight, up_proj->weight), down_proj->weight, residual);
+}
+
 DecoderLayer::DecoderLayer(const ModelConfig& c, const torch::TensorOptions& options) {
   self_attn = register_module("self_attn", std::make_shared<Attention>(c, options));
   mlp = register_module("mlp", std::make_shared<MLP>(c, options));
@@ -111,8 +136,32 @@ DecoderLayer::DecoderLayer(const ModelConfig& c, const torch::TensorOptions& opt
       register_module("post_attention_layernorm", std::make_shared<RMSNorm>(c.hidden_size, c.rms_norm_eps, options));
 }
 
+bool DecoderLayer::fused_decode_applies(const torch::Tensor& x, const AttentionContext& ctx) const {
+  if (!fused_decode_enabled() || x.dim() != 3 || x.size(1) != 1 || x.size(0) > kBf16GemvMaxRows) return false;
+  if (!bf16_gemv_applies(x, self_attn->q_proj->weight, self_attn->q_proj->bias)) return false;
+  for (const Linear* linear : {self_attn->q_proj.get(), self_attn->k_proj.get(), self_attn->v_proj.get(),
+                               self_attn->o_proj.get(), mlp->gate_proj.get(), mlp->up_proj.get(), mlp->down_proj.get()}) {
+    if (linear->adapter || !bf16_gemv_weight_applies(linear->weight, linear->bias)) return false;
+  }
+  // The fused epilogues add no bias after o_proj and the MLP.
+  if (self_attn->o_proj->bias.defined() || mlp->gate_proj->bias.defined() || mlp->up_proj->bias.defined() ||
+      mlp->down_proj->bias.defined())
+    return false;
+  for (const RMSNorm* norm : {input_layernorm.get(), post_attention_layernorm.get()}) {
+    if (!fused_rms_norm_applies(x, norm->weight)) return false;
+  }
+  if (ctx.step && ctx.step->prefix_length > 0) return false;
+  return ctx.mask.scalar_type() == torch::kFloat && ctx.mask.device().is_cpu() &&
+         ctx.cos.scalar_type() == torch::kBFloat16 && ctx.sin.scalar_type() == torch::kBFloat16;
+}
+
 torch::Tensor DecoderLayer::forward(const torch::Tensor& x, const AttentionContext& ctx, int64_t layer,
                                     const torch::Tensor& only) const {
+  // One token per row: `only` can only name that token.
+  if (fused_decode_applies(x, ctx)) {
+    const torch::Tensor h = self_attn->forward_decode(input_layernorm->forward(x), ctx, layer, x);
+    return mlp->forward_decode(post_attention_layernorm->forward(h), h);
+  }
   const torch::Tensor residual = only.defined() ? pick(x, only, 1) : x;
   torch::Tensor h = residual + self_attn->forward(input_layernorm->forward(x), ctx, layer, only);
   return h + mlp->forward(post_attention_layernorm->forward(h));

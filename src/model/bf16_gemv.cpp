@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -12,23 +13,14 @@
 #include <ATen/core/grad_mode.h>
 #include <c10/util/BFloat16.h>
 
-// One compiled copy per instruction set, picked at load time (GCC/Clang
-// function multi-versioning), so the library stays portable: AVX-512 and
-// AVX2 machines get vector code, others the plain loop (ifuncs: glibc).
-#if defined(__x86_64__) && defined(__GLIBC__) && defined(__GNUC__) && (!defined(__clang__) || __clang_major__ >= 14)
-#define UPM_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define UPM_MULTIVERSION
-#endif
+#include "cpu_kernel_util.h"
+#include "upm/model/decode_fusion.h"
 
 namespace upm {
 namespace {
 
 std::atomic<bool>& enabled_flag() {
-  static std::atomic<bool> flag{[] {
-    const char* env = std::getenv("UPM_BF16_GEMV");
-    return !(env && std::strcmp(env, "0") == 0);
-  }()};
+  static std::atomic<bool> flag{!env_switched_off("UPM_BF16_GEMV")};
   return flag;
 }
 
@@ -45,14 +37,16 @@ inline float widen(uint16_t bits) {
 // keeps up with memory.
 constexpr int kLanes = 64;
 
+inline float widen(float v) { return v; }
+
 // y[m * out + o] = sum_k w[o, k] * x[m, k] for output rows [begin, end).
 // Each weight row is read from memory once and then from L1 for the other
-// input rows.
-UPM_MULTIVERSION
-void dot_rows(const uint16_t* w, const float* x, int64_t in, int64_t rows, int64_t out, int64_t begin,
-              int64_t end, float* y) {
+// input rows. Inlined into one multi-versioned function per weight type.
+template <typename Weight>
+__attribute__((always_inline)) inline void dot_rows_body(const Weight* w, const float* x, int64_t in, int64_t rows,
+                                                         int64_t out, int64_t begin, int64_t end, float* y) {
   for (int64_t o = begin; o < end; ++o) {
-    const uint16_t* wo = w + o * in;
+    const Weight* wo = w + o * in;
     for (int64_t m = 0; m < rows; ++m) {
       const float* xm = x + m * in;
       float acc[kLanes] = {};
@@ -72,6 +66,18 @@ void dot_rows(const uint16_t* w, const float* x, int64_t in, int64_t rows, int64
   }
 }
 
+UPM_MULTIVERSION
+void dot_rows(const uint16_t* w, const float* x, int64_t in, int64_t rows, int64_t out, int64_t begin,
+              int64_t end, float* y) {
+  dot_rows_body(w, x, in, rows, out, begin, end, y);
+}
+
+UPM_MULTIVERSION
+void dot_rows(const float* w, const float* x, int64_t in, int64_t rows, int64_t out, int64_t begin, int64_t end,
+              float* y) {
+  dot_rows_body(w, x, in, rows, out, begin, end, y);
+}
+
 // x [rows, in] (any strides, bf16) -> dense fp32.
 std::vector<float> widen_input(const at::Tensor& x2) {
   const int64_t rows = x2.size(0), in = x2.size(1), s0 = x2.stride(0), s1 = x2.stride(1);
@@ -88,46 +94,162 @@ std::vector<float> widen_input(const at::Tensor& x2) {
 void set_bf16_gemv_enabled(bool on) { enabled_flag().store(on); }
 bool bf16_gemv_enabled() { return enabled_flag().load(); }
 
-bool bf16_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+bool bf16_gemv_weight_applies(const at::Tensor& weight, const at::Tensor& bias) {
   if (!bf16_gemv_enabled()) return false;
-  if (x.scalar_type() != at::kBFloat16 || weight.scalar_type() != at::kBFloat16) return false;
-  if (!x.device().is_cpu() || !weight.device().is_cpu() || weight.dim() != 2 || !weight.is_contiguous()) return false;
-  if (x.dim() == 0 || x.size(-1) != weight.size(1) || x.numel() == 0) return false;
-  if (x.numel() / weight.size(1) > kBf16GemvMaxRows) return false;
+  if (weight.scalar_type() != at::kBFloat16 || !weight.device().is_cpu() || weight.dim() != 2 || !weight.is_contiguous())
+    return false;
   if (bias.defined() && (bias.scalar_type() != at::kBFloat16 || !bias.device().is_cpu() || !bias.is_contiguous() ||
                          bias.numel() != weight.size(0)))
     return false;
   // The kernel records no autograd graph: leave training to torch::linear.
-  const bool wants_grad =
-      x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad());
-  return !(at::GradMode::is_enabled() && wants_grad);
+  return !(at::GradMode::is_enabled() && (weight.requires_grad() || (bias.defined() && bias.requires_grad())));
+}
+
+bool bf16_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  if (!bf16_gemv_weight_applies(weight, bias)) return false;
+  if (x.scalar_type() != at::kBFloat16 || !x.device().is_cpu()) return false;
+  if (x.dim() == 0 || x.size(-1) != weight.size(1) || x.numel() == 0) return false;
+  if (x.numel() / weight.size(1) > kBf16GemvMaxRows) return false;
+  return !(at::GradMode::is_enabled() && x.requires_grad());
+}
+
+namespace {
+
+// The output shape torch::linear gives x [..., in] -> [..., out].
+std::vector<int64_t> output_sizes(const at::Tensor& x, int64_t out) {
+  std::vector<int64_t> sizes = x.sizes().vec();
+  sizes.back() = out;
+  return sizes;
+}
+
+const uint16_t* raw(const at::Tensor& t) { return reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>()); }
+
+// Rounded to bf16 as a torch op's output is (round-to-nearest-even).
+inline float round_bf16(float v) { return static_cast<float>(at::BFloat16(v)); }
+
+// Chunks of at least ~64K weight elements so threads are worth waking.
+int64_t grain_for(int64_t in) { return std::max<int64_t>(1, (int64_t(1) << 16) / in); }
+
+}  // namespace
+
+std::vector<at::Tensor> bf16_gemv_multi(const at::Tensor& x, const std::vector<at::Tensor>& weights,
+                                        const std::vector<at::Tensor>& biases) {
+  const int64_t in = weights.at(0).size(1);
+  const at::Tensor x2 = x.reshape({-1, in});
+  const int64_t rows = x2.size(0);
+  const std::vector<float> xf = widen_input(x2);
+  // Output rows of all weights, numbered one after the other: weight i owns
+  // [first[i], first[i + 1]).
+  std::vector<int64_t> first{0};
+  std::vector<std::vector<float>> acc;
+  std::vector<at::Tensor> ys;
+  for (const at::Tensor& w : weights) {
+    first.push_back(first.back() + w.size(0));
+    acc.emplace_back(size_t(rows * w.size(0)));
+    ys.push_back(at::empty({rows, w.size(0)}, w.options()));
+  }
+  at::parallel_for(0, first.back(), grain_for(in), [&](int64_t begin, int64_t end) {
+    for (size_t i = 0; i < weights.size(); ++i) {
+      const int64_t lo = std::max(begin, first[i]) - first[i], hi = std::min(end, first[i + 1]) - first[i];
+      if (lo >= hi) continue;
+      const int64_t out = weights[i].size(0);
+      dot_rows(raw(weights[i]), xf.data(), in, rows, out, lo, hi, acc[i].data());
+      // Bias in fp32, then one round-to-nearest-even to bf16 (c10::BFloat16).
+      const at::BFloat16* b = i < biases.size() && biases[i].defined() ? biases[i].data_ptr<at::BFloat16>() : nullptr;
+      at::BFloat16* yp = ys[i].data_ptr<at::BFloat16>();
+      for (int64_t m = 0; m < rows; ++m) {
+        for (int64_t o = lo; o < hi; ++o) {
+          yp[m * out + o] = at::BFloat16(acc[i][size_t(m * out + o)] + (b ? static_cast<float>(b[o]) : 0.0f));
+        }
+      }
+    }
+  });
+  for (size_t i = 0; i < weights.size(); ++i) ys[i] = ys[i].view(output_sizes(x, weights[i].size(0)));
+  return ys;
 }
 
 at::Tensor bf16_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  return bf16_gemv_multi(x, {weight}, {bias}).front();
+}
+
+bool fp32_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  if (!fused_decode_enabled()) return false;
+  if (x.scalar_type() != at::kFloat || weight.scalar_type() != at::kFloat || weight.dim() != 2) return false;
+  if (!x.device().is_cpu() || !weight.device().is_cpu() || !weight.is_contiguous()) return false;
+  if (x.dim() == 0 || x.size(-1) != weight.size(1) || x.numel() != weight.size(1)) return false;
+  if (bias.defined() && (bias.scalar_type() != at::kFloat || !bias.device().is_cpu() || !bias.is_contiguous() ||
+                         bias.numel() != weight.size(0)))
+    return false;
+  const bool wants_grad = x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad());
+  return !(at::GradMode::is_enabled() && wants_grad);
+}
+
+at::Tensor fp32_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  const int64_t out = weight.size(0), in = weight.size(1);
+  const at::Tensor xc = x.reshape({in}).contiguous();
+  at::Tensor y = at::empty({out}, weight.options());
+  const float* w = weight.data_ptr<float>();
+  const float* xp = xc.data_ptr<float>();
+  const float* b = bias.defined() ? bias.data_ptr<float>() : nullptr;
+  float* yp = y.data_ptr<float>();
+  at::parallel_for(0, out, grain_for(in), [&](int64_t begin, int64_t end) {
+    dot_rows(w, xp, in, 1, out, begin, end, yp);
+    // As torch::mv(weight, x) + bias: the bias added to the fp32 sum.
+    if (b) {
+      for (int64_t o = begin; o < end; ++o) yp[o] += b[o];
+    }
+  });
+  return y.view(output_sizes(x, out));
+}
+
+at::Tensor bf16_gemv_add(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& residual) {
   const int64_t out = weight.size(0), in = weight.size(1);
   const at::Tensor x2 = x.reshape({-1, in});
   const int64_t rows = x2.size(0);
   const std::vector<float> xf = widen_input(x2);
+  const at::Tensor r = residual.reshape({rows, out}).contiguous();
   std::vector<float> acc(size_t(rows * out));
   at::Tensor y = at::empty({rows, out}, weight.options());
-  const auto* w = reinterpret_cast<const uint16_t*>(weight.data_ptr<at::BFloat16>());
-  const at::BFloat16* b = bias.defined() ? bias.data_ptr<at::BFloat16>() : nullptr;
+  const at::BFloat16* rp = r.data_ptr<at::BFloat16>();
   at::BFloat16* yp = y.data_ptr<at::BFloat16>();
-  // Chunks of at least ~64K weight elements so threads are worth waking.
-  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / in);
-  at::parallel_for(0, out, grain, [&](int64_t begin, int64_t end) {
-    dot_rows(w, xf.data(), in, rows, out, begin, end, acc.data());
-    // Bias in fp32, then one round-to-nearest-even to bf16 (c10::BFloat16).
+  at::parallel_for(0, out, grain_for(in), [&](int64_t begin, int64_t end) {
+    dot_rows(raw(weight), xf.data(), in, rows, out, begin, end, acc.data());
+    // As `residual + linear(x)`: the product rounded to bf16, then the sum.
     for (int64_t m = 0; m < rows; ++m) {
       for (int64_t o = begin; o < end; ++o) {
-        const float v = acc[size_t(m * out + o)] + (b ? static_cast<float>(b[o]) : 0.0f);
-        yp[m * out + o] = at::BFloat16(v);
+        const size_t i = size_t(m * out + o);
+        yp[i] = at::BFloat16(static_cast<float>(rp[i]) + round_bf16(acc[i]));
       }
     }
   });
-  std::vector<int64_t> sizes = x.sizes().vec();
-  sizes.back() = out;
-  return y.view(sizes);
+  return y.view(output_sizes(x, out));
+}
+
+at::Tensor bf16_gemv_swiglu(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up) {
+  const int64_t out = gate.size(0), in = gate.size(1);
+  const at::Tensor x2 = x.reshape({-1, in});
+  const int64_t rows = x2.size(0);
+  const std::vector<float> xf = widen_input(x2);
+  std::vector<float> acc_gate(size_t(rows * out)), acc_up(size_t(rows * out));
+  at::Tensor y = at::empty({rows, out}, gate.options());
+  at::BFloat16* yp = y.data_ptr<at::BFloat16>();
+  at::parallel_for(0, out, grain_for(in), [&](int64_t begin, int64_t end) {
+    dot_rows(raw(gate), xf.data(), in, rows, out, begin, end, acc_gate.data());
+    dot_rows(raw(up), xf.data(), in, rows, out, begin, end, acc_up.data());
+    // As silu(gate(x)) * up(x) in bf16: each op's output rounded to bf16.
+    // LibTorch 1.13's bf16 silu rounds every step of x / (1 + exp(-x)) to
+    // bf16 (measured: rounding only its fp32 result differs in ~30% of
+    // elements), so the same here.
+    for (int64_t m = 0; m < rows; ++m) {
+      for (int64_t o = begin; o < end; ++o) {
+        const size_t i = size_t(m * out + o);
+        const float g = round_bf16(acc_gate[i]);
+        const float silu = round_bf16(g / round_bf16(1.0f + round_bf16(std::exp(-g))));
+        yp[i] = at::BFloat16(silu * round_bf16(acc_up[i]));
+      }
+    }
+  });
+  return y.view(output_sizes(x, out));
 }
 
 }  // namespace upm

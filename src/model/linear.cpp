@@ -1,6 +1,7 @@
 #include <torch/torch.h>
 
 #include "upm/model/bf16_gemv.h"
+#include "upm/model/decode_fusion.h"
 #include "upm/model/layers.h"
 
 namespace upm {
@@ -15,7 +16,11 @@ torch::Tensor Linear::forward(const torch::Tensor& x) const {
   // One fp32 row (batch-1 decode): a matrix-vector product. OpenBLAS's sgemm
   // packs the whole weight matrix on every call even for a single row
   // (measured: a third of batch-1 decode time); sgemv streams it once.
-  if (x.scalar_type() == torch::kFloat && x.numel() == weight.size(1) && x.device().is_cpu()) {
+  if (fp32_gemv_applies(x, weight, bias)) {
+    // The same as the torch::mv below, streamed by our own loop (faster at
+    // one thread; see bf16_gemv.h).
+    y = fp32_gemv(x, weight, bias);
+  } else if (x.scalar_type() == torch::kFloat && x.numel() == weight.size(1) && x.device().is_cpu()) {
     std::vector<int64_t> sizes = x.sizes().vec();
     sizes.back() = weight.size(0);
     y = torch::mv(weight, x.reshape({-1}));
@@ -42,6 +47,8 @@ RMSNorm::RMSNorm(int64_t dim, double eps_, const torch::TensorOptions& options) 
 }
 
 torch::Tensor RMSNorm::forward(const torch::Tensor& x) const {
+  // A few bf16 CPU rows (decode): one pass, no fp32 tensor round trip.
+  if (fused_rms_norm_applies(x, weight)) return fused_rms_norm(x, weight, eps);
   // Normalise in fp32 and scale after casting back, exactly as HF's LlamaRMSNorm.
   torch::Tensor xf = x.to(torch::kFloat);
   xf = xf * torch::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);

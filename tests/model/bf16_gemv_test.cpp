@@ -11,21 +11,15 @@
 
 #include "model_test_util.h"
 #include "upm/model/bf16_gemv.h"
+#include "upm/model/decode_fusion.h"
 #include "upm/model/kv_cache.h"
 
 namespace upm::test {
 namespace {
 
-// Restores the process-wide switch at the end of a test.
-struct GemvSwitch {
-  explicit GemvSwitch(bool on) : before(bf16_gemv_enabled()) { set_bf16_gemv_enabled(on); }
-  ~GemvSwitch() { set_bf16_gemv_enabled(before); }
-  bool before;
+struct GemvSwitch : ScopedSwitch {
+  explicit GemvSwitch(bool on) : ScopedSwitch(set_bf16_gemv_enabled, bf16_gemv_enabled, on) {}
 };
-
-torch::Tensor bf16_randn(std::vector<int64_t> sizes) {
-  return torch::randn(sizes, torch::kFloat).to(torch::kBFloat16);
-}
 
 // Checks got (bf16) against the fp32 reference x W^T + b within the bound
 // above, and that nearly all elements are exactly the reference rounded.
@@ -139,24 +133,9 @@ TEST(Bf16Gemv, OtherCasesKeepTorchLinear) {
                               x.to(torch::kFloat).expand({8, 16}), 0, 0));
 }
 
-// Greedy batch-1 bf16 decode with a KV cache: the same tokens with and
-// without the kernel (qwen2 architecture: biased q/k/v projections).
-std::vector<int64_t> greedy_decode(CausalLM& model, std::vector<int64_t> ids, int64_t new_tokens,
-                                   std::vector<torch::Tensor>& step_logits) {
-  KVCache cache(model.config(), 1, int64_t(ids.size()) + new_tokens, model.dtype(), model.device());
-  ForwardInput in;
-  in.input_ids = torch::tensor(ids, torch::kLong).view({1, -1});
-  in.cache = &cache;
-  in.logits_for = LogitsFor::last;
-  for (int64_t step = 0; step < new_tokens; ++step) {
-    torch::Tensor logits = model.forward(in).logits.reshape({-1});
-    step_logits.push_back(logits.to(torch::kFloat));
-    ids.push_back(logits.argmax().item<int64_t>());
-    in.input_ids = torch::tensor({ids.back()}, torch::kLong).view({1, 1});
-  }
-  return ids;
-}
-
+// Greedy batch-1 bf16 decode with a KV cache (greedy_decode in
+// model_test_util.h): the same tokens with and without the kernel (qwen2
+// architecture: biased q/k/v projections).
 TEST(Bf16Gemv, GreedyDecodeGivesTheSameTokensWithAndWithoutIt) {
   ModelConfig config = load_model_config(model_dir("qwen2"));
   config.initializer_range = 0.3;  // next-token distributions that are not flat
@@ -167,6 +146,9 @@ TEST(Bf16Gemv, GreedyDecodeGivesTheSameTokensWithAndWithoutIt) {
   const std::vector<int64_t> prompt = to_vector(golden("qwen2", "input_ids")[0]);
   std::vector<torch::Tensor> fast_logits, plain_logits;
   std::vector<int64_t> fast, plain;
+  // The kernel alone, without the fused decode path around it
+  // (decode_fusion_test.cpp tests that).
+  ScopedSwitch unfused(set_fused_decode_enabled, fused_decode_enabled, false);
   {
     GemvSwitch on(true);
     fast = greedy_decode(model, prompt, 16, fast_logits);

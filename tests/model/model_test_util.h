@@ -7,10 +7,25 @@
 #include <torch/torch.h>
 
 #include "upm/model/causal_lm.h"
+#include "upm/model/kv_cache.h"
 #include "upm/model/safetensors.h"
 #include "upm/model/weights_loader.h"
 
 namespace upm::test {
+
+// Sets a process-wide on/off switch (set_bf16_gemv_enabled,
+// set_fused_decode_enabled) for a scope and restores it after.
+struct ScopedSwitch {
+  ScopedSwitch(void (*set)(bool), bool (*get)(), bool on) : set_(set), before_(get()) { set_(on); }
+  ~ScopedSwitch() { set_(before_); }
+  void (*set_)(bool);
+  bool before_;
+};
+
+// Standard-normal values rounded to bf16.
+inline torch::Tensor bf16_randn(std::vector<int64_t> sizes) {
+  return torch::randn(sizes, torch::kFloat).to(torch::kBFloat16);
+}
 
 inline std::string model_dir(const std::string& family) {
   return std::string(UPM_TEST_DATA_DIR) + "/model/" + family;
@@ -35,6 +50,25 @@ inline std::vector<int64_t> to_vector(const torch::Tensor& t) {
 
 inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kFloat) - b.to(torch::kFloat)).abs().max().item<double>();
+}
+
+// Greedy decode of `new_tokens` after `ids` through a KV cache, one forward
+// per token (prefill, then one row of one token); each step's last logits
+// (fp32) are appended to step_logits. Returns prompt + new ids.
+inline std::vector<int64_t> greedy_decode(CausalLM& model, std::vector<int64_t> ids, int64_t new_tokens,
+                                          std::vector<torch::Tensor>& step_logits) {
+  KVCache cache(model.config(), 1, int64_t(ids.size()) + new_tokens, model.dtype(), model.device());
+  ForwardInput in;
+  in.input_ids = torch::tensor(ids, torch::kLong).view({1, -1});
+  in.cache = &cache;
+  in.logits_for = LogitsFor::last;
+  for (int64_t step = 0; step < new_tokens; ++step) {
+    torch::Tensor logits = model.forward(in).logits.reshape({-1});
+    step_logits.push_back(logits.to(torch::kFloat));
+    ids.push_back(logits.argmax().item<int64_t>());
+    in.input_ids = torch::tensor({ids.back()}, torch::kLong).view({1, 1});
+  }
+  return ids;
 }
 
 }  // namespace upm::test

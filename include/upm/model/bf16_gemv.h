@@ -7,8 +7,11 @@
 // shift) and accumulating in fp32; the result is rounded to bf16 once
 // (round-to-nearest-even), like torch::linear's bf16 output.
 //
-// Linear::forward uses it when bf16_gemv_applies(); every other case (CUDA,
-// fp32, autograd, many rows) keeps torch::linear.
+// Linear::forward uses it when bf16_gemv_applies(); one fp32 row uses the
+// same loop for fp32 weights (fp32_gemv below); every other case (CUDA,
+// autograd, many rows) keeps torch.
+
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 
@@ -30,9 +33,39 @@ constexpr int64_t kBf16GemvMaxRows = 2;
 // `in`, and no autograd graph is wanted (grad mode off or nothing requires grad).
 bool bf16_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
+// The weight half of bf16_gemv_applies (switch included): weight [out, in]
+// and bias bf16, CPU, contiguous, and no autograd graph wanted for them.
+bool bf16_gemv_weight_applies(const at::Tensor& weight, const at::Tensor& bias);
+
 // y[..., out] = x[..., in] . weight^T (+ bias), bf16, the shape torch::linear
 // returns. Preconditions as bf16_gemv_applies, minus the switch and the row
 // limit (any number of rows is computed correctly); x may be non-contiguous. Parallel over output rows with at::parallel_for.
 at::Tensor bf16_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
+// The fused forms of the decode fast path (decode_fusion.h). Same
+// preconditions as bf16_gemv for every weight; each result is bitwise what
+// bf16_gemv and the torch ops it replaces give.
+//
+// Several weights [out_i, in] applied to one x (q/k/v, gate/up): x widened
+// once, one parallel_for over the output rows of all of them. biases may be
+// shorter than weights or hold undefined tensors (no bias).
+std::vector<at::Tensor> bf16_gemv_multi(const at::Tensor& x, const std::vector<at::Tensor>& weights,
+                                        const std::vector<at::Tensor>& biases);
+// residual + bf16_gemv(x, weight, {}) (residual: bf16, x's rows of `out`).
+at::Tensor bf16_gemv_add(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& residual);
+// silu(bf16_gemv(x, gate, {})) * bf16_gemv(x, up, {}), rounded to bf16 after
+// each op as torch does (silu's steps too, as LibTorch 1.13 does in bf16);
+// std::exp where torch uses a vectorised exp, so a result may differ from
+// torch::silu's by one bf16 ulp.
+at::Tensor bf16_gemv_swiglu(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up);
+
+// The fp32 form for one row (batch-1 fp32 decode): y = x . weight^T
+// (+ bias), as torch::mv(weight, x) + bias up to the order of the fp32 sum.
+// OpenBLAS's sgemv reached ~12 GB/s on one thread where this loop streams
+// at the bf16 kernel's rate. Linear uses it when fp32_gemv_applies: the
+// fused decode switch (decode_fusion.h) on, x and weight fp32 on the CPU,
+// weight (and bias) contiguous, x one row of `in`, no autograd graph wanted.
+bool fp32_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+at::Tensor fp32_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
 }  // namespace upm

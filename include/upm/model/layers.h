@@ -84,6 +84,11 @@ class Attention : public torch::nn::Module {
   // position only[b] of each row: [B, 1, hidden].
   torch::Tensor forward(const torch::Tensor& x, const AttentionContext& context, int64_t layer,
                         const torch::Tensor& only = {}) const;
+  // The bf16 CPU decode fast path (decode_fusion.h): x [B, 1, hidden]
+  // normalised, -> residual + attention(x). Only when
+  // DecoderLayer::fused_decode_applies.
+  torch::Tensor forward_decode(const torch::Tensor& x, const AttentionContext& context, int64_t layer,
+                               const torch::Tensor& residual) const;
   std::shared_ptr<Linear> q_proj, k_proj, v_proj, o_proj;
   std::shared_ptr<RMSNorm> q_norm, k_norm;  // qwen3 only
 
@@ -96,6 +101,8 @@ class MLP : public torch::nn::Module {
  public:
   MLP(const ModelConfig& config, const torch::TensorOptions& options);
   torch::Tensor forward(const torch::Tensor& x) const;
+  // The fast path's form: residual + forward(x), fused (decode_fusion.h).
+  torch::Tensor forward_decode(const torch::Tensor& x, const torch::Tensor& residual) const;
   std::shared_ptr<Linear> gate_proj, up_proj, down_proj;
 };
 
@@ -108,6 +115,11 @@ class DecoderLayer : public torch::nn::Module {
   std::shared_ptr<Attention> self_attn;
   std::shared_ptr<MLP> mlp;
   std::shared_ptr<RMSNorm> input_layernorm, post_attention_layernorm;
+
+  // True when forward takes the fused decode path (decode_fusion.h): one
+  // token per row, few bf16 CPU rows, no autograd, no adapter on any
+  // projection, no shared cache prefix.
+  bool fused_decode_applies(const torch::Tensor& x, const AttentionContext& context) const;
 };
 
 }  // namespace upm
