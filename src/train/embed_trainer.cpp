@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "upm/model/cpu_threads.h"
 #include "upm/core/error.h"
 #include "upm/core/run_dir.h"
 #include "upm/data/user_log.h"
@@ -386,7 +387,7 @@ std::vector<std::pair<std::string, torch::Tensor>> EmbedTrainer::head_tensors() 
 }
 
 EmbedTrainResult run_embed_training(const EmbedTrainConfig& config, const EmbedRunOptions& options) {
-  if (config.threads > 0) torch::set_num_threads(int(config.threads));
+  if (config.threads > 0) set_cpu_threads(int(config.threads));  // torch and OpenBLAS alike
   const std::optional<std::string> resume_from = checkpoint_to_resume(config.run_dir, options.resume);
   prepare_run_dir(config.run_dir, config_to_json(config));
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "upm/model/cpu_threads.h"
 #include "upm/core/error.h"
 #include "upm/core/progress.h"
 #include "upm/core/run_dir.h"
@@ -196,7 +197,7 @@ GrpoResult run_grpo(const GrpoConfig& config, const GrpoRunOptions& options) {
   if (config.users_per_step < world) {
     throw InputError(Location{"config", 0, "users_per_step"}, "must be >= the number of ranks");
   }
-  if (config.threads > 0) torch::set_num_threads(int(config.threads));
+  if (config.threads > 0) set_cpu_threads(int(config.threads));  // torch and OpenBLAS alike
   const std::optional<std::string> resume_from = checkpoint_to_resume(config.run_dir, options.resume);
   if (writer) prepare_run_dir(config.run_dir, config_to_json(config));
 

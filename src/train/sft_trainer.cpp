@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "upm/model/cpu_threads.h"
 #include "upm/core/error.h"
 #include "upm/core/run_dir.h"
 #include "upm/model/lora.h"
@@ -140,7 +141,7 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   Distributed* dist = options.dist;
   const bool writer = !dist || dist->rank() == 0;
   const int world = dist ? dist->world_size() : 1, rank = dist ? dist->rank() : 0;
-  if (config.threads > 0) torch::set_num_threads(int(config.threads));
+  if (config.threads > 0) set_cpu_threads(int(config.threads));  // torch and OpenBLAS alike
   const std::optional<std::string> resume_from = checkpoint_to_resume(config.run_dir, options.resume);
   if (writer) prepare_run_dir(config.run_dir, config_to_json(config));
 
