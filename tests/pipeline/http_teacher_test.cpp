@@ -170,7 +170,11 @@ TEST(HttpTeacher, MalformedAnswersStopTheJobWithExitOneAndTheRerunResumes) {
       EXPECT_EQ(upm::exit_code_for(e), 1) << e.what();
       EXPECT_NE(std::string(e.what()).find("127.0.0.1"), std::string::npos) << e.what();
     }
-    EXPECT_EQ(broken.requests.load(), 2) << "one request per user of the window, none retried";
+    // At most one request per user of the window, none retried. The window's
+    // requests go out concurrently and the first malformed answer stops the
+    // job, so the second may never reach the server (seen once in CI).
+    EXPECT_GE(broken.requests.load(), 1);
+    EXPECT_LE(broken.requests.load(), 2) << "a malformed answer must not be retried";
   }
   EXPECT_TRUE(upm::test::read_json_lines(dir.path() + "/run/candidates.jsonl").empty());
   FakeEndpoint good(answering());
