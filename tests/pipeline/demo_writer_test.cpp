@@ -6,31 +6,17 @@
 // 1M writer sat at that chance level; this test fails if the shipped writer
 // is replaced by one that does not read.
 #include <cstdio>
-#include <regex>
 
 #include "pipeline_test_util.h"
 #include "upm/data/split.h"
 #include "upm/data/synth.h"
+#include "upm/pipeline/profile_facts.h"
 
 namespace {
 
-// Topics a profile names in its "Likes ..." sentence.
-std::vector<std::string> liked_topics(const std::string &profile) {
-  static const std::regex likes(R"((?:^|\. )Likes ([^.]*)\.)");
-  static const std::regex separator(R"(, and |, | and )");
-  std::vector<std::string> out;
-  std::smatch m;
-  if (!std::regex_search(profile, m, likes))
-    return out;
-  const std::string list = m[1];
-  for (std::sregex_token_iterator it(list.begin(), list.end(), separator, -1),
-       end;
-       it != end; ++it) {
-    if (it->length() > 0)
-      out.push_back(*it);
-  }
-  return out;
-}
+// Topics a profile names in its "Likes ..." sentence (the teacher's sentence
+// forms, which the writer learned to write).
+std::vector<std::string> liked_topics(const std::string& profile) { return upm::parse_profile_facts(profile).likes; }
 
 TEST(DemoWriter, LikedTopicsFromUnseenHistoriesAreMostlyTrue) {
   EXPECT_EQ(liked_topics("Likes horror and science fiction. Dislikes comedy."),

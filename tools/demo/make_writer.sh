@@ -29,8 +29,7 @@ log "1/3 synthetic world (seed 100, $WORLD_USERS users); the histories are the s
 log "2/3 profile rows: the rule teacher's reading of each prompt's history (the demo's build-sft rule settings)"
 cat > "$WORK/profile_rows.json" <<JSON
 {"histories": "$WORK/split/history.jsonl", "targets": "rule", "rule_candidates": 1,
- "rule": {"min_score": 1.0, "max_topics": 2, "click_weight": 0.5, "text_weight": 2.0, "previous_weight": 1.5,
-          "subsample": 0.7, "style_margin": 1.0},
+ "rule": $(/usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["teacher"]["rule"]))' configs/demo/build_sft.json),
  "tokenizer": "$JUDGE", "output": "$WORK/rule_rows.jsonl", "prompts": {"max_prompt_tokens": 768}}
 JSON
 "$BIN"/upm-data profile-rows --config "$WORK/profile_rows.json"
