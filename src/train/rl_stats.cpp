@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <torch/torch.h>
 
@@ -28,13 +29,38 @@ void RlSums::add(const EpisodeBatch& batch) {
     completion_tokens += double(batch.samples[i].tokens.size());
   }
   judge_requests += double(batch.judge_requests);
+  add_groups(batch);
+}
+
+void RlSums::add_groups(const EpisodeBatch& batch) {
+  size_t i = 0;
+  while (i < batch.samples.size()) {
+    const int64_t group = batch.samples[i].group;
+    size_t end = i;
+    while (end < batch.samples.size() && batch.samples[end].group == group) ++end;
+    const double n = double(end - i);
+    double sum = 0, sq = 0;
+    std::set<std::vector<int64_t>> seen;
+    for (size_t k = i; k < end; ++k) {
+      sum += batch.rewards[k];
+      sq += batch.rewards[k] * batch.rewards[k];
+      seen.insert(batch.samples[k].tokens);
+    }
+    const double mean = sum / n, var = std::max(0.0, sq / n - mean * mean);
+    groups += 1;
+    group_std += std::sqrt(var);
+    // Rewards are means of a few judge scores: equal up to rounding when equal.
+    zero_std_groups += var < 1e-12 ? 1 : 0;
+    distinct_samples += double(seen.size()) / n;
+    i = end;
+  }
 }
 
 void RlSums::sum_over_ranks(Distributed* dist) {
   if (!dist) return;
   std::vector<double*> fields{&samples, &reward, &reward_sq, &predictor, &format, &length, &streaming, &well_formed,
                               &tasks, &tasks_judged, &correct, &p_correct, &profile_tokens, &completion_tokens,
-                              &judge_requests};
+                              &judge_requests, &groups, &zero_std_groups, &group_std, &distinct_samples};
   std::vector<double> values;
   for (double* f : fields) values.push_back(*f);
   std::vector<torch::Tensor> t{torch::tensor(values, torch::kDouble)};
@@ -59,6 +85,9 @@ nlohmann::json RlSums::metrics(const std::string& prefix) const {
   out[prefix + "accuracy"] = ratio(correct, tasks);
   out[prefix + "profile_tokens"] = ratio(profile_tokens, well_formed);
   out[prefix + "completion_tokens"] = ratio(completion_tokens, samples);
+  out[prefix + "group_reward_std"] = ratio(group_std, groups);
+  out[prefix + "frac_reward_zero_std"] = ratio(zero_std_groups, groups);
+  out[prefix + "distinct_samples"] = ratio(distinct_samples, groups);
   return out;
 }
 

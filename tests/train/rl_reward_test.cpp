@@ -1,5 +1,9 @@
 #include "upm/train/rl_reward.h"
 
+#include <cmath>
+
+#include "upm/train/rl_stats.h"
+
 #include "test_util.h"
 
 namespace {
@@ -71,3 +75,39 @@ TEST(RlReward, ConfigValidation) {
 }
 
 }  // namespace
+
+namespace {
+
+// Two groups of 3: the first scores the same for every sample (no learning
+// signal), the second spreads; samples 0 and 1 share their tokens.
+upm::EpisodeBatch two_groups() {
+  upm::EpisodeBatch b;
+  b.prompts = {{1}, {2}};
+  b.tasks.resize(2);
+  const std::vector<std::vector<int64_t>> tokens{{5, 6}, {5, 6}, {7}, {8}, {9}, {10}};
+  b.rewards = {0.5, 0.5, 0.5, 0.0, 0.3, 0.9};
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    upm::RolloutSample s;
+    s.group = int64_t(i / 3);
+    s.tokens = tokens[i];
+    b.samples.push_back(s);
+    upm::ScoredOutput o;
+    o.terms.total = b.rewards[i];
+    b.scored.push_back(o);
+  }
+  return b;
+}
+
+}  // namespace
+
+TEST(RlStats, GroupMetricsCountGroupsWithoutSignalAndRepeatedSamples) {
+  upm::RlSums sums;
+  sums.add(two_groups());
+  const nlohmann::json m = sums.metrics();
+  EXPECT_NEAR(m.at("frac_reward_zero_std").get<double>(), 0.5, 1e-12);
+  // Population std of {0, 0.3, 0.9} is sqrt(0.14); the first group's is 0.
+  EXPECT_NEAR(m.at("group_reward_std").get<double>(), std::sqrt(0.14) / 2.0, 1e-12);
+  // Group 1: 2 distinct of 3; group 2: 3 of 3.
+  EXPECT_NEAR(m.at("distinct_samples").get<double>(), (2.0 / 3.0 + 1.0) / 2.0, 1e-12);
+  EXPECT_NEAR(m.at("reward_mean").get<double>(), 2.7 / 6.0, 1e-12);
+}

@@ -19,6 +19,9 @@ struct RlSums {
   double predictor = 0, format = 0, length = 0, streaming = 0;
   double well_formed = 0, tasks = 0, tasks_judged = 0, correct = 0, p_correct = 0;
   double profile_tokens = 0, completion_tokens = 0, judge_requests = 0;
+  // Per GRPO group: the learning signal lives in the differences within a
+  // group, so a group whose samples all score the same teaches nothing.
+  double groups = 0, zero_std_groups = 0, group_std = 0, distinct_samples = 0;
 
   void add(const EpisodeBatch& batch);
   // Element-wise sum over ranks (no-op without `dist`).
@@ -28,8 +31,15 @@ struct RlSums {
   // per sample), format_ok (share well formed), predictor_accuracy and
   // predictor_p_correct (over judged tasks), accuracy (over every task, a
   // malformed output counting as wrong), profile_tokens (mean over well-formed
-  // outputs), completion_tokens (mean), with `prefix` before each name.
+  // outputs), completion_tokens (mean), group_reward_std (mean std of the
+  // rewards within a group), frac_reward_zero_std (share of groups whose
+  // samples all got the same reward: no gradient from them), distinct_samples
+  // (mean share of a group's samples that differ from every earlier one),
+  // with `prefix` before each name.
   nlohmann::json metrics(const std::string& prefix = "") const;
+
+ private:
+  void add_groups(const EpisodeBatch& batch);
 };
 
 }  // namespace upm
