@@ -56,6 +56,11 @@ struct DemoSettings {
   // the item query ending in "Answer: Category:" so that its last token is where
   // the model names the category it expects the user to choose.
   bool judge_prompts = false;
+  // The history and queries in the form data/demo-writer was trained on
+  // (configs/prompts/profile.txt, then its fixed <think> note): the item query
+  // ends in "</think>Likes", where the writer names the topics the user likes,
+  // the style query in "</think>Prefers", where it names the answer style.
+  bool writer_prompts = false;
 };
 
 struct GroupAuc {
@@ -71,6 +76,30 @@ const char* kJudgeHistory = "Here are a user's most recent actions, oldest first
 const char* kJudgeAsk = "\nJudging only from these actions, what did this user choose?\nAnswer:";
 std::string judge_item_query() { return std::string("\nTask: Which would you rather read next?") + kJudgeAsk + " Category:"; }
 std::string judge_style_query() { return std::string("\nTask: How can I sleep better?") + kJudgeAsk; }
+
+// configs/prompts/profile.txt cut after the events; the rest of it, the
+// writer's <think> note (configs/demo/build_sft.json) and the first word of
+// the profile sentence make the query.
+const char* kWriterHistory =
+    "You are studying one user's behavior in order to describe their preferences.\n\n"
+    "Below are the user's actions, oldest first, one per line: ratings, choices between two answers, clicks and "
+    "things they wrote, from different sources. {{num_dropped}} older actions were left out for length.\n\n"
+    "{{events}}\n";
+std::string writer_query(const char* first_word) {
+  return std::string(
+             "\nFirst think step by step inside <think>...</think>. Then write the user's profile in plain language: "
+             "what they like and dislike (topics, kinds of items, styles) and how they like answers to be written. "
+             "Keep every detail the actions support and invent nothing.<think>I look at the ratings, clicks, choices "
+             "and posts.</think>") +
+         first_word;
+}
+
+// The query text of the item (or style) family in the settings' prompt form.
+std::string form_query(const DemoSettings& d, bool item) {
+  if (d.writer_prompts) return writer_query(item ? "Likes" : "Prefers");
+  if (d.judge_prompts) return item ? judge_item_query() : judge_style_query();
+  return item ? test::kItemQuery : test::kStyleQuery;
+}
 
 std::string category_of(const std::string& item) { return item.substr(0, item.find(" | ")); }
 
@@ -96,7 +125,7 @@ DemoResult run_demo(const DemoSettings& d) {
   for (auto p : pairs) {
     if (!train_ids.count(p.user_id)) continue;
     if (d.category_positives && p.query == test::kItemQuery) p.positive = category_of(p.positive);
-    if (d.judge_prompts) p.query = p.query == test::kItemQuery ? judge_item_query() : judge_style_query();
+    p.query = form_query(d, p.query == test::kItemQuery);
     train_pairs.push_back(p);
   }
   write_embed_pairs(dir.file("train_pairs.jsonl"), train_pairs);
@@ -120,9 +149,9 @@ DemoResult run_demo(const DemoSettings& d) {
   c.log_every = 25;
   c.text.prompts.max_prompt_tokens = d.history_tokens;
   c.text.prompts.max_field_chars = d.field_chars;
-  if (d.judge_prompts) {
-    write_file_atomic(dir.file("judge_history.txt"), kJudgeHistory);
-    c.text.prompts.profile_template = dir.file("judge_history.txt");
+  if (d.judge_prompts || d.writer_prompts) {
+    write_file_atomic(dir.file("history.txt"), d.writer_prompts ? kWriterHistory : kJudgeHistory);
+    c.text.prompts.profile_template = dir.file("history.txt");
     c.text.query_template = "{{query}}";
   }
   run_embed_training(c);
@@ -130,9 +159,9 @@ DemoResult run_demo(const DemoSettings& d) {
   // Probe users: the second half, full logs.
   std::vector<data::UserLog> probe_logs(all.world.logs.begin() + train_users, all.world.logs.end());
   data::write_user_logs(dir.file("probe_logs.jsonl"), probe_logs);
-  write_file_atomic(dir.file("queries.jsonl"), nlohmann::json{{"query_id", "items"}, {"text", d.judge_prompts ? judge_item_query() : test::kItemQuery}}.dump() +
+  write_file_atomic(dir.file("queries.jsonl"), nlohmann::json{{"query_id", "items"}, {"text", form_query(d, true)}}.dump() +
                                                    "\n" +
-                                                   nlohmann::json{{"query_id", "style"}, {"text", d.judge_prompts ? judge_style_query() : test::kStyleQuery}}.dump() +
+                                                   nlohmann::json{{"query_id", "style"}, {"text", form_query(d, false)}}.dump() +
                                                    "\n");
   EmbedJobConfig job;
   job.text = c.text;
@@ -211,6 +240,7 @@ TEST(EmbedSynth, DISABLED_Measure) {
   d.warmup = j.value("warmup", d.warmup);
   d.min_events = j.value("min_events", d.min_events);
   d.judge_prompts = j.value("judge_prompts", d.judge_prompts);
+  d.writer_prompts = j.value("writer_prompts", d.writer_prompts);
   d.max_events = j.value("max_events", d.max_events);
   std::cout << "settings " << j.dump() << std::endl;
   run_demo(d);
