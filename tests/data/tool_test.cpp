@@ -1,5 +1,7 @@
 // upm-data as a user runs it: exit codes (0 ok, 2 bad input or usage) and
 // the file:line: field: problem messages.
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "data_test_util.h"
@@ -88,6 +90,38 @@ TEST(UpmDataTool, SelectKeepsListedUsersLinesVerbatimAndExcludeKeepsTheRest) {
   auto failed = run_upm_data("select --input " + bad + " --users " + users + " --output " + dir.file("x.jsonl"));
   EXPECT_EQ(failed.code, 2);
   EXPECT_NE(failed.output.find(bad + ":2: user_id"), std::string::npos) << failed.output;
+}
+
+// The newest positive events of a source with a query leave the history and
+// become pairs; a low rating is not positive and stays; sources without a
+// query stay too.
+TEST(UpmDataTool, EmbedPairsHoldsOutTheNewestPositiveEventsPerUser) {
+  TempDir dir;
+  const std::string log = write_text(dir, "log.jsonl",
+      R"({"user_id":"a","events":[)"
+      R"({"id":"e1","kind":"rating","source":"reviews","item":"X","value":5,"ts":"2024-01-01T00:00:00Z"},)"
+      R"({"id":"e2","kind":"click","source":"store","item":"Y","ts":"2024-01-02T00:00:00Z"},)"
+      R"({"id":"e3","kind":"text","source":"forum","text":"hello","ts":"2024-01-03T00:00:00Z"},)"
+      R"({"id":"e4","kind":"rating","source":"reviews","item":"Z","value":1,"ts":"2024-01-04T00:00:00Z"}]})" "\n"
+      R"({"user_id":"b","events":[{"id":"e1","kind":"click","source":"store","item":"W","ts":"2024-01-01T00:00:00Z"}]})" "\n");
+  auto ok = run_upm_data("embed-pairs --input " + log + " --output " + dir.file("out") +
+                         " --per-user 1 --query reviews=Q1 --query 'store=Which titles?'");
+  ASSERT_EQ(ok.code, 0) << ok.output;
+  auto pairs = upm::read_jsonl_file(dir.file("out/pairs.jsonl"));
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0], (nlohmann::json{{"user_id", "a"}, {"query", "Which titles?"}, {"positive", "Y"}}));
+  EXPECT_EQ(pairs[1], (nlohmann::json{{"user_id", "b"}, {"query", "Which titles?"}, {"positive", "W"}}));
+  auto histories = upm::read_jsonl_file(dir.file("out/histories.jsonl"));
+  ASSERT_EQ(histories.size(), 2u);
+  std::vector<std::string> kept;
+  for (const auto& e : histories[0].at("events")) kept.push_back(e.at("id"));
+  EXPECT_EQ(kept, (std::vector<std::string>{"e1", "e3", "e4"}));
+  EXPECT_TRUE(histories[1].at("events").empty());
+
+  auto bad = run_upm_data("embed-pairs --input " + log + " --output " + dir.file("bad") + " --query reviews");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("--query: expected SOURCE=QUERY TEXT"), std::string::npos) << bad.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad/pairs.jsonl")));
 }
 
 }  // namespace
