@@ -48,6 +48,7 @@ std::string strip_suffix(const std::string& prefix) {
 
 std::string embeddings_path(const std::string& prefix) { return strip_suffix(prefix) + kSuffix; }
 std::string embedding_index_path(const std::string& prefix) { return strip_suffix(prefix) + ".index.jsonl"; }
+std::string embedding_partial_dir(const std::string& prefix) { return strip_suffix(prefix) + ".partial"; }
 
 void write_embedding_table(const std::string& prefix, const EmbeddingTable& table) {
   const torch::Tensor& e = table.embeddings;

@@ -11,6 +11,7 @@
 #include "upm/model/lora.h"
 #include "upm/model/weights_loader.h"
 #include "upm/pipeline/embedding_io.h"
+#include "upm/pipeline/embedding_partial.h"
 #include "upm/pipeline/embedding_projection.h"
 #include "upm/pipeline/soft_prompts.h"
 #include "upm/text/tokenizer.h"
@@ -34,7 +35,8 @@ std::map<std::string, std::string> job_metadata(const EmbedJobPaths& paths, cons
 
 }  // namespace
 
-EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfig& config) {
+EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfig& config,
+                                 const EmbedJobControl& control) {
   const auto start = std::chrono::steady_clock::now();
   // Inputs first: bad files fail before the model is loaded.
   std::vector<EmbeddingQuery> queries = read_embedding_queries(paths.queries);
@@ -68,26 +70,69 @@ EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfi
 
   EmbedJobReport report;
   report.marker = prompts.marker();
+  const std::map<std::string, std::string> metadata = job_metadata(paths, config, report.marker);
+  EmbeddingPartial partial(paths.output, metadata);
+  const std::vector<std::string> saved = partial.users();  // a copy: save() appends to the partial's list
+  for (size_t u = 0; u < saved.size(); ++u) {
+    if (u >= users.size() || users[u].user_id != saved[u]) {
+      throw InputError(Location{paths.input, 0, "user_id"},
+                       "user " + std::to_string(u + 1) + " is not \"" + saved[u] + "\" as when " + partial.dir() +
+                           " was saved; the input changed: remove the folder to start over");
+    }
+  }
+  report.resumed_users = int64_t(saved.size());
+  if (!saved.empty()) spdlog::info("resuming: {} users already embedded in {}", saved.size(), partial.dir());
+
   EmbeddingTable table;
   std::vector<torch::Tensor> blocks;
-  Progress progress("embed", int64_t(users.size()), "users");
-  for (const auto& user : users) {
+  for (const auto& chunk : partial.chunks()) {
+    blocks.push_back(chunk.embeddings);
+    table.rows.insert(table.rows.end(), chunk.rows.begin(), chunk.rows.end());
+  }
+  EmbeddingTable chunk;
+  std::vector<torch::Tensor> chunk_blocks;
+  int64_t chunk_users = 0, saved_this_run = 0;
+  auto flush = [&] {
+    chunk.embeddings = torch::cat(chunk_blocks, 0);
+    partial.save(chunk);
+    blocks.push_back(chunk.embeddings);
+    table.rows.insert(table.rows.end(), chunk.rows.begin(), chunk.rows.end());
+    saved_this_run += chunk_users;
+    chunk = EmbeddingTable{};
+    chunk_blocks.clear();
+    chunk_users = 0;
+  };
+  Progress progress("embed", int64_t(users.size() - saved.size()), "users");
+  for (size_t u = saved.size(); u < users.size(); ++u) {
+    const data::UserLog& user = users[u];
     HistoryTokens history = prompts.history(user);
     UserEmbeddings e = embedder.embed(history.ids, query_ids);
-    blocks.push_back(e.queries);
-    for (const auto& q : queries) table.rows.push_back({user.user_id, q.query_id});
+    chunk_blocks.push_back(e.queries.to(torch::kCPU, torch::kFloat));
+    for (const auto& q : queries) chunk.rows.push_back({user.user_id, q.query_id});
     if (e.mean_pooled.defined()) {
-      blocks.push_back(e.mean_pooled.unsqueeze(0));
-      table.rows.push_back({user.user_id, kHistoryMeanQueryId});
+      chunk_blocks.push_back(e.mean_pooled.unsqueeze(0).to(torch::kCPU, torch::kFloat));
+      chunk.rows.push_back({user.user_id, kHistoryMeanQueryId});
     }
     report.history_tokens += int64_t(history.ids.size());
     report.events_dropped += history.events_dropped;
+    ++chunk_users;
     progress.advance();
+    if (config.chunk_users > 0 && chunk_users == config.chunk_users && u + 1 < users.size()) {
+      flush();
+      if (control.stop_after_users > 0 && saved_this_run >= control.stop_after_users) {
+        report.stopped = true;
+        report.users = int64_t(saved.size()) + saved_this_run;
+        return report;
+      }
+    }
   }
   progress.finish();
+  for (auto& b : chunk_blocks) blocks.push_back(b);
+  table.rows.insert(table.rows.end(), chunk.rows.begin(), chunk.rows.end());
   table.embeddings = torch::cat(blocks, 0);
-  table.metadata = job_metadata(paths, config, report.marker);
+  table.metadata = metadata;
   write_embedding_table(paths.output, table);
+  partial.remove();
 
   report.users = int64_t(users.size());
   report.rows = int64_t(table.rows.size());

@@ -261,6 +261,55 @@ TEST(EmbeddingJob, BadQueriesAndLogsNameFileLineAndField) {
   EXPECT_FALSE(std::filesystem::exists(files.dir.file("emb.safetensors")));
 }
 
+// A job stopped after its first saved chunk (as a kill would leave it) and
+// rerun ends with the same file as one uninterrupted run: every user once,
+// the same numbers; the partial folder is gone. A rerun with other settings
+// or another input refuses to mix its users with the saved ones.
+TEST(EmbeddingJob, ResumesAfterAStopWithoutDuplicatesAndRefusesOtherSettings) {
+  JobFiles files(true);
+  std::string logs;
+  for (int u = 0; u < 7; ++u) {
+    logs += "{\"user_id\": \"u" + std::to_string(u) + "\", \"events\": [{\"id\": \"e1\", \"kind\": \"text\", \"text\": \"I like topic " +
+            std::to_string(u) + "\"}]}\n";
+  }
+  test::write_text_file(files.logs, logs);
+  EmbedJobConfig config;
+  config.embedder.mean_pooled = true;
+  config.chunk_users = 3;
+  EmbedJobReport whole = run_embedding_job({files.model, files.logs, files.queries, files.dir.file("whole")}, config);
+  EXPECT_FALSE(whole.stopped);
+  EXPECT_FALSE(std::filesystem::exists(files.dir.file("whole.partial")));
+
+  const EmbedJobPaths paths{files.model, files.logs, files.queries, files.dir.file("emb")};
+  EmbedJobReport first = run_embedding_job(paths, config, EmbedJobControl{2});
+  EXPECT_TRUE(first.stopped);
+  EXPECT_EQ(first.users, 3);
+  EXPECT_FALSE(std::filesystem::exists(files.dir.file("emb.safetensors")));
+  EXPECT_TRUE(std::filesystem::exists(files.dir.file("emb.partial/chunk-00000.index.jsonl")));
+
+  EmbedJobConfig other = config;
+  other.embedder.mean_pooled = false;
+  UPM_EXPECT_THROW_WITH(run_embedding_job(paths, other), InputError, "emb.partial/settings.json: an interrupted run");
+
+  EmbedJobReport second = run_embedding_job(paths, config);
+  EXPECT_FALSE(second.stopped);
+  EXPECT_EQ(second.resumed_users, 3);
+  EXPECT_EQ(second.users, 7);
+  EmbeddingTable a = read_embedding_table(files.dir.file("whole")), b = read_embedding_table(paths.output);
+  ASSERT_EQ(b.rows.size(), 21u);
+  for (size_t r = 0; r < a.rows.size(); ++r) {
+    EXPECT_EQ(b.rows[r].user_id, a.rows[r].user_id);
+    EXPECT_EQ(b.rows[r].query_id, a.rows[r].query_id);
+  }
+  EXPECT_TRUE(torch::equal(a.embeddings, b.embeddings));
+  EXPECT_FALSE(std::filesystem::exists(files.dir.file("emb.partial")));
+
+  // Stopped again, then the input loses its first user: the saved chunk no longer fits.
+  run_embedding_job(paths, config, EmbedJobControl{1});
+  test::write_text_file(files.logs, logs.substr(logs.find('\n') + 1));
+  UPM_EXPECT_THROW_WITH(run_embedding_job(paths, config), InputError, "logs.jsonl: user_id: user 1 is not \"u0\"");
+}
+
 TEST(EmbeddingIo, IndexThatDisagreesWithTheTensorIsRejected) {
   TempDir dir;
   EmbeddingTable table;

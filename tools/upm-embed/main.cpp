@@ -1,5 +1,5 @@
 // upm-embed: query-anchored user embeddings (docs/embed.md).
-//   upm-embed --model DIR --input LOGS.jsonl --queries Q.jsonl --output EMB [--config F] [--set k=v]
+//   upm-embed --model DIR --input LOGS.jsonl --queries Q.jsonl --output EMB [--config F] [--set k=v] [--stop-after N]
 //   upm-embed probe --embeddings EMB --labels LABELS.jsonl --output REPORT.json
 // The embedding job is the tool's main form (DESIGN.md); `probe` is the one
 // subcommand, so the app takes zero or one subcommand.
@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   app.add_option("--input", paths.input, "user logs (JSONL)");
   app.add_option("--queries", paths.queries, "task queries (JSONL: query_id, text)");
   app.add_option("--output", paths.output, "output prefix: writes OUTPUT.safetensors and OUTPUT.index.jsonl");
+  upm::EmbedJobControl control;
+  app.add_option("--stop-after", control.stop_after_users,
+                 "stop once this many users are saved in OUTPUT.partial/ (whole chunks); a rerun resumes");
   upm::cli::add_config_options(app, config_options, false);
   auto probe = upm::tools::add_probe_command(app);
 
@@ -32,11 +35,16 @@ int main(int argc, char** argv) {
       if (value->empty()) throw upm::InputError(upm::Location{"", 0, flag}, "required (see --help)");
     }
     auto config = upm::load_config<upm::EmbedJobConfig>(config_options.config, config_options.overrides);
-    upm::EmbedJobReport report = upm::run_embedding_job(paths, config);
-    nlohmann::json summary{{"users", report.users},   {"rows", report.rows},
-                           {"dim", report.dim},       {"history_tokens", report.history_tokens},
+    upm::EmbedJobReport report = upm::run_embedding_job(paths, config, control);
+    nlohmann::json summary{{"users", report.users},
+                           {"rows", report.rows},
+                           {"dim", report.dim},
+                           {"history_tokens", report.history_tokens},
                            {"events_dropped", report.events_dropped},
-                           {"marker", report.marker}, {"seconds", report.seconds}};
+                           {"marker", report.marker},
+                           {"seconds", report.seconds},
+                           {"resumed_users", report.resumed_users},
+                           {"stopped", report.stopped}};
     std::cout << summary.dump() << std::endl;
     return upm::kExitOk;
   });

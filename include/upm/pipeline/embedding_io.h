@@ -46,6 +46,8 @@ struct EmbeddingTable {
 // "EMB" or "EMB.safetensors" -> the two file paths.
 std::string embeddings_path(const std::string& prefix);
 std::string embedding_index_path(const std::string& prefix);
+// Where an interrupted job keeps its finished users (embedding_partial.h).
+std::string embedding_partial_dir(const std::string& prefix);
 
 void write_embedding_table(const std::string& prefix, const EmbeddingTable& table);
 // Reads both files back; InputError when they disagree (row count, row

@@ -6,7 +6,9 @@
 // one history prefill per user, and writes EMB.safetensors +
 // EMB.index.jsonl (embedding_io.h). Rows are user-major in input order:
 // for each user, its queries in file order, then "@history_mean" when
-// embedder.mean_pooled is set.
+// embedder.mean_pooled is set. Every `chunk_users` users the finished ones
+// are saved under EMB.partial/ (embedding_partial.h): a killed job rerun with
+// the same settings continues after the last saved user, with no user twice.
 
 #include <cstdint>
 #include <string>
@@ -25,6 +27,7 @@ struct EmbedJobConfig {
   std::string projection;  // safetensors of the MLP head (embedding_projection.h); "" = none
   std::string adapter;     // a PEFT LoRA adapter folder applied to the model (upm-train embed with lora); "" = none
   std::string soft_prompts;  // cluster soft prompts (soft_prompts.h); "" = none
+  int64_t chunk_users = 256;  // users per saved chunk (resume granularity); 0 = save nothing until the end
 };
 
 inline void describe(ConfigIO& io, EmbedJobConfig& c) {
@@ -34,6 +37,7 @@ inline void describe(ConfigIO& io, EmbedJobConfig& c) {
   io.field("projection", c.projection);
   io.field("adapter", c.adapter);
   io.field("soft_prompts", c.soft_prompts);
+  io.field("chunk_users", c.chunk_users).at_least(0);
 }
 
 struct EmbedJobPaths {
@@ -47,12 +51,21 @@ struct EmbedJobReport {
   int64_t users = 0;
   int64_t rows = 0;
   int64_t dim = 0;
-  int64_t history_tokens = 0;   // summed over users
-  int64_t events_dropped = 0;   // oldest events left out for the budget, summed
+  int64_t history_tokens = 0;   // summed over the users this run embedded
+  int64_t events_dropped = 0;   // oldest events left out for the budget, summed likewise
   std::string marker;           // "token:<USER_EMB>" or "last_query_token"
   double seconds = 0.0;
+  int64_t resumed_users = 0;    // users loaded from EMB.partial/ instead of embedded
+  bool stopped = false;         // stop_after_users reached: EMB not written yet
 };
 
-EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfig& config);
+struct EmbedJobControl {
+  // > 0: stop once this run has saved at least this many users (whole
+  // chunks), leaving EMB.partial/ to resume from: a kill at a known point.
+  int64_t stop_after_users = 0;
+};
+
+EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfig& config,
+                                 const EmbedJobControl& control = {});
 
 }  // namespace upm
