@@ -138,7 +138,8 @@ TEST(DistributedTest, TwoGlooRanksRunGrpoLikeOneRankOnAllUsers) {
     SCOPED_TRACE("step " + std::to_string(i + 1));
     EXPECT_EQ(a[i]["judge_requests"], b[i]["judge_requests"]);
     EXPECT_EQ(a[i]["completion_tokens"], b[i]["completion_tokens"]);
-    for (const char* key : {"reward_mean", "reward_std", "loss", "kl", "entropy", "grad_norm", "ratio_mean"}) {
+    for (const char* key : {"reward_mean", "reward_std", "loss", "kl", "entropy", "grad_norm", "ratio_mean",
+                            "group_reward_std", "frac_reward_zero_std", "distinct_samples"}) {
       EXPECT_NEAR(a[i][key].get<double>(), b[i][key].get<double>(), 1e-4) << key;
     }
   }
