@@ -25,7 +25,7 @@ bool bf16_gemv_enabled();
 
 // The inner loop. On CPUs with AVX512_BF16 (checked at run time) the kernel
 // and its fused forms below multiply bf16 x by the bf16 weights with
-// vdpbf16ps (32 products into 16 fp32 sums per instruction) instead of
+// vdpbf16ps (16 products into 8 fp32 sums per 256-bit instruction) instead of
 // widening every weight to fp32: the same exact products, fp32 sums in
 // another order, denormal inputs taken as zero (the instruction's DAZ/FTZ;
 // nothing inference needs). Every other CPU, and this switch off
