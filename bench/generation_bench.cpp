@@ -5,8 +5,9 @@
 //                   the read bandwidth measured again beside the decode loops)
 //   batch-16 decode: aggregate tokens/s
 //   group sampling: G samples of one prompt (one prefill) vs G separate runs
-//   bf16 batch-1 decode also without the fused decode path and without the
-//   bf16 GEMV kernel (same run, alternated)
+//   bf16 batch-1 decode also without the fused decode path, without the
+//   bf16 GEMV kernel, and (AVX512_BF16 CPUs) with the GEMV's portable
+//   widening loop instead of vdpbf16ps (same run, alternated)
 //   peer: bench/generation_peer.py, same config and loops (prefill, greedy
 //         decode at batch 1 and 16), run as /usr/bin/python3 before and
 //         after UPM's loops (figures: the means of the two runs)
@@ -155,20 +156,28 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype) {
   // On the CPU, batch-1 decode also without the fused decode path
   // (decode_fusion.h: the fused bf16 layer, the fp32 GEMV) and, in bf16,
   // without the bf16 GEMV kernel as well (torch::linear and the plain torch
-  // ops), alternating the settings `reps` times (medians), so that all see
-  // the same machine load: the before/after of both in one run.
+  // ops), and, where the CPU has AVX512_BF16, with everything on but the
+  // GEMV's portable widening loop instead of vdpbf16ps (bf16_gemv.h),
+  // alternating the settings `reps` times (medians), so that all see the
+  // same machine load: the before/after of each in one run.
   const torch::Tensor row = torch::zeros({1, config.hidden_size}, model.dtype());
   const torch::Tensor& embedding = model.model->embed_tokens->weight;
   const bool bf16_gemv = upm::bf16_gemv_applies(row, embedding, {});
   const bool alternate = bf16_gemv || upm::fp32_gemv_applies(row, embedding, {});
+  const bool bf16_dot = bf16_gemv && upm::bf16_dot_active();
   // The read bandwidth is measured again in every round, beside the decode
   // loops: on a machine whose load drifts, the run's opening baseline can
   // be minutes older than the loops it bounds.
-  std::vector<double> with, unfused, without, bandwidth;
+  std::vector<double> with, unfused, without, portable, bandwidth;
   for (int i = 0; i < (alternate ? s.reps : 1); ++i) {
     bandwidth.push_back(upm::bench::memory_read_gbps(device));
     with.push_back(decode_rate(1));
     if (!alternate) break;
+    if (bf16_dot) {
+      upm::set_bf16_dot_enabled(false);
+      portable.push_back(decode_rate(1));
+      upm::set_bf16_dot_enabled(true);
+    }
     upm::set_fused_decode_enabled(false);
     unfused.push_back(decode_rate(1));
     if (bf16_gemv) {
@@ -191,6 +200,10 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype) {
   if (bf16_gemv) {
     r["decode_b1_without_bf16_gemv_tokens_per_s"] = median(without);
     r["decode_b1_without_bf16_gemv_fraction_of_bound"] = median(without) / bound;
+  }
+  if (bf16_dot) {
+    r["decode_b1_without_bf16_dot_tokens_per_s"] = median(portable);
+    r["decode_b1_without_bf16_dot_fraction_of_bound"] = median(portable) / bound;
   }
   if (!s.only.empty()) return r;
   r["decode_b" + std::to_string(s.batch) + "_tokens_per_s"] = decode_rate(s.batch);

@@ -13,6 +13,7 @@
 #include <ATen/core/grad_mode.h>
 #include <c10/util/BFloat16.h>
 
+#include "bf16_dot.h"
 #include "cpu_kernel_util.h"
 #include "upm/model/decode_fusion.h"
 
@@ -21,6 +22,11 @@ namespace {
 
 std::atomic<bool>& enabled_flag() {
   static std::atomic<bool> flag{!env_switched_off("UPM_BF16_GEMV")};
+  return flag;
+}
+
+std::atomic<bool>& dot_flag() {
+  static std::atomic<bool> flag{!env_switched_off("UPM_BF16_DOT")};
   return flag;
 }
 
@@ -78,21 +84,13 @@ void dot_rows(const float* w, const float* x, int64_t in, int64_t rows, int64_t 
   dot_rows_body(w, x, in, rows, out, begin, end, y);
 }
 
-// x [rows, in] (any strides, bf16) -> dense fp32.
-std::vector<float> widen_input(const at::Tensor& x2) {
-  const int64_t rows = x2.size(0), in = x2.size(1), s0 = x2.stride(0), s1 = x2.stride(1);
-  const auto* p = reinterpret_cast<const uint16_t*>(x2.data_ptr<at::BFloat16>());
-  std::vector<float> out(size_t(rows * in));
-  for (int64_t m = 0; m < rows; ++m) {
-    for (int64_t k = 0; k < in; ++k) out[size_t(m * in + k)] = widen(p[m * s0 + k * s1]);
-  }
-  return out;
-}
-
 }  // namespace
 
 void set_bf16_gemv_enabled(bool on) { enabled_flag().store(on); }
 bool bf16_gemv_enabled() { return enabled_flag().load(); }
+void set_bf16_dot_enabled(bool on) { dot_flag().store(on); }
+bool bf16_dot_enabled() { return dot_flag().load(); }
+bool bf16_dot_active() { return bf16_dot_enabled() && bf16_dot_supported(); }
 
 bool bf16_gemv_weight_applies(const at::Tensor& weight, const at::Tensor& bias) {
   if (!bf16_gemv_enabled()) return false;
@@ -130,14 +128,48 @@ inline float round_bf16(float v) { return static_cast<float>(at::BFloat16(v)); }
 // Chunks of at least ~64K weight elements so threads are worth waking.
 int64_t grain_for(int64_t in) { return std::max<int64_t>(1, (int64_t(1) << 16) / in); }
 
+// x [..., in] (any strides, bf16) copied dense once per call, in the form
+// the inner loop reads: bf16 bits for vdpbf16ps (bf16_dot.h) when it runs,
+// else widened to fp32 for the portable loop. Shared by all weights.
+class GemvInput {
+ public:
+  GemvInput(const at::Tensor& x, int64_t in) : in_(in), dot_(bf16_dot_active()) {
+    const at::Tensor x2 = x.reshape({-1, in});
+    rows_ = x2.size(0);
+    const int64_t s0 = x2.stride(0), s1 = x2.stride(1);
+    const uint16_t* p = raw(x2);
+    if (dot_) bits_.resize(size_t(rows_ * in));
+    else widened_.resize(size_t(rows_ * in));
+    for (int64_t m = 0; m < rows_; ++m) {
+      for (int64_t k = 0; k < in; ++k) {
+        const uint16_t b = p[m * s0 + k * s1];
+        if (dot_) bits_[size_t(m * in + k)] = b;
+        else widened_[size_t(m * in + k)] = widen(b);
+      }
+    }
+  }
+  int64_t in() const { return in_; }
+  int64_t rows() const { return rows_; }
+  // acc[m * out + o] = x[m] . weight[o] for output rows [begin, end).
+  void dot(const at::Tensor& weight, int64_t begin, int64_t end, float* acc) const {
+    const int64_t out = weight.size(0);
+    if (dot_) bf16_dot_rows(raw(weight), bits_.data(), in_, rows_, out, begin, end, acc);
+    else dot_rows(raw(weight), widened_.data(), in_, rows_, out, begin, end, acc);
+  }
+
+ private:
+  int64_t in_, rows_ = 0;
+  bool dot_;
+  std::vector<uint16_t> bits_;
+  std::vector<float> widened_;
+};
+
 }  // namespace
 
 std::vector<at::Tensor> bf16_gemv_multi(const at::Tensor& x, const std::vector<at::Tensor>& weights,
                                         const std::vector<at::Tensor>& biases) {
-  const int64_t in = weights.at(0).size(1);
-  const at::Tensor x2 = x.reshape({-1, in});
-  const int64_t rows = x2.size(0);
-  const std::vector<float> xf = widen_input(x2);
+  const GemvInput xin(x, weights.at(0).size(1));
+  const int64_t rows = xin.rows();
   // Output rows of all weights, numbered one after the other: weight i owns
   // [first[i], first[i + 1]).
   std::vector<int64_t> first{0};
@@ -148,12 +180,12 @@ std::vector<at::Tensor> bf16_gemv_multi(const at::Tensor& x, const std::vector<a
     acc.emplace_back(size_t(rows * w.size(0)));
     ys.push_back(at::empty({rows, w.size(0)}, w.options()));
   }
-  at::parallel_for(0, first.back(), grain_for(in), [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, first.back(), grain_for(xin.in()), [&](int64_t begin, int64_t end) {
     for (size_t i = 0; i < weights.size(); ++i) {
       const int64_t lo = std::max(begin, first[i]) - first[i], hi = std::min(end, first[i + 1]) - first[i];
       if (lo >= hi) continue;
       const int64_t out = weights[i].size(0);
-      dot_rows(raw(weights[i]), xf.data(), in, rows, out, lo, hi, acc[i].data());
+      xin.dot(weights[i], lo, hi, acc[i].data());
       // Bias in fp32, then one round-to-nearest-even to bf16 (c10::BFloat16).
       const at::BFloat16* b = i < biases.size() && biases[i].defined() ? biases[i].data_ptr<at::BFloat16>() : nullptr;
       at::BFloat16* yp = ys[i].data_ptr<at::BFloat16>();
@@ -203,17 +235,16 @@ at::Tensor fp32_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Te
 }
 
 at::Tensor bf16_gemv_add(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& residual) {
-  const int64_t out = weight.size(0), in = weight.size(1);
-  const at::Tensor x2 = x.reshape({-1, in});
-  const int64_t rows = x2.size(0);
-  const std::vector<float> xf = widen_input(x2);
+  const int64_t out = weight.size(0);
+  const GemvInput xin(x, weight.size(1));
+  const int64_t rows = xin.rows();
   const at::Tensor r = residual.reshape({rows, out}).contiguous();
   std::vector<float> acc(size_t(rows * out));
   at::Tensor y = at::empty({rows, out}, weight.options());
   const at::BFloat16* rp = r.data_ptr<at::BFloat16>();
   at::BFloat16* yp = y.data_ptr<at::BFloat16>();
-  at::parallel_for(0, out, grain_for(in), [&](int64_t begin, int64_t end) {
-    dot_rows(raw(weight), xf.data(), in, rows, out, begin, end, acc.data());
+  at::parallel_for(0, out, grain_for(xin.in()), [&](int64_t begin, int64_t end) {
+    xin.dot(weight, begin, end, acc.data());
     // As `residual + linear(x)`: the product rounded to bf16, then the sum.
     for (int64_t m = 0; m < rows; ++m) {
       for (int64_t o = begin; o < end; ++o) {
@@ -226,16 +257,15 @@ at::Tensor bf16_gemv_add(const at::Tensor& x, const at::Tensor& weight, const at
 }
 
 at::Tensor bf16_gemv_swiglu(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up) {
-  const int64_t out = gate.size(0), in = gate.size(1);
-  const at::Tensor x2 = x.reshape({-1, in});
-  const int64_t rows = x2.size(0);
-  const std::vector<float> xf = widen_input(x2);
+  const int64_t out = gate.size(0);
+  const GemvInput xin(x, gate.size(1));
+  const int64_t rows = xin.rows();
   std::vector<float> acc_gate(size_t(rows * out)), acc_up(size_t(rows * out));
   at::Tensor y = at::empty({rows, out}, gate.options());
   at::BFloat16* yp = y.data_ptr<at::BFloat16>();
-  at::parallel_for(0, out, grain_for(in), [&](int64_t begin, int64_t end) {
-    dot_rows(raw(gate), xf.data(), in, rows, out, begin, end, acc_gate.data());
-    dot_rows(raw(up), xf.data(), in, rows, out, begin, end, acc_up.data());
+  at::parallel_for(0, out, grain_for(xin.in()), [&](int64_t begin, int64_t end) {
+    xin.dot(gate, begin, end, acc_gate.data());
+    xin.dot(up, begin, end, acc_up.data());
     // As silu(gate(x)) * up(x) in bf16: each op's output rounded to bf16.
     // LibTorch 1.13's bf16 silu rounds every step of x / (1 + exp(-x)) to
     // bf16 (measured: rounding only its fp32 result differs in ~30% of

@@ -21,14 +21,17 @@ struct GemvSwitch : ScopedSwitch {
   explicit GemvSwitch(bool on) : ScopedSwitch(set_bf16_gemv_enabled, bf16_gemv_enabled, on) {}
 };
 
+struct DotSwitch : ScopedSwitch {
+  explicit DotSwitch(bool on) : ScopedSwitch(set_bf16_dot_enabled, bf16_dot_enabled, on) {}
+};
+
 // Checks got (bf16) against the fp32 reference x W^T + b within the bound
 // above, and that nearly all elements are exactly the reference rounded.
 void expect_matches_reference(const torch::Tensor& got, const torch::Tensor& x, const torch::Tensor& w,
                               const torch::Tensor& b, const std::string& what) {
   const int64_t in = w.size(1);
   torch::Tensor xf = x.to(torch::kFloat), wf = w.to(torch::kFloat);
-  torch::Tensor ref = torch::matmul(xf, wf.t());
-  if (b.defined()) ref = ref + b.to(torch::kFloat);
+  const torch::Tensor ref = torch::linear(xf, wf, b.defined() ? b.to(torch::kFloat) : torch::Tensor());
   const torch::Tensor magnitude = torch::matmul(xf.abs(), wf.abs().t());
   const torch::Tensor bound = ref.abs() * std::ldexp(1.0, -8) + magnitude * (2.0 * double(in) * std::ldexp(1.0, -24));
   ASSERT_EQ(got.sizes(), ref.sizes()) << what;
@@ -61,6 +64,51 @@ TEST(Bf16Gemv, MatchesFp32MatmulOfTheUpcastWeights) {
       }
     }
   }
+}
+
+// Both inner loops (bf16_gemv.h: vdpbf16ps where the CPU has AVX512_BF16,
+// else the portable widening loop), through all three entry points: the
+// GEMV against the fp32 reference at odd sizes (`in` not a multiple of 32,
+// `out` of the thread grain), the fused forms against their unfused
+// compositions on the same path. A weight row of bf16 denormals tells the
+// paths apart: the portable loop sums them (37 * 2^-130 is a normal float),
+// vdpbf16ps takes them as zero (DAZ), so a switch that picked the wrong
+// loop fails here.
+void expect_inner_loop_is_right(bool dot) {
+  torch::manual_seed(dot ? 8 : 7);
+  c10::InferenceMode guard;
+  for (int64_t in : {1, 31, 33, 130, 777}) {
+    for (int64_t out : {1, 3, 257}) {
+      for (int64_t rows : {1, 2}) {
+        torch::Tensor w = bf16_randn({out, in}), x = bf16_randn({rows, 1, in}), b = bf16_randn({out});
+        const std::string what = std::string(dot ? "vdpbf16ps" : "portable") + " in " + std::to_string(in) +
+                                 " out " + std::to_string(out) + " rows " + std::to_string(rows);
+        expect_matches_reference(bf16_gemv(x, w, {}), x, w, {}, what);
+        expect_matches_reference(bf16_gemv(x, w, b), x, w, b, what + " bias");
+        const torch::Tensor residual = bf16_randn({rows, 1, out});
+        EXPECT_TRUE(torch::equal(bf16_gemv_add(x, w, residual), residual + bf16_gemv(x, w, {}))) << what;
+        const torch::Tensor up = bf16_randn({out, in});
+        expect_within_bf16_ulps(bf16_gemv_swiglu(x, w, up), torch::silu(bf16_gemv(x, w, {})) * bf16_gemv(x, up, {}),
+                                2, out >= 257 ? 0.9 : 0.0, what + " swiglu");
+      }
+    }
+  }
+  const torch::Tensor denormals = torch::full({2, 37}, std::ldexp(1.0, -130), torch::kFloat).to(torch::kBFloat16);
+  ASSERT_NE(denormals[0][0].item<float>(), 0.0f);
+  const float sum = bf16_gemv(torch::ones({1, 37}, torch::kBFloat16), denormals, {})[0][0].item<float>();
+  EXPECT_EQ(sum, dot ? 0.0f : float(37 * std::ldexp(1.0, -130)));
+}
+
+TEST(Bf16Gemv, PortableLoopMatchesFp32Linear) {
+  DotSwitch off(false);
+  ASSERT_FALSE(bf16_dot_active());
+  expect_inner_loop_is_right(false);
+}
+
+TEST(Bf16Gemv, Avx512Bf16LoopMatchesFp32Linear) {
+  DotSwitch on(true);
+  if (!bf16_dot_active()) GTEST_SKIP() << "this CPU lacks AVX512_BF16 (vdpbf16ps): only the portable loop runs here";
+  expect_inner_loop_is_right(true);
 }
 
 TEST(Bf16Gemv, NonContiguousInputEqualsItsContiguousCopy) {

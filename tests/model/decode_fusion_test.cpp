@@ -29,20 +29,6 @@ struct FusionSwitch : ScopedSwitch {
   explicit FusionSwitch(bool on) : ScopedSwitch(set_fused_decode_enabled, fused_decode_enabled, on) {}
 };
 
-// got == expected up to `ulps` bf16 ulps of each element (2^-7 relative; an
-// absolute floor for values near zero), and at least `exact` of the
-// elements bit-identical.
-void expect_within_bf16_ulps(const torch::Tensor& got, const torch::Tensor& expected, double ulps, double exact,
-                             const std::string& what) {
-  ASSERT_EQ(got.sizes(), expected.sizes()) << what;
-  ASSERT_EQ(got.scalar_type(), expected.scalar_type()) << what;
-  const torch::Tensor g = got.to(torch::kFloat), e = expected.to(torch::kFloat);
-  const torch::Tensor bound = e.abs() * (ulps * std::ldexp(1.0, -7)) + 1e-6;
-  const torch::Tensor err = (g - e).abs();
-  EXPECT_TRUE((err <= bound).all().item<bool>()) << what << ": max error " << err.max().item<double>();
-  EXPECT_GE(got.eq(expected).to(torch::kFloat).mean().item<double>(), exact) << what << ": bit-identical share";
-}
-
 TEST(DecodeFusion, RmsNormMatchesTheTorchPath) {
   torch::manual_seed(1);
   c10::InferenceMode guard;

@@ -2,8 +2,10 @@
 // Shared by the model tests: the reference folders written by
 // tools/reference/model_reference.py and their goldens.
 
+#include <cmath>
 #include <string>
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "upm/model/causal_lm.h"
@@ -69,6 +71,20 @@ inline std::vector<int64_t> greedy_decode(CausalLM& model, std::vector<int64_t> 
     in.input_ids = torch::tensor({ids.back()}, torch::kLong).view({1, 1});
   }
   return ids;
+}
+
+// got == expected up to `ulps` bf16 ulps of each element (2^-7 relative; an
+// absolute floor for values near zero), and at least `exact` of the
+// elements bit-identical.
+inline void expect_within_bf16_ulps(const torch::Tensor& got, const torch::Tensor& expected, double ulps, double exact,
+                                     const std::string& what) {
+  ASSERT_EQ(got.sizes(), expected.sizes()) << what;
+  ASSERT_EQ(got.scalar_type(), expected.scalar_type()) << what;
+  const torch::Tensor g = got.to(torch::kFloat), e = expected.to(torch::kFloat);
+  const torch::Tensor bound = e.abs() * (ulps * std::ldexp(1.0, -7)) + 1e-6;
+  const torch::Tensor err = (g - e).abs();
+  EXPECT_TRUE((err <= bound).all().item<bool>()) << what << ": max error " << err.max().item<double>();
+  EXPECT_GE(got.eq(expected).to(torch::kFloat).mean().item<double>(), exact) << what << ": bit-identical share";
 }
 
 }  // namespace upm::test

@@ -3,8 +3,9 @@
 //
 // LibTorch 1.13's CPU bf16 GEMM (oneDNN / ATen) is compute-limited at one
 // input row: batch-1 bf16 decode ran at ~0.4 of the memory-bandwidth bound.
-// bf16_gemv streams each weight row once, widening bf16 to fp32 (a 16-bit
-// shift) and accumulating in fp32; the result is rounded to bf16 once
+// bf16_gemv streams each weight row once, multiplying in bf16 with
+// AVX512_BF16 where the CPU has it, else widening bf16 to fp32 (a 16-bit
+// shift), and accumulating in fp32; the result is rounded to bf16 once
 // (round-to-nearest-even), like torch::linear's bf16 output.
 //
 // Linear::forward uses it when bf16_gemv_applies(); one fp32 row uses the
@@ -21,6 +22,18 @@ namespace upm {
 // unless the environment sets UPM_BF16_GEMV=0.
 void set_bf16_gemv_enabled(bool on);
 bool bf16_gemv_enabled();
+
+// The inner loop. On CPUs with AVX512_BF16 (checked at run time) the kernel
+// and its fused forms below multiply bf16 x by the bf16 weights with
+// vdpbf16ps (16 products into 8 fp32 sums per 256-bit instruction) instead of
+// widening every weight to fp32: the same exact products, fp32 sums in
+// another order, denormal inputs taken as zero (the instruction's DAZ/FTZ;
+// nothing inference needs). Every other CPU, and this switch off
+// (set_bf16_dot_enabled(false) or UPM_BF16_DOT=0 in the environment), runs
+// the portable widening loop. bf16_dot_active(): switch on and CPU able.
+void set_bf16_dot_enabled(bool on);
+bool bf16_dot_enabled();
+bool bf16_dot_active();
 
 // Rows of x (numel / in) up to which Linear uses the kernel. Each weight row
 // is read from memory once for all rows, but every row widens it again:
