@@ -72,7 +72,7 @@ EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfi
   report.marker = prompts.marker();
   const std::map<std::string, std::string> metadata = job_metadata(paths, config, report.marker);
   EmbeddingPartial partial(paths.output, metadata);
-  const std::vector<std::string> saved = partial.users();  // a copy: save() appends to the partial's list
+  const std::vector<std::string>& saved = partial.users();
   for (size_t u = 0; u < saved.size(); ++u) {
     if (u >= users.size() || users[u].user_id != saved[u]) {
       throw InputError(Location{paths.input, 0, "user_id"},
@@ -80,30 +80,16 @@ EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfi
                            " was saved; the input changed: remove the folder to start over");
     }
   }
-  report.resumed_users = int64_t(saved.size());
-  if (!saved.empty()) spdlog::info("resuming: {} users already embedded in {}", saved.size(), partial.dir());
+  const size_t resumed = saved.size();
+  report.resumed_users = int64_t(resumed);
+  if (resumed > 0) spdlog::info("resuming: {} users already embedded in {}", resumed, partial.dir());
 
-  EmbeddingTable table;
-  std::vector<torch::Tensor> blocks;
-  for (const auto& chunk : partial.chunks()) {
-    blocks.push_back(chunk.embeddings);
-    table.rows.insert(table.rows.end(), chunk.rows.begin(), chunk.rows.end());
-  }
+  // The users since the last saved chunk; saved every chunk_users users.
   EmbeddingTable chunk;
   std::vector<torch::Tensor> chunk_blocks;
   int64_t chunk_users = 0, saved_this_run = 0;
-  auto flush = [&] {
-    chunk.embeddings = torch::cat(chunk_blocks, 0);
-    partial.save(chunk);
-    blocks.push_back(chunk.embeddings);
-    table.rows.insert(table.rows.end(), chunk.rows.begin(), chunk.rows.end());
-    saved_this_run += chunk_users;
-    chunk = EmbeddingTable{};
-    chunk_blocks.clear();
-    chunk_users = 0;
-  };
-  Progress progress("embed", int64_t(users.size() - saved.size()), "users");
-  for (size_t u = saved.size(); u < users.size(); ++u) {
+  Progress progress("embed", int64_t(users.size() - resumed), "users");
+  for (size_t u = resumed; u < users.size(); ++u) {
     const data::UserLog& user = users[u];
     HistoryTokens history = prompts.history(user);
     UserEmbeddings e = embedder.embed(history.ids, query_ids);
@@ -118,16 +104,29 @@ EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfi
     ++chunk_users;
     progress.advance();
     if (config.chunk_users > 0 && chunk_users == config.chunk_users && u + 1 < users.size()) {
-      flush();
+      chunk.embeddings = torch::cat(chunk_blocks, 0);
+      partial.save(chunk);
+      saved_this_run += chunk_users;
+      chunk = EmbeddingTable{};
+      chunk_blocks.clear();
+      chunk_users = 0;
       if (control.stop_after_users > 0 && saved_this_run >= control.stop_after_users) {
         report.stopped = true;
-        report.users = int64_t(saved.size()) + saved_this_run;
+        report.users = int64_t(resumed) + saved_this_run;
         return report;
       }
     }
   }
   progress.finish();
-  for (auto& b : chunk_blocks) blocks.push_back(b);
+
+  // EMB: every saved chunk (earlier runs' and this one's), then the rest.
+  EmbeddingTable table;
+  std::vector<torch::Tensor> blocks;
+  for (const auto& saved_chunk : partial.chunks()) {
+    blocks.push_back(saved_chunk.embeddings);
+    table.rows.insert(table.rows.end(), saved_chunk.rows.begin(), saved_chunk.rows.end());
+  }
+  blocks.insert(blocks.end(), chunk_blocks.begin(), chunk_blocks.end());
   table.rows.insert(table.rows.end(), chunk.rows.begin(), chunk.rows.end());
   table.embeddings = torch::cat(blocks, 0);
   table.metadata = metadata;
