@@ -11,7 +11,7 @@ truth.jsonl (latent likes / dislikes / style). RULE_ROWS: optional
 Prints JSON: for liked / disliked topics, the share of named topics that are
 in the user's true set (precision; chance = set size / number of topics) and
 the agreement with the rule teacher; for answer style, the share of named
-style words that are true. A writer that does not read histories sits at
+style words that are true, pooled and for tone and verbosity apart. A writer that does not read histories sits at
 chance however fluent its profiles are.
 """
 import json
@@ -69,6 +69,11 @@ def main():
                 add(which + " as the rule teacher", len(named & topics(rule[uid], which)), len(named))
         named = styles(text)
         add("style words in truth", sum(1 for w in named if t["style"][STYLE_WORDS[w][0]] == w), len(named))
+        # Tone and verbosity apart: a writer can read one and guess the other,
+        # which the pooled share hides.
+        for attribute in ("tone", "verbosity"):
+            said = [w for w in named if STYLE_WORDS[w][0] == attribute]
+            add(attribute + " words in truth", sum(1 for w in said if t["style"][attribute] == w), len(said))
         if uid in rule:
             add("style words as the rule teacher", len(named & styles(rule[uid])), len(named))
     for key, (h, total) in sorted(counts.items()):
