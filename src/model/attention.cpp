@@ -1,7 +1,10 @@
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include <torch/torch.h>
 
+#include "upm/model/attention_chunking.h"
 #include "upm/model/bf16_gemv.h"
 #include "upm/model/decode_fusion.h"
 #include "upm/model/kv_cache.h"
@@ -22,6 +25,35 @@ Attention::Attention(const ModelConfig& c, const torch::TensorOptions& options)
 }
 
 namespace {
+
+std::atomic<int64_t> score_budget{int64_t(1) << 26};
+std::atomic<int64_t> sliced_passes{0};
+
+}  // namespace
+
+void set_attention_score_budget(int64_t elements) { score_budget.store(std::max<int64_t>(0, elements)); }
+int64_t attention_score_budget() { return score_budget.load(); }
+int64_t attention_sliced_passes() { return sliced_passes.load(); }
+
+int64_t attention_query_rows_per_slice(int64_t batch, int64_t heads, int64_t queries, int64_t keys) {
+  const int64_t budget = score_budget.load();
+  const int64_t per_row = std::max<int64_t>(1, batch * heads * keys);
+  if (budget == 0 || per_row * queries <= budget) return queries;
+  return std::max<int64_t>(1, budget / per_row);
+}
+
+namespace {
+
+// Scaled-dot-product attention of grouped query rows qg [B, KVH, groups*n, D]
+// against keys/values [B, KVH, S, D], with mask [B, 1, n, S]:
+// -> [B, KVH, groups*n, D].
+torch::Tensor attend(const torch::Tensor& qg, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
+                     int64_t groups, double scale) {
+  const int64_t B = qg.size(0), KVH = qg.size(1), n = mask.size(2), S = k.size(2);
+  torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(scale);
+  scores = scores.to(torch::kFloat).view({B, KVH, groups, n, S}) + mask.view({B, 1, 1, n, S});
+  return torch::matmul(torch::softmax(scores, -1).to(qg.scalar_type()).view({B, KVH, groups * n, S}), v);
+}
 
 // x [B, T, ...] -> [B, 1, ...]: row b's entry at position only[b] (along `dim`).
 torch::Tensor pick(const torch::Tensor& x, const torch::Tensor& only, int64_t dim) {
@@ -63,13 +95,36 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
   // sharing one kv head are stacked along the query axis.
   // q: [B, KVH, groups*T, D]; scores: [B, KVH, groups, T, S]
   torch::Tensor qg = q.reshape({B, kv_heads_, groups * Tq, head_dim_});
-  torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(scale);
+  const torch::Tensor mask = only.defined() ? pick(ctx.mask, only, 2) : ctx.mask;
   // A shared read-only prefix (KVCache::prefix): every row's queries of one
   // kv head are stacked into one matrix against the prefix's single copy of
   // keys (and later values), so the prefix is never copied per row.
   const bool shared = ctx.step && ctx.step->prefix_length > 0;
+  if (!shared) {
+    const bool keep_graph = at::GradMode::is_enabled() && (qg.requires_grad() || k.requires_grad() || v.requires_grad());
+    const int64_t rows = keep_graph ? Tq : attention_query_rows_per_slice(B, heads_, Tq, k.size(2));
+    torch::Tensor out;
+    if (rows >= Tq) {
+      out = attend(qg, k, v, mask, groups, scale);
+    } else {
+      // Query slices (attention_chunking.h): [B, KVH, groups, rows, D] at a time.
+      ++sliced_passes;
+      const torch::Tensor q5 = qg.view({B, kv_heads_, groups, Tq, head_dim_});
+      std::vector<torch::Tensor> parts;
+      for (int64_t t0 = 0; t0 < Tq; t0 += rows) {
+        const int64_t n = std::min(rows, Tq - t0);
+        const torch::Tensor slice = q5.narrow(3, t0, n).reshape({B, kv_heads_, groups * n, head_dim_});
+        parts.push_back(attend(slice, k, v, mask.narrow(2, t0, n), groups, scale).view({B, kv_heads_, groups, n, head_dim_}));
+      }
+      out = torch::cat(parts, 3);
+    }
+    // [B, KVH, groups*T, D] -> [B, heads, T, D] -> [B, T, heads*D]
+    out = out.reshape({B, heads_, Tq, head_dim_});
+    return o_proj->forward(out.transpose(1, 2).reshape({B, Tq, heads_ * head_dim_}));
+  }
+  torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(scale);
   torch::Tensor prefix_values;
-  if (shared) {
+  {
     torch::Tensor prefix_keys;
     std::tie(prefix_keys, prefix_values) = ctx.cache->prefix(layer, *ctx.step);  // [KVH, P, D]
     const int64_t P = prefix_keys.size(1);
@@ -78,18 +133,13 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
     scores = torch::cat({prefix_scores.view({kv_heads_, B, groups * Tq, P}).transpose(0, 1), scores}, -1);
   }
   const int64_t S = scores.size(3);
-  const torch::Tensor mask = only.defined() ? pick(ctx.mask, only, 2) : ctx.mask;
   scores = scores.to(torch::kFloat).view({B, kv_heads_, groups, Tq, S}) + mask.view({B, 1, 1, Tq, S});
   torch::Tensor probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, kv_heads_, groups * Tq, S});
-  torch::Tensor out;
-  if (shared) {
-    const int64_t P = prefix_values.size(1);
-    torch::Tensor prefix_probs = probs.narrow(3, 0, P).transpose(0, 1).reshape({kv_heads_, B * groups * Tq, P});
-    out = torch::matmul(prefix_probs, prefix_values).view({kv_heads_, B, groups * Tq, head_dim_}).transpose(0, 1) +
-          torch::matmul(probs.narrow(3, P, S - P), v);
-  } else {
-    out = torch::matmul(probs, v);
-  }
+  const int64_t P = prefix_values.size(1);
+  torch::Tensor prefix_probs = probs.narrow(3, 0, P).transpose(0, 1).reshape({kv_heads_, B * groups * Tq, P});
+  torch::Tensor out =
+      torch::matmul(prefix_probs, prefix_values).view({kv_heads_, B, groups * Tq, head_dim_}).transpose(0, 1) +
+      torch::matmul(probs.narrow(3, P, S - P), v);
   // [B, KVH, groups*T, D] -> [B, heads, T, D] -> [B, T, heads*D]
   out = out.reshape({B, heads_, Tq, head_dim_});
   return o_proj->forward(out.transpose(1, 2).reshape({B, Tq, heads_ * head_dim_}));

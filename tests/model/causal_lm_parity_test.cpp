@@ -7,6 +7,7 @@
 #include "model_test_util.h"
 #include "upm/infer/greedy.h"
 #include "upm/infer/padded_batch.h"
+#include "upm/model/attention_chunking.h"
 #include "upm/model/kv_cache.h"
 
 namespace upm::test {
@@ -28,6 +29,58 @@ TEST_P(ModelParity, LogitsMatchReference) {
               expected[0][0][1].item<float>(), diff);
   EXPECT_LE(diff, 1e-4);
   EXPECT_GT(expected.abs().max().item<double>(), 0.5);  // the goldens are not near zero
+}
+
+// Restores the attention score budget after a test that shrinks it.
+struct ScopedScoreBudget {
+  explicit ScopedScoreBudget(int64_t elements) : before(attention_score_budget()) { set_attention_score_budget(elements); }
+  ~ScopedScoreBudget() { set_attention_score_budget(before); }
+  int64_t before;
+};
+
+// Attention without autograd taken a few query rows at a time
+// (attention_chunking.h) still gives the reference's logits and greedy ids,
+// through a padded batch and a KV cache; a pass that keeps the autograd
+// graph is never sliced.
+TEST_P(ModelParity, SlicedAttentionMatchesReferenceAndTrainingIsNotSliced) {
+  auto model = load_reference_model(GetParam());
+  ForwardInput in;
+  in.input_ids = golden(GetParam(), "input_ids");  // [2, 12]
+  const torch::Tensor expected = golden(GetParam(), "logits");
+  ScopedScoreBudget budget(1);  // one query row per slice
+  ASSERT_EQ(attention_query_rows_per_slice(2, 4, 12, 12), 1);
+  const int64_t passes = attention_sliced_passes();
+  {
+    c10::InferenceMode guard;
+    EXPECT_LE(max_abs_diff(model->forward(in).logits, expected), 1e-4);
+  }
+  EXPECT_GT(attention_sliced_passes(), passes);
+
+  std::vector<int64_t> prompt = to_vector(golden(GetParam(), "greedy_prompt"));
+  std::vector<int64_t> greedy = to_vector(golden(GetParam(), "greedy_ids"));
+  GreedyOptions options;
+  options.max_new_tokens = int64_t(greedy.size());
+  auto generated = greedy_generate(*model, {prompt, prompt}, options);
+  ASSERT_EQ(generated.size(), 2u);
+  EXPECT_EQ(generated[0], greedy);
+  EXPECT_EQ(generated[1], greedy);
+
+  const int64_t before_training = attention_sliced_passes();
+  torch::Tensor logits = model->forward(in).logits;
+  EXPECT_TRUE(logits.requires_grad());
+  EXPECT_EQ(attention_sliced_passes(), before_training);
+  EXPECT_LE(max_abs_diff(logits.detach(), expected), 1e-4);
+}
+
+TEST(AttentionSlices, RowsPerSliceKeepTheScoresUnderTheBudget) {
+  ScopedScoreBudget budget(1000);
+  EXPECT_EQ(attention_query_rows_per_slice(1, 2, 10, 50), 10);  // 1000 scores: fits
+  EXPECT_EQ(attention_query_rows_per_slice(1, 2, 11, 50), 10);
+  EXPECT_EQ(attention_query_rows_per_slice(2, 4, 100, 100), 1);  // one row is over the budget: still 1
+  set_attention_score_budget(0);
+  EXPECT_EQ(attention_query_rows_per_slice(8, 32, 8192, 8192), 8192);  // 0: never slice
+  set_attention_score_budget(int64_t(1) << 26);
+  EXPECT_EQ(attention_query_rows_per_slice(1, 32, 8192, 8192), 256);  // Qwen3-8B, one 8k prompt
 }
 
 TEST_P(ModelParity, GreedyGenerationMatchesReference) {
