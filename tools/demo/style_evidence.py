@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Which way a writer's tone words go, by the tone evidence each history holds.
+
+usage: style_evidence.py PROFILES.jsonl TRUTH.jsonl HISTORIES.jsonl [REFERENCE.jsonl]
+
+PROFILES / REFERENCE: {"user_id", "profile"} rows (upm-profile output, or the
+rule teacher's profiles as the demo writes them). TRUTH: upm-data synth's
+truth.jsonl. HISTORIES: the user logs the profiles were written from.
+
+The synthetic world shows a user's tone in two ways: a post saying it
+("I appreciate polite, formal replies." / "Keep it casual, ...") and a choice
+between the same answer in both tones ("Sure thing! ... :)" against
+"Certainly. ... I hope this is helpful."). Prints JSON counts of the
+profile's tone word (true / false / none) for users with a post, a tone
+choice, both or neither, and, with REFERENCE, for the users whose reference
+profile names a tone or not. A writer that reads tone is mostly true where
+there is evidence and silent where there is none; one that only notices that
+tone is mentioned is silent in the right places and at chance elsewhere.
+"""
+import collections
+import json
+import re
+import sys
+
+CASUAL, FORMAL = "Sure thing!", "Certainly."
+
+
+def load(path):
+    return {row["user_id"]: row for row in map(json.loads, open(path))}
+
+
+def tone_word(profile):
+    m = re.search(r"Prefers ([^.]*)\.", profile)
+    if not m:
+        return None
+    words = [w for w in ("formal", "casual") if re.search(r"\b%s\b" % w, m.group(1))]
+    return words[0] if len(words) == 1 else None
+
+
+def evidence(events):
+    post = any(e.get("kind") == "text" and ("formal replies" in e.get("text", "") or "Keep it casual" in e.get("text", ""))
+               for e in events)
+    choice = any(CASUAL in json.dumps(e) and FORMAL in json.dumps(e) for e in events)
+    return {(True, True): "post and choice", (True, False): "post only",
+            (False, True): "choice only", (False, False): "none"}[(post, choice)]
+
+
+def outcome(word, truth):
+    return "none" if word is None else ("true" if word == truth else "false")
+
+
+def main():
+    profiles, truth, histories = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
+    reference = load(sys.argv[4]) if len(sys.argv) > 4 else {}
+    by_evidence = collections.defaultdict(collections.Counter)
+    by_reference = collections.defaultdict(collections.Counter)
+    for uid, row in profiles.items():
+        if uid not in truth or uid not in histories:
+            continue
+        result = outcome(tone_word(row["profile"]), truth[uid]["style"]["tone"])
+        by_evidence[evidence(histories[uid]["events"])][result] += 1
+        if uid in reference:
+            named = "reference names a tone" if tone_word(reference[uid]["profile"]) else "reference names none"
+            by_reference[named][result] += 1
+    out = {"by evidence in the history": {k: dict(v) for k, v in sorted(by_evidence.items())}}
+    if reference:
+        out["by the reference profile"] = {k: dict(v) for k, v in sorted(by_reference.items())}
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
