@@ -22,6 +22,7 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/torch.h>
 
+#include "bench_args.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/kv_cache.h"
 #include "upm/model/lora.h"
@@ -32,12 +33,7 @@
 
 namespace {
 
-std::string arg(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == name) return argv[i + 1];
-  }
-  return fallback;
-}
+using upm::bench::arg;
 
 // kB from /proc/self/status ("VmRSS", "VmHWM").
 double status_gib(const std::string& field) {
@@ -76,9 +72,9 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   const std::string config_path = arg(argc, argv, "--config", std::string(UPM_SOURCE_DIR) + "/configs/models/qwen3-8b/config.json");
   const std::string mode = arg(argc, argv, "--mode", "sft-lora");
-  const int64_t seq = std::stoll(arg(argc, argv, "--seq", "256"));
-  const int64_t batch = std::stoll(arg(argc, argv, "--batch", "1"));
-  const int64_t rank = std::stoll(arg(argc, argv, "--rank", "16"));
+  const int64_t seq = arg(argc, argv, "--seq", int64_t(256));
+  const int64_t batch = arg(argc, argv, "--batch", int64_t(1));
+  const int64_t rank = arg(argc, argv, "--rank", int64_t(16));
   const double dropout = std::stod(arg(argc, argv, "--dropout", "0"));
   if (mode != "sft-lora" && mode != "prefill") {
     std::cerr << "--mode must be sft-lora or prefill\n";

@@ -6,7 +6,6 @@
 //
 //   upm-bench-rl [--hidden 256] [--layers 4] [--users 8] [--group 4] [--new-tokens 32] [--steps 4]
 // Run from anywhere; writes its scratch run under the system temp dir.
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -17,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "baseline.h"
+#include "bench_args.h"
 #include "upm/core/atomic_file.h"
 #include "upm/data/benchmark.h"
 #include "upm/data/user_log.h"
@@ -26,12 +26,7 @@
 
 namespace {
 
-int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return std::stoll(argv[i + 1]);
-  }
-  return fallback;
-}
+using upm::bench::arg;
 
 // Users with a few text events and two held-out tasks each.
 void write_users(const std::string& dir, int64_t users) {

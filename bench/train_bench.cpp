@@ -6,32 +6,21 @@
 //
 //   upm-bench-train [--layers 12] [--hidden 768] [--batch 4] [--seq 128] [--reps 3] [--no-peer]
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <string>
 
 #include <torch/torch.h>
 
 #include "baseline.h"
+#include "bench_args.h"
 #include "upm/model/causal_lm.h"
 #include "upm/train/optimizer.h"
 #include "upm/train/sft_step.h"
 
 namespace {
 
-int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return std::stoll(argv[i + 1]);
-  }
-  return fallback;
-}
-
-bool flag(int argc, char** argv, const char* name) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return true;
-  }
-  return false;
-}
+using upm::bench::arg;
+using upm::bench::flag;
 
 nlohmann::json run_peer(const nlohmann::json& shape) {
   const std::string command = "/usr/bin/python3 " + std::string(UPM_SOURCE_DIR) + "/bench/train_peer.py '" + shape.dump() + "'";
