@@ -44,15 +44,21 @@ int64_t attention_query_rows_per_slice(int64_t batch, int64_t heads, int64_t que
 
 namespace {
 
+// Scaled scores [B, KVH, groups*n, S] of n query positions plus the additive
+// fp32 mask [B, 1, n, S] -> attention probabilities in `dtype`, same shape.
+torch::Tensor probabilities(const torch::Tensor& scores, const torch::Tensor& mask, int64_t groups, c10::ScalarType dtype) {
+  const int64_t B = scores.size(0), KVH = scores.size(1), n = mask.size(2), S = scores.size(3);
+  torch::Tensor masked = scores.to(torch::kFloat).view({B, KVH, groups, n, S}) + mask.view({B, 1, 1, n, S});
+  return torch::softmax(masked, -1).to(dtype).view({B, KVH, groups * n, S});
+}
+
 // Scaled-dot-product attention of grouped query rows qg [B, KVH, groups*n, D]
 // against keys/values [B, KVH, S, D], with mask [B, 1, n, S]:
 // -> [B, KVH, groups*n, D].
 torch::Tensor attend(const torch::Tensor& qg, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
                      int64_t groups, double scale) {
-  const int64_t B = qg.size(0), KVH = qg.size(1), n = mask.size(2), S = k.size(2);
-  torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(scale);
-  scores = scores.to(torch::kFloat).view({B, KVH, groups, n, S}) + mask.view({B, 1, 1, n, S});
-  return torch::matmul(torch::softmax(scores, -1).to(qg.scalar_type()).view({B, KVH, groups * n, S}), v);
+  const torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(scale);
+  return torch::matmul(probabilities(scores, mask, groups, qg.scalar_type()), v);
 }
 
 // x [B, T, ...] -> [B, 1, ...]: row b's entry at position only[b] (along `dim`).
@@ -133,8 +139,7 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
     scores = torch::cat({prefix_scores.view({kv_heads_, B, groups * Tq, P}).transpose(0, 1), scores}, -1);
   }
   const int64_t S = scores.size(3);
-  scores = scores.to(torch::kFloat).view({B, kv_heads_, groups, Tq, S}) + mask.view({B, 1, 1, Tq, S});
-  torch::Tensor probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, kv_heads_, groups * Tq, S});
+  const torch::Tensor probs = probabilities(scores, mask, groups, q.scalar_type());
   const int64_t P = prefix_values.size(1);
   torch::Tensor prefix_probs = probs.narrow(3, 0, P).transpose(0, 1).reshape({kv_heads_, B * groups * Tq, P});
   torch::Tensor out =
