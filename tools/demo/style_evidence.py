@@ -19,21 +19,16 @@ tone is mentioned is silent in the right places and at chance elsewhere.
 """
 import collections
 import json
-import re
 import sys
+
+from writer_reading import STYLE_WORDS, load, styles
 
 CASUAL, FORMAL = "Sure thing!", "Certainly."
 
 
-def load(path):
-    return {row["user_id"]: row for row in map(json.loads, open(path))}
-
-
 def tone_word(profile):
-    m = re.search(r"Prefers ([^.]*)\.", profile)
-    if not m:
-        return None
-    words = [w for w in ("formal", "casual") if re.search(r"\b%s\b" % w, m.group(1))]
+    """The profile's tone word, or None when it names none or both."""
+    words = [w for w in styles(profile) if STYLE_WORDS[w][0] == "tone"]
     return words[0] if len(words) == 1 else None
 
 

@@ -11,8 +11,8 @@ truth.jsonl (latent likes / dislikes / style). RULE_ROWS: optional
 Prints JSON: for liked / disliked topics, the share of named topics that are
 in the user's true set (precision; chance = set size / number of topics) and
 the agreement with the rule teacher; for answer style, the share of named
-style words that are true, pooled and for tone and verbosity apart. A writer that does not read histories sits at
-chance however fluent its profiles are.
+style words that are true, pooled and for tone and verbosity apart. A writer
+that does not read histories sits at chance however fluent its profiles are.
 """
 import json
 import re
