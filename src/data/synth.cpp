@@ -1,6 +1,8 @@
 #include "upm/data/synth.h"
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <set>
 
 #include "upm/core/atomic_file.h"
@@ -116,8 +118,12 @@ class UserSimulator {
       : rng_(rng), config_(config), items_(items), truth_(truth) {}
 
   Event next(int index) {
-    double u = rng_.uniform();
-    Event e = u < 0.35 ? rating() : u < 0.55 ? click() : u < 0.65 ? item_pair() : u < 0.85 ? chat_pair() : statement();
+    const SynthEventMix& m = config_.mix;
+    // Thresholds on the cumulative weights; with the default mix these are
+    // the historical 0.35 / 0.55 / 0.65 / 0.85 cut points.
+    const double u = rng_.uniform() * (m.rating + m.click + m.item_pair + m.chat_pair + m.statement);
+    const double c1 = m.rating, c2 = c1 + m.click, c3 = c2 + m.item_pair, c4 = c3 + m.chat_pair;
+    Event e = u < c1 ? rating() : u < c2 ? click() : u < c3 ? item_pair() : u < c4 ? chat_pair() : statement();
     e.id = "e" + std::to_string(index + 1);
     return e;
   }
@@ -243,9 +249,51 @@ nlohmann::json to_json(const SynthTruth& t) {
           {"style", {{"verbosity", t.verbosity}, {"tone", t.tone}}}, {"profile", t.profile}};
 }
 
+SynthEventMix parse_event_mix(const std::string& text) {
+  SynthEventMix mix;
+  const std::map<std::string, double*> weights{{"rating", &mix.rating},       {"click", &mix.click},
+                                               {"item_pair", &mix.item_pair}, {"chat_pair", &mix.chat_pair},
+                                               {"statement", &mix.statement}};
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string pair = text.substr(start, end - start);
+    const size_t eq = pair.find('=');
+    const std::string kind = pair.substr(0, eq);
+    if (eq == std::string::npos || !weights.count(kind)) {
+      throw InputError(Location{"--event-mix", 0, pair},
+                       "expected kind=weight with kind one of rating, click, item_pair, chat_pair, statement");
+    }
+    const std::string number = pair.substr(eq + 1);
+    size_t used = 0;
+    double value = -1.0;
+    try {
+      value = std::stod(number, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (number.empty() || used != number.size() || !(value >= 0.0) || !std::isfinite(value)) {
+      throw InputError(Location{"--event-mix", 0, kind}, "weight \"" + number + "\" is not a number >= 0");
+    }
+    *weights.at(kind) = value;
+    start = end + 1;
+  }
+  if (!(mix.rating + mix.click + mix.item_pair + mix.chat_pair + mix.statement > 0.0)) {
+    throw InputError(Location{"--event-mix", 0, ""}, "the event mix needs at least one positive weight");
+  }
+  return mix;
+}
+
 SynthWorld make_synthetic_world(const SynthConfig& config) {
   if (config.max_events < config.min_events) {
     throw InputError(Location{"synth", 0, "max_events"}, "must be >= min_events");
+  }
+  const SynthEventMix& m = config.mix;
+  for (double w : {m.rating, m.click, m.item_pair, m.chat_pair, m.statement}) {
+    if (!(w >= 0.0) || !std::isfinite(w)) throw InputError(Location{"synth", 0, "mix"}, "weights must be finite and >= 0");
+  }
+  if (!(m.rating + m.click + m.item_pair + m.chat_pair + m.statement > 0.0)) {
+    throw InputError(Location{"synth", 0, "mix"}, "the event mix needs at least one positive weight");
   }
   Rng rng(static_cast<uint64_t>(config.seed));
   SynthWorld world;

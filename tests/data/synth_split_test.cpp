@@ -3,6 +3,7 @@
 #include <map>
 
 #include "data_test_util.h"
+#include "upm/core/error.h"
 #include "upm/core/jsonl.h"
 #include "upm/data/split.h"
 #include "upm/data/synth.h"
@@ -51,6 +52,54 @@ TEST(Synth, CategoryFirstItemsNameTheSameTopicsAndLeaveTheRestOfTheWorldAlone) {
   EXPECT_EQ(plain.truth.size(), moved.truth.size());
   for (size_t u = 0; u < plain.truth.size(); ++u) EXPECT_EQ(plain.truth[u].profile, moved.truth[u].profile);
   for (size_t u = 0; u < plain.logs.size(); ++u) ASSERT_EQ(plain.logs[u].events.size(), moved.logs[u].events.size());
+}
+
+std::map<std::string, int> events_by_source(const SynthWorld& world) {
+  std::map<std::string, int> counts;
+  for (const auto& log : world.logs) {
+    for (const auto& e : log.events) ++counts[e.source];
+  }
+  return counts;
+}
+
+TEST(Synth, DefaultEventMixDrawsTheWorldsOfEarlierVersions) {
+  // Counts of the world made by the code before the mix could be set (its
+  // files were byte-identical to this version's; checked when the mix came in).
+  const std::map<std::string, int> before{
+      {"reviews", 616}, {"assistant", 395}, {"store", 366}, {"forum", 273}, {"survey", 176}};
+  EXPECT_EQ(events_by_source(make_synthetic_world(small_world(7))), before);
+}
+
+TEST(Synth, EventMixSetsTheShareOfEachKind) {
+  SynthConfig only_chat = small_world(3);
+  only_chat.mix = SynthEventMix{0.0, 0.0, 0.0, 1.0, 0.0};
+  const auto chat = events_by_source(make_synthetic_world(only_chat));
+  ASSERT_EQ(chat.size(), 1u);
+  EXPECT_EQ(chat.begin()->first, "assistant");
+
+  SynthConfig skewed = small_world(3);
+  skewed.users = 200;
+  skewed.mix = parse_event_mix("chat_pair=3,rating=1,click=0,item_pair=0,statement=0");
+  const auto counts = events_by_source(make_synthetic_world(skewed));
+  const double total = counts.at("assistant") + counts.at("reviews");
+  EXPECT_EQ(counts.size(), 2u);
+  EXPECT_NEAR(counts.at("assistant") / total, 0.75, 0.02) << total << " events";
+}
+
+TEST(Synth, EventMixTextKeepsUnnamedDefaultsAndRejectsBadWeights) {
+  const SynthEventMix mix = parse_event_mix("chat_pair=0.45,rating=0.2");
+  EXPECT_DOUBLE_EQ(mix.chat_pair, 0.45);
+  EXPECT_DOUBLE_EQ(mix.rating, 0.2);
+  EXPECT_DOUBLE_EQ(mix.click, SynthEventMix{}.click);
+  EXPECT_DOUBLE_EQ(mix.statement, SynthEventMix{}.statement);
+  for (const char* bad : {"chat=1", "chat_pair", "chat_pair=", "chat_pair=abc", "chat_pair=-1", "chat_pair=1x",
+                          "chat_pair=nan", "chat_pair=0.2,,rating=1",
+                          "rating=0,click=0,item_pair=0,chat_pair=0,statement=0"}) {
+    EXPECT_THROW(parse_event_mix(bad), upm::InputError) << bad;
+  }
+  SynthConfig negative = small_world(1);
+  negative.mix.click = -0.5;
+  EXPECT_THROW(make_synthetic_world(negative), upm::InputError);
 }
 
 TEST(Synth, OutputIsAValidLogWithEveryKindAndTruthPerUser) {

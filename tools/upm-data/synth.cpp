@@ -12,9 +12,11 @@ namespace {
 struct SynthOptions {
   upm::data::SynthConfig config;
   std::string output;
+  std::string event_mix;  // "" = the default mix
 };
 
-int run_synth(const SynthOptions& options) {
+int run_synth(SynthOptions options) {
+  if (!options.event_mix.empty()) options.config.mix = upm::data::parse_event_mix(options.event_mix);
   auto world = upm::data::make_synthetic_world(options.config);
   upm::data::write_synthetic_world(world, options.output);
   spdlog::info("wrote {} users and {} items to {} (log.jsonl, truth.jsonl, items.jsonl)", world.logs.size(),
@@ -37,6 +39,9 @@ upm::cli::RegisterSubcommand reg{
           ->check(CLI::NonNegativeNumber);
       cmd.add_option("--style-noise", c.style_noise, "probability of choosing against the preferred style")
           ->check(CLI::Range(0.0, 1.0));
+      cmd.add_option("--event-mix", opts->event_mix,
+                     "relative weights of the event kinds, e.g. chat_pair=0.45,rating=0.2 (unnamed kinds keep "
+                     "the defaults rating=0.35,click=0.2,item_pair=0.1,chat_pair=0.2,statement=0.15)");
       cmd.add_flag("--category-first", c.category_first,
                    "write items as \"Category: topics | Title: description\" instead of \"Title | topics: description\"");
       return [opts] { return run_synth(*opts); };

@@ -27,6 +27,33 @@
 
 namespace upm::data {
 
+// How often each kind of event is drawn, as relative weights (they need not
+// sum to 1). The defaults are the mix every earlier world was drawn with, so a
+// seed gives the same files as before the mix could be set.
+struct SynthEventMix {
+  double rating = 0.35;     // reviews
+  double click = 0.20;      // store
+  double item_pair = 0.10;  // survey
+  double chat_pair = 0.20;  // assistant
+  double statement = 0.15;  // forum
+};
+
+inline void describe(ConfigIO& io, SynthEventMix& m) {
+  io.field("rating", m.rating).at_least(0.0);
+  io.field("click", m.click).at_least(0.0);
+  io.field("item_pair", m.item_pair).at_least(0.0);
+  io.field("chat_pair", m.chat_pair).at_least(0.0);
+  io.field("statement", m.statement).at_least(0.0);
+  if (io.reading() && !(m.rating + m.click + m.item_pair + m.chat_pair + m.statement > 0.0)) {
+    io.fail("chat_pair", "the event mix needs at least one positive weight");
+  }
+}
+
+// "chat_pair=0.45,rating=0.2": the named weights replace the defaults, the
+// others keep theirs. An unknown kind, a malformed pair or a negative weight is
+// an InputError.
+SynthEventMix parse_event_mix(const std::string& text);
+
 struct SynthConfig {
   int64_t users = 100;
   int64_t seed = 0;
@@ -42,6 +69,7 @@ struct SynthConfig {
   // category before the title it has no reason to prefer. ("Category: " and
   // not "[horror]": the topic word then tokenizes as it does in a profile.)
   bool category_first = false;
+  SynthEventMix mix;
 };
 
 inline void describe(ConfigIO& io, SynthConfig& c) {
@@ -53,6 +81,7 @@ inline void describe(ConfigIO& io, SynthConfig& c) {
   io.field("utility_noise", c.utility_noise).at_least(0.0);
   io.field("style_noise", c.style_noise).at_least(0.0).at_most(1.0);
   io.field("category_first", c.category_first);
+  io.section("mix", c.mix);
 }
 
 // The latent preferences of one user (a line of truth.jsonl).
