@@ -58,6 +58,21 @@ TEST(UpmDataTool, SynthSplitAndBenchmarkStatsEndToEnd) {
   EXPECT_NE(stats.output.find("\"label_0_fraction\""), std::string::npos);
 }
 
+TEST(UpmDataTool, SynthEventMixDrawsOnlyTheWeightedKindsAndABadMixExits2) {
+  TempDir dir;
+  auto chat = run_upm_data("synth --users 5 --seed 1 --output " + dir.file("chat") +
+                           " --event-mix rating=0,click=0,item_pair=0,statement=0");
+  ASSERT_EQ(chat.code, 0) << chat.output;
+  for (const auto& user : upm::read_jsonl_file(dir.file("chat/log.jsonl"))) {
+    for (const auto& event : user["events"]) EXPECT_EQ(event["source"], "assistant") << event.dump();
+  }
+  auto bad = run_upm_data("synth --users 5 --output " + dir.file("bad") + " --event-mix chat_pair=-1");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--event-mix: chat_pair: weight \"-1\" is not a number >= 0"), std::string::npos)
+      << bad.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad/log.jsonl")));
+}
+
 TEST(UpmDataTool, SplitStrictAndBadUsageExit2) {
   TempDir dir;
   std::string log = write_text(dir, "log.jsonl", kBadLog);
