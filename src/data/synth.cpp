@@ -121,7 +121,7 @@ class UserSimulator {
     const SynthEventMix& m = config_.mix;
     // Thresholds on the cumulative weights; with the default mix these are
     // the historical 0.35 / 0.55 / 0.65 / 0.85 cut points.
-    const double u = rng_.uniform() * (m.rating + m.click + m.item_pair + m.chat_pair + m.statement);
+    const double u = rng_.uniform() * m.total();
     const double c1 = m.rating, c2 = c1 + m.click, c3 = c2 + m.item_pair, c4 = c3 + m.chat_pair;
     Event e = u < c1 ? rating() : u < c2 ? click() : u < c3 ? item_pair() : u < c4 ? chat_pair() : statement();
     e.id = "e" + std::to_string(index + 1);
@@ -249,6 +249,19 @@ nlohmann::json to_json(const SynthTruth& t) {
           {"style", {{"verbosity", t.verbosity}, {"tone", t.tone}}}, {"profile", t.profile}};
 }
 
+namespace {
+
+// Every weight finite and >= 0, at least one positive; `source` names the
+// flag or config the mix came from.
+void check_event_mix(const SynthEventMix& m, const std::string& source) {
+  for (double w : {m.rating, m.click, m.item_pair, m.chat_pair, m.statement}) {
+    if (!(w >= 0.0) || !std::isfinite(w)) throw InputError(Location{source, 0, "mix"}, "weights must be finite and >= 0");
+  }
+  if (!(m.total() > 0.0)) throw InputError(Location{source, 0, "mix"}, "the event mix needs at least one positive weight");
+}
+
+}  // namespace
+
 SynthEventMix parse_event_mix(const std::string& text) {
   SynthEventMix mix;
   const std::map<std::string, double*> weights{{"rating", &mix.rating},       {"click", &mix.click},
@@ -278,9 +291,7 @@ SynthEventMix parse_event_mix(const std::string& text) {
     *weights.at(kind) = value;
     start = end + 1;
   }
-  if (!(mix.rating + mix.click + mix.item_pair + mix.chat_pair + mix.statement > 0.0)) {
-    throw InputError(Location{"--event-mix", 0, ""}, "the event mix needs at least one positive weight");
-  }
+  check_event_mix(mix, "--event-mix");
   return mix;
 }
 
@@ -288,13 +299,7 @@ SynthWorld make_synthetic_world(const SynthConfig& config) {
   if (config.max_events < config.min_events) {
     throw InputError(Location{"synth", 0, "max_events"}, "must be >= min_events");
   }
-  const SynthEventMix& m = config.mix;
-  for (double w : {m.rating, m.click, m.item_pair, m.chat_pair, m.statement}) {
-    if (!(w >= 0.0) || !std::isfinite(w)) throw InputError(Location{"synth", 0, "mix"}, "weights must be finite and >= 0");
-  }
-  if (!(m.rating + m.click + m.item_pair + m.chat_pair + m.statement > 0.0)) {
-    throw InputError(Location{"synth", 0, "mix"}, "the event mix needs at least one positive weight");
-  }
+  check_event_mix(config.mix, "synth");
   Rng rng(static_cast<uint64_t>(config.seed));
   SynthWorld world;
   world.items = make_items(rng, config.items, config.category_first);

@@ -35,6 +35,20 @@ WORLD_USERS=${WORLD_USERS:-24000}
 STEPS=${STEPS:-3500}
 mkdir -p "$WORK"
 log() { printf '\033[1m[make_writer]\033[0m %s\n' "$*" >&2; }
+# One SFT run of 8-row steps (config RUN_DIR.json):
+# $1 run dir, $2 initial model, $3 rows, $4 steps, $5 lr, $6 warmup steps, $7 save_every
+train() {
+  cat > "$1.json" <<JSON
+{"run_dir": "$1", "model": "$2", "init": "pretrained",
+ "runtime": {"device": "cpu", "dtype": "float32"},
+ "data": {"train_file": "$3", "max_length": 900, "too_long": "truncate", "bucket_batches": 8},
+ "micro_batch_size": 8, "grad_accum": 1, "max_steps": $4,
+ "optimizer": {"lr": $5, "weight_decay": 0.01, "max_grad_norm": 1.0},
+ "schedule": {"kind": "cosine", "warmup_steps": $6, "min_lr_ratio": 0.1},
+ "log_every": 25, "save_every": $7, "seed": 0}
+JSON
+  "$BIN"/upm-train sft --config "$1.json"
+}
 
 log "1/5 synthetic world (seed 100, $WORLD_USERS users); the histories are the split's history part, as in the demo"
 "$BIN"/upm-data synth --users "$WORLD_USERS" --seed 100 --output "$WORK/world" --min-events 12 --max-events 20 --category-first
@@ -50,16 +64,7 @@ JSON
 
 if [ -z "${PHASE1:-}" ]; then
 log "3/5 phase 1, training from $JUDGE: $STEPS steps of 8 rows"
-cat > "$WORK/writer.json" <<JSON
-{"run_dir": "$WORK/writer", "model": "$JUDGE", "init": "pretrained",
- "runtime": {"device": "cpu", "dtype": "float32"},
- "data": {"train_file": "$WORK/rule_rows.jsonl", "max_length": 900, "too_long": "truncate", "bucket_batches": 8},
- "micro_batch_size": 8, "grad_accum": 1, "max_steps": $STEPS,
- "optimizer": {"lr": 2e-3, "weight_decay": 0.01, "max_grad_norm": 1.0},
- "schedule": {"kind": "cosine", "warmup_steps": 100, "min_lr_ratio": 0.1},
- "log_every": 25, "save_every": 500, "seed": 0}
-JSON
-"$BIN"/upm-train sft --config "$WORK/writer.json"
+train "$WORK/writer" "$JUDGE" "$WORK/rule_rows.jsonl" "$STEPS" 2e-3 100 500
 PHASE1=$WORK/writer/final
 fi
 
@@ -90,21 +95,9 @@ mix "$T/stage_a.jsonl" < "$T/posts_rows.jsonl"
  sed -n 10001,13000p "$WORK/rule_rows.jsonl") | mix "$T/stage_c.jsonl"
 
 log "5/5 phase 2 from $PHASE1: tone posts (150 steps), + cut and full histories (400), + tone choices (1000)"
-stage() {  # $1 name, $2 initial model, $3 steps, $4 lr
-  cat > "$T/$1.json" <<JSON
-{"run_dir": "$T/$1", "model": "$2", "init": "pretrained",
- "runtime": {"device": "cpu", "dtype": "float32"},
- "data": {"train_file": "$T/stage_$1.jsonl", "max_length": 900, "too_long": "truncate", "bucket_batches": 8},
- "micro_batch_size": 8, "grad_accum": 1, "max_steps": $3,
- "optimizer": {"lr": $4, "weight_decay": 0.01, "max_grad_norm": 1.0},
- "schedule": {"kind": "cosine", "warmup_steps": 20, "min_lr_ratio": 0.1},
- "log_every": 25, "save_every": 0, "seed": 0}
-JSON
-  "$BIN"/upm-train sft --config "$T/$1.json"
-}
-stage a "$PHASE1" 150 2e-3
-stage b "$T/a/final" 400 1e-3
-stage c "$T/b/final" 1000 1e-3
+train "$T/a" "$PHASE1" "$T/stage_a.jsonl" 150 2e-3 20 0
+train "$T/b" "$T/a/final" "$T/stage_b.jsonl" 400 1e-3 20 0
+train "$T/c" "$T/b/final" "$T/stage_c.jsonl" 1000 1e-3 20 0
 
 mkdir -p "$OUT"
 cp "$T/c/final/"* "$OUT/"

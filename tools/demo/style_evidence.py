@@ -32,10 +32,21 @@ def tone_word(profile):
     return words[0] if len(words) == 1 else None
 
 
+def is_tone_post(event):
+    """A post stating the user's tone."""
+    text = event.get("text", "")
+    return event.get("kind") == "text" and ("formal replies" in text or "Keep it casual" in text)
+
+
+def is_tone_choice(event):
+    """A choice between the same answer in both tones."""
+    text = json.dumps(event)
+    return CASUAL in text and FORMAL in text
+
+
 def evidence(events):
-    post = any(e.get("kind") == "text" and ("formal replies" in e.get("text", "") or "Keep it casual" in e.get("text", ""))
-               for e in events)
-    choice = any(CASUAL in json.dumps(e) and FORMAL in json.dumps(e) for e in events)
+    post = any(map(is_tone_post, events))
+    choice = any(map(is_tone_choice, events))
     return {(True, True): "post and choice", (True, False): "post only",
             (False, True): "choice only", (False, False): "none"}[(post, choice)]
 

@@ -26,19 +26,10 @@ import os
 import random
 import sys
 
-CASUAL, FORMAL = "Sure thing!", "Certainly."
+from style_evidence import is_tone_choice, is_tone_post
+
 TOPICS = ["science fiction", "horror", "romance", "comedy", "documentary",
           "fantasy", "thriller", "history", "cooking", "sports"]
-
-
-def is_tone_choice(event):
-    text = json.dumps(event)
-    return CASUAL in text and FORMAL in text
-
-
-def is_tone_post(event):
-    text = event.get("text", "")
-    return event.get("kind") == "text" and ("formal replies" in text or "Keep it casual" in text)
 
 
 def write(path, users):

@@ -24,7 +24,9 @@ import tempfile
 from style_evidence import evidence
 from writer_reading import load
 
-NOTE = "<think>I look at the ratings, clicks, choices and posts.</think>"
+# The writer's fixed think note, as build-sft writes it into the SFT targets.
+DEMO_BUILD_SFT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../configs/demo/build_sft.json")
+NOTE = "<think>" + json.load(open(DEMO_BUILD_SFT))["output"]["reasoning_note"] + "</think>"
 BIN = os.environ.get("BIN", "build/bin")
 
 

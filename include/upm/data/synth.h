@@ -36,6 +36,8 @@ struct SynthEventMix {
   double item_pair = 0.10;  // survey
   double chat_pair = 0.20;  // assistant
   double statement = 0.15;  // forum
+
+  double total() const { return rating + click + item_pair + chat_pair + statement; }
 };
 
 inline void describe(ConfigIO& io, SynthEventMix& m) {
@@ -44,7 +46,7 @@ inline void describe(ConfigIO& io, SynthEventMix& m) {
   io.field("item_pair", m.item_pair).at_least(0.0);
   io.field("chat_pair", m.chat_pair).at_least(0.0);
   io.field("statement", m.statement).at_least(0.0);
-  if (io.reading() && !(m.rating + m.click + m.item_pair + m.chat_pair + m.statement > 0.0)) {
+  if (io.reading() && !(m.total() > 0.0)) {
     io.fail("chat_pair", "the event mix needs at least one positive weight");
   }
 }
