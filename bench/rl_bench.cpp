@@ -2,10 +2,16 @@
 // judge (the committed tiny BPE tokenizer, bench-local topic users): rollout
 // tokens/s, and the share of step time spent in rollout (generation), reward
 // scoring (the judge) and optimisation (log-prob recompute + backward + AdamW),
-// beside the machine baseline of the same run (bench/baseline.h).
+// beside the machine baseline of the same run (bench/baseline.h). Then the
+// learner's log-prob pass alone (forward + backward of completion_logprobs
+// over users x group samples of --prompt-tokens + --new-tokens): packed (each
+// prompt once per group) against one row per sample.
 //
 //   upm-bench-rl [--hidden 256] [--layers 4] [--users 8] [--group 4] [--new-tokens 32] [--steps 4]
+//                [--prompt-tokens 512]
 // Run from anywhere; writes its scratch run under the system temp dir.
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -22,6 +28,7 @@
 #include "upm/data/user_log.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/weights_loader.h"
+#include "upm/train/completion_logprobs.h"
 #include "upm/train/grpo_trainer.h"
 
 namespace {
@@ -73,6 +80,33 @@ std::string make_policy(const std::string& dir, int64_t hidden, int64_t layers) 
   return folder;
 }
 
+// Median seconds of forward + backward of completion_logprobs over
+// users x group random samples, packed by prompt or one row per sample.
+double logprob_pass_seconds(upm::CausalLM& model, int64_t users, int64_t group, int64_t prompt_tokens,
+                            int64_t new_tokens, bool share_prompts) {
+  torch::manual_seed(0);
+  const int64_t vocab = model.config().vocab_size;
+  std::vector<std::vector<int64_t>> prompts, completions;
+  auto random_ids = [&](int64_t n) {
+    torch::Tensor t = torch::randint(3, vocab, {n}, torch::kLong);
+    return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
+  };
+  for (int64_t u = 0; u < users; ++u) prompts.push_back(random_ids(prompt_tokens));
+  for (int64_t i = 0; i < users * group; ++i) completions.push_back(random_ids(new_tokens));
+  std::vector<upm::CompletionRef> rows;
+  for (int64_t i = 0; i < users * group; ++i) rows.push_back({&prompts[size_t(i / group)], &completions[size_t(i)]});
+  std::vector<double> times;
+  for (int rep = 0; rep < 4; ++rep) {
+    model.zero_grad();
+    const auto start = std::chrono::steady_clock::now();
+    upm::completion_logprobs(model, rows, false, false, share_prompts).logprobs.sum().backward();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (rep > 0) times.push_back(s);  // the first is warm-up
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,6 +153,16 @@ int main(int argc, char** argv) {
   out["shape"]["layers"] = arg(argc, argv, "--layers", 4);
   out["step_time_s"] = n ? total / double(n) : 0.0;
   out["rollout_tokens_per_s"] = n ? tokens_per_s / double(n) : 0.0;
+  {
+    auto model = upm::load_pretrained(c.policy);
+    const int64_t prompt_tokens = arg(argc, argv, "--prompt-tokens", 512);
+    const double packed = logprob_pass_seconds(*model, users, c.group_size, prompt_tokens, c.generation.max_new_tokens, true);
+    const double apart = logprob_pass_seconds(*model, users, c.group_size, prompt_tokens, c.generation.max_new_tokens, false);
+    out["logprob_pass"] = {{"prompt_tokens", prompt_tokens},
+                           {"packed_s", packed},
+                           {"one_row_per_sample_s", apart},
+                           {"speedup", packed > 0 ? apart / packed : 0.0}};
+  }
   out["share"] = {{"rollout", total > 0 ? rollout / total : 0.0},
                   {"reward", total > 0 ? reward / total : 0.0},
                   {"optimization", total > 0 ? optim / total : 0.0},

@@ -50,13 +50,19 @@ void CausalLM::init_random(uint64_t seed) {
 namespace {
 
 // [B, 1, T, S] additive fp32 mask: query i of row b (stored at entry
-// old_length[b] + i) sees entry j iff j <= that index and j holds a real token.
-torch::Tensor attention_mask(const torch::Tensor& key_valid, const torch::Tensor& old_lengths, int64_t T) {
+// old_length[b] + i) sees entry j iff j <= that index and j holds a real token
+// (and, with segments [B, T] and no cache, j is in segment 0 or in i's).
+torch::Tensor attention_mask(const torch::Tensor& key_valid, const torch::Tensor& old_lengths, int64_t T,
+                             const torch::Tensor& segments = {}) {
   const int64_t S = key_valid.size(1);
   auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(key_valid.device());
   torch::Tensor query_index = old_lengths.unsqueeze(1) + torch::arange(T, long_opts);      // [B, T]
   torch::Tensor causal = torch::arange(S, long_opts).view({1, 1, S}) <= query_index.unsqueeze(2);  // [B, T, S]
   torch::Tensor allowed = causal.logical_and(key_valid.unsqueeze(1));
+  if (segments.defined()) {
+    const torch::Tensor keys = segments.unsqueeze(1);  // [B, 1, S]
+    allowed = allowed.logical_and(keys.eq(0).logical_or(keys.eq(segments.unsqueeze(2))));
+  }
   torch::Tensor mask = torch::zeros(allowed.sizes(), key_valid.options().dtype(torch::kFloat));
   // The lowest finite value, not -inf: a row with no visible key (a padding
   // query) then softmaxes to a harmless uniform row instead of NaN.
@@ -83,6 +89,14 @@ ForwardOutput CausalLM::forward(const ForwardInput& in) {
     for (int64_t b = 0; b < B; ++b) slots.push_back(b);
   }
   if (int64_t(slots.size()) != B) throw Error("CausalLM::forward: one cache slot per row expected");
+  torch::Tensor segments;
+  if (in.segment_ids.defined()) {
+    if (in.cache) throw Error("CausalLM::forward: segment_ids cannot be used with a cache");
+    if (in.segment_ids.dim() != 2 || in.segment_ids.size(0) != B || in.segment_ids.size(1) != T) {
+      throw Error("CausalLM::forward: segment_ids must be [B, T]");
+    }
+    segments = in.segment_ids.to(device_, torch::kLong);
+  }
 
   AttentionContext ctx;
   KVCacheStep step;
@@ -106,7 +120,7 @@ ForwardOutput CausalLM::forward(const ForwardInput& in) {
                                 ? in.position_ids.to(device_, torch::kLong)
                                 : (base_positions.unsqueeze(1) + valid.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
   std::tie(ctx.cos, ctx.sin) = rotary_.tables(positions, dtype_);
-  ctx.mask = attention_mask(key_valid, old_lengths, T);
+  ctx.mask = attention_mask(key_valid, old_lengths, T, segments);
 
   torch::Tensor h = embeds ? in.inputs_embeds.to(device_, dtype_)
                            : model->embed_tokens->forward(in.input_ids.to(device_, torch::kLong));

@@ -35,6 +35,21 @@ int64_t token_count(const GrpoUpdateInput& input, const std::vector<int64_t>& ro
   return n;
 }
 
+// Stable sort of `rows` by the first row that has the same prompt.
+void group_by_prompt(const GrpoUpdateInput& input, std::vector<int64_t>& rows) {
+  std::vector<int64_t> first(input.rows.size());
+  for (size_t r = 0; r < input.rows.size(); ++r) {
+    first[r] = int64_t(r);
+    for (size_t q = 0; q < r; ++q) {
+      if (input.rows[q].prompt == input.rows[r].prompt) {
+        first[r] = int64_t(q);
+        break;
+      }
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [&](int64_t a, int64_t b) { return first[size_t(a)] < first[size_t(b)]; });
+}
+
 // Running sums of one update's detached terms, token-weighted.
 struct TermSums {
   double loss = 0, kl = 0, clip = 0, ratio = 0, tokens = 0, entropy = 0, entropy_tokens = 0;
@@ -101,6 +116,10 @@ GrpoUpdateStats grpo_update(CausalLM& policy, AdamW& optimizer, const GrpoUpdate
       const size_t begin = std::min(order.size(), size_t(m) * per_minibatch);
       const size_t end = std::min(order.size(), begin + per_minibatch);
       std::vector<int64_t> minibatch(order.begin() + long(begin), order.begin() + long(end));
+      // Samples of one prompt side by side, so that micro-batches hold whole
+      // groups and completion_logprobs computes each prompt once. The update
+      // is a sum over the minibatch: the order changes only rounding.
+      group_by_prompt(input, minibatch);
       const double local = by_token ? double(token_count(input, minibatch)) : double(minibatch.size());
       const double global = sum_over_ranks(dist, {local}, device)[0];
       if (global <= 0) continue;  // every rank sees the same total

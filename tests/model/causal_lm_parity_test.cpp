@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "model_test_util.h"
+#include "upm/core/error.h"
 #include "upm/infer/greedy.h"
 #include "upm/infer/padded_batch.h"
 #include "upm/model/attention_chunking.h"
@@ -141,6 +142,62 @@ TEST_P(ModelParity, PaddedBatchEqualsSingleSequences) {
           << "row " << b << (side == PadSide::left ? " left" : " right") << "-padded";
     }
   }
+}
+
+// Continuations packed after one shared prefix (segment_ids + position_ids)
+// give each continuation the logits it has alone after the prefix; a padded
+// second row and a cache are checked too.
+TEST_P(ModelParity, PackedContinuationsEqualEachAloneAfterThePrefix) {
+  auto model = load_reference_model(GetParam());
+  c10::InferenceMode guard;
+  std::vector<int64_t> all = to_vector(golden(GetParam(), "input_ids")[0]);
+  const std::vector<int64_t> prefix(all.begin(), all.begin() + 6);
+  const std::vector<std::vector<int64_t>> continuations = {{all[6], all[7], all[8]}, {all[9]}, {all[10], all[2]}};
+  std::vector<int64_t> ids = prefix, positions, segments(prefix.size(), 0);
+  for (size_t i = 0; i < prefix.size(); ++i) positions.push_back(int64_t(i));
+  for (size_t c = 0; c < continuations.size(); ++c) {
+    for (size_t j = 0; j < continuations[c].size(); ++j) {
+      ids.push_back(continuations[c][j]);
+      positions.push_back(int64_t(prefix.size() + j));
+      segments.push_back(int64_t(c) + 1);
+    }
+  }
+  // Row 1: the prefix alone, right-padded to row 0's length.
+  std::vector<int64_t> short_row = prefix;
+  PaddedBatch batch = pad_sequences({ids, short_row}, PadSide::right, /*pad_id=*/7);
+  const int64_t T = batch.ids.size(1);
+  ForwardInput in;
+  in.input_ids = batch.ids;
+  in.attention_mask = batch.mask;
+  in.position_ids = torch::zeros({2, T}, torch::kLong);
+  in.position_ids[0].copy_(torch::tensor(positions));
+  in.position_ids[1].narrow(0, 0, int64_t(prefix.size())).copy_(torch::arange(int64_t(prefix.size())));
+  in.segment_ids = torch::zeros({2, T}, torch::kLong);
+  in.segment_ids[0].copy_(torch::tensor(segments));
+  const torch::Tensor packed = model->forward(in).logits;
+
+  int64_t at = int64_t(prefix.size());
+  for (size_t c = 0; c < continuations.size(); ++c) {
+    std::vector<int64_t> alone = prefix;
+    alone.insert(alone.end(), continuations[c].begin(), continuations[c].end());
+    ForwardInput one;
+    one.input_ids = torch::tensor(alone).view({1, -1});
+    const torch::Tensor expected = model->forward(one).logits[0];
+    const int64_t n = int64_t(continuations[c].size()), P = int64_t(prefix.size());
+    EXPECT_LE(max_abs_diff(packed[0].narrow(0, at, n), expected.narrow(0, P, n)), 1e-5) << "continuation " << c;
+    if (c == 0) {
+      EXPECT_LE(max_abs_diff(packed[0].narrow(0, 0, P), expected.narrow(0, 0, P)), 1e-5) << "prefix";
+      EXPECT_LE(max_abs_diff(packed[1].narrow(0, 0, P), expected.narrow(0, 0, P)), 1e-5) << "padded prefix row";
+    }
+    at += n;
+  }
+
+  KVCache cache(model->config(), 2, 32, model->dtype(), model->device());
+  in.cache = &cache;
+  EXPECT_THROW(model->forward(in), Error);
+  in.cache = nullptr;
+  in.segment_ids = torch::zeros({2, T + 1}, torch::kLong);
+  EXPECT_THROW(model->forward(in), Error);
 }
 
 TEST_P(ModelParity, BatchedGreedyEqualsOneByOne) {

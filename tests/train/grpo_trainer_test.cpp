@@ -305,6 +305,67 @@ TEST(CompletionLogprobs, EqualTheSamplersLogprobsOfTheSameTokens) {
   EXPECT_TRUE(lp.logprobs.requires_grad());
 }
 
+// Samples of one prompt are packed into one row (the prompt computed once):
+// log-probs, entropies and gradients equal those of each prompt + completion
+// run alone through the model's plain forward. Covers a group of three, a
+// prompt equal in content but stored apart, a one-token and an empty
+// completion, and rows of different prompts interleaved.
+TEST(CompletionLogprobs, PackedGroupsEqualEachSampleRunAloneWithGradients) {
+  TempDir dir;
+  LanguageModel lm = load_language_model(random_model_dir(dir.path(), 8), ModelRuntime{});
+  CausalLM& model = *lm.model;
+  const std::vector<int64_t> p1{856, 40, 41, 42, 43, 44, 45}, p1_copy = p1, p2{856, 70, 71};
+  const std::vector<std::vector<int64_t>> completions{{50, 51, 52, 53}, {60}, {61, 62}, {}, {63, 64, 65}, {66, 67}};
+  const std::vector<const std::vector<int64_t>*> prompts{&p1, &p2, &p1, &p2, &p1_copy, &p2};
+  std::vector<CompletionRef> rows;
+  for (size_t i = 0; i < completions.size(); ++i) rows.push_back({prompts[i], &completions[i]});
+
+  // The reference: each row alone, logits at every position.
+  torch::Tensor weights = torch::rand({int64_t(rows.size()), 4});
+  std::vector<torch::Tensor> params;
+  for (auto& p : model.parameters()) params.push_back(p);
+  auto grads_of = [&](const torch::Tensor& loss) {
+    model.zero_grad();
+    loss.backward();
+    std::vector<torch::Tensor> out;
+    for (auto& p : params) out.push_back(p.grad().clone());
+    return out;
+  };
+  torch::Tensor reference = torch::zeros({int64_t(rows.size()), 4});
+  torch::Tensor reference_entropy = torch::zeros({int64_t(rows.size()), 4});
+  torch::Tensor loss_ref = torch::zeros({});
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& c = completions[i];
+    if (c.empty()) continue;
+    std::vector<int64_t> ids = *prompts[i];
+    ids.insert(ids.end(), c.begin(), c.end());
+    ForwardInput in;
+    in.input_ids = torch::tensor(ids).view({1, -1});
+    torch::Tensor logp = torch::log_softmax(model.forward(in).logits[0], -1);
+    const int64_t P = int64_t(prompts[i]->size());
+    for (size_t j = 0; j < c.size(); ++j) {
+      torch::Tensor v = logp[P - 1 + int64_t(j)][c[j]];
+      loss_ref = loss_ref + v * weights[int64_t(i)][int64_t(j)];
+      reference[int64_t(i)][int64_t(j)] = v.detach();
+      reference_entropy[int64_t(i)][int64_t(j)] = -(logp[P - 1 + int64_t(j)].exp() * logp[P - 1 + int64_t(j)]).sum().detach();
+    }
+  }
+  const auto grads_ref = grads_of(loss_ref);
+
+  for (bool share : {true, false}) {
+    CompletionLogprobs lp = completion_logprobs(model, rows, true, false, share);
+    ASSERT_EQ(lp.logprobs.size(1), 4);
+    EXPECT_LE((lp.logprobs.detach() - reference).abs().max().item<double>(), 1e-5) << "share " << share;
+    EXPECT_LE(((lp.entropy - reference_entropy) * lp.mask).abs().max().item<double>(), 1e-4) << "share " << share;
+    EXPECT_EQ(lp.mask.sum().item<double>(), 12.0);
+    const auto grads = grads_of((lp.logprobs * weights).sum());
+    for (size_t k = 0; k < params.size(); ++k) {
+      const double scale = std::max(1.0, grads_ref[k].abs().max().item<double>());
+      EXPECT_LE((grads[k] - grads_ref[k]).abs().max().item<double>() / scale, 1e-4) << "param " << k << " share " << share;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace upm::test
 

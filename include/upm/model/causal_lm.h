@@ -44,6 +44,12 @@ struct ForwardInput {
   torch::Tensor inputs_embeds;
   torch::Tensor attention_mask;  // [B, T], nonzero = real token; undefined = all real
   torch::Tensor position_ids;    // [B, T] int64; undefined = counted from the mask and the cache
+  // [B, T] int64, optional, no cache: several continuations of one prefix
+  // packed into a row. A token sees an earlier token only when that one's
+  // segment is 0 (the shared prefix) or its own, so the prefix is computed
+  // once for all of them. Give position_ids too (each continuation's
+  // positions run on from the prefix's end).
+  torch::Tensor segment_ids;
   KVCache* cache = nullptr;      // optional
   std::vector<int64_t> slots;    // cache slot of each row; empty = 0..B-1
   // With a cache: every row first attends to the first prefix_length entries

@@ -3,9 +3,12 @@
 // model being trained (with autograd) or a frozen one (under no-grad): the
 // new-policy and reference terms of the GRPO ratio and KL.
 //
-// Rows are prompt + completion, right-padded into one [B, T] pass; the LM
-// head runs only at the positions that predict a completion token (a long
-// prompt costs its decoder pass, not its vocabulary projection). Log-probs
+// One decoder pass over right-padded rows. Rows with the same prompt (a GRPO
+// group of G samples) are packed into one row, the prompt once and each
+// completion after it seeing only the prompt and itself (CausalLM
+// segment_ids): the prompt's pass, the bulk of the work when prompts are long
+// and completions short, runs once per group instead of G times. The LM head
+// runs only at the positions that predict a completion token. Log-probs
 // are log_softmax of the raw logits in fp32, the same distribution the
 // generator reports for sampled tokens (before temperature and filters).
 
@@ -30,9 +33,11 @@ struct CompletionLogprobs {
 };
 
 // with_entropy: also the entropy of each predicting position's distribution;
-// entropy_grad: keep it in the autograd graph (the GRPO entropy bonus).
+// entropy_grad: keep it in the autograd graph (the GRPO entropy bonus);
+// share_prompts false: one row per completion (the same values; for tests and
+// benchmarks).
 CompletionLogprobs completion_logprobs(CausalLM& model, const std::vector<CompletionRef>& rows, bool with_entropy = false,
-                                       bool entropy_grad = false);
+                                       bool entropy_grad = false, bool share_prompts = true);
 
 // The mask alone (no model pass): [B, Tc] fp32 on `device`.
 torch::Tensor completion_mask(const std::vector<CompletionRef>& rows, const c10::Device& device);
