@@ -124,7 +124,8 @@ std::string RuleBasedTeacher::candidate_text(const TeacherRequest& request, int6
   facts.dislikes = ranked_topics(stats, -1, knobs);
   if (knobs.style) {
     facts.verbosity = pick_side(stats.concise, stats.detailed, config_.style_margin, "concise", "detailed");
-    facts.tone = pick_side(stats.formal, stats.casual, config_.style_margin, "formal", "casual");
+    const double tone_margin = config_.tone_margin > 0 ? config_.tone_margin : config_.style_margin;
+    facts.tone = pick_side(stats.formal, stats.casual, tone_margin, "formal", "casual");
   }
   if (knobs.sources) facts.sources = top_sources(stats);
   char knob_text[160];

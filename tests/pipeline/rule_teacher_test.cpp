@@ -102,6 +102,27 @@ TEST(RuleBasedTeacher, FirstCandidateSaysWhatTheEventsSay) {
   EXPECT_NE(c.reasoning.find("comedy +1.5 from 2 events"), std::string::npos) << c.reasoning;
 }
 
+// tone_margin asks more votes of the tone than of the verbosity: one chosen
+// casual answer (1 vote) names the tone at margin 1, not at 2; a stated
+// preference (2 votes) does at 2. 0 falls back to style_margin.
+TEST(RuleBasedTeacher, ToneMarginAsksMoreVotesOfTheTone) {
+  const auto choice = pairwise("e1", "Sure thing! Nine minutes. :)", "Certainly. Nine minutes. I hope this is helpful.");
+  const auto short_one = pairwise("e2", "Short.", "A much longer answer that explains everything in detail.");
+  const auto stated = statement("e3", "Keep it casual, no need to be formal.");
+  auto profile = [&](double style_margin, double tone_margin, std::vector<Event> events) {
+    upm::RuleTeacherConfig config;
+    config.style_margin = style_margin;
+    config.tone_margin = tone_margin;
+    auto out = upm::RuleBasedTeacher(config).generate({request_of(std::move(events))});
+    return out.at(0).at(0).profile;
+  };
+  EXPECT_EQ(profile(1, 0, {choice, short_one}), "Prefers concise answers in a casual tone.");
+  EXPECT_EQ(profile(1, 1, {choice, short_one}), "Prefers concise answers in a casual tone.");
+  EXPECT_EQ(profile(1, 2, {choice, short_one}), "Prefers concise answers.");
+  EXPECT_EQ(profile(2, 0, {choice, short_one}), "No clear preferences yet.");
+  EXPECT_EQ(profile(1, 2, {stated, short_one}), "Prefers concise answers in a casual tone.");
+}
+
 TEST(RuleBasedTeacher, UpdatesWeighThePreviousProfile) {
   upm::RuleBasedTeacher teacher({});
   auto r = request_of({rating("e1", "A | horror", 1)});

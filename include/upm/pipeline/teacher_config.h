@@ -28,6 +28,10 @@ struct RuleTeacherConfig {
   double previous_weight = 1.5;   // a topic named by the previous profile (updates)
   double subsample = 0.8;         // share of events each candidate after the first reads
   double style_margin = 1.0;      // votes one answer style needs over the other
+  // Votes one tone needs over the other; 0 = style_margin. A cautious tone
+  // (2: one stated preference, not one chosen answer) leaves tone that only
+  // choices show to whatever reads the histories after the teacher (RL).
+  double tone_margin = 0.0;
 };
 
 inline void describe(ConfigIO& io, RuleTeacherConfig& c) {
@@ -39,6 +43,7 @@ inline void describe(ConfigIO& io, RuleTeacherConfig& c) {
   io.field("previous_weight", c.previous_weight).at_least(0.0);
   io.field("subsample", c.subsample).greater_than(0.0).at_most(1.0);
   io.field("style_margin", c.style_margin).greater_than(0.0);
+  io.field("tone_margin", c.tone_margin).at_least(0.0);
 }
 
 // A UPM model folder, sampled (local_teacher.h).
