@@ -4,7 +4,7 @@
 #   data      upm-data synth + split (+ select: train users / held-out users)
 #   build-sft upm-data build-sft   rule-based teacher, validated by the judge
 #   sft       upm-train sft        the writer learns the merged targets
-#   rl        upm-train rl         GRPO on the judge's confidence
+#   rl        upm-train rl         GRPO on the judge's accuracy
 #   profile   upm-profile          held-out users, with base / SFT / RL writers
 #   update    upm-update           streamed: RL profile, then the next events
 #   eval      upm-eval             the frozen judge on held-out tasks, bootstrap CIs
@@ -20,7 +20,7 @@ BIN=${BIN:-build/bin}
 RUN=${RUN:-runs/demo}
 MODEL=${MODEL:-data/demo-model}
 WRITER=${WRITER:-data/demo-writer}
-USERS=${USERS:-600}
+USERS=${USERS:-2400}
 mkdir -p "$RUN"
 START=$(date +%s)
 stage() { printf '\033[1m[demo %4ss]\033[0m %s\n' "$(($(date +%s) - START))" "$*" >&2; }
@@ -31,7 +31,7 @@ if [ ! -f "$MODEL/model.safetensors" ]; then
   BIN="$BIN" bash tools/demo/make_model.sh "$MODEL" "$RUN/model-recipe"
 fi
 if [ ! -f "$WRITER/model.safetensors" ]; then
-  stage "writer: $WRITER is not there; training it with its recipe (tools/demo/make_writer.sh, ~95 min on one core)"
+  stage "writer: $WRITER is not there; training it with its recipe (tools/demo/make_writer.sh, ~120 min on one core)"
   BIN="$BIN" JUDGE="$MODEL" bash tools/demo/make_writer.sh "$WRITER" "$RUN/writer-recipe"
 fi
 
@@ -65,7 +65,7 @@ fi
 
 # ---------------------------------------------------------------- rl
 if ! done_file "$RUN/rl/final/model.safetensors"; then
-  stage "rl: GRPO, reward = the frozen judge's P(correct) on each training user's validation tasks + format"
+  stage "rl: GRPO (G 8, 8 users a step, 120 steps), reward = the frozen judge's accuracy on each training user's validation tasks + format"
   "$BIN"/upm-train rl --config configs/demo/rl.json \
     --set run_dir="$RUN/rl" --set policy="$RUN/sft/final" --set predictor.model="$MODEL" \
     --set data.users="$RUN/train_history.jsonl" --set data.tasks="$S/val.jsonl"
@@ -138,6 +138,8 @@ cat > "$RUN/eval.json" <<JSON
                 {"name": "control: another user's RL profile", "kind": "profiles", "profiles": "$RUN/profiles_rl_other.jsonl"}],
  "comparisons": [{"condition": "SFT profiles", "baseline": "base writer"},
                  {"condition": "RL profiles", "baseline": "SFT profiles"},
+                 {"condition": "SFT profiles", "baseline": "rule teacher (SFT's target)"},
+                 {"condition": "RL profiles", "baseline": "rule teacher (SFT's target)"},
                  {"condition": "RL profiles", "baseline": "control: another user's RL profile"},
                  {"condition": "streamed (RL + update)", "baseline": "RL profiles"}],
  "prompts": {"max_predict_tokens": 768, "preset": "blind"},
