@@ -21,10 +21,37 @@ RUN=${RUN:-runs/demo}
 MODEL=${MODEL:-data/demo-model}
 WRITER=${WRITER:-data/demo-writer}
 USERS=${USERS:-2400}
+# The 2 cores run as 2 processes of one thread each (RANK / WORLD_SIZE): the
+# bundled model is too small for a second thread to speed one process up
+# (session 9: RL 0.23 steps/s with 2 threads, 0.24-0.27 with one).
+RANKS=${RANKS:-2}
 mkdir -p "$RUN"
 START=$(date +%s)
 stage() { printf '\033[1m[demo %4ss]\033[0m %s\n' "$(($(date +%s) - START))" "$*" >&2; }
 done_file() { [ -e "$1" ]; }
+# Runs "$@" as $RANKS ranks (torchrun's variables), one thread each.
+ranks() {
+  if [ "$RANKS" -le 1 ]; then "$@"; return; fi
+  local pids=() r status=0
+  for ((r = 1; r < RANKS; r++)); do
+    RANK=$r WORLD_SIZE=$RANKS MASTER_ADDR=127.0.0.1 MASTER_PORT=${MASTER_PORT:-29517} OMP_NUM_THREADS=1 "$@" &
+    pids+=($!)
+  done
+  RANK=0 WORLD_SIZE=$RANKS MASTER_ADDR=127.0.0.1 MASTER_PORT=${MASTER_PORT:-29517} OMP_NUM_THREADS=1 "$@" || status=$?
+  for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+  return $status
+}
+# A per-user job (upm-profile / upm-update) as ranks: each writes its shard
+# (OUT.rank<r>-of-<W>, users split by a hash of their id), joined into OUT.
+# $1 OUT, then the command without --output.
+sharded() {
+  local out=$1; shift
+  ranks "$@" --output "$out"
+  if [ "$RANKS" -gt 1 ]; then
+    cat "$out".rank*-of-"$RANKS" > "$out.tmp" && mv "$out.tmp" "$out"
+    cat "$out".rank*-of-"$RANKS".errors.jsonl > "$out.errors.jsonl"
+  fi
+}
 
 if [ ! -f "$MODEL/model.safetensors" ]; then
   stage "model: $MODEL is not there; training it with its recipe (tools/demo/make_model.sh, ~30 min on 2 cores)"
@@ -59,14 +86,15 @@ fi
 # ---------------------------------------------------------------- sft
 if ! done_file "$RUN/sft/final/model.safetensors"; then
   stage "sft: the writer learns the merged targets"
-  "$BIN"/upm-train sft --config configs/demo/sft.json \
+  # The global batch stays 8 rows whatever RANKS (1, 2, 4 or 8) is.
+  ranks "$BIN"/upm-train sft --config configs/demo/sft.json --set micro_batch_size=$((8 / RANKS)) \
     --set run_dir="$RUN/sft" --set model="$WRITER" --set data.train_file="$RUN/build_sft/sft.jsonl"
 fi
 
 # ---------------------------------------------------------------- rl
 if ! done_file "$RUN/rl/final/model.safetensors"; then
   stage "rl: GRPO (G 8, 8 users a step, 120 steps), reward = the frozen judge's accuracy on each training user's validation tasks + format"
-  "$BIN"/upm-train rl --config configs/demo/rl.json \
+  ranks "$BIN"/upm-train rl --config configs/demo/rl.json \
     --set run_dir="$RUN/rl" --set policy="$RUN/sft/final" --set predictor.model="$MODEL" \
     --set data.users="$RUN/train_history.jsonl" --set data.tasks="$S/val.jsonl"
 fi
@@ -75,7 +103,7 @@ fi
 profile() {  # $1 name, $2 model
   if ! done_file "$RUN/profiles_$1.done"; then
     stage "profile: held-out users' histories -> profiles with the $1 writer"
-    "$BIN"/upm-profile --model "$2" --input "$RUN/eval_history.jsonl" --output "$RUN/profiles_$1.jsonl" \
+    sharded "$RUN/profiles_$1.jsonl" "$BIN"/upm-profile --model "$2" --input "$RUN/eval_history.jsonl" \
       --config configs/demo/profile.json
     touch "$RUN/profiles_$1.done"
   fi
@@ -85,8 +113,8 @@ profile sft "$RUN/sft/final"
 profile rl "$RUN/rl/final"
 if ! done_file "$RUN/profiles_streamed.done"; then
   stage "update: RL profiles + the validation-period events -> streamed profiles (no re-reading of the history)"
-  "$BIN"/upm-update --model "$RUN/rl/final" --profiles "$RUN/profiles_rl.jsonl" --events "$RUN/eval_val_events.jsonl" \
-    --output "$RUN/profiles_streamed.jsonl" --config configs/demo/profile.json
+  sharded "$RUN/profiles_streamed.jsonl" "$BIN"/upm-update --model "$RUN/rl/final" --profiles "$RUN/profiles_rl.jsonl" \
+    --events "$RUN/eval_val_events.jsonl" --config configs/demo/profile.json
   touch "$RUN/profiles_streamed.done"
 fi
 
