@@ -4,6 +4,19 @@
 
 namespace upm {
 
+WrittenProfile written_profile(const std::string& generated) {
+  WrittenProfile out;
+  out.text = split_profile_text(generated);
+  if (!out.text.well_formed) {
+    out.problem = "the model did not close its <think> block within generation.max_new_tokens";
+  } else if (out.text.profile.empty()) {
+    out.problem = "the model wrote an empty profile";
+  } else {
+    out.ok = true;
+  }
+  return out;
+}
+
 std::vector<WrittenProfile> write_profile_batch(LanguageModel& lm, const std::vector<std::string>& prompts,
                                                 const GenerationSettings& settings) {
   std::vector<WrittenProfile> out(prompts.size());
@@ -18,11 +31,7 @@ std::vector<WrittenProfile> write_profile_batch(LanguageModel& lm, const std::ve
     for (size_t i = 0; i < prompts.size(); ++i) out[i] = write_profile_batch(lm, {prompts[i]}, settings)[0];
     return out;
   }
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    out[i].text = split_profile_text(texts[i]);
-    out[i].ok = out[i].text.well_formed;
-    if (!out[i].ok) out[i].problem = "the model did not close its <think> block within generation.max_new_tokens";
-  }
+  for (size_t i = 0; i < prompts.size(); ++i) out[i] = written_profile(texts[i]);
   return out;
 }
 

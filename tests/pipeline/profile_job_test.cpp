@@ -12,6 +12,7 @@
 
 #include "pipeline_test_util.h"
 #include "upm/pipeline/profile_text.h"
+#include "upm/pipeline/profile_writer.h"
 #include "upm/pipeline/profiler.h"
 
 namespace {
@@ -176,6 +177,20 @@ TEST(ProfileText, SplitsReasoningFromProfile) {
   auto d = upm::split_profile_text("reasoning begun in the prompt</think> The profile.");
   EXPECT_EQ(d.reasoning, "reasoning begun in the prompt");
   EXPECT_EQ(d.profile, "The profile.");
+}
+
+// What the profiler and the updater count as written: an unclosed block and
+// an empty profile are failures with their reason.
+TEST(ProfileText, WrittenProfileRejectsUnclosedAndEmpty) {
+  const auto ok = upm::written_profile("<think>r</think> Likes crime.");
+  EXPECT_TRUE(ok.ok);
+  EXPECT_EQ(ok.text.profile, "Likes crime.");
+  const auto open = upm::written_profile("<think>ran out");
+  EXPECT_FALSE(open.ok);
+  EXPECT_NE(open.problem.find("did not close"), std::string::npos);
+  const auto empty = upm::written_profile("<think>r</think> \n ");
+  EXPECT_FALSE(empty.ok);
+  EXPECT_EQ(empty.problem, "the model wrote an empty profile");
 }
 
 }  // namespace

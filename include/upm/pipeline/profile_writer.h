@@ -21,6 +21,11 @@ struct WrittenProfile {
   std::string problem;  // when not
 };
 
+// One generated text -> a profile, or the problem: a <think> block never
+// closed, or nothing after it (an empty profile is a failed user, reported,
+// not a success written as "").
+WrittenProfile written_profile(const std::string& generated);
+
 std::vector<WrittenProfile> write_profile_batch(LanguageModel& lm, const std::vector<std::string>& prompts,
                                                 const GenerationSettings& settings);
 
