@@ -35,8 +35,10 @@ int64_t token_count(const GrpoUpdateInput& input, const std::vector<int64_t>& ro
   return n;
 }
 
-// Stable sort of `rows` by the first row that has the same prompt.
-void group_by_prompt(const GrpoUpdateInput& input, std::vector<int64_t>& rows) {
+// For each row, the index of the first row with the same prompt (a GRPO
+// group's samples share one prompt vector): the key that keeps groups
+// together in micro-batches.
+std::vector<int64_t> prompt_groups(const GrpoUpdateInput& input) {
   std::vector<int64_t> first(input.rows.size());
   for (size_t r = 0; r < input.rows.size(); ++r) {
     first[r] = int64_t(r);
@@ -47,7 +49,7 @@ void group_by_prompt(const GrpoUpdateInput& input, std::vector<int64_t>& rows) {
       }
     }
   }
-  std::stable_sort(rows.begin(), rows.end(), [&](int64_t a, int64_t b) { return first[size_t(a)] < first[size_t(b)]; });
+  return first;
 }
 
 // Running sums of one update's detached terms, token-weighted.
@@ -104,6 +106,7 @@ GrpoUpdateStats grpo_update(CausalLM& policy, AdamW& optimizer, const GrpoUpdate
   std::vector<torch::Tensor> params;
   for (const auto& [name, p] : optimizer.params()) params.push_back(p);
 
+  const std::vector<int64_t> group = prompt_groups(input);
   GrpoUpdateStats stats;
   TermSums sums;
   double grad_norm_sum = 0;
@@ -119,7 +122,8 @@ GrpoUpdateStats grpo_update(CausalLM& policy, AdamW& optimizer, const GrpoUpdate
       // Samples of one prompt side by side, so that micro-batches hold whole
       // groups and completion_logprobs computes each prompt once. The update
       // is a sum over the minibatch: the order changes only rounding.
-      group_by_prompt(input, minibatch);
+      std::stable_sort(minibatch.begin(), minibatch.end(),
+                       [&](int64_t a, int64_t b) { return group[size_t(a)] < group[size_t(b)]; });
       const double local = by_token ? double(token_count(input, minibatch)) : double(minibatch.size());
       const double global = sum_over_ranks(dist, {local}, device)[0];
       if (global <= 0) continue;  // every rank sees the same total

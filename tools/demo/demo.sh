@@ -86,8 +86,9 @@ fi
 # ---------------------------------------------------------------- sft
 if ! done_file "$RUN/sft/final/model.safetensors"; then
   stage "sft: the writer learns the merged targets"
-  # The global batch stays 8 rows whatever RANKS (1, 2, 4 or 8) is.
-  ranks "$BIN"/upm-train sft --config configs/demo/sft.json --set micro_batch_size=$((8 / RANKS)) \
+  # The config's global batch is kept whatever RANKS is (a divisor of it).
+  micro=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["micro_batch_size"])' configs/demo/sft.json)
+  ranks "$BIN"/upm-train sft --config configs/demo/sft.json --set micro_batch_size=$((micro / RANKS)) \
     --set run_dir="$RUN/sft" --set model="$WRITER" --set data.train_file="$RUN/build_sft/sft.jsonl"
 fi
 
