@@ -1,7 +1,13 @@
 // upm-eval --config F [--set k=v ...]: held-out benchmark report (see pipeline/evaluator.h).
+// With RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set (torchrun's variables), one
+// process per rank scores its share of the tasks; ranks meet over Gloo (they
+// exchange a few numbers per task, whatever device the predictors run on).
+#include <memory>
+
 #include "upm/core/cli.h"
 #include "upm/core/config.h"
 #include "upm/pipeline/evaluator.h"
+#include "upm/train/distributed.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Accuracy and P(correct) of predictors on a held-out benchmark, with bootstrap CIs", "upm-eval"};
@@ -9,7 +15,13 @@ int main(int argc, char** argv) {
   upm::cli::add_config_options(app, config_options, true);
   return upm::cli::run(app, argc, argv, [&] {
     auto config = upm::load_config<upm::EvalConfig>(config_options.config, config_options.overrides);
-    upm::run_evaluation(config);
+    std::unique_ptr<upm::Distributed> dist;
+    if (auto env = upm::distributed_env_from_environment()) {
+      dist = std::make_unique<upm::Distributed>(*env, c10::Device("cpu"));
+    }
+    upm::EvalRunOptions options;
+    options.dist = dist.get();
+    upm::run_evaluation(config, options);
     return 0;
   });
 }

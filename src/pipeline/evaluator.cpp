@@ -1,5 +1,8 @@
 #include "upm/pipeline/evaluator.h"
 
+#include <deque>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include <spdlog/spdlog.h>
@@ -15,6 +18,7 @@
 #include "upm/pipeline/language_model.h"
 #include "upm/pipeline/profile_state.h"
 #include "upm/text/tokenizer.h"
+#include "upm/train/distributed.h"
 
 namespace upm {
 
@@ -68,16 +72,46 @@ std::vector<data::Event> recent_history(const std::vector<data::Event>& events, 
   return std::vector<data::Event>(ordered.end() - long(kept), ordered.end());
 }
 
+// One condition's outcomes, indexed like the benchmark's tasks (with ranks,
+// each fills its own positions until the outcomes are summed over ranks).
 struct Outcomes {
   std::vector<double> correct, p_correct;
   int64_t missing = 0, over_budget = 0;
 };
 
+// Sums each condition's outcomes over the ranks: a rank leaves zeros at the
+// positions it did not score, so the sum is the whole benchmark.
+void sum_over_ranks(Distributed& dist, std::vector<Outcomes>& outcomes) {
+  std::vector<torch::Tensor> flat;
+  for (auto& o : outcomes) {
+    flat.push_back(torch::tensor(o.correct, torch::kFloat64));
+    flat.push_back(torch::tensor(o.p_correct, torch::kFloat64));
+    flat.push_back(torch::tensor(std::vector<double>{double(o.missing), double(o.over_budget)}, torch::kFloat64));
+  }
+  dist.all_reduce_sum(flat);
+  for (size_t c = 0; c < outcomes.size(); ++c) {
+    auto to_vector = [](const torch::Tensor& t) {
+      return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
+    };
+    outcomes[c].correct = to_vector(flat[3 * c]);
+    outcomes[c].p_correct = to_vector(flat[3 * c + 1]);
+    const auto counts = to_vector(flat[3 * c + 2]);
+    outcomes[c].missing = int64_t(counts[0]);
+    outcomes[c].over_budget = int64_t(counts[1]);
+  }
+}
+
+std::string predictions_path(const std::string& run_dir, int rank, int world) {
+  if (world <= 1) return run_dir + "/predictions.jsonl";
+  return run_dir + "/predictions.rank" + std::to_string(rank) + "-of-" + std::to_string(world) + ".jsonl";
+}
+
 json estimate_json(const Estimate& e) { return {{"mean", e.mean}, {"low", e.low}, {"high", e.high}, {"n", e.n}}; }
 
 class Evaluation {
  public:
-  explicit Evaluation(const EvalConfig& config) : config_(config) {
+  Evaluation(const EvalConfig& config, Distributed* dist)
+      : config_(config), dist_(dist), rank_(dist ? dist->rank() : 0), world_(dist ? dist->world_size() : 1) {
     tasks_ = data::read_benchmark(config.benchmark, strict_read());
     if (tasks_.empty()) throw InputError(Location{config.benchmark, 0, ""}, "benchmark holds no task");
     for (size_t i = 0; i < config.conditions.size(); ++i) conditions_.push_back(load_condition(config.conditions[i], i));
@@ -86,7 +120,8 @@ class Evaluation {
       comparisons_.emplace_back(condition_index(config.comparisons[i].condition, where + ".condition"),
                                 condition_index(config.comparisons[i].baseline, where + ".baseline"));
     }
-    predictions_ = std::make_unique<AtomicFileWriter>(config.run_dir + "/predictions.jsonl");
+    for (size_t i = size_t(rank_); i < tasks_.size(); i += size_t(world_)) mine_.push_back(i);
+    predictions_ = std::make_unique<AtomicFileWriter>(predictions_path(config.run_dir, rank_, world_));
   }
 
   json run() {
@@ -98,12 +133,17 @@ class Evaluation {
       std::vector<Outcomes> outcomes;
       for (const auto& condition : conditions_) {
         outcomes.push_back(score(predictor, lm, name, condition));
-        results.push_back(result_json(name, condition.spec, outcomes.back()));
       }
+      if (dist_) sum_over_ranks(*dist_, outcomes);
+      for (size_t c = 0; c < outcomes.size(); ++c) results.push_back(result_json(name, conditions_[c].spec, outcomes[c]));
       for (size_t c = 1; c < outcomes.size(); ++c) differences.push_back(difference_json(name, c, 0, outcomes));
       for (auto [c, b] : comparisons_) differences.push_back(difference_json(name, c, b, outcomes));
     }
     predictions_->commit();
+    if (dist_) {
+      dist_->barrier();  // every rank's predictions are on disk
+      if (rank_ == 0) merge_predictions();
+    }
     return {{"benchmark", config_.benchmark}, {"tasks", tasks_.size()}, {"ci_level", config_.ci_level},
             {"bootstrap_resamples", config_.bootstrap_resamples}, {"group_by", config_.group_by},
             {"results", results}, {"differences", differences}};
@@ -132,17 +172,18 @@ class Evaluation {
 
   Outcomes score(Predictor& predictor, const LanguageModel& lm, const std::string& name, const ConditionData& condition) {
     Outcomes outcomes;
-    Progress progress("eval " + name + " / " + condition.spec.name, int64_t(tasks_.size()), "tasks");
-    for (size_t start = 0; start < tasks_.size(); start += size_t(config_.batch_tasks)) {
+    outcomes.correct.assign(tasks_.size(), 0.0);
+    outcomes.p_correct.assign(tasks_.size(), 0.0);
+    Progress progress("eval " + name + " / " + condition.spec.name, int64_t(mine_.size()), "tasks");
+    for (size_t start = 0; start < mine_.size(); start += size_t(config_.batch_tasks)) {
+      const size_t end = std::min(mine_.size(), start + size_t(config_.batch_tasks));
       std::vector<PredictRequest> batch;
-      for (size_t i = start; i < std::min(tasks_.size(), start + size_t(config_.batch_tasks)); ++i) {
-        batch.push_back(request(tasks_[i], condition, lm, outcomes));
-      }
+      for (size_t k = start; k < end; ++k) batch.push_back(request(tasks_[mine_[k]], condition, lm, outcomes));
       const auto predictions = predictor.predict(batch);
       for (size_t i = 0; i < batch.size(); ++i) {
         const Prediction& p = predictions[i];
-        outcomes.correct.push_back(p.correct ? 1.0 : 0.0);
-        outcomes.p_correct.push_back(p.p_correct);
+        outcomes.correct[mine_[start + i]] = p.correct ? 1.0 : 0.0;
+        outcomes.p_correct[mine_[start + i]] = p.p_correct;
         if (!p.prompt_fits) ++outcomes.over_budget;
         json line = {{"predictor", name}, {"condition", condition.spec.name}, {"task_id", batch[i].task.task_id},
                      {"user_id", batch[i].task.user_id}, {"label", batch[i].task.label}, {"choice", p.choice},
@@ -187,6 +228,31 @@ class Evaluation {
     return result;
   }
 
+  // Joins the ranks' prediction files in single-process order: predictor,
+  // condition, task; task i's line is the next one of rank i % W's file.
+  void merge_predictions() const {
+    std::vector<std::deque<std::string>> lines(static_cast<size_t>(world_));
+    for (int r = 0; r < world_; ++r) {
+      std::ifstream in(predictions_path(config_.run_dir, r, world_));
+      if (!in) throw Error("upm-eval: rank " + std::to_string(r) + "'s predictions are missing");
+      for (std::string line; std::getline(in, line);) lines[size_t(r)].push_back(std::move(line));
+    }
+    AtomicFileWriter out(predictions_path(config_.run_dir, 0, 1));
+    for (size_t p = 0; p < config_.predictors.size(); ++p) {
+      for (size_t c = 0; c < conditions_.size(); ++c) {
+        for (size_t i = 0; i < tasks_.size(); ++i) {
+          const size_t rank = i % size_t(world_);
+          auto& from = lines[rank];
+          if (from.empty()) throw Error("upm-eval: rank " + std::to_string(rank) + " wrote too few predictions");
+          out.write(from.front() + "\n");
+          from.pop_front();
+        }
+      }
+    }
+    out.commit();
+    for (int r = 0; r < world_; ++r) std::filesystem::remove(predictions_path(config_.run_dir, r, world_));
+  }
+
   size_t condition_index(const std::string& name, const std::string& where) const {
     for (size_t i = 0; i < conditions_.size(); ++i) {
       if (conditions_[i].spec.name == name) return i;
@@ -207,6 +273,9 @@ class Evaluation {
   }
 
   const EvalConfig& config_;
+  Distributed* dist_;
+  int rank_, world_;
+  std::vector<size_t> mine_;  // positions of the tasks this rank scores
   std::vector<data::BenchmarkTask> tasks_;
   std::vector<ConditionData> conditions_;
   std::vector<std::pair<size_t, size_t>> comparisons_;  // (condition, baseline) indices
@@ -215,11 +284,14 @@ class Evaluation {
 
 }  // namespace
 
-json run_evaluation(const EvalConfig& config) {
+json run_evaluation(const EvalConfig& config, const EvalRunOptions& options) {
   if (config.predictors.empty()) throw InputError(Location{"", 0, "predictors"}, "at least one predictor is needed");
   if (config.conditions.empty()) throw InputError(Location{"", 0, "conditions"}, "at least one condition is needed");
-  prepare_run_dir(config.run_dir, config_to_json(config));
-  json report = Evaluation(config).run();
+  const bool writer = !options.dist || options.dist->rank() == 0;
+  if (writer) prepare_run_dir(config.run_dir, config_to_json(config));
+  else make_directories(config.run_dir);
+  json report = Evaluation(config, options.dist).run();
+  if (!writer) return report;
   write_file_atomic(config.run_dir + "/report.json", report.dump(2) + "\n");
   write_file_atomic(config.run_dir + "/report.md", report_markdown(report));
   if (config.chart) write_file_atomic(config.run_dir + "/chart.svg", report_chart_svg(report));

@@ -17,6 +17,7 @@
 #include "train_test_util.h"
 #include "upm/core/jsonl.h"
 #include "upm/model/safetensors_folder.h"
+#include "upm/pipeline/evaluator.h"
 #include "upm/train/distributed.h"
 #include "upm/train/grpo_trainer.h"
 #include "upm/train/sft_trainer.h"
@@ -115,6 +116,7 @@ TEST(DistributedTest, TwoGlooRanksRunGrpoLikeOneRankOnAllUsers) {
     c.micro_batch_size = 4;
     c.loss.kl_beta = 0.1;
     c.optimizer.lr = 1e-2;
+    c.optimizer.eps = 1e-4;  // see the weights check below
     c.max_steps = 2;
     return c;
   };
@@ -153,10 +155,82 @@ TEST(DistributedTest, TwoGlooRanksRunGrpoLikeOneRankOnAllUsers) {
   }
   std::printf("GRPO two ranks vs one: weights maxdiff %.3g (largest change from the start %.3g)\n", maxdiff, moved);
   EXPECT_GT(moved, 1e-3);
-  // Adam turns summation-order noise in near-zero gradients into updates of
-  // up to lr per entry; measured 3.4e-5 (0.3% of one step at lr 1e-2). A
-  // rank updating on its own half of the batch differs by O(lr).
-  EXPECT_LT(maxdiff, 1e-4);
+  // With Adam's default eps (1e-8) summation-order noise in near-zero
+  // gradients became updates of up to lr per entry (3.4e-5 on one CPU, 1.35e-4
+  // on another); eps 1e-4 leaves such entries nearly still: measured 7.1e-6
+  // against a largest change of 0.039. A rank updating on its own half of the
+  // batch differs by O(lr).
+  EXPECT_LT(maxdiff, 5e-5);
+}
+
+// upm-eval over two ranks: each scores every other task; the report summed
+// over ranks must be the one-process report (same n, accuracies, missing
+// inputs; P(correct) up to padding noise, since batches hold other tasks), on
+// both ranks, and rank 0 must leave predictions.jsonl in one-process order.
+// Summing without sharding doubles every accuracy; sharding without summing
+// halves n.
+TEST(DistributedTest, TwoGlooRanksEvaluateLikeOneProcess) {
+  TempDir dir;
+  const std::string model = test::random_model_dir(dir.path(), 5);
+  {
+    std::ofstream bench(dir.file("bench.jsonl")), profiles(dir.file("profiles.jsonl"));
+    for (int i = 0; i < 11; ++i) {  // odd: the ranks hold 6 and 5 tasks
+      nlohmann::json task = {{"user_id", "u" + std::to_string(i % 4)}, {"task_id", "t" + std::to_string(i)},
+                             {"context", "Which one?"}, {"options", {"tea " + std::to_string(i), "coffee", "juice"}},
+                             {"label", i % 3}, {"source", i % 2 ? "a" : "b"}};
+      bench << task.dump() << "\n";
+    }
+    for (int u = 0; u < 3; ++u) {  // u3 has no profile: a missing input
+      profiles << nlohmann::json{{"user_id", "u" + std::to_string(u)}, {"profile", "Drinks tea " + std::to_string(u)}}.dump()
+               << "\n";
+    }
+  }
+  auto config = [&](const std::string& run) {
+    nlohmann::json j = {{"benchmark", dir.file("bench.jsonl")},
+                        {"run_dir", dir.file(run)},
+                        {"predictors", {{{"name", "judge"}, {"model", model}, {"seed", 1}}}},
+                        {"conditions", {{{"kind", "none"}}, {{"name", "mine"}, {"profiles", dir.file("profiles.jsonl")}}}},
+                        {"batch_tasks", 4},
+                        {"bootstrap_resamples", 200},
+                        {"group_by", {"source"}}};
+    return config_from_json<EvalConfig>(j, "test");
+  };
+  const EvalConfig one = config("one"), two = config("two");
+  const nlohmann::json single = run_evaluation(one);
+  auto [rank0, rank1] = on_two_ranks([&](Distributed* dist) {
+    EvalRunOptions options;
+    options.dist = dist;
+    return run_evaluation(two, options);
+  });
+  EXPECT_EQ(rank0, rank1);
+  ASSERT_EQ(single["results"].size(), 2u);
+  ASSERT_EQ(rank0["results"].size(), 2u);
+  for (size_t c = 0; c < 2; ++c) {
+    const auto &a = single["results"][c], &b = rank0["results"][c];
+    SCOPED_TRACE(a["condition"].get<std::string>());
+    EXPECT_EQ(b["n"], 11);
+    EXPECT_EQ(a["missing_inputs"], b["missing_inputs"]);
+    for (const char* field : {"mean", "low", "high"}) {
+      EXPECT_NEAR(a["accuracy"][field].get<double>(), b["accuracy"][field].get<double>(), 1e-12) << field;
+      EXPECT_NEAR(a["p_correct"][field].get<double>(), b["p_correct"][field].get<double>(), 1e-5) << field;
+    }
+  }
+  EXPECT_EQ(single["results"][1]["missing_inputs"], 2);  // t3 and t7 belong to u3
+  EXPECT_NEAR(single["differences"][0]["accuracy"]["mean"].get<double>(),
+              rank0["differences"][0]["accuracy"]["mean"].get<double>(), 1e-12);
+
+  const auto a = read_jsonl_file(dir.file("one/predictions.jsonl")), b = read_jsonl_file(dir.file("two/predictions.jsonl"));
+  ASSERT_EQ(a.size(), 22u);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["condition"], b[i]["condition"]) << i;
+    EXPECT_EQ(a[i]["task_id"], b[i]["task_id"]) << i;
+    EXPECT_EQ(a[i]["choice"], b[i]["choice"]) << i;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.file("two/report.json")));
+  for (const char* shard : {"two/predictions.rank0-of-2.jsonl", "two/predictions.rank1-of-2.jsonl"}) {
+    EXPECT_FALSE(std::filesystem::exists(dir.file(shard))) << shard;
+  }
 }
 
 TEST(DistributedTest, EnvironmentIsReadLikeTorchrun) {

@@ -4,10 +4,10 @@
 #   data      upm-data synth + split (+ select: train users / held-out users)
 #   build-sft upm-data build-sft   rule-based teacher, validated by the judge
 #   sft       upm-train sft        the writer learns the merged targets
-#   rl        upm-train rl         GRPO on the judge's accuracy
+#   rl        upm-train rl         GRPO on the judge's accuracy (profile + update episodes)
 #   profile   upm-profile          held-out users, with base / SFT / RL writers
 #   update    upm-update           streamed: RL profile, then the next events
-#   eval      upm-eval             the frozen judge on held-out tasks, bootstrap CIs
+#   eval      upm-eval             the frozen judge on held-out tasks, bootstrap CIs (as ranks)
 # The judge is the bundled model data/demo-model (tools/demo/make_model.sh);
 # the initial writer is data/demo-writer, the judge trained further to write
 # what a raw history shows (tools/demo/make_writer.sh). Each recipe runs first
@@ -94,7 +94,7 @@ fi
 
 # ---------------------------------------------------------------- rl
 if ! done_file "$RUN/rl/final/model.safetensors"; then
-  stage "rl: GRPO (G 8, 8 users a step, 120 steps), reward = the frozen judge's accuracy on each training user's validation tasks + format"
+  stage "rl: GRPO (G 8, 8 users a step, 120 steps), two-stage episodes (profile the first half of a history, then fold in the rest with the update prompt), reward = the frozen judge's accuracy on each training user's validation tasks + format"
   ranks "$BIN"/upm-train rl --config configs/demo/rl.json \
     --set run_dir="$RUN/rl" --set policy="$RUN/sft/final" --set predictor.model="$MODEL" \
     --set data.users="$RUN/train_history.jsonl" --set data.tasks="$S/val.jsonl"
@@ -174,7 +174,7 @@ cat > "$RUN/eval.json" <<JSON
  "prompts": {"max_predict_tokens": 768, "preset": "blind"},
  "batch_tasks": 16, "ci_level": 0.95, "bootstrap_resamples": 2000, "group_by": ["source"], "chart": true}
 JSON
-"$BIN"/upm-eval --config "$RUN/eval.json"
+ranks "$BIN"/upm-eval --config "$RUN/eval.json"
 
 stage "done in $(($(date +%s) - START)) s"
 echo

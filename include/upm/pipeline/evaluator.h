@@ -15,6 +15,10 @@
 // much narrower than the two conditions' own intervals), and writes into run_dir:
 //   config.json (resolved), report.json, report.md (Markdown tables),
 //   predictions.jsonl (one line per predictor x condition x task), chart.svg.
+// With ranks (`upm-eval` under RANK / WORLD_SIZE, torchrun's variables), rank
+// r scores the tasks at positions r, r + W, ... of every condition; the
+// outcomes are summed over the ranks so that each computes the same report,
+// and rank 0 writes the run directory, predictions in single-process order.
 
 #include <cstdint>
 #include <string>
@@ -29,6 +33,8 @@
 #include "upm/pipeline/predictor.h"
 
 namespace upm {
+
+class Distributed;
 
 struct PredictorSpec {
   std::string name;   // "" = the model folder's name
@@ -103,8 +109,13 @@ inline void describe(ConfigIO& io, EvalConfig& c) {
   io.field("chart", c.chart);
 }
 
-// Runs the evaluation and writes the run directory; returns report.json's content.
-nlohmann::json run_evaluation(const EvalConfig& config);
+struct EvalRunOptions {
+  Distributed* dist = nullptr;  // ranks sharing the tasks; null = this process scores all
+};
+
+// Runs the evaluation and writes the run directory; returns report.json's
+// content (on every rank).
+nlohmann::json run_evaluation(const EvalConfig& config, const EvalRunOptions& options = {});
 
 // The Markdown report for a report.json object.
 std::string report_markdown(const nlohmann::json& report);
