@@ -58,6 +58,15 @@ TEST(SftStepParity, ThreeStepsMatchPyTorchAdamW) {
   for (const auto& [name, param] : model->hf_tensors()) {
     torch::Tensor expected = golden.tensor("weight." + name);
     const double diff = (param.detach() - expected).abs().max().item<double>();
+    // A key bias adds q.b to every score of a query: softmax ignores it, so
+    // its gradient is zero in exact arithmetic and rounding noise in both
+    // implementations; AdamW turns any such noise into a step of up to lr.
+    // Measured 3.1e-5 on one CPU, under 1e-5 on another. Its size is still
+    // bounded by the three steps' learning rates (each under 1e-3).
+    if (name.find("k_proj.bias") != std::string::npos) {
+      EXPECT_LT(diff, 3e-3) << name;
+      continue;
+    }
     maxdiff = std::max(maxdiff, diff);
     EXPECT_LT(diff, 1e-5) << name;
   }

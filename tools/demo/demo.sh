@@ -21,6 +21,7 @@ RUN=${RUN:-runs/demo}
 MODEL=${MODEL:-data/demo-model}
 WRITER=${WRITER:-data/demo-writer}
 USERS=${USERS:-2400}
+WORLD_SEED=${WORLD_SEED:-7}  # another seed draws another world (a robustness check; the README's numbers are seed 7)
 # The 2 cores run as 2 processes of one thread each (RANK / WORLD_SIZE): the
 # bundled model is too small for a second thread to speed one process up
 # (session 9: RL 0.23 steps/s with 2 threads, 0.24-0.27 with one).
@@ -64,9 +65,9 @@ fi
 
 # ---------------------------------------------------------------- data
 if ! done_file "$RUN/split/split.json"; then
-  stage "data: $USERS synthetic users (seed 7), history / validation / test split"
-  "$BIN"/upm-data synth --users "$USERS" --seed 7 --output "$RUN/world" --min-events 12 --max-events 20 --category-first
-  "$BIN"/upm-data split --input "$RUN/world/log.jsonl" --output "$RUN/split" --seed 7 \
+  stage "data: $USERS synthetic users (seed $WORLD_SEED), history / validation / test split"
+  "$BIN"/upm-data synth --users "$USERS" --seed "$WORLD_SEED" --output "$RUN/world" --min-events 12 --max-events 20 --category-first
+  "$BIN"/upm-data split --input "$RUN/world/log.jsonl" --output "$RUN/split" --seed "$WORLD_SEED" \
     --val-fraction 0.25 --test-fraction 0.25 --eval-user-fraction 0.5 > "$RUN/split.log"
 fi
 S=$RUN/split
