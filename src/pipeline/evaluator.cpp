@@ -81,23 +81,24 @@ struct Outcomes {
 
 // Sums each condition's outcomes over the ranks: a rank leaves zeros at the
 // positions it did not score, so the sum is the whole benchmark.
-void sum_over_ranks(Distributed& dist, std::vector<Outcomes>& outcomes) {
-  std::vector<torch::Tensor> flat;
-  for (auto& o : outcomes) {
-    flat.push_back(torch::tensor(o.correct, torch::kFloat64));
-    flat.push_back(torch::tensor(o.p_correct, torch::kFloat64));
-    flat.push_back(torch::tensor(std::vector<double>{double(o.missing), double(o.over_budget)}, torch::kFloat64));
+void sum_outcomes_over_ranks(Distributed* dist, std::vector<Outcomes>& outcomes) {
+  if (!dist) return;
+  std::vector<double> flat;  // per condition: correct, p_correct, missing, over_budget
+  for (const auto& o : outcomes) {
+    flat.insert(flat.end(), o.correct.begin(), o.correct.end());
+    flat.insert(flat.end(), o.p_correct.begin(), o.p_correct.end());
+    flat.push_back(double(o.missing));
+    flat.push_back(double(o.over_budget));
   }
-  dist.all_reduce_sum(flat);
-  for (size_t c = 0; c < outcomes.size(); ++c) {
-    auto to_vector = [](const torch::Tensor& t) {
-      return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
-    };
-    outcomes[c].correct = to_vector(flat[3 * c]);
-    outcomes[c].p_correct = to_vector(flat[3 * c + 1]);
-    const auto counts = to_vector(flat[3 * c + 2]);
-    outcomes[c].missing = int64_t(counts[0]);
-    outcomes[c].over_budget = int64_t(counts[1]);
+  flat = sum_over_ranks(dist, std::move(flat));
+  auto at = flat.begin();
+  for (auto& o : outcomes) {
+    const auto n = long(o.correct.size());
+    o.correct.assign(at, at + n);
+    o.p_correct.assign(at + n, at + 2 * n);
+    o.missing = int64_t(at[2 * n]);
+    o.over_budget = int64_t(at[2 * n + 1]);
+    at += 2 * n + 2;
   }
 }
 
@@ -134,7 +135,7 @@ class Evaluation {
       for (const auto& condition : conditions_) {
         outcomes.push_back(score(predictor, lm, name, condition));
       }
-      if (dist_) sum_over_ranks(*dist_, outcomes);
+      sum_outcomes_over_ranks(dist_, outcomes);
       for (size_t c = 0; c < outcomes.size(); ++c) results.push_back(result_json(name, conditions_[c].spec, outcomes[c]));
       for (size_t c = 1; c < outcomes.size(); ++c) differences.push_back(difference_json(name, c, 0, outcomes));
       for (auto [c, b] : comparisons_) differences.push_back(difference_json(name, c, b, outcomes));

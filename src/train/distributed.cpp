@@ -71,7 +71,7 @@ struct Distributed::Impl {
 };
 
 Distributed::Distributed(const DistributedEnv& env, const c10::Device& device)
-    : impl_(std::make_unique<Impl>()), env_(env) {
+    : impl_(std::make_unique<Impl>()), env_(env), device_(device) {
   c10d::TCPStoreOptions options;
   options.port = static_cast<std::uint16_t>(env.master_port);
   options.isServer = env.rank == 0;
@@ -125,6 +125,15 @@ void Distributed::broadcast_from_rank0(std::vector<torch::Tensor>& tensors) {
 }
 
 void Distributed::barrier() { impl_->group->barrier()->wait(); }
+
+std::vector<double> sum_over_ranks(Distributed* dist, std::vector<double> values) {
+  if (!dist || values.empty()) return values;
+  std::vector<torch::Tensor> t{torch::tensor(values, torch::kDouble).to(dist->device())};
+  dist->all_reduce_sum(t);
+  const torch::Tensor sums = t[0].to(torch::kCPU).contiguous();
+  std::copy(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel(), values.begin());
+  return values;
+}
 
 void all_reduce_grads(Distributed* dist, const std::vector<torch::Tensor>& params) {
   if (!dist) return;

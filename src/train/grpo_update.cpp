@@ -14,16 +14,6 @@ namespace upm {
 
 namespace {
 
-// Sums `values` over ranks (no-op in one process).
-std::vector<double> sum_over_ranks(Distributed* dist, std::vector<double> values, const c10::Device& device) {
-  if (!dist) return values;
-  std::vector<torch::Tensor> t{torch::tensor(values, torch::kDouble).to(device)};
-  dist->all_reduce_sum(t);
-  torch::Tensor cpu = t[0].to(torch::kCPU);
-  for (size_t i = 0; i < values.size(); ++i) values[i] = cpu[int64_t(i)].item<double>();
-  return values;
-}
-
 torch::Tensor rows_of(const torch::Tensor& t, const std::vector<int64_t>& rows, int64_t columns) {
   torch::Tensor index = torch::tensor(rows, torch::kLong).to(t.device());
   return t.index_select(0, index).narrow(1, 0, columns);
@@ -101,7 +91,6 @@ torch::Tensor frozen_logprobs(CausalLM& model, const std::vector<CompletionRef>&
 
 GrpoUpdateStats grpo_update(CausalLM& policy, AdamW& optimizer, const GrpoUpdateInput& input,
                             const GrpoUpdateOptions& options, Distributed* dist) {
-  const c10::Device device = policy.device();
   const bool by_token = options.loss.aggregation == "token";
   std::vector<torch::Tensor> params;
   for (const auto& [name, p] : optimizer.params()) params.push_back(p);
@@ -125,7 +114,7 @@ GrpoUpdateStats grpo_update(CausalLM& policy, AdamW& optimizer, const GrpoUpdate
       std::stable_sort(minibatch.begin(), minibatch.end(),
                        [&](int64_t a, int64_t b) { return group[size_t(a)] < group[size_t(b)]; });
       const double local = by_token ? double(token_count(input, minibatch)) : double(minibatch.size());
-      const double global = sum_over_ranks(dist, {local}, device)[0];
+      const double global = sum_over_ranks(dist, {local})[0];
       if (global <= 0) continue;  // every rank sees the same total
       optimizer.zero_grad();
       for (size_t s = 0; s < minibatch.size(); s += size_t(options.micro_batch_size)) {
@@ -141,7 +130,7 @@ GrpoUpdateStats grpo_update(CausalLM& policy, AdamW& optimizer, const GrpoUpdate
     }
   }
   const std::vector<double> total = sum_over_ranks(
-      dist, {sums.loss, sums.kl, sums.clip, sums.ratio, sums.tokens, sums.entropy, sums.entropy_tokens}, device);
+      dist, {sums.loss, sums.kl, sums.clip, sums.ratio, sums.tokens, sums.entropy, sums.entropy_tokens});
   const double tokens = std::max(total[4], 1.0);
   stats.loss = stats.updates ? total[0] / double(stats.updates) : 0.0;
   stats.kl = total[1] / tokens;

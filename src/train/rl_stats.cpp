@@ -63,9 +63,8 @@ void RlSums::sum_over_ranks(Distributed* dist) {
                               &judge_requests, &groups, &zero_std_groups, &group_std, &distinct_samples};
   std::vector<double> values;
   for (double* f : fields) values.push_back(*f);
-  std::vector<torch::Tensor> t{torch::tensor(values, torch::kDouble)};
-  dist->all_reduce_sum(t);
-  for (size_t i = 0; i < fields.size(); ++i) *fields[i] = t[0][int64_t(i)].item<double>();
+  values = upm::sum_over_ranks(dist, std::move(values));
+  for (size_t i = 0; i < fields.size(); ++i) *fields[i] = values[i];
 }
 
 nlohmann::json RlSums::metrics(const std::string& prefix) const {

@@ -75,11 +75,7 @@ StepStats sft_train_step(CausalLM& model, AdamW& optimizer, const std::vector<Sf
   std::vector<torch::Tensor> params;
   for (const auto& [name, p] : optimizer.params()) params.push_back(p);
   all_reduce_grads(dist, params);
-  if (dist) {
-    std::vector<torch::Tensor> sum{torch::full({1}, nll_sum, torch::TensorOptions().dtype(torch::kDouble).device(model.device()))};
-    dist->all_reduce_sum(sum);
-    nll_sum = sum[0].item<double>();
-  }
+  nll_sum = sum_over_ranks(dist, {nll_sum})[0];
   stats.loss = nll_sum / double(global_target_tokens);
   stats.grad_norm = clip_grad_norm(params, max_grad_norm);
   optimizer.step(lr);

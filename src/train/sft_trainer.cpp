@@ -40,13 +40,9 @@ double sft_eval_loss(CausalLM& model, const std::vector<SftExample>& examples, i
     nll += target_nll_sum(model, batch).item<double>();
     targets += double(batch.target_tokens);
   }
-  if (dist) {
-    std::vector<torch::Tensor> sums{
-        torch::tensor({nll, targets}, torch::TensorOptions().dtype(torch::kDouble)).to(model.device())};
-    dist->all_reduce_sum(sums);
-    nll = sums[0][0].item<double>();
-    targets = sums[0][1].item<double>();
-  }
+  const std::vector<double> sums = sum_over_ranks(dist, {nll, targets});
+  nll = sums[0];
+  targets = sums[1];
   return targets > 0 ? nll / targets : std::numeric_limits<double>::quiet_NaN();
 }
 

@@ -40,6 +40,8 @@ class Distributed {
   int rank() const { return env_.rank; }
   int world_size() const { return env_.world_size; }
   const std::string& backend() const { return backend_; }
+  // The device the group's tensors live on (CUDA for NCCL).
+  const c10::Device& device() const { return device_; }
 
   // In-place sum over ranks of each tensor (all on the group's device).
   void all_reduce_sum(std::vector<torch::Tensor>& tensors);
@@ -51,8 +53,14 @@ class Distributed {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   DistributedEnv env_;
+  c10::Device device_;
   std::string backend_;
 };
+
+// Sums a few numbers (counts, metric sums) over the ranks in one collective,
+// staged through a float64 tensor on the group's device. Returns `values`
+// unchanged when `dist` is null.
+std::vector<double> sum_over_ranks(Distributed* dist, std::vector<double> values);
 
 // Sums the grads of `params` over the ranks (undefined grads become zeros so
 // that every rank sends the same tensors). No-op when `dist` is null.
