@@ -1,5 +1,5 @@
 // Q-Anchor cost per user: one history prefill plus N short queries. The goal
-// (issue 10) is that a query costs only its own tokens, so for a ~1000-token
+// is that a query costs only its own tokens, so for a ~1000-token
 // history N = 100 queries should cost well under 2x N = 1. Reported beside
 // the cost without the shared prefix (one full forward per query) and the
 // token-count ratio that "its own tokens" predicts: (H + s + N*(q - s)) /

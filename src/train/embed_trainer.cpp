@@ -39,7 +39,7 @@ const char* kHeadFile = "projection.safetensors";
 const char* kSoftPromptFile = "soft_prompts.safetensors";
 
 struct Example {
-  int64_t user = 0;                // index into the session's users
+  int64_t user = 0;                // index into the run's users
   const std::vector<int64_t>* query = nullptr;
   std::vector<int64_t> positive;
 };

@@ -2,10 +2,10 @@
 // histories. On synthetic users it never saw (seed 11; it was trained on seed
 // 100, the demo evaluates seed 7), the topics its profiles say a user likes
 // are mostly among the user's true likes, where a writer that ignores the
-// history names one only 2 times in 10 (2 liked topics of 10). Session 4's
-// 1M writer sat at that chance level; this test fails if the shipped writer
-// is replaced by one that does not read. The answer tone it names is mostly
-// the user's and not one word for everybody (session 8: the phase-1 writer
+// history names one only 2 times in 10 (2 liked topics of 10). A 1M writer
+// trained on mixed judge and writer rows sits at that chance level; this test
+// fails if the shipped writer is replaced by one that does not read. The answer tone it names is mostly
+// the user's and not one word for everybody (the phase-1 writer
 // said "formal" for every user; the recipe's tone curriculum fixed that).
 #include <cstdio>
 #include <set>
@@ -79,7 +79,7 @@ TEST(DemoWriter, LikedTopicsAndToneFromUnseenHistoriesAreMostlyTrue) {
   ASSERT_GE(named, 30) << "the writer named too few liked topics to judge";
   // Measured: 0.52 here (the phase-1 writer 0.57; data/demo-model, which does
   // not read: 0.17); the phase-1 writer 0.54 on
-  // the 108 held-out users of session 4's demo (the rule
+  // the 108 held-out users of a smaller seed-7 demo world (the rule
   // teacher it imitates: 0.63); chance is 0.2.
   EXPECT_GT(double(true_ones) / named, 0.4) << true_ones << " of " << named;
   // Measured: 34 of 48 users, 29 true (0.85), both words (the phase-1 writer:

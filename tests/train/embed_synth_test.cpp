@@ -1,12 +1,12 @@
-// The claim of issue 10 on synthetic users: after a short `upm-train embed`
+// The Q-Anchor claim on synthetic users: after a short `upm-train embed`
 // on CPU, query-aware embeddings beat the query-free baseline (the mean-pooled
 // history of the same model and head) in a linear probe's AUC, on tasks about
 // DIFFERENT latent attributes: which topics a user likes (item query) and
 // which answer style they prefer (style query). This file MEASURES that claim
 // (run_demo). With the bundled judge as base it is not met (docs/embed.md,
-// Session 4); with data/demo-writer, a base that reads histories, it is
-// (Session 6, WriterBaseQueryBeatsQueryFreeOnTopicsAndStyle; since session 9's
-// tone-reading writer, on topics only: style is a tie).
+// "The pretrained demo base"); with data/demo-writer, a base that reads
+// histories, it is (WriterBaseQueryBeatsQueryFreeOnTopicsAndStyle; with the
+// tone-reading writer on topics only: style is a tie).
 //
 // Users are split: the first half gives the training pairs (held-out
 // positives), the probe runs on the other half, whose behaviour the model
@@ -248,8 +248,8 @@ TEST(EmbedSynth, DISABLED_Measure) {
   run_demo(d);
 }
 
-// The settings measured in docs/embed.md ("Session 4: the pretrained demo
-// base"): data/demo-model (a ~1M-parameter Qwen3 trained on another synthetic
+// The settings measured in docs/embed.md ("The pretrained demo base
+// (data/demo-model)"): data/demo-model (a ~1M-parameter Qwen3 trained on another synthetic
 // world, seed 100) fine-tuned in full, on a category-first world of 400 users
 // (the first 200 give the training pairs, the probe runs on the other 200),
 // whole histories (1024 tokens, fields cut at 64 characters), the item query's
@@ -270,7 +270,7 @@ DemoSettings pretrained_settings(uint64_t seed) {
   return d;
 }
 
-// The claim is NOT met with this base (docs/embed.md, "Session 4"): seed 3
+// The claim is NOT met with this base (docs/embed.md, "The pretrained demo base"): seed 3
 // gave style query 0.565 vs baseline 0.475 and topics 0.540 vs 0.537, but seed
 // 5 reversed both (topics 0.505 vs 0.544, style 0.513 vs 0.553), so no margin
 // is asserted. This test pins the documented seed-3 measurement (one thread,
@@ -302,14 +302,14 @@ TEST(EmbedSynth, ShortRunProducesQueryAndBaselineScoresForEveryTask) {
   }
 }
 
-// The claim of issue 10 on a base that reads histories (docs/embed.md,
-// "Session 6"): data/demo-writer, asked in its own prompt form, embeds at the
+// The Q-Anchor claim on a base that reads histories (docs/embed.md,
+// "A base that reads: data/demo-writer"): data/demo-writer, asked in its own prompt form, embeds at the
 // token where it names the user's liked topics ("</think>Likes") or answer
 // style ("</think>Prefers"). On 150 users it never trained on, after 5 short
 // steps, the query-aware embeddings beat the query-free baseline (the same
 // model's mean-pooled history) on topics by > 0.15 AUC (phase-1 writer:
-// 0.745 vs 0.525; seeds 5, 11: +0.28, +0.23; the tone-reading writer shipped
-// since session 9: 0.739 vs 0.484). On style the phase-1 writer's
+// 0.745 vs 0.525; seeds 5, 11: +0.28, +0.23; the shipped tone-reading
+// writer: 0.739 vs 0.484). On style the phase-1 writer's
 // query-aware embedding won by a smaller margin (0.706 vs 0.669; seeds 5, 11:
 // +0.05, +0.12); the tone-reading writer's query-free embedding already
 // carries style (0.869) and the query-aware one matches it (0.854), so style

@@ -24,7 +24,7 @@ USERS=${USERS:-2400}
 WORLD_SEED=${WORLD_SEED:-7}  # another seed draws another world (a robustness check; the README's numbers are seed 7)
 # The 2 cores run as 2 processes of one thread each (RANK / WORLD_SIZE): the
 # bundled model is too small for a second thread to speed one process up
-# (session 9: RL 0.23 steps/s with 2 threads, 0.24-0.27 with one).
+# (measured: RL 0.23 steps/s with 2 threads, 0.24-0.27 with one).
 RANKS=${RANKS:-2}
 mkdir -p "$RUN"
 START=$(date +%s)

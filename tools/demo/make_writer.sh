@@ -4,22 +4,22 @@
 # writing what it shows. Target = the rule-based teacher's reading of exactly
 # the events the prompt shows (upm-data profile-rows, targets "rule"), on a
 # synthetic world the demo never evaluates on (seed 100; the demo uses seed 7).
-# Why a separate model: session 4 measured that writing profiles from ~1500
+# Why a separate model: measured (docs/results.md), writing profiles from ~1500
 # mixed steps leaves a 1M writer at chance on the user's topics, and that
 # training the judge's own weights on writing costs the judge accuracy; here
 # the judge stays frozen in data/demo-model and the writer gets ~8x the
 # writing steps, on 24000 users (each read about once).
-# Phase 2 (session 8) is a curriculum for the answer tone: after phase 1 the
+# Phase 2 is a curriculum for the answer tone: after phase 1 the
 # writer's tone word was the same for every user (tools/demo/tone_logit.py),
 # whatever the history showed. Short histories where the tone is plain
 # (tools/demo/tone_curriculum.py: a tone post and one other post; a choice
 # between the same answer in both tones and up to two other events; histories
 # cut to their tone evidence), mixed with full ones, teach it in 1550 steps.
-# The shipped data/demo-writer is phase 1 + phase 2 (session 9; a rerun of
-# phase 2 from the phase-1 writer gave the same bytes). Measured (README,
-# "Session 8"): tone words 83% true instead of one word for everybody.
+# The shipped data/demo-writer is phase 1 + phase 2 (a rerun of phase 2 from
+# the phase-1 writer gave the same bytes). Measured (docs/results.md, "The
+# demo writer"): tone words 83% true instead of one word for everybody.
 # Usage: tools/demo/make_writer.sh OUT_DIR [WORK_DIR]
-#   TONE_CURRICULUM=0  stop after phase 1 (the writer shipped before session 9)
+#   TONE_CURRICULUM=0  stop after phase 1 (a writer that names one tone for everybody)
 #   PHASE1=DIR         start phase 2 from an existing phase-1 writer (skips phase 1)
 # Took ~95 min (phase 1, 3500 steps of 8 rows) + ~25 min (phase 2) on one
 # core of the shared 2-core machine.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""From-first-principles reference for UPM's SFT step (issue 6).
+"""From-first-principles reference for UPM's SFT step.
 
 Three optimizer steps of supervised fine-tuning on the tiny Qwen2 model of
 tests/data/model/qwen2 (it has q/k/v biases, so both AdamW parameter groups

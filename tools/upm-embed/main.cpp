@@ -1,7 +1,7 @@
 // upm-embed: query-anchored user embeddings (docs/embed.md).
 //   upm-embed --model DIR --input LOGS.jsonl --queries Q.jsonl --output EMB [--config F] [--set k=v] [--stop-after N]
 //   upm-embed probe --embeddings EMB --labels LABELS.jsonl --output REPORT.json
-// The embedding job is the tool's main form (DESIGN.md); `probe` is the one
+// The embedding job is the tool's main form (docs/design.md); `probe` is the one
 // subcommand, so the app takes zero or one subcommand.
 #include <iostream>
 

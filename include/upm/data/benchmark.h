@@ -1,5 +1,5 @@
 #pragma once
-// Benchmark tasks (DESIGN.md): JSONL, one held-out task per line,
+// Benchmark tasks (docs/design.md): JSONL, one held-out task per line,
 //   {"user_id", "task_id", "context", "options": [..>= 2 strings], "label": index}
 // task_id unique within a file, label within [0, options). Unknown fields
 // (e.g. "source", "kind", "event_ids" written by `upm-data split`) are kept.

@@ -1,5 +1,5 @@
 #pragma once
-// One behavior event of a user log (see DESIGN.md "User log"). Four kinds:
+// One behavior event of a user log (see docs/design.md "User log"). Four kinds:
 //   rating   item + value within scale (scale defaults to [1, 5] when absent)
 //   pairwise chosen + rejected (context optional)
 //   click    item (context optional: what the user was shown or asked)

@@ -1,5 +1,5 @@
 #pragma once
-// Profiles (DESIGN.md): JSONL,
+// Profiles (docs/design.md): JSONL,
 //   {"user_id", "profile", "version", "events_seen", "model", "created_at"}
 // user_id and profile are required; version and events_seen are integers
 // >= 0 (default 0); a (user_id, version) pair is unique within a file, so a

@@ -1,5 +1,5 @@
 #pragma once
-// The user log (DESIGN.md): JSONL, one user per line,
+// The user log (docs/design.md): JSONL, one user per line,
 //   {"user_id": "u17", "events": [ {event}, ... ], ...unknown fields kept}
 // Validation: user_id a non-empty string, events an array of valid events
 // (see event.h) with ids unique within the user, user ids unique within a file.

@@ -1,6 +1,6 @@
 #pragma once
 // The pipeline's view of a profile record (data/profile_record.h): which
-// events it has folded in. DESIGN.md's "events_seen" stays the COUNT (the data
+// events it has folded in. docs/design.md's "events_seen" stays the COUNT (the data
 // layer's schema); the ids themselves are kept in an extra field
 //   "event_ids": ["e1", "e2", ...]
 // so that the streaming updater can skip events it has already seen and
