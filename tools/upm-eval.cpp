@@ -1,7 +1,7 @@
 // upm-eval --config F [--set k=v ...]: held-out benchmark report (see pipeline/evaluator.h).
 // With RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set (torchrun's variables), one
-// process per rank scores its share of the tasks; ranks meet over Gloo (they
-// exchange a few numbers per task, whatever device the predictors run on).
+// process per rank scores its share of the tasks; ranks meet on the first
+// predictor's device (NCCL on CUDA, Gloo on the CPU).
 #include <memory>
 
 #include "upm/core/cli.h"
@@ -17,7 +17,9 @@ int main(int argc, char** argv) {
     auto config = upm::load_config<upm::EvalConfig>(config_options.config, config_options.overrides);
     std::unique_ptr<upm::Distributed> dist;
     if (auto env = upm::distributed_env_from_environment()) {
-      dist = std::make_unique<upm::Distributed>(*env, c10::Device("cpu"));
+      const c10::Device device =
+          config.predictors.empty() ? c10::Device(c10::kCPU) : upm::runtime_device(config.predictors.front().runtime);
+      dist = std::make_unique<upm::Distributed>(*env, device);
     }
     upm::EvalRunOptions options;
     options.dist = dist.get();

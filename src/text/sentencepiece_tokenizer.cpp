@@ -4,6 +4,7 @@
 
 #include "upm/text/sentencepiece_tokenizer.h"
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <functional>

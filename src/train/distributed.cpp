@@ -1,5 +1,6 @@
 // ProcessGroupGloo.hpp only declares the class when this is defined (torch's
-// own build defines it); Debian's libtorch ships the Gloo backend compiled in.
+// own build defines it); official LibTorch ships the Gloo backend compiled in.
+// USE_C10D_NCCL comes from our CMake when LibTorch has CUDA.
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO
 #endif
@@ -67,7 +68,8 @@ std::optional<DistributedEnv> distributed_env_from_environment() {
 
 struct Distributed::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  // ProcessGroupGloo / ProcessGroupNCCL derive from Backend, not ProcessGroup.
+  c10::intrusive_ptr<c10d::Backend> group;
 };
 
 Distributed::Distributed(const DistributedEnv& env, const c10::Device& device)
