@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "gguf_test_util.h"
 #include "upm/core/error.h"
 #include "upm/model/gguf_dequantize.h"
 #include "upm/model/gguf_file.h"
@@ -14,8 +15,6 @@
 
 namespace upm::test {
 namespace {
-
-std::string gguf_data(const std::string& name) { return std::string(UPM_TEST_DATA_DIR) + "/model/gguf/" + name; }
 
 TEST(GgufDequantizeParity, EveryTypeEqualsGgufPyBitForBit) {
   GgufFile file(gguf_data("quant_types.gguf"));

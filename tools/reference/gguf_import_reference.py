@@ -9,8 +9,16 @@ small, under tests/data/model/gguf/smollm2/:
   tensors.json     per HF tensor: shape, a checksum of its float32 bit patterns
                    (sum over i of u32[i] * (2i + 1) mod 2^64: any single changed
                    element changes it) and its first 8 values
-  tokens.jsonl     {"text", "ids"}: the tokenizer on the text rows of
-                   tests/data/text/parity_corpus.jsonl plus chat-formatted and special-token texts
+  tokens.jsonl     {"text", "ids"[, "transformers_ids"]}: token ids of the text rows of
+                   tests/data/text/parity_corpus.jsonl plus chat-formatted and
+                   special-token texts. "ids": transformers' tokenizer with the
+                   pre-tokenizer llama.cpp uses for tokenizer.ggml.pre "smollm" (and
+                   SmolLM2's own tokenizer.json has): every Unicode number character
+                   (Digits, individual_digits) split off before GPT-2's regex.
+                   transformers' GGUF loader does not know "smollm" and keeps
+                   GPT-2's regex alone; where that changes the ids (non-ASCII number
+                   characters such as "½" or "١" after a space) they are kept as
+                   "transformers_ids"
   chat.json        apply_chat_template (add_generation_prompt) of a few conversations
   logits.json      per prompt: input ids, the top 32 next-token logits at the last
                    position (ids and values, fp32, eager attention) and the
@@ -26,6 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 import torch
+from tokenizers import Tokenizer, pre_tokenizers
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -52,6 +61,8 @@ CHATS = [
      {"role": "user", "content": "Summarise: likes jazz, hates horror."}],
     [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello! How can I help?"},
      {"role": "user", "content": "Tell me a joke."}],
+    [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+     {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "Name a colour."}],
 ]
 
 
@@ -95,10 +106,20 @@ def main():
         json.dump({"source": name, "tensors": tensors}, f, indent=0)
         f.write("\n")
 
+    llama_cpp_style = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    llama_cpp_style.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    differing = 0
     with open(os.path.join(OUT, "tokens.jsonl"), "w") as f:
         for text in corpus_texts():
-            ids = tokenizer(text)["input_ids"]
-            f.write(json.dumps({"text": text, "ids": ids}, ensure_ascii=False) + "\n")
+            row = {"text": text, "ids": llama_cpp_style.encode(text).ids}
+            transformers_ids = tokenizer(text)["input_ids"]
+            if transformers_ids != row["ids"]:
+                row["transformers_ids"] = transformers_ids
+                differing += 1
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"tokens: {len(corpus_texts())} texts, {differing} where transformers' GGUF tokenizer differs")
 
     chats = [{"messages": messages,
               "text": tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)}

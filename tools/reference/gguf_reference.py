@@ -18,7 +18,20 @@ super-block scales set to finite values of a weight's size: every bit of the
 packed quants and 6-bit scales is exercised, and dequantize defines the
 expected values.
 
-Run: .venv/bin/python tools/reference/gguf_reference.py
+It also writes a tiny llama model as llama.cpp's convert_hf_to_gguf.py
+would (q/k rows permuted, llama.cpp names and metadata keys, the byte-level
+BPE vocabulary of tests/data/text/tiny_bpe with CONTROL and USER_DEFINED added
+tokens, a ChatML template) with weights in F32, F16, BF16, Q8_0 and Q4_1,
+and what transformers makes of it (from_pretrained(gguf_file=...)):
+
+  tiny_llama.gguf                 the file
+  tiny_llama.expected.json        per HF tensor: shape, checksum of the float32
+                                  bits (sum of u32[i] * (2i + 1) mod 2^64), first values;
+                                  token ids of a few texts (and of one text by the
+                                  source tokenizer.json, see below); last-position logits
+                                  (top 16 and log-sum-exp) of a few prompts
+
+Run: HF_HUB_OFFLINE=1 .venv/bin/python tools/reference/gguf_reference.py
 """
 import json
 import os
@@ -89,6 +102,140 @@ def metadata_json(reader):
     return out
 
 
+TINY = dict(vocab_size=865, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, rms_norm_eps=1e-5, rope_theta=10000.0, max_position_embeddings=256)
+CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+          "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+TINY_TEXTS = ["Hello world", "café and <|im_start|>user<|im_end|>", " 12345 tabs\tand\nnewlines  ",
+              "Ünïcödé 🙂 it's, we'll"]
+
+
+def checksum(array):
+    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32).reshape(-1).astype(np.uint64)
+    weights = np.arange(bits.size, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    with np.errstate(over="ignore"):
+        return int(np.sum(bits * weights, dtype=np.uint64))
+
+
+def llama_cpp_permute(weights, heads):
+    """convert_hf_to_gguf.py LlamaModel.permute: HF's rotate-half rows -> ggml's interleaved pairs."""
+    return weights.reshape(heads, 2, weights.shape[0] // heads // 2, *weights.shape[1:]).swapaxes(1, 2).reshape(
+        weights.shape)
+
+
+def tiny_vocabulary():
+    """tokens, token types and merges as llama.cpp's converter stores tests/data/text/tiny_bpe."""
+    with open(os.path.join(ROOT, "tests", "data", "text", "tiny_bpe", "tokenizer.json")) as f:
+        spec = json.load(f)
+    tokens = [None] * TINY["vocab_size"]
+    types = [1] * TINY["vocab_size"]  # NORMAL
+    for token, index in spec["model"]["vocab"].items():
+        tokens[index] = token
+    for added in spec["added_tokens"]:
+        tokens[added["id"]] = added["content"]
+        types[added["id"]] = 3 if added["special"] else 4  # CONTROL, USER_DEFINED
+    merges = [m if isinstance(m, str) else " ".join(m) for m in spec["model"]["merges"]]
+    return tokens, types, merges
+
+
+def write_tiny_llama():
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(27)
+    model = LlamaForCausalLM(LlamaConfig(**TINY, tie_word_embeddings=False, hidden_act="silu")).eval()
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            param.copy_(1 + 0.1 * torch.randn_like(param) if "norm" in name else 0.15 * torch.randn_like(param))
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+
+    path = os.path.join(OUT, "tiny_llama.gguf")
+    writer = GGUFWriter(path, arch="llama")
+    writer.add_name("tiny llama")
+    writer.add_context_length(TINY["max_position_embeddings"])
+    writer.add_embedding_length(TINY["hidden_size"])
+    writer.add_block_count(TINY["num_hidden_layers"])
+    writer.add_feed_forward_length(TINY["intermediate_size"])
+    writer.add_rope_dimension_count(TINY["hidden_size"] // TINY["num_attention_heads"])
+    writer.add_head_count(TINY["num_attention_heads"])
+    writer.add_head_count_kv(TINY["num_key_value_heads"])
+    writer.add_layer_norm_rms_eps(TINY["rms_norm_eps"])
+    writer.add_rope_freq_base(TINY["rope_theta"])
+    writer.add_vocab_size(TINY["vocab_size"])
+    tokens, types, merges = tiny_vocabulary()
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("qwen2")
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(856)
+    writer.add_eos_token_id(859)
+    writer.add_pad_token_id(864)
+    writer.add_add_bos_token(False)
+    writer.add_chat_template(CHATML)
+
+    heads, kv_heads = TINY["num_attention_heads"], TINY["num_key_value_heads"]
+    layer_types = {"attn_q": T.F16, "attn_k": T.BF16, "attn_v": T.Q8_0, "attn_output": T.Q4_1,
+                   "ffn_gate": T.F16, "ffn_up": T.Q8_0, "ffn_down": T.F32}
+
+    def add(name, values, qtype):
+        values = np.ascontiguousarray(values, dtype=np.float32)
+        data = values if qtype == T.F32 else quantize(values, qtype)
+        writer.add_tensor(name, data, raw_dtype=qtype)
+
+    add("token_embd.weight", state["model.embed_tokens.weight"], T.F16)
+    add("output.weight", state["lm_head.weight"], T.Q8_0)
+    add("output_norm.weight", state["model.norm.weight"], T.F32)
+    hf_names = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+                "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
+                "ffn_down": "mlp.down_proj"}
+    for layer in range(TINY["num_hidden_layers"]):
+        p = f"model.layers.{layer}."
+        add(f"blk.{layer}.attn_norm.weight", state[p + "input_layernorm.weight"], T.F32)
+        add(f"blk.{layer}.ffn_norm.weight", state[p + "post_attention_layernorm.weight"], T.F32)
+        for gguf_name, hf in hf_names.items():
+            values = state[p + hf + ".weight"]
+            if gguf_name == "attn_q":
+                values = llama_cpp_permute(values, heads)
+            elif gguf_name == "attn_k":
+                values = llama_cpp_permute(values, kv_heads)
+            add(f"blk.{layer}.{gguf_name}.weight", values, layer_types[gguf_name])
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+    reference = AutoModelForCausalLM.from_pretrained(OUT, gguf_file="tiny_llama.gguf", dtype=torch.float32,
+                                                     attn_implementation="eager").eval()
+    tokenizer = AutoTokenizer.from_pretrained(OUT, gguf_file="tiny_llama.gguf")
+    expected = {"tensors": {}, "tokens": [], "logits": []}
+    for key, value in reference.state_dict().items():
+        expected["tensors"][key] = {"shape": list(value.shape), "checksum": str(checksum(value.numpy())),
+                                    "first": [float(x) for x in value.reshape(-1)[:8]]}
+    for text in TINY_TEXTS:
+        expected["tokens"].append({"text": text, "ids": tokenizer(text)["input_ids"]})
+    # A USER_DEFINED token spelled outside the byte alphabet ("hello world"): transformers' GGUF
+    # loader leaves it out of its added tokens (it looks it up respelled), llama.cpp and the
+    # tokenizer the file came from match it whole; the latter gives these ids.
+    from tokenizers import Tokenizer
+    source = Tokenizer.from_file(os.path.join(ROOT, "tests", "data", "text", "tiny_bpe", "tokenizer.json"))
+    text = "say hello world twice: hello world"
+    expected["source_tokens"] = [{"text": text, "ids": source.encode(text, add_special_tokens=False).ids}]
+    with torch.no_grad():
+        for text in TINY_TEXTS[:2]:
+            ids = tokenizer(text, return_tensors="pt")["input_ids"]
+            logits = reference(ids).logits[0, -1]
+            top = torch.topk(logits, 16)
+            expected["logits"].append({"ids": ids[0].tolist(), "top_ids": top.indices.tolist(),
+                                       "top_logits": [float(x) for x in top.values],
+                                       "logsumexp": float(torch.logsumexp(logits, 0))})
+    with open(os.path.join(OUT, "tiny_llama.expected.json"), "w") as f:
+        json.dump(expected, f, indent=0, ensure_ascii=False)
+        f.write("\n")
+    print("tiny_llama.gguf:", os.path.getsize(path), "bytes; tokens of", repr(TINY_TEXTS[1]), expected["tokens"][1]["ids"],
+          "source tokens", expected["source_tokens"][0]["ids"])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(27)
@@ -128,6 +275,7 @@ def main():
         f.write("\n")
     for name, value in expected.items():
         print(f"{name:8s} {str(value.shape):14s} first {value.reshape(-1)[:3]}")
+    write_tiny_llama()
 
 
 if __name__ == "__main__":
