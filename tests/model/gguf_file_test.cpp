@@ -26,16 +26,8 @@ std::vector<uint8_t> file_bytes() {
 
 GgufHeader parse(const std::vector<uint8_t>& bytes) { return parse_gguf_header(bytes.data(), bytes.size(), "test.gguf"); }
 
-// Offset just past tensor `name`'s name in its record (u64 length + bytes);
-// n_dims (u32), dims (u64 each), type (u32) and offset (u64) follow.
 size_t record_of(const std::vector<uint8_t>& bytes, const std::string& name) {
-  uint64_t length = name.size();
-  std::string needle(reinterpret_cast<const char*>(&length), 8);
-  needle += name;
-  std::string text(bytes.begin(), bytes.end());
-  size_t pos = text.find(needle);
-  EXPECT_NE(pos, std::string::npos) << name;
-  return pos + needle.size();
+  return gguf_record_after_name(std::string(bytes.begin(), bytes.end()), name);
 }
 
 nlohmann::json flat(const GgufValue& value) {

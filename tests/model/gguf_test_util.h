@@ -22,6 +22,18 @@ namespace upm::test {
 
 inline std::string gguf_data(const std::string& name) { return std::string(UPM_TEST_DATA_DIR) + "/model/gguf/" + name; }
 
+// Offset just past tensor `name`'s name in its GGUF tensor record (u64
+// length + bytes); n_dims (u32), dims (u64 each), type (u32) and data offset
+// (u64) follow.
+inline size_t gguf_record_after_name(const std::string& bytes, const std::string& name) {
+  uint64_t length = name.size();
+  std::string needle(reinterpret_cast<const char*>(&length), 8);
+  needle += name;
+  size_t pos = bytes.find(needle);
+  EXPECT_NE(pos, std::string::npos) << name;
+  return pos + needle.size();
+}
+
 // Sum over i of bits[i] * (2i + 1) mod 2^64 of the float32 bit patterns, as
 // the reference scripts compute it: any one changed element changes it.
 inline uint64_t float_bits_checksum(const torch::Tensor& tensor) {

@@ -1,6 +1,8 @@
-// Import of the tiny llama GGUF that tools/reference/gguf_reference.py writes
-// as llama.cpp's converter would (permuted q/k rows, F32/F16/BF16/Q8_0/Q4_1
-// weights, a byte-level BPE vocabulary with added tokens, a chat template),
+// Import of the tiny llama, qwen2 and qwen3 GGUFs that
+// tools/reference/gguf_reference.py writes as llama.cpp's converter would
+// (llama q/k rows permuted, qwen2 biases, qwen3 q/k norms and tied embeddings,
+// F32/F16/BF16/Q8_0/Q4_1 weights, a byte-level BPE vocabulary with added
+// tokens, a chat template),
 // against what transformers makes of the same file; and `upm-model
 // import-gguf` as a user runs it, on good and damaged files.
 #include <cstring>
@@ -22,36 +24,43 @@ namespace {
 
 using nlohmann::json;
 
-json tiny_expected() { return json::parse(read_file(gguf_data("tiny_llama.expected.json"))); }
+json tiny_expected(const std::string& family) {
+  return json::parse(read_file(gguf_data("tiny_" + family + ".expected.json")));
+}
 
 TEST(GgufTinyImportParity, TensorsTokensAndLogitsEqualTransformers) {
-  TempDir dir;
-  ModelConfig config = import_gguf(gguf_data("tiny_llama.gguf"), dir.path());
-  json expected = tiny_expected();
-  expect_tensors_equal(dir.path(), expected["tensors"]);
-  auto tokenizer = load_tokenizer(dir.path());
-  // No decode check: the text layer decodes a non-special added token that
-  // is also in the vocabulary ("café", USER_DEFINED) through the byte
-  // alphabet (to "caf\xE9") where transformers writes its content.
-  expect_token_ids(*tokenizer, expected["tokens"].get<std::vector<json>>(), false);
-  // Where transformers' GGUF tokenizer drops a USER_DEFINED token, the
-  // import follows llama.cpp and the tokenizer the file was made from.
-  expect_token_ids(*tokenizer, expected["source_tokens"].get<std::vector<json>>());
-  // A 2-layer model of width 32: fp32 differences are at rounding level.
-  expect_last_logits(dir.path(), expected["logits"], 1e-4);
+  for (const std::string family : {"llama", "qwen2", "qwen3"}) {
+    SCOPED_TRACE(family);
+    TempDir dir;
+    import_gguf(gguf_data("tiny_" + family + ".gguf"), dir.path());
+    json expected = tiny_expected(family);
+    expect_tensors_equal(dir.path(), expected["tensors"]);
+    auto tokenizer = load_tokenizer(dir.path());
+    // No decode check: the text layer decodes a non-special added token that
+    // is also in the vocabulary ("café", USER_DEFINED) through the byte
+    // alphabet (to "caf\xE9") where transformers writes its content.
+    expect_token_ids(*tokenizer, expected["tokens"].get<std::vector<json>>(), false);
+    // Where transformers' GGUF tokenizer drops a USER_DEFINED token, the
+    // import follows llama.cpp and the tokenizer the file was made from.
+    expect_token_ids(*tokenizer, expected["source_tokens"].get<std::vector<json>>());
+    // Tiny models: fp32 differences are at rounding level.
+    expect_last_logits(dir.path(), expected["logits"], 1e-4);
 
-  ModelConfig loaded = load_model_config(dir.path());
-  EXPECT_EQ(loaded.model_type, "llama");
-  EXPECT_EQ(loaded.num_key_value_heads, 2);
-  EXPECT_EQ(loaded.head_dim, 8);
-  EXPECT_EQ(loaded.rms_norm_eps, 1e-5);  // the float32 in the file, written as the decimal it came from
-  EXPECT_FALSE(loaded.tie_word_embeddings);
-  EXPECT_EQ(loaded.bos_token_id, 856);
-  EXPECT_EQ(config.vocab_size, 865);
-  ChatTemplate chat = ChatTemplate::for_model(dir.path());
-  ChatOptions options;
-  options.add_generation_prompt = true;
-  EXPECT_EQ(chat.render({{"user", "hi"}}, options), "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+    ModelConfig loaded = load_model_config(dir.path());
+    EXPECT_EQ(loaded.model_type, family);
+    EXPECT_EQ(loaded.num_key_value_heads, 2);
+    EXPECT_EQ(loaded.head_dim, family == "qwen3" ? 128 : 8);  // qwen3: attention.key_length
+    EXPECT_EQ(loaded.rms_norm_eps, 1e-5);  // the float32 in the file, written as the decimal it came from
+    EXPECT_EQ(loaded.tie_word_embeddings, family == "qwen3");
+    EXPECT_EQ(loaded.attention_bias, family == "qwen2");
+    EXPECT_EQ(loaded.qk_norm, family == "qwen3");
+    EXPECT_EQ(loaded.bos_token_id, 856);
+    EXPECT_EQ(loaded.vocab_size, 865);
+    ChatTemplate chat = ChatTemplate::for_model(dir.path());
+    ChatOptions options;
+    options.add_generation_prompt = true;
+    EXPECT_EQ(chat.render({{"user", "hi"}}, options), "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  }
 }
 
 TEST(GgufImportTool, WritesFoldersUpmLoadsInFp32AndBf16) {
@@ -84,15 +93,6 @@ std::string damaged_copy(const TempDir& dir, const std::string& name, std::strin
   return dir.file(name);
 }
 
-// Offset just past tensor `name`'s length-prefixed name in its record.
-size_t after_name(const std::string& bytes, const std::string& name) {
-  uint64_t length = name.size();
-  std::string needle(reinterpret_cast<const char*>(&length), 8);
-  size_t pos = bytes.find(needle + name);
-  EXPECT_NE(pos, std::string::npos) << name;
-  return pos + 8 + name.size();
-}
-
 TEST(GgufImportTool, DamagedFilesExitTwoNamingTheProblem) {
   TempDir dir;
   std::string good = read_file(gguf_data("tiny_llama.gguf"));
@@ -109,11 +109,11 @@ TEST(GgufImportTool, DamagedFilesExitTwoNamingTheProblem) {
       {"unknown_type.gguf", "blk.0.attn_v.weight: GGUF: unknown ggml type 77",
        [](std::string& b) {
          uint32_t type = 77;
-         std::memcpy(&b[after_name(b, "blk.0.attn_v.weight") + 4 + 16], &type, 4);
+         std::memcpy(&b[gguf_record_after_name(b, "blk.0.attn_v.weight") + 4 + 16], &type, 4);
        }},
-      {"wrong_shape.gguf", "blk.0.ffn_down.weight: GGUF: wrong shape: [32, 64]",
-       [](std::string& b) {  // F32 [64, 32] in ggml order -> [32, 64]: same bytes, transposed shape
-         size_t dims = after_name(b, "blk.0.ffn_down.weight") + 4;
+      {"wrong_shape.gguf", "blk.0.ffn_down.weight: GGUF: wrong shape: [64, 32]",
+       [](std::string& b) {  // F32 [64, 32] in ggml order -> [32, 64]: same bytes, PyTorch shape [64, 32]
+         size_t dims = gguf_record_after_name(b, "blk.0.ffn_down.weight") + 4;
          uint64_t a, c;
          std::memcpy(&a, &b[dims], 8);
          std::memcpy(&c, &b[dims + 8], 8);

@@ -18,14 +18,15 @@ super-block scales set to finite values of a weight's size: every bit of the
 packed quants and 6-bit scales is exercised, and dequantize defines the
 expected values.
 
-It also writes a tiny llama model as llama.cpp's convert_hf_to_gguf.py
-would (q/k rows permuted, llama.cpp names and metadata keys, the byte-level
+It also writes tiny llama, qwen2 (q/k/v biases) and qwen3 (q/k norms, tied
+embeddings) models as llama.cpp's convert_hf_to_gguf.py would (llama q/k rows
+permuted, llama.cpp names and metadata keys, the byte-level
 BPE vocabulary of tests/data/text/tiny_bpe with CONTROL and USER_DEFINED added
 tokens, a ChatML template) with weights in F32, F16, BF16, Q8_0 and Q4_1,
 and what transformers makes of it (from_pretrained(gguf_file=...)):
 
-  tiny_llama.gguf                 the file
-  tiny_llama.expected.json        per HF tensor: shape, checksum of the float32
+  tiny_<family>.gguf              the file
+  tiny_<family>.expected.json     per HF tensor: shape, checksum of the float32
                                   bits (sum of u32[i] * (2i + 1) mod 2^64), first values;
                                   token ids of a few texts (and of one text by the
                                   source tokenizer.json, see below); last-position logits
@@ -104,6 +105,7 @@ def metadata_json(reader):
 
 TINY = dict(vocab_size=865, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, rms_norm_eps=1e-5, rope_theta=10000.0, max_position_embeddings=256)
+TIED = {"llama": False, "qwen2": False, "qwen3": True}
 CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
           "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
 TINY_TEXTS = ["Hello world", "café and <|im_start|>user<|im_end|>", " 12345 tabs\tand\nnewlines  ",
@@ -138,30 +140,57 @@ def tiny_vocabulary():
     return tokens, types, merges
 
 
-def write_tiny_llama():
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+def shape_of(family):
+    """TINY, but qwen3 with head_dim 128 (Qwen3's, and the only one transformers' GGUF loader
+    reads: it ignores qwen3.attention.key_length) != hidden/heads, and one layer to stay small."""
+    if family != "qwen3":
+        return dict(TINY)
+    return dict(TINY, head_dim=128, num_hidden_layers=1)
 
+
+def build_tiny(family):
+    """A seeded transformers model of `family`, weights drawn wider than its init so that a
+    forgotten norm weight, bias or permutation shows in the logits."""
+    import torch
+    from transformers import (LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config,
+                              Qwen3ForCausalLM)
+    classes = {"llama": (LlamaForCausalLM, LlamaConfig), "qwen2": (Qwen2ForCausalLM, Qwen2Config),
+               "qwen3": (Qwen3ForCausalLM, Qwen3Config)}
+    model_class, config_class = classes[family]
     torch.manual_seed(27)
-    model = LlamaForCausalLM(LlamaConfig(**TINY, tie_word_embeddings=False, hidden_act="silu")).eval()
+    config = config_class(**shape_of(family), tie_word_embeddings=TIED[family], hidden_act="silu")
+    model = model_class(config).eval()
     with torch.no_grad():
         for name, param in model.named_parameters():
             param.copy_(1 + 0.1 * torch.randn_like(param) if "norm" in name else 0.15 * torch.randn_like(param))
-    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    return {k: v.numpy() for k, v in model.state_dict().items()}
 
-    path = os.path.join(OUT, "tiny_llama.gguf")
-    writer = GGUFWriter(path, arch="llama")
-    writer.add_name("tiny llama")
-    writer.add_context_length(TINY["max_position_embeddings"])
-    writer.add_embedding_length(TINY["hidden_size"])
-    writer.add_block_count(TINY["num_hidden_layers"])
-    writer.add_feed_forward_length(TINY["intermediate_size"])
-    writer.add_rope_dimension_count(TINY["hidden_size"] // TINY["num_attention_heads"])
-    writer.add_head_count(TINY["num_attention_heads"])
-    writer.add_head_count_kv(TINY["num_key_value_heads"])
-    writer.add_layer_norm_rms_eps(TINY["rms_norm_eps"])
-    writer.add_rope_freq_base(TINY["rope_theta"])
-    writer.add_vocab_size(TINY["vocab_size"])
+
+def write_tiny(family):
+    """tiny_<family>.gguf as llama.cpp's converter writes it, and transformers' reading of it."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    state = build_tiny(family)
+    shape = shape_of(family)
+    name = f"tiny_{family}.gguf"
+    path = os.path.join(OUT, name)
+    writer = GGUFWriter(path, arch=family)
+    writer.add_name(f"tiny {family}")
+    writer.add_context_length(shape["max_position_embeddings"])
+    writer.add_embedding_length(shape["hidden_size"])
+    writer.add_block_count(shape["num_hidden_layers"])
+    writer.add_feed_forward_length(shape["intermediate_size"])
+    head_dim = shape.get("head_dim", shape["hidden_size"] // shape["num_attention_heads"])
+    writer.add_rope_dimension_count(head_dim)
+    if family == "qwen3":
+        writer.add_key_length(head_dim)
+        writer.add_value_length(head_dim)
+    writer.add_head_count(shape["num_attention_heads"])
+    writer.add_head_count_kv(shape["num_key_value_heads"])
+    writer.add_layer_norm_rms_eps(shape["rms_norm_eps"])
+    writer.add_rope_freq_base(shape["rope_theta"])
+    writer.add_vocab_size(shape["vocab_size"])
     tokens, types, merges = tiny_vocabulary()
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre("qwen2")
@@ -174,42 +203,51 @@ def write_tiny_llama():
     writer.add_add_bos_token(False)
     writer.add_chat_template(CHATML)
 
-    heads, kv_heads = TINY["num_attention_heads"], TINY["num_key_value_heads"]
+    heads, kv_heads = shape["num_attention_heads"], shape["num_key_value_heads"]
     layer_types = {"attn_q": T.F16, "attn_k": T.BF16, "attn_v": T.Q8_0, "attn_output": T.Q4_1,
                    "ffn_gate": T.F16, "ffn_up": T.Q8_0, "ffn_down": T.F32}
 
-    def add(name, values, qtype):
+    def add(tensor_name, values, qtype):
         values = np.ascontiguousarray(values, dtype=np.float32)
         data = values if qtype == T.F32 else quantize(values, qtype)
-        writer.add_tensor(name, data, raw_dtype=qtype)
+        writer.add_tensor(tensor_name, data, raw_dtype=qtype)
 
-    add("token_embd.weight", state["model.embed_tokens.weight"], T.F16)
-    add("output.weight", state["lm_head.weight"], T.Q8_0)
+    add("token_embd.weight", state["model.embed_tokens.weight"], T.F16 if family == "llama" else T.Q8_0)
+    if not TIED[family]:
+        add("output.weight", state["lm_head.weight"], T.Q8_0)
     add("output_norm.weight", state["model.norm.weight"], T.F32)
     hf_names = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
                 "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
                 "ffn_down": "mlp.down_proj"}
-    for layer in range(TINY["num_hidden_layers"]):
+    for layer in range(shape["num_hidden_layers"]):
         p = f"model.layers.{layer}."
         add(f"blk.{layer}.attn_norm.weight", state[p + "input_layernorm.weight"], T.F32)
         add(f"blk.{layer}.ffn_norm.weight", state[p + "post_attention_layernorm.weight"], T.F32)
+        if family == "qwen3":
+            add(f"blk.{layer}.attn_q_norm.weight", state[p + "self_attn.q_norm.weight"], T.F32)
+            add(f"blk.{layer}.attn_k_norm.weight", state[p + "self_attn.k_norm.weight"], T.F32)
         for gguf_name, hf in hf_names.items():
             values = state[p + hf + ".weight"]
-            if gguf_name == "attn_q":
+            # Only llama files are permuted (llama.cpp runs qwen with NeoX-style rotary).
+            if family == "llama" and gguf_name == "attn_q":
                 values = llama_cpp_permute(values, heads)
-            elif gguf_name == "attn_k":
+            elif family == "llama" and gguf_name == "attn_k":
                 values = llama_cpp_permute(values, kv_heads)
             add(f"blk.{layer}.{gguf_name}.weight", values, layer_types[gguf_name])
+            if family == "qwen2" and gguf_name in ("attn_q", "attn_k", "attn_v"):
+                add(f"blk.{layer}.{gguf_name}.bias", state[p + hf + ".bias"], T.F32)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
 
-    reference = AutoModelForCausalLM.from_pretrained(OUT, gguf_file="tiny_llama.gguf", dtype=torch.float32,
+    reference = AutoModelForCausalLM.from_pretrained(OUT, gguf_file=name, dtype=torch.float32,
                                                      attn_implementation="eager").eval()
-    tokenizer = AutoTokenizer.from_pretrained(OUT, gguf_file="tiny_llama.gguf")
+    tokenizer = AutoTokenizer.from_pretrained(OUT, gguf_file=name)
     expected = {"tensors": {}, "tokens": [], "logits": []}
     for key, value in reference.state_dict().items():
+        if key == "lm_head.weight" and TIED[family]:
+            continue
         expected["tensors"][key] = {"shape": list(value.shape), "checksum": str(checksum(value.numpy())),
                                     "first": [float(x) for x in value.reshape(-1)[:8]]}
     for text in TINY_TEXTS:
@@ -229,11 +267,10 @@ def write_tiny_llama():
             expected["logits"].append({"ids": ids[0].tolist(), "top_ids": top.indices.tolist(),
                                        "top_logits": [float(x) for x in top.values],
                                        "logsumexp": float(torch.logsumexp(logits, 0))})
-    with open(os.path.join(OUT, "tiny_llama.expected.json"), "w") as f:
+    with open(os.path.join(OUT, f"tiny_{family}.expected.json"), "w") as f:
         json.dump(expected, f, indent=0, ensure_ascii=False)
         f.write("\n")
-    print("tiny_llama.gguf:", os.path.getsize(path), "bytes; tokens of", repr(TINY_TEXTS[1]), expected["tokens"][1]["ids"],
-          "source tokens", expected["source_tokens"][0]["ids"])
+    print(f"{name}: {os.path.getsize(path)} bytes, {len(expected['tensors'])} tensors")
 
 
 def main():
@@ -275,7 +312,8 @@ def main():
         f.write("\n")
     for name, value in expected.items():
         print(f"{name:8s} {str(value.shape):14s} first {value.reshape(-1)[:3]}")
-    write_tiny_llama()
+    for family in ("llama", "qwen2", "qwen3"):
+        write_tiny(family)
 
 
 if __name__ == "__main__":
