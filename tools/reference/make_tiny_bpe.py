@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Builds the small byte-level BPE tokenizer.json files the text tests use
-without npm: merges learnt greedily (most frequent pair first) from the
+without the real models' files: merges learnt greedily (most frequent pair first) from the
 parity corpus, plus added tokens that exercise every flag HF has
 (special, lstrip, rstrip, single_word, normalized).
 
-    /usr/bin/python3 tools/reference/make_tiny_bpe.py tests/data/text
+    .venv/bin/python tools/reference/make_tiny_bpe.py tests/data/text
 
 writes tiny_bpe/tokenizer.json (Qwen-style: NFC + Split regex + ByteLevel,
 TemplateProcessing bos/eos) and tiny_gpt2/tokenizer.json (ByteLevel with
 its own regex and add_prefix_space, no normalizer, no post-processor).
-Goldens for both come from tools/reference/tokenizer_goldens.js.
+Goldens for both come from tools/reference/tokenizer_goldens.py.
 """
 import collections
 import json
