@@ -21,7 +21,6 @@ int main(int argc, char** argv) {
     auto config = upm::load_config<upm::ProfileJobConfig>(config_options.config, config_options.overrides);
     spdlog::info("upm-profile config: {}", upm::config_to_json(config).dump());
     upm::LanguageModel lm = upm::load_language_model(model, config.runtime, config.prompt_format);
-    upm::run_profile_job(lm, config, input, output);
-    return 0;
+    return upm::job_exit_code(upm::run_profile_job(lm, config, input, output), "upm-profile", input);
   });
 }

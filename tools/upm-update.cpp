@@ -22,7 +22,6 @@ int main(int argc, char** argv) {
     auto config = upm::load_config<upm::UpdateJobConfig>(config_options.config, config_options.overrides);
     spdlog::info("upm-update config: {}", upm::config_to_json(config).dump());
     upm::LanguageModel lm = upm::load_language_model(model, config.runtime, config.prompt_format);
-    upm::run_update_job(lm, config, profiles, events, output);
-    return 0;
+    return upm::job_exit_code(upm::run_update_job(lm, config, profiles, events, output), "upm-update", events);
   });
 }

@@ -17,10 +17,6 @@ namespace upm {
 
 namespace {
 
-std::string system_error(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
-
 void write_all(int fd, std::string_view data, const std::string& path) {
   const char* p = data.data();
   std::size_t left = data.size();
@@ -28,7 +24,7 @@ void write_all(int fd, std::string_view data, const std::string& path) {
     ssize_t n = ::write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error(system_error("cannot write", path));
+      throw_errno("cannot write", path);
     }
     p += n;
     left -= static_cast<std::size_t>(n);
@@ -67,13 +63,15 @@ void make_directories(const std::string& path) {
   if (path.empty()) return;
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
-  if (ec) throw InputError(Location{path, 0, ""}, "cannot create directory: " + ec.message());
+  if (!ec) return;
+  if (is_environment_errno(ec.value())) throw EnvironmentError("cannot create directory " + path + ": " + ec.message());
+  throw InputError(Location{path, 0, ""}, "cannot create directory: " + ec.message());
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path)
     : path_(std::move(path)), temp_path_(path_ + unique_suffix()) {
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw InputError(system_error("cannot create", temp_path_));
+  if (fd_ < 0) throw_errno("cannot create", temp_path_);
 }
 
 AtomicFileWriter::~AtomicFileWriter() {
@@ -84,12 +82,10 @@ AtomicFileWriter::~AtomicFileWriter() {
 void AtomicFileWriter::write(std::string_view data) { write_all(fd_, data, temp_path_); }
 
 void AtomicFileWriter::commit() {
-  if (::fsync(fd_) != 0) throw Error(system_error("cannot fsync", temp_path_));
+  if (::fsync(fd_) != 0) throw_errno("cannot fsync", temp_path_);
   ::close(fd_);
   fd_ = -1;
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-    throw Error(system_error("cannot rename to", path_));
-  }
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) throw_errno("cannot rename to", path_);
   committed_ = true;
   sync_parent_directory(path_);
 }
@@ -102,7 +98,7 @@ void write_file_atomic(const std::string& path, std::string_view content) {
 
 AppendFile::AppendFile(std::string path) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw InputError(system_error("cannot open", path_));
+  if (fd_ < 0) throw_errno("cannot open", path_);
   off_t size = ::lseek(fd_, 0, SEEK_END);
   // Scan back to the last newline; anything after it is a torn record.
   off_t keep = size;
@@ -120,7 +116,7 @@ AppendFile::AppendFile(std::string path) : path_(std::move(path)) {
     keep = start;
   }
   if (keep < size) {
-    if (::ftruncate(fd_, keep) != 0) throw Error(system_error("cannot truncate", path_));
+    if (::ftruncate(fd_, keep) != 0) throw_errno("cannot truncate", path_);
     repaired_bytes_ = static_cast<std::size_t>(size - keep);
   }
   ::lseek(fd_, 0, SEEK_END);
@@ -141,11 +137,19 @@ void AppendFile::append_line(std::string_view line) {
   record.reserve(line.size() + 1);
   record.append(line);
   record.push_back('\n');
-  write_all(fd_, record, path_);
+  const off_t start = ::lseek(fd_, 0, SEEK_CUR);
+  try {
+    write_all(fd_, record, path_);
+  } catch (...) {
+    // A partial line (disk full mid-write) is cut off now, not left for the
+    // next open to repair: the file stays whole lines.
+    if (start >= 0 && ::ftruncate(fd_, start) == 0) ::lseek(fd_, start, SEEK_SET);
+    throw;
+  }
 }
 
 void AppendFile::sync() {
-  if (::fsync(fd_) != 0) throw Error(system_error("cannot fsync", path_));
+  if (::fsync(fd_) != 0) throw_errno("cannot fsync", path_);
 }
 
 }  // namespace upm

@@ -6,6 +6,7 @@
 
 #include "upm/core/allocator.h"
 #include "upm/core/error.h"
+#include "upm/core/json_limits.h"
 #include "upm/core/log.h"
 
 namespace upm::cli {
@@ -23,6 +24,12 @@ int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) 
   if (!app.get_option_no_throw("--log-level")) {
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
   }
+  int json_depth = kDefaultMaxJsonDepth;
+  if (!app.get_option_no_throw("--max-json-depth")) {
+    app.add_option("--max-json-depth", json_depth,
+                   "deepest nesting accepted in JSON input (records, configs, requests); deeper is a bad record")
+        ->check(CLI::PositiveNumber);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -30,13 +37,14 @@ int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) 
     return code == 0 ? kExitOk : kExitBadInput;
   }
   try {
+    set_max_json_depth(json_depth);
     init_logging(LogOptions{log_level, ""});
     tune_allocator();
     return body();
   } catch (const std::exception& e) {
     int code = exit_code_for(e);
     std::fprintf(stderr, "%s: %s%s\n", app.get_name().c_str(),
-                 code == kExitBadInput ? "error: " : "internal error: ", e.what());
+                 code == kExitInternal ? "internal error: " : "error: ", e.what());
     return code;
   } catch (...) {
     std::fprintf(stderr, "%s: internal error: unknown exception\n", app.get_name().c_str());

@@ -6,6 +6,8 @@
 #include <limits>
 #include <sstream>
 
+#include "upm/core/json_limits.h"
+
 namespace upm {
 
 namespace {
@@ -69,12 +71,13 @@ ConfigOverrides parse_overrides(const std::vector<std::string>& assignments) {
 }
 
 ConfigIO::ConfigIO(const nlohmann::json* input, std::string source, ConfigOverrides* overrides,
-                   std::string path)
+                   std::string path, std::vector<std::string>* problems)
     : mode_(Mode::read),
       input_(input),
       source_(std::move(source)),
       overrides_(overrides),
-      path_(std::move(path)) {}
+      path_(std::move(path)),
+      problems_(problems) {}
 
 ConfigIO::ConfigIO(nlohmann::json* output, std::string path)
     : mode_(Mode::write), output_(output), path_(std::move(path)) {}
@@ -87,6 +90,23 @@ void ConfigIO::fail(const std::string& key, const std::string& problem) const {
   throw InputError(Location{source_, 0, path_of(key)}, problem);
 }
 
+void ConfigIO::report(const std::string& key, const std::string& problem) const {
+  report(InputError(Location{source_, 0, path_of(key)}, problem));
+}
+
+void ConfigIO::report(const InputError& error) const {
+  if (!problems_) throw error;
+  problems_->push_back(error.what());
+}
+
+void throw_config_problems(const std::string& source, const std::vector<std::string>& problems) {
+  if (problems.empty()) return;
+  if (problems.size() == 1) throw InputError(problems[0]);
+  std::string message = std::to_string(problems.size()) + " problems in " + source + ":";
+  for (const auto& p : problems) message += "\n  " + p;
+  throw InputError(message);
+}
+
 bool ConfigIO::was_given(const std::string& key) const {
   if (overrides_ && overrides_->used.count(path_of(key))) return true;
   return input_ && input_->contains(key);
@@ -95,7 +115,10 @@ bool ConfigIO::was_given(const std::string& key) const {
 const nlohmann::json* ConfigIO::child_json(const std::string& key) {
   if (!input_ || !input_->contains(key)) return nullptr;
   const nlohmann::json& child = (*input_)[key];
-  if (!child.is_object()) fail(key, std::string("expected an object, got ") + child.type_name());
+  if (!child.is_object()) {
+    report(key, std::string("expected an object, got ") + child.type_name());
+    return nullptr;
+  }
   return &child;
 }
 
@@ -106,7 +129,7 @@ void ConfigIO::finish() {
     // Keys starting with "//" are comments: JSON has no other way to document a knob.
     if (key.rfind("//", 0) == 0 || declared_.count(key)) continue;
     std::string hint = closest_key(key, declared_);
-    fail(key, hint.empty() ? "unknown key" : "unknown key (did you mean \"" + hint + "\"?)");
+    report(key, hint.empty() ? "unknown key" : "unknown key (did you mean \"" + hint + "\"?)");
   }
 }
 
@@ -132,7 +155,7 @@ void read_json(const nlohmann::json& j, int64_t& out) {
       out = static_cast<int64_t>(v);
       return;
     }
-    throw std::string("expected an integer, got ") + j.dump();
+    throw std::string("expected an integer, got ") + json_excerpt(j);
   }
   throw std::string("expected an integer, got ") + j.type_name();
 }
@@ -184,6 +207,7 @@ nlohmann::json parse_override_text(const std::string& text, bool wants_string) {
     }
     return text;
   }
+  if (auto deep = check_json_depth(text, max_json_depth())) throw deep->problem;
   auto parsed = nlohmann::json::parse(text, nullptr, false);
   if (parsed.is_discarded()) return text;  // reported by read_json as a type error
   return parsed;
@@ -192,6 +216,10 @@ nlohmann::json parse_override_text(const std::string& text, bool wants_string) {
 }  // namespace config_detail
 
 nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
+  if (auto deep = check_json_depth(text, max_json_depth())) {
+    auto [line, column] = line_column(text, deep->offset);
+    throw InputError(Location{source, line, deep->field}, "at column " + std::to_string(column) + ": " + deep->problem);
+  }
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

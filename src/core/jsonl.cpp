@@ -4,9 +4,12 @@
 #include <cstring>
 #include <limits>
 
+#include "upm/core/json_limits.h"
+
 namespace upm {
 
-JsonlReader::JsonlReader(const std::string& path) : path_(path) {
+JsonlReader::JsonlReader(const std::string& path, int max_depth)
+    : path_(path), max_depth_(max_depth < 0 ? max_json_depth() : max_depth) {
   if (path == "-") {
     file_ = stdin;
     owns_file_ = false;
@@ -41,10 +44,9 @@ std::optional<JsonlRecord> JsonlReader::next() {
     record.line = line_;
     record.raw = buffer_;
     // Parse without exceptions: garbage input is expected, not exceptional.
-    record.value = nlohmann::json::parse(buffer_, nullptr, false);
+    record.value = parse_json_bounded(buffer_, max_depth_, &record.error, &record.error_field);
     if (record.value.is_discarded()) {
       record.value = nullptr;
-      record.error = "invalid JSON";
     } else if (!record.value.is_object()) {
       record.error = std::string("expected a JSON object, got ") + record.value.type_name();
       record.value = nullptr;
@@ -104,7 +106,7 @@ T get_field(const JsonlRecord& record, const nlohmann::json& object, const char*
   if (it == object.end() || it->is_null()) record.fail(field, "required field is missing");
   T out{};
   std::string expected;
-  if (!convert(*it, out, expected)) record.fail(field, "expected " + expected + ", got " + it->dump());
+  if (!convert(*it, out, expected)) record.fail(field, "expected " + expected + ", got " + json_excerpt(*it));
   return out;
 }
 

@@ -4,10 +4,21 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include <spdlog/spdlog.h>
 
 namespace upm {
+
+namespace {
+
+bool rank_zero() {
+  const char* rank = std::getenv("RANK");
+  return !rank || !*rank || std::strcmp(rank, "0") == 0;
+}
+
+}  // namespace
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -29,7 +40,8 @@ Progress::Progress(std::string label, int64_t total, std::string unit, double lo
       total_(total),
       unit_(std::move(unit)),
       log_interval_s_(log_interval_s),
-      on_terminal_(::isatty(STDERR_FILENO) == 1),
+      rank_zero_(rank_zero()),
+      on_terminal_(rank_zero_ && ::isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()),
       last_report_(start_) {}
 
@@ -75,8 +87,10 @@ void Progress::report(bool final) {
   if (on_terminal_) {
     std::fprintf(stderr, "\r\033[K%s%s", status_line().c_str(), final ? "\n" : "");
     std::fflush(stderr);
-  } else {
+  } else if (rank_zero_) {
     spdlog::info("{}{}", status_line(), final ? " done" : "");
+  } else {
+    spdlog::debug("rank {}: {}{}", std::getenv("RANK"), status_line(), final ? " done" : "");
   }
 }
 

@@ -50,13 +50,13 @@ std::optional<std::array<double, 2>> read_scale(FieldReader& f, bool& ok) {
   if (!f.has("scale")) return std::nullopt;
   const auto& s = f.at("scale");
   if (!s.is_array() || s.size() != 2 || !s[0].is_number() || !s[1].is_number()) {
-    f.problem("scale", "expected [low, high] (two numbers), got " + s.dump());
+    f.problem("scale", "expected [low, high] (two numbers), got " + json_excerpt(s));
     ok = false;
     return std::nullopt;
   }
   std::array<double, 2> scale{s[0].get<double>(), s[1].get<double>()};
   if (!(scale[0] < scale[1])) {
-    f.problem("scale", "low must be below high, got " + s.dump());
+    f.problem("scale", "low must be below high, got " + json_excerpt(s));
     ok = false;
     return std::nullopt;
   }

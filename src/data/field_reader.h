@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "upm/core/json_limits.h"
 #include "upm/data/record_reader.h"
 
 namespace upm::data::detail {
@@ -50,7 +51,7 @@ class FieldReader {
     if (!present(key, required)) return std::nullopt;
     const auto& v = object_.at(key);
     if (!v.is_number()) {
-      problem(key, std::string("expected a number, got ") + v.dump());
+      problem(key, std::string("expected a number, got ") + json_excerpt(v));
       return std::nullopt;
     }
     return v.get<double>();
@@ -60,11 +61,11 @@ class FieldReader {
     if (!present(key, required)) return std::nullopt;
     const auto& v = object_.at(key);
     if (!v.is_number_integer()) {
-      problem(key, std::string("expected an integer, got ") + v.dump());
+      problem(key, std::string("expected an integer, got ") + json_excerpt(v));
       return std::nullopt;
     }
     if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) {
-      problem(key, "integer out of range: " + v.dump());
+      problem(key, "integer out of range: " + json_excerpt(v));
       return std::nullopt;
     }
     return v.get<int64_t>();

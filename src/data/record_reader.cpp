@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include <spdlog/spdlog.h>
+
 #include "upm/core/atomic_file.h"
 
 namespace upm::data {
@@ -76,6 +78,17 @@ class RejectsFile {
 };
 
 }  // namespace
+
+void require_accepted_records(const ReadReport& report, const std::string& path) {
+  if (report.records == 0) {
+    spdlog::warn("{}: no records (empty input)", path);
+    return;
+  }
+  if (report.accepted > 0) return;
+  throw InputError(Location{path, 0, ""}, "none of the " + std::to_string(report.records) +
+                                              " records is usable" +
+                                              (report.problems.empty() ? "" : "; first: " + report.problems.front()));
+}
 
 ReadReport read_validated(const std::string& path, const ReadOptions& options,
                           const RecordCheck& check) {

@@ -289,7 +289,8 @@ json run_evaluation(const EvalConfig& config, const EvalRunOptions& options) {
   if (config.predictors.empty()) throw InputError(Location{"", 0, "predictors"}, "at least one predictor is needed");
   if (config.conditions.empty()) throw InputError(Location{"", 0, "conditions"}, "at least one condition is needed");
   const bool writer = !options.dist || options.dist->rank() == 0;
-  if (writer) prepare_run_dir(config.run_dir, config_to_json(config));
+  FileLock run_lock;
+  if (writer) run_lock = prepare_run_dir(config.run_dir, config_to_json(config));
   else make_directories(config.run_dir);
   json report = Evaluation(config, options.dist).run();
   if (!writer) return report;

@@ -3,8 +3,11 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
 #include "upm/core/atomic_file.h"
 #include "upm/core/error.h"
+#include "upm/core/file_lock.h"
 #include "upm/core/jsonl.h"
 
 namespace upm {
@@ -70,6 +73,9 @@ JobOutput::JobOutput(const std::string& output, const Shard& shard) {
   errors_path_ = path_ + ".errors.jsonl";
   const auto parent = std::filesystem::path(path_).parent_path();
   if (!parent.empty()) make_directories(parent.string());
+  // Before the files are opened: opening repairs a torn tail, which must not
+  // cut another writer's line in half.
+  lock_ = std::make_unique<FileLock>(path_ + ".lock", path_);
   records_ = std::make_unique<AppendFile>(path_);
   errors_ = std::make_unique<AppendFile>(errors_path_);
   records_before_ = scan(path_, [&](const nlohmann::json& j) {
@@ -101,6 +107,19 @@ JobSummary JobOutput::new_summary() const {
   summary.output_path = path_;
   summary.errors_path = errors_path_;
   return summary;
+}
+
+int job_exit_code(const JobSummary& summary, const std::string& job, const std::string& input) {
+  if (summary.input_users == 0) {
+    spdlog::warn("{}: {} holds no records: nothing to do", job, input);
+    return kExitOk;
+  }
+  if (summary.written == 0 && summary.errors > 0) {
+    spdlog::error("{}: no record succeeded: 0 written, {} errors (reasons in {})", job, summary.errors,
+                  summary.errors_path);
+    return kExitBadInput;
+  }
+  return kExitOk;
 }
 
 bool JobAdmission::admit(const std::string& user_id, size_t line) { return decide(user_id, line, true); }

@@ -398,7 +398,7 @@ std::string sft_rows(const std::string& candidates_path) {
 }  // namespace
 
 BuildSftSummary run_build_sft(const BuildSftConfig& config) {
-  prepare_run_dir(config.run_dir, config_to_json(config));
+  const FileLock run_lock = prepare_run_dir(config.run_dir, config_to_json(config));
   LanguageModel predictor_lm = load_language_model(config.predictor.model, config.predictor.runtime,
                                                    config.predictor.prompt_format);
   std::unique_ptr<Tokenizer> own_tokenizer;

@@ -23,6 +23,7 @@ namespace {
 struct PendingUpdate {
   std::string user_id;
   size_t line = 0;
+  bool has_previous = false;
   data::ProfileRecord previous;          // version 0 and empty text when the user had none
   std::vector<data::Event> remaining;    // unseen events, chronological, not yet folded
   std::vector<std::string> folded_ids;   // ids folded in so far
@@ -60,6 +61,26 @@ class UpdateRun {
     progress_.advance();
   }
 
+  // An update that failed: the user's current profile goes into the snapshot
+  // unchanged but marked, so that no user is ever lost and the same batch
+  // can be applied again. The record is written before the error line: a
+  // kill between the two leaves the user in the snapshot.
+  void failed(const std::string& user_id, size_t line, const data::ProfileRecord* previous,
+              size_t pending_events, const std::string& problem) {
+    if (previous) keep_previous(*previous, line, pending_events, problem);
+    error(user_id, line, problem);
+  }
+
+  void keep_previous(const data::ProfileRecord& previous, size_t line, size_t pending_events,
+                     const std::string& problem) {
+    data::ProfileRecord kept = previous;
+    nlohmann::json mark = {{"problem", problem}, {"failed_at", utc_timestamp()}, {"file", events_path_}, {"line", line}};
+    if (pending_events > 0) mark["pending_events"] = pending_events;  // unknown for an unreadable record
+    kept.extra["update_failed"] = std::move(mark);
+    out_.write_record(data::to_json(kept));
+    ++summary_.kept;
+  }
+
   // Rounds until every user of the window has folded all its new events.
   void flush() {
     std::vector<PendingUpdate> active = std::move(window_);
@@ -68,7 +89,7 @@ class UpdateRun {
       std::vector<PendingUpdate> ready;
       for (auto& u : active) {
         if (plan_round(u)) ready.push_back(std::move(u));
-        else error(u.user_id, u.line, "update prompt exceeds prompts.max_prompt_tokens even with one new event");
+        else fail(u, "update prompt exceeds prompts.max_prompt_tokens even with one new event");
       }
       active.clear();
       std::stable_sort(ready.begin(), ready.end(), [](const PendingUpdate& a, const PendingUpdate& b) {
@@ -83,7 +104,7 @@ class UpdateRun {
         for (size_t i = start; i < end; ++i) {
           PendingUpdate& u = ready[i];
           if (!written[i - start].ok) {
-            error(u.user_id, u.line, written[i - start].problem);
+            fail(u, written[i - start].problem);
             continue;
           }
           u.profile = written[i - start].text.profile;
@@ -98,6 +119,10 @@ class UpdateRun {
   }
 
  private:
+  void fail(const PendingUpdate& u, const std::string& problem) {
+    failed(u.user_id, u.line, u.has_previous ? &u.previous : nullptr, u.remaining.size(), problem);
+  }
+
   // The oldest unseen events that fit one update prompt beside the current
   // profile. False if not even one does.
   bool plan_round(PendingUpdate& u) {
@@ -164,6 +189,7 @@ JobSummary run_update_job(LanguageModel& lm, const UpdateJobConfig& config, cons
   UpdateRun run(lm, config, events, out, summary);
   JobAdmission admission(shard, out, config.max_users, summary);
   std::set<std::string> in_events;
+  std::map<std::string, std::pair<size_t, std::string>> bad_records;  // user -> first bad line, problem
   scan_user_logs(
       events,
       [&](data::UserLog&& log, size_t line) {
@@ -173,7 +199,10 @@ JobSummary run_update_job(LanguageModel& lm, const UpdateJobConfig& config, cons
         u.user_id = log.user_id;
         u.line = line;
         auto it = current.find(log.user_id);
-        if (it != current.end()) u.previous = it->second;
+        if (it != current.end()) {
+          u.has_previous = true;
+          u.previous = it->second;
+        }
         const auto seen_list = seen_event_ids(u.previous);
         const std::set<std::string> seen(seen_list.begin(), seen_list.end());
         for (auto& e : data::chronological(log.events)) {
@@ -189,16 +218,27 @@ JobSummary run_update_job(LanguageModel& lm, const UpdateJobConfig& config, cons
         return true;
       },
       [&](const std::string& user_id, size_t line, const std::string& problem) {
-        if (admission.admit_bad_record(user_id, line)) run.error(user_id, line, problem);
+        if (!admission.admit_bad_record(user_id, line)) return;
+        run.error(user_id, line, problem);
+        // Unless a good record of the user follows, this is its failed update.
+        if (current.count(user_id)) bad_records.emplace(user_id, std::make_pair(line, problem));
       });
   run.flush();
-  // Users with no new events at all keep their profile in the snapshot.
+  // Users with no new events at all keep their profile in the snapshot, and
+  // so does any user an earlier, interrupted run left without a record.
   for (const auto& user_id : profile_order) {
-    if (in_events.count(user_id) || !admission.admit(user_id, 0)) continue;
-    run.write_unchanged(current.at(user_id));
+    if (in_events.count(user_id) && out.user_done(user_id)) continue;
+    if (!admission.admit(user_id, 0)) continue;
+    auto bad = bad_records.find(user_id);
+    if (bad != bad_records.end() && !in_events.count(user_id)) {
+      run.keep_previous(current.at(user_id), bad->second.first, 0, bad->second.second);
+    } else {
+      run.write_unchanged(current.at(user_id));
+    }
   }
-  spdlog::info("upm-update: {} profiles and {} errors written to {} ({} done before, {} for other ranks){}",
-               summary.written, summary.errors, out.path(), summary.already_done, summary.other_rank,
+  spdlog::info("upm-update: {} profiles and {} errors written to {} ({} failed updates kept the previous profile; "
+               "{} done before, {} for other ranks){}",
+               summary.written, summary.errors, out.path(), summary.kept, summary.already_done, summary.other_rank,
                summary.stopped_early ? "; stopped at max_users" : "");
   return summary;
 }

@@ -8,6 +8,7 @@
 
 #include "api_error.h"
 #include "upm/serve/chat_engine.h"
+#include "upm/core/json_limits.h"
 
 namespace upm::serve {
 
@@ -18,8 +19,13 @@ const char* kInvalid = "invalid_request_error";
 bool has_value(const nlohmann::json& json, const char* key) { return json.contains(key) && !json[key].is_null(); }
 
 ChatRequest parse_request(const std::string& body, const ChatServerConfig& limits, const ChatEngine& engine) {
-  nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
-  if (json.is_discarded()) throw ApiError(400, kInvalid, "invalid_json", "", "request body: not valid JSON");
+  std::string error, field;
+  nlohmann::json json = parse_json_bounded(body, max_json_depth(), &error, &field);
+  if (json.is_discarded()) {
+    throw ApiError(400, kInvalid, "invalid_json", field,
+                   "request body: " + (field.empty() ? "" : field + ": ") +
+                       (error == "invalid JSON" ? "not valid JSON" : error));
+  }
   ChatRequest request;
   try {
     request = chat_request_from_json(json, "request body");

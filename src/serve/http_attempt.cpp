@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include "upm/core/json_limits.h"
 
 namespace upm::serve {
 
@@ -12,7 +13,7 @@ namespace {
 
 // OpenAI error bodies say {"error": {"message": ...}}; others are quoted raw (shortened).
 std::string error_text(const std::string& body) {
-  auto parsed = nlohmann::json::parse(body, nullptr, false);
+  auto parsed = parse_json_bounded(body, max_json_depth(), nullptr);
   if (parsed.is_object() && parsed.contains("error")) {
     const auto& e = parsed["error"];
     if (e.is_object() && e.contains("message") && e["message"].is_string()) return e["message"].get<std::string>();

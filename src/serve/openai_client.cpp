@@ -13,6 +13,7 @@
 #include "http_attempt.h"
 #include "upm/serve/api_key.h"
 #include "upm/serve/base_url.h"
+#include "upm/core/json_limits.h"
 
 namespace upm::serve {
 
@@ -48,10 +49,10 @@ std::string exchange_with_retries(const OpenAIClientConfig& config, const BaseUr
 
 // A 2xx body that is not what the endpoint promises is the server's fault, not the caller's input.
 nlohmann::json parse_body(const std::string& body, const std::string& source) {
-  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
+  std::string error;
+  nlohmann::json parsed = parse_json_bounded(body, max_json_depth(), &error);
   if (parsed.is_discarded()) {
-    const std::string start = body.size() > 200 ? body.substr(0, 200) + "..." : body;
-    throw RemoteError(source + ": malformed JSON in response: \"" + start + "\"");
+    throw RemoteError(source + ": malformed JSON in response (" + error + "): \"" + text_excerpt(body, 200) + "\"");
   }
   return parsed;
 }

@@ -389,7 +389,7 @@ std::vector<std::pair<std::string, torch::Tensor>> EmbedTrainer::head_tensors() 
 EmbedTrainResult run_embed_training(const EmbedTrainConfig& config, const EmbedRunOptions& options) {
   if (config.threads > 0) set_cpu_threads(int(config.threads));  // torch and OpenBLAS alike
   const std::optional<std::string> resume_from = checkpoint_to_resume(config.run_dir, options.resume);
-  prepare_run_dir(config.run_dir, config_to_json(config));
+  const FileLock run_lock = prepare_run_dir(config.run_dir, config_to_json(config));
 
   EmbedTrainer trainer(config, resume_from);
   TrainerState state;

@@ -199,7 +199,7 @@ GrpoResult run_grpo(const GrpoConfig& config, const GrpoRunOptions& options) {
   }
   if (config.threads > 0) set_cpu_threads(int(config.threads));  // torch and OpenBLAS alike
   const std::optional<std::string> resume_from = checkpoint_to_resume(config.run_dir, options.resume);
-  if (writer) prepare_run_dir(config.run_dir, config_to_json(config));
+  const FileLock run_lock = writer ? prepare_run_dir(config.run_dir, config_to_json(config)) : FileLock{};
 
   RlSession s;
   load_policy(config, resume_from, s);

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "upm/core/atomic_file.h"
+#include "upm/core/json_limits.h"
 
 namespace upm {
 
@@ -12,7 +13,7 @@ MetricsLog::MetricsLog(const std::string& path, int64_t keep_through_step) {
     std::istringstream in(read_file(path));
     std::string line, kept;
     while (std::getline(in, line)) {
-      auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      auto record = parse_json_bounded(line, max_json_depth(), nullptr);
       // A torn or foreign line is dropped along with later steps.
       if (record.is_object() && record.value("step", int64_t(-1)) <= keep_through_step) kept += line + "\n";
     }

@@ -139,7 +139,7 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   const int world = dist ? dist->world_size() : 1, rank = dist ? dist->rank() : 0;
   if (config.threads > 0) set_cpu_threads(int(config.threads));  // torch and OpenBLAS alike
   const std::optional<std::string> resume_from = checkpoint_to_resume(config.run_dir, options.resume);
-  if (writer) prepare_run_dir(config.run_dir, config_to_json(config));
+  const FileLock run_lock = writer ? prepare_run_dir(config.run_dir, config_to_json(config)) : FileLock{};
 
   SftSession s;
   s.model = build_model(config);

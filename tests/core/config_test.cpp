@@ -131,6 +131,60 @@ TEST(Config, ResolvedConfigRoundTrips) {
   EXPECT_EQ(upm::config_to_json(again), dumped);
 }
 
+TEST(Config, EveryProblemIsReportedAtOnce) {
+  try {
+    parse(json{{"batch_sise", 2}, {"bf16", 1}, {"optimizer", {{"lr", 0.0}, {"sched", "x"}}}}, {"nope=1"});
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.rfind("6 problems in train.json:\n", 0), 0u) << m;
+    for (const char* part : {"train.json: model: required but missing",
+                             "train.json: batch_sise: unknown key (did you mean \"batch_size\"?)",
+                             "train.json: bf16: expected true or false", "train.json: optimizer.lr: must be > 0",
+                             "train.json: optimizer.sched: unknown key", "--set: nope: unknown key"}) {
+      EXPECT_NE(m.find(std::string("\n  ") + part), std::string::npos) << "missing: " << part << "\nin: " << m;
+    }
+  }
+  // One problem reads as before: no count, no indentation.
+  UPM_EXPECT_THROW_WITH(parse(json::object()), InputError, "train.json: model: required but missing");
+}
+
+struct RangeConfig {
+  int low = 0, high = 1;
+};
+void describe(upm::ConfigIO& io, RangeConfig& c) {
+  io.field("low", c.low);
+  io.field("high", c.high);
+  if (io.reading() && c.low > c.high) io.fail("high", "must be above low");
+}
+struct OuterConfig {
+  RangeConfig range;
+  int x = 0;
+};
+void describe(upm::ConfigIO& io, OuterConfig& c) {
+  io.section("range", c.range);
+  io.field("x", c.x).at_least(0);
+}
+
+TEST(Config, ACrossFieldCheckDoesNotHideTheOtherProblems) {
+  try {
+    upm::config_from_json<OuterConfig>(json{{"range", {{"low", 5}, {"high", 1}}}, {"x", -1}, {"typo", 1}}, "o.json");
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.rfind("3 problems in o.json:", 0), 0u) << m;
+    EXPECT_NE(m.find("o.json: range.high: must be above low"), std::string::npos) << m;
+    EXPECT_NE(m.find("o.json: x: must be >= 0, got -1"), std::string::npos) << m;
+    EXPECT_NE(m.find("o.json: typo: unknown key"), std::string::npos) << m;
+  }
+}
+
+TEST(Config, DeeplyNestedOverrideIsAProblemNotACrash) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}}, {"targets=" + deep}), InputError,
+                        "--set: targets: nested deeper than 64 levels");
+}
+
 TEST(Config, FileSyntaxErrorsNameLineAndColumn) {
   upm::test::TempDir dir;
   std::string path = dir.file("bad.json");

@@ -1,5 +1,6 @@
 // Streaming update: new events folded once, re-application a no-op, a kill
-// (max_users) resumable, long batches folded in rounds.
+// (max_users) resumable, long batches folded in rounds; a failed update keeps
+// the previous profile (marked) and a nested line is one bad record.
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -110,6 +111,79 @@ TEST(UpdateJob, ProfilesWithMalformedEventIdsAreRejected) {
   upm::test::write_lines(f.profiles, {R"({"user_id": "a", "profile": "p", "version": 1, "event_ids": [1, 2]})"});
   EXPECT_THROW(upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, f.dir.file("o.jsonl")),
                upm::InputError);
+}
+
+const std::string kDeepLine = R"({"user_id":"deep","events":[{"id":"e1","kind":"rating","item":"x","value":)" +
+                              std::string(100000, '[') + std::string(100000, ']') + "}]}";
+
+TEST(UpdateFailure, AFailedUpdateKeepsThePreviousProfileMarked) {
+  Fixture f;
+  const auto before = by_user(f.profiles);
+  ASSERT_EQ(before.size(), 3u);
+  // a: new events; b: a bad events record; c: new user; d: absent.
+  upm::test::write_lines(f.batch, {user_line("a", 3, "e", 3),
+                                   R"({"user_id": "b", "events": [{"id": "n1", "kind": "rating", "item": "x", "value": "five"}]})",
+                                   user_line("c", 2)});
+  f.config.prompts.max_prompt_tokens = 40;  // no update prompt fits: every update fails
+  const std::string out = f.dir.file("v2.jsonl");
+  auto summary = upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, out);
+  EXPECT_EQ(summary.errors, 3);
+  EXPECT_EQ(summary.kept, 2);
+  EXPECT_EQ(summary.written, 1);  // d, unchanged
+  const auto after = by_user(out);
+  ASSERT_EQ(after.size(), 3u) << "every user the snapshot held is still there";
+  EXPECT_EQ(after.at("d"), before.at("d"));
+  for (const char* user : {"a", "b"}) {
+    json kept = after.at(user);
+    ASSERT_TRUE(kept.contains("update_failed")) << user;
+    const json mark = kept["update_failed"];
+    kept.erase("update_failed");
+    EXPECT_EQ(kept, before.at(user)) << user << ": the previous profile, version and event ids unchanged";
+    EXPECT_EQ(mark.at("file"), f.batch);
+    EXPECT_TRUE(mark.contains("failed_at"));
+  }
+  EXPECT_NE(after.at("a")["update_failed"]["problem"].get<std::string>().find("max_prompt_tokens"), std::string::npos);
+  EXPECT_EQ(after.at("a")["update_failed"]["pending_events"], 2);  // e4, e5 (e3 was seen)
+  EXPECT_EQ(after.at("a")["update_failed"]["line"], 1);
+  EXPECT_NE(after.at("b")["update_failed"]["problem"].get<std::string>().find("events[0].value"), std::string::npos);
+  std::map<std::string, std::string> errors;
+  for (const auto& e : read_json_lines(out + ".errors.jsonl")) {
+    errors[e.at("user_id").get<std::string>()] = e.at("problem").get<std::string>();
+  }
+  EXPECT_EQ(errors.size(), 3u);
+  EXPECT_NE(errors["a"].find("max_prompt_tokens"), std::string::npos);
+  EXPECT_NE(errors["c"].find("max_prompt_tokens"), std::string::npos);
+
+  // The failed users' events are still unseen: the batch applied again with
+  // room to spare folds them, and the mark goes.
+  f.config.prompts.max_prompt_tokens = 8192;
+  const std::string again = f.dir.file("v3.jsonl");
+  auto retried = upm::run_update_job(tiny_model(), f.config, out, f.batch, again);
+  const auto third = by_user(again);
+  ASSERT_EQ(third.size(), 4u);
+  EXPECT_EQ(third.at("a").at("version"), 2);
+  EXPECT_FALSE(third.at("a").contains("update_failed"));
+  EXPECT_EQ(third.at("a").at("events_seen"), 5);
+  EXPECT_TRUE(third.at("b").contains("update_failed")) << "its record is still unreadable";
+  EXPECT_EQ(retried.kept, 1);
+}
+
+TEST(UpdateFailure, ANestedEventsLineDoesNotStopTheBatch) {
+  Fixture f;
+  upm::test::write_lines(f.batch, {user_line("a", 3, "e", 3), kDeepLine, user_line("c", 2)});
+  const std::string out = f.dir.file("v2.jsonl");
+  auto summary = upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, out);
+  EXPECT_EQ(summary.errors, 1);
+  const auto after = by_user(out);
+  EXPECT_EQ(after.size(), 4u);
+  EXPECT_EQ(after.at("a").at("version"), 2);
+  EXPECT_EQ(after.at("c").at("version"), 1);
+  const auto errors = read_json_lines(out + ".errors.jsonl");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].at("line"), 2);
+  const std::string problem = errors[0].at("problem");
+  EXPECT_EQ(problem.rfind(f.batch + ":2: events[0].value: nested deeper than 64 levels", 0), 0u) << problem;
+  EXPECT_LT(problem.size(), f.batch.size() + 200);
 }
 
 }  // namespace

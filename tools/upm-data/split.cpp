@@ -26,6 +26,7 @@ int run_split(const SplitOptions& options) {
   upm::data::ReadReport report;
   auto logs = upm::data::read_user_logs(options.input, read, &report);
   for (const auto& problem : report.problems) spdlog::warn("rejected: {}", problem);
+  upm::data::require_accepted_records(report, options.input);
   auto split = upm::data::split_logs(logs, options.config);
   upm::data::write_split(split, options.config, options.output);
   nlohmann::json summary = upm::data::split_summary(split);

@@ -29,6 +29,7 @@ int run_stats(const StatsOptions& options) {
   // Every problem, one line each, so that nothing is silently lost.
   for (const auto& problem : report.problems) std::cerr << "rejected: " << problem << "\n";
   std::cout << summary.dump(2) << std::endl;
+  upm::data::require_accepted_records(report, options.input.empty() ? options.benchmark : options.input);
   return upm::kExitOk;
 }
 

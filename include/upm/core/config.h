@@ -15,6 +15,10 @@
 //     io.section("optimizer", c.optimizer);
 //   }
 //   auto cfg = upm::load_config<TrainConfig>("train.json", {"optimizer.lr=3e-4"});
+//
+// Loading reports every problem of a config at once (missing required keys,
+// unknown keys with a "did you mean" hint, wrong types, values out of range),
+// one "file: path: problem" line each, in a single InputError (exit 2).
 
 #include <cstdint>
 #include <initializer_list>
@@ -27,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "upm/core/error.h"
+#include "upm/core/json_limits.h"
 
 namespace upm {
 
@@ -49,9 +54,10 @@ class ConfigIO {
  public:
   enum class Mode { read, write };
 
-  // Reading: `source` names the file for error messages.
+  // Reading: `source` names the file for error messages. With `problems`,
+  // field problems are collected there instead of thrown one at a time.
   ConfigIO(const nlohmann::json* input, std::string source, ConfigOverrides* overrides,
-           std::string path = "");
+           std::string path = "", std::vector<std::string>* problems = nullptr);
   // Writing into `output`.
   explicit ConfigIO(nlohmann::json* output, std::string path = "");
 
@@ -77,6 +83,9 @@ class ConfigIO {
   std::string path_of(const std::string& key) const;
   // Throws InputError naming the source and the dotted path.
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+  // Like fail(), but collected (and loading goes on) when problems are collected.
+  void report(const std::string& key, const std::string& problem) const;
+  void report(const InputError& error) const;
 
   // Was `key` given in the file or by an override (reading only)?
   bool was_given(const std::string& key) const;
@@ -84,6 +93,17 @@ class ConfigIO {
  private:
   template <class T>
   void read_value(const std::string& key, T& value);
+  // describe(io, value); a cross-field check's fail() ends only this section
+  // when problems are collected.
+  template <class S>
+  void describe_collecting(ConfigIO& io, S& value) {
+    try {
+      describe(io, value);
+    } catch (const InputError& e) {
+      if (!problems_) throw;
+      problems_->push_back(e.what());
+    }
+  }
   const nlohmann::json* child_json(const std::string& key);
 
   Mode mode_;
@@ -92,6 +112,7 @@ class ConfigIO {
   std::string source_;
   ConfigOverrides* overrides_ = nullptr;
   std::string path_;
+  std::vector<std::string>* problems_ = nullptr;
   std::set<std::string> declared_;
 };
 
@@ -103,19 +124,19 @@ class FieldCheck {
       : io_(io), key_(std::move(key)), value_(value), given_(given) {}
 
   FieldCheck& required() {
-    if (io_.reading() && !given_) io_.fail(key_, "required but missing");
+    if (io_.reading() && !given_) io_.report(key_, "required but missing");
     return *this;
   }
   FieldCheck& at_least(T low) {
-    if (io_.reading() && value_ < low) io_.fail(key_, "must be >= " + show(low) + ", got " + show(value_));
+    if (io_.reading() && value_ < low) io_.report(key_, "must be >= " + show(low) + ", got " + show(value_));
     return *this;
   }
   FieldCheck& at_most(T high) {
-    if (io_.reading() && value_ > high) io_.fail(key_, "must be <= " + show(high) + ", got " + show(value_));
+    if (io_.reading() && value_ > high) io_.report(key_, "must be <= " + show(high) + ", got " + show(value_));
     return *this;
   }
   FieldCheck& greater_than(T low) {
-    if (io_.reading() && !(value_ > low)) io_.fail(key_, "must be > " + show(low) + ", got " + show(value_));
+    if (io_.reading() && !(value_ > low)) io_.report(key_, "must be > " + show(low) + ", got " + show(value_));
     return *this;
   }
   FieldCheck& one_of(std::initializer_list<const char*> choices) {
@@ -125,7 +146,8 @@ class FieldCheck {
       if (value_ == choice) return *this;
       list += std::string(list.empty() ? "" : ", ") + choice;
     }
-    io_.fail(key_, "must be one of {" + list + "}, got \"" + show(value_) + "\"");
+    io_.report(key_, "must be one of {" + list + "}, got \"" + show(value_) + "\"");
+    return *this;
   }
 
  private:
@@ -178,7 +200,8 @@ void read_json(const nlohmann::json& j, std::map<std::string, T>& out) {
   }
   out = std::move(values);
 }
-// Override text -> JSON for a field of type T ("3" for an int, "abc" for a string).
+// Override text -> JSON for a field of type T ("3" for an int, "abc" for a string);
+// throws a std::string problem when it nests deeper than max_json_depth().
 nlohmann::json parse_override_text(const std::string& text, bool wants_string);
 }  // namespace config_detail
 
@@ -189,12 +212,12 @@ void ConfigIO::read_value(const std::string& key, T& value) {
     auto it = overrides_->values.find(full);
     if (it != overrides_->values.end()) {
       overrides_->used.insert(full);
-      nlohmann::json parsed =
-          config_detail::parse_override_text(it->second, std::is_same_v<T, std::string>);
       try {
+        nlohmann::json parsed =
+            config_detail::parse_override_text(it->second, std::is_same_v<T, std::string>);
         config_detail::read_json(parsed, value);
       } catch (const std::string& problem) {
-        throw InputError(Location{"--set", 0, full}, problem + " (value \"" + it->second + "\")");
+        report(InputError(Location{"--set", 0, full}, problem + " (value \"" + text_excerpt(it->second, 80) + "\")"));
       }
       return;
     }
@@ -203,7 +226,7 @@ void ConfigIO::read_value(const std::string& key, T& value) {
     try {
       config_detail::read_json((*input_)[key], value);
     } catch (const std::string& problem) {
-      fail(key, problem);
+      report(key, problem);
     }
   }
 }
@@ -224,8 +247,8 @@ void ConfigIO::section(const char* key, S& value) {
   declared_.insert(key);
   if (reading()) {
     const nlohmann::json* child = child_json(key);
-    ConfigIO sub(child, source_, overrides_, path_of(key));
-    describe(sub, value);
+    ConfigIO sub(child, source_, overrides_, path_of(key), problems_);
+    describe_collecting(sub, value);
     sub.finish();
   } else {
     nlohmann::json child = nlohmann::json::object();
@@ -241,16 +264,20 @@ void ConfigIO::section_list(const char* key, std::vector<S>& values) {
   if (reading()) {
     if (!input_ || !input_->contains(key)) return;
     const nlohmann::json& list = (*input_)[key];
-    if (!list.is_array()) fail(key, std::string("expected an array, got ") + list.type_name());
+    if (!list.is_array()) {
+      report(key, std::string("expected an array, got ") + list.type_name());
+      return;
+    }
     values.assign(list.size(), S{});
     for (size_t i = 0; i < list.size(); ++i) {
       const std::string item_path = path_of(key) + "[" + std::to_string(i) + "]";
       if (!list[i].is_object()) {
-        throw InputError(Location{source_, 0, item_path},
-                         std::string("expected an object, got ") + list[i].type_name());
+        report(InputError(Location{source_, 0, item_path},
+                          std::string("expected an object, got ") + list[i].type_name()));
+        continue;
       }
-      ConfigIO sub(&list[i], source_, nullptr, item_path);
-      describe(sub, values[i]);
+      ConfigIO sub(&list[i], source_, nullptr, item_path, problems_);
+      describe_collecting(sub, values[i]);
       sub.finish();
     }
   } else {
@@ -270,6 +297,10 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
 // Reads and parses a JSON file (errors name the file, line and column).
 nlohmann::json read_json_file(const std::string& path);
 
+// Nothing when `problems` is empty; the one problem; or "N problems in SOURCE:"
+// and one indented line each (InputError).
+void throw_config_problems(const std::string& source, const std::vector<std::string>& problems);
+
 // Reads a config struct from a JSON object plus overrides. Any override that
 // names no field is an error ("unknown key").
 template <class Config>
@@ -278,12 +309,18 @@ Config config_from_json(const nlohmann::json& json, const std::string& source,
   if (!json.is_object()) throw InputError(Location{source, 0, ""}, "config must be a JSON object");
   ConfigOverrides parsed = parse_overrides(overrides);
   Config config{};
-  ConfigIO io(&json, source, &parsed, "");
-  describe(io, config);
-  io.finish();
-  for (const auto& [path, value] : parsed.values) {
-    if (!parsed.used.count(path)) throw InputError(Location{"--set", 0, path}, "unknown key");
+  std::vector<std::string> problems;
+  ConfigIO io(&json, source, &parsed, "", &problems);
+  try {
+    describe(io, config);
+    io.finish();
+  } catch (const InputError& e) {  // a cross-field check that cannot go on
+    problems.push_back(e.what());
   }
+  for (const auto& [path, value] : parsed.values) {
+    if (!parsed.used.count(path)) problems.push_back(format_location(Location{"--set", 0, path}, "unknown key"));
+  }
+  throw_config_problems(source, problems);
   return config;
 }
 

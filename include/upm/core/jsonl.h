@@ -13,16 +13,22 @@
 namespace upm {
 
 // One non-blank line of a JSONL file. `error` is set (and `value` null) when
-// the line is not a JSON object.
+// the line is not a JSON object, or nests deeper than max_json_depth()
+// (json_limits.h; such a value is never built); `error_field` then names
+// the too-deep value ("events[0].value").
 struct JsonlRecord {
   std::string file;
   std::size_t line = 0;
   nlohmann::json value;
   std::string error;
+  std::string error_field;
   std::string raw;  // the line as read, without its line ending (for rejects files)
 
   bool ok() const { return error.empty(); }
-  Location where(const std::string& field = "") const { return Location{file, line, field}; }
+  // A bad record's location names its error_field unless `field` is given.
+  Location where(const std::string& field = "") const {
+    return Location{file, line, field.empty() && !ok() ? error_field : field};
+  }
   [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
     throw InputError(where(field), problem);
   }
@@ -31,7 +37,8 @@ struct JsonlRecord {
 class JsonlReader {
  public:
   // Throws InputError if the file cannot be opened. "-" reads standard input.
-  explicit JsonlReader(const std::string& path);
+  // `max_depth` < 0: max_json_depth().
+  explicit JsonlReader(const std::string& path, int max_depth = -1);
   ~JsonlReader();
   JsonlReader(const JsonlReader&) = delete;
   JsonlReader& operator=(const JsonlReader&) = delete;
@@ -49,6 +56,7 @@ class JsonlReader {
   std::FILE* file_ = nullptr;
   bool owns_file_ = true;
   std::size_t line_ = 0;
+  int max_depth_;
   std::string buffer_;
 };
 

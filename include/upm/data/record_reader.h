@@ -45,6 +45,11 @@ using RecordCheck = std::function<void(const JsonlRecord& record, Problems& prob
 ReadReport read_validated(const std::string& path, const ReadOptions& options,
                           const RecordCheck& check);
 
+// After a lenient read: InputError (exit 2) when `path` had records and not
+// one was accepted ("none of the N records is usable; first: ..."); a warning
+// when it had none at all.
+void require_accepted_records(const ReadReport& report, const std::string& path);
+
 // The problem of a line that is not a JSON object. Invalid UTF-8 (which the
 // JSON parser rejects) is named as such, with the byte offset.
 std::string describe_unparsable(const JsonlRecord& record);

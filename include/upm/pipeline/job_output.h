@@ -5,7 +5,9 @@
 //   {"user_id", "file", "line", "problem"}
 // On open both files are scanned: a user with a record in OUTPUT, or an input
 // line with an error, is done and is skipped by a rerun, so a kill loses
-// nothing and a rerun duplicates nothing.
+// nothing and a rerun duplicates nothing. OUTPUT.lock (core/file_lock.h) is
+// held while the files are open: a second job on the same OUTPUT exits 2 at
+// once, naming the first one's PID.
 //
 // Ranks (RANK / WORLD_SIZE, as torchrun sets): a user belongs to rank
 // fnv1a(user_id) % WORLD_SIZE, and rank r of W writes its own files,
@@ -23,6 +25,7 @@
 namespace upm {
 
 class AppendFile;
+class FileLock;
 
 struct Shard {
   int rank = 0;
@@ -39,6 +42,7 @@ struct JobSummary {
   int64_t already_done = 0; // skipped: done by an earlier run
   int64_t written = 0;      // records written by this run
   int64_t errors = 0;       // errors written by this run
+  int64_t kept = 0;         // upm-update: failed updates whose previous profile was written (also in errors)
   bool stopped_early = false;  // max_users reached
   std::string output_path, errors_path;
 };
@@ -65,6 +69,7 @@ class JobOutput {
 
  private:
   std::string path_, errors_path_;
+  std::unique_ptr<FileLock> lock_;  // declared first: released after the files are closed
   std::unique_ptr<AppendFile> records_, errors_;
   std::set<std::string> done_users_;
   std::set<size_t> done_lines_;
@@ -95,6 +100,12 @@ class JobAdmission {
   JobSummary& summary_;
   int64_t started_ = 0;
 };
+
+// The exit code of a finished job (error.h): 2 with a summary line on stderr
+// when it had records to do and none succeeded (nothing written, errors
+// only: an input of garbage, a model that writes nothing usable); 0 with a
+// warning when INPUT held no record at all; 0 otherwise.
+int job_exit_code(const JobSummary& summary, const std::string& job, const std::string& input);
 
 // FNV-1a 64-bit: stable across builds and machines.
 uint64_t stable_hash(const std::string& text);

@@ -11,7 +11,13 @@
 //     without a profile), event_ids extended, events_seen = their count;
 //   - a user with no unseen event (and every profile user absent from EVENTS):
 //     the current record, unchanged (same version, same created_at).
-// So applying the same batch to OUTPUT again yields the same snapshot.
+//   - a user whose update failed (unreadable events record, prompt too long,
+//     unusable model output): the current record, unchanged but for an
+//     "update_failed": {"problem", "failed_at", "file", "line",
+//     "pending_events"} field; the error is also in OUTPUT.errors.jsonl. The
+//     next successful update drops the mark.
+// So the snapshot holds every user PROFILES held, and applying the same batch
+// to OUTPUT again yields the same snapshot (failed users are retried).
 // When the new events do not fit one prompt, they are folded oldest first in
 // several rounds (each round's profile feeds the next); the record still
 // advances by one version. Resumable and sharded like upm-profile (job_output.h).
