@@ -115,7 +115,16 @@ std::vector<BenchmarkTask> tasks_for_part(const UserLog& user, std::size_t user_
   return tasks;
 }
 
-// Seeded order of options: exactly half the tasks (rounded) get label 1.
+UserLog with_events(const UserLog& user, std::vector<Event> events) {
+  UserLog out;
+  out.user_id = user.user_id;
+  out.extra = user.extra;
+  out.events = std::move(events);
+  return out;
+}
+
+}  // namespace
+
 void balance_labels(std::vector<BenchmarkTask>& tasks, Rng& rng) {
   std::vector<std::size_t> order(tasks.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -126,16 +135,6 @@ void balance_labels(std::vector<BenchmarkTask>& tasks, Rng& rng) {
     t.label = 1;
   }
 }
-
-UserLog with_events(const UserLog& user, std::vector<Event> events) {
-  UserLog out;
-  out.user_id = user.user_id;
-  out.extra = user.extra;
-  out.events = std::move(events);
-  return out;
-}
-
-}  // namespace
 
 SplitResult split_logs(const std::vector<UserLog>& logs, const SplitConfig& config) {
   const uint64_t seed = static_cast<uint64_t>(config.seed);

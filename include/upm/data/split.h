@@ -30,6 +30,8 @@
 
 namespace upm::data {
 
+class Rng;
+
 struct SplitConfig {
   double val_fraction = 0.1;
   double test_fraction = 0.2;
@@ -62,6 +64,10 @@ SplitResult split_logs(const std::vector<UserLog>& logs, const SplitConfig& conf
 // DIR/{val,test}.jsonl (benchmark), DIR/users_{train,eval}.txt (one id a
 // line) and DIR/split.json (config and counts).
 void write_split(const SplitResult& split, const SplitConfig& config, const std::string& dir);
+
+// Puts the options of two-option tasks in a seeded order: exactly half the
+// tasks (rounded down) get label 1 (their options swapped).
+void balance_labels(std::vector<BenchmarkTask>& tasks, Rng& rng);
 
 // Counts of a split for split.json and reports.
 nlohmann::json split_summary(const SplitResult& split);
