@@ -24,6 +24,20 @@ std::string with_interval(const json& e) {
          percent(e.at("high").get<double>()) + "]";
 }
 
+// An interval that may be undefined (AUC of a group with one class: null in
+// report.json), or absent from a report written before AUC was reported.
+std::string optional_interval(const json& r, const char* key) {
+  if (!r.contains(key) || !r.at(key).at("mean").is_number()) return "n/a";
+  const json& e = r.at(key);
+  auto two_places = [](double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.3f", v);
+    return std::string(buffer);
+  };
+  return two_places(e.at("mean").get<double>()) + " [" + two_places(e.at("low").get<double>()) + ", " +
+         two_places(e.at("high").get<double>()) + "]";
+}
+
 std::string escape_xml(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -46,13 +60,15 @@ std::string report_markdown(const json& report) {
   md << "# Evaluation report\n\n"
      << "Benchmark `" << report.at("benchmark").get<std::string>() << "`, " << report.at("tasks").get<int64_t>()
      << " tasks; accuracy and mean P(correct) in percent with " << level << "% bootstrap intervals ("
-     << report.at("bootstrap_resamples").get<int>() << " resamples).\n\n"
-     << "| predictor | condition | n | accuracy | P(correct) | missing inputs |\n"
-     << "|---|---|---:|---|---|---:|\n";
+     << report.at("bootstrap_resamples").get<int>() << " resamples); AUC: P(second option) against \"the second "
+     << "option is right\" over two-option tasks.\n\n"
+     << "| predictor | condition | n | accuracy | P(correct) | AUC | missing inputs |\n"
+     << "|---|---|---:|---|---|---|---:|\n";
   for (const auto& r : report.at("results")) {
     md << "| " << r.at("predictor").get<std::string>() << " | " << r.at("condition").get<std::string>() << " | "
        << r.at("n").get<int64_t>() << " | " << with_interval(r.at("accuracy")) << " | "
-       << with_interval(r.at("p_correct")) << " | " << r.at("missing_inputs").get<int64_t>() << " |\n";
+       << with_interval(r.at("p_correct")) << " | " << optional_interval(r, "auc") << " | "
+       << r.at("missing_inputs").get<int64_t>() << " |\n";
   }
   if (!report.at("differences").empty()) {
     md << "\n## Paired differences (each condition against the first, then the listed comparisons)\n\n"
@@ -66,12 +82,12 @@ std::string report_markdown(const json& report) {
   for (const auto& field : report.at("group_by")) {
     const std::string name = field.get<std::string>();
     md << "\n## By " << name << "\n\n| predictor | condition | " << name
-       << " | n | accuracy | P(correct) |\n|---|---|---|---:|---|---|\n";
+       << " | n | accuracy | P(correct) | AUC |\n|---|---|---|---:|---|---|---|\n";
     for (const auto& r : report.at("results")) {
       for (const auto& [group, e] : r.at("by").at(name).items()) {
         md << "| " << r.at("predictor").get<std::string>() << " | " << r.at("condition").get<std::string>() << " | "
            << group << " | " << e.at("accuracy").at("n").get<int64_t>() << " | " << with_interval(e.at("accuracy"))
-           << " | " << with_interval(e.at("p_correct")) << " |\n";
+           << " | " << with_interval(e.at("p_correct")) << " | " << optional_interval(e, "auc") << " |\n";
       }
     }
   }

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "upm/core/error.h"
+#include "upm/pipeline/embedding_probe.h"
 
 namespace upm {
 
@@ -66,6 +67,42 @@ std::map<std::string, Estimate> bootstrap_by_group(const std::vector<double>& va
   for (size_t i = 0; i < values.size(); ++i) split[groups[i]].push_back(values[i]);
   std::map<std::string, Estimate> out;
   for (const auto& [group, members] : split) out[group] = bootstrap_mean(members, level, resamples, seed);
+  return out;
+}
+
+Estimate bootstrap_auc(const std::vector<double>& scores, const std::vector<int>& labels, double level,
+                       int resamples, uint64_t seed) {
+  if (scores.size() != labels.size()) throw Error("bootstrap_auc: one label per score expected");
+  if (level <= 0.0 || level >= 1.0 || resamples < 1) {
+    throw Error("bootstrap_auc: level must be in (0, 1) and resamples >= 1");
+  }
+  Estimate out;
+  out.n = static_cast<int64_t>(scores.size());
+  out.mean = roc_auc(scores, labels);
+  if (!std::isfinite(out.mean)) {
+    out.low = out.high = out.mean;
+    return out;
+  }
+  const size_t n = scores.size();
+  std::mt19937_64 generator(seed);
+  std::uniform_int_distribution<size_t> pick(0, n - 1);
+  std::vector<double> aucs;
+  aucs.reserve(static_cast<size_t>(resamples));
+  std::vector<double> s(n);
+  std::vector<int> l(n);
+  while (aucs.size() < static_cast<size_t>(resamples)) {
+    for (size_t i = 0; i < n; ++i) {
+      const size_t k = pick(generator);
+      s[i] = scores[k];
+      l[i] = labels[k];
+    }
+    const double auc = roc_auc(s, l);
+    if (std::isfinite(auc)) aucs.push_back(auc);
+  }
+  std::sort(aucs.begin(), aucs.end());
+  const double tail = (1.0 - level) / 2.0;
+  out.low = quantile(aucs, tail);
+  out.high = quantile(aucs, 1.0 - tail);
   return out;
 }
 

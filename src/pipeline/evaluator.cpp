@@ -203,6 +203,21 @@ class Evaluation {
     return it->is_string() ? it->get<std::string>() : it->dump();
   }
 
+  // ROC AUC of P(second option) against "the second option is right" over
+  // the two-option tasks (all of them, or those whose `field` is `group`):
+  // accuracy scores the choice, AUC how well the predictor's confidence
+  // ranks the answers across tasks.
+  Estimate auc_of(const std::vector<double>& p_correct, const std::string& field, const std::string& group = "") const {
+    std::vector<double> scores;
+    std::vector<int> labels;
+    for (size_t i = 0; i < tasks_.size(); ++i) {
+      if (tasks_[i].options.size() != 2 || (!field.empty() && group_of(tasks_[i], field) != group)) continue;
+      scores.push_back(tasks_[i].label == 1 ? p_correct[i] : 1.0 - p_correct[i]);
+      labels.push_back(tasks_[i].label);
+    }
+    return bootstrap_auc(scores, labels, config_.ci_level, config_.bootstrap_resamples, config_.bootstrap_seed);
+  }
+
   json result_json(const std::string& predictor, const ConditionSpec& condition, const Outcomes& o) const {
     const double level = config_.ci_level;
     const int resamples = config_.bootstrap_resamples;
@@ -213,6 +228,7 @@ class Evaluation {
                    {"n", o.correct.size()},
                    {"accuracy", estimate_json(bootstrap_mean(o.correct, level, resamples, seed))},
                    {"p_correct", estimate_json(bootstrap_mean(o.p_correct, level, resamples, seed))},
+                   {"auc", estimate_json(auc_of(o.p_correct, ""))},
                    {"missing_inputs", o.missing},
                    {"prompts_over_budget", o.over_budget}};
     json breakdown = json::object();
@@ -222,7 +238,11 @@ class Evaluation {
       const auto acc = bootstrap_by_group(o.correct, groups, level, resamples, seed);
       const auto pc = bootstrap_by_group(o.p_correct, groups, level, resamples, seed);
       json by = json::object();
-      for (const auto& [group, e] : acc) by[group] = {{"accuracy", estimate_json(e)}, {"p_correct", estimate_json(pc.at(group))}};
+      for (const auto& [group, e] : acc) {
+        by[group] = {{"accuracy", estimate_json(e)},
+                     {"p_correct", estimate_json(pc.at(group))},
+                     {"auc", estimate_json(auc_of(o.p_correct, field, group))}};
+      }
       breakdown[field] = by;
     }
     result["by"] = breakdown;

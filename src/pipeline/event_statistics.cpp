@@ -106,10 +106,14 @@ void vote_topics(const std::vector<std::string>& topics, double weight, EventSta
   for (const auto& t : topics) add_topic_vote(stats, t, weight / double(topics.size()));
 }
 
-void tally_one(const data::Event& e, const VoteWeights& weights, EventStatistics& stats) {
+// `rating_mean`: the mean normalized rating the votes are centered on
+// (used with weights.center_ratings only).
+void tally_one(const data::Event& e, const VoteWeights& weights, double rating_mean, EventStatistics& stats) {
   switch (e.kind) {
     case data::EventKind::rating:
-      vote_topics(item_topics(e.item, e.category), 2.0 * e.normalized_value() - 1.0, stats);
+      vote_topics(item_topics(e.item, e.category),
+                  weights.center_ratings ? 2.0 * (e.normalized_value() - rating_mean) : 2.0 * e.normalized_value() - 1.0,
+                  stats);
       break;
     case data::EventKind::click:
       vote_topics(item_topics(e.item, e.category), weights.click, stats);
@@ -193,11 +197,22 @@ void add_topic_vote(EventStatistics& stats, const std::string& topic, double wei
 
 EventStatistics tally_events(const std::vector<data::Event>& events, const VoteWeights& weights) {
   EventStatistics stats;
+  double rating_mean = 0.5;
+  if (weights.center_ratings) {
+    double sum = 0.0;
+    int n = 0;
+    for (const auto& e : events) {
+      if (e.kind != data::EventKind::rating) continue;
+      sum += e.normalized_value();
+      ++n;
+    }
+    if (n > 0) rating_mean = sum / n;
+  }
   for (const auto& e : events) {
     ++stats.events;
     ++stats.kinds[data::kind_name(e.kind)];
     if (!e.source.empty()) ++stats.sources[e.source];
-    tally_one(e, weights, stats);
+    tally_one(e, weights, rating_mean, stats);
   }
   return stats;
 }

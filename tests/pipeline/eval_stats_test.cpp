@@ -1,6 +1,7 @@
 #include "upm/pipeline/eval_stats.h"
 
 #include <cmath>
+#include <random>
 
 #include "test_util.h"
 #include "upm/core/error.h"
@@ -60,6 +61,47 @@ TEST(EvalStats, PairedDifferenceAndGroups) {
   EXPECT_DOUBLE_EQ(groups["movies"].mean, 1.0);
   EXPECT_DOUBLE_EQ(groups["chat"].mean, 0.5);
   EXPECT_EQ(groups["chat"].n, 2);
+}
+
+}  // namespace
+
+namespace {
+
+// scikit-learn's roc_auc_score example: 0.75.
+TEST(EvalStats, AucOfAKnownExampleWithInterval) {
+  std::vector<double> scores{0.1, 0.4, 0.35, 0.8};
+  std::vector<int> labels{0, 0, 1, 1};
+  auto e = upm::bootstrap_auc(scores, labels, 0.95, 500, 1);
+  EXPECT_DOUBLE_EQ(e.mean, 0.75);
+  EXPECT_EQ(e.n, 4);
+  EXPECT_LE(e.low, 0.75);
+  EXPECT_GE(e.high, 0.75);
+  EXPECT_GE(e.low, 0.0);
+  EXPECT_LE(e.high, 1.0);
+  auto again = upm::bootstrap_auc(scores, labels, 0.95, 500, 1);
+  EXPECT_EQ(e.low, again.low);
+  EXPECT_EQ(e.high, again.high);
+  // One class only: NaN, not a crash or an endless redraw.
+  EXPECT_TRUE(std::isnan(upm::bootstrap_auc({0.2, 0.3}, {1, 1}).mean));
+  EXPECT_THROW(upm::bootstrap_auc({0.2}, {1, 0}), upm::Error);
+}
+
+// Scores drawn from N(0, 1) for negatives and N(1, 1) for positives: the AUC
+// is Phi(1 / sqrt 2) = 0.7602, within the interval for 2,000 items.
+TEST(EvalStats, AucIntervalCoversTheBinormalValue) {
+  std::mt19937_64 generator(5);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<double> scores;
+  std::vector<int> labels;
+  for (int i = 0; i < 2000; ++i) {
+    labels.push_back(i % 2);
+    scores.push_back(normal(generator) + (i % 2));
+  }
+  auto e = upm::bootstrap_auc(scores, labels, 0.95, 400, 2);
+  EXPECT_NEAR(e.mean, 0.7602, 0.03);
+  EXPECT_LT(e.low, 0.7602);
+  EXPECT_GT(e.high, 0.7602);
+  EXPECT_LT(e.high - e.low, 0.06);
 }
 
 }  // namespace

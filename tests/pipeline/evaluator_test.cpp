@@ -144,6 +144,15 @@ TEST(Evaluator, ReportMatchesAHandComputation) {
     const auto by_source = upm::bootstrap_by_group(correct, sources, 0.95, 500, 9);
     for (const auto& [source, e] : by_source) expect_estimate(r.at("by").at("source").at(source).at("accuracy"), e, 1e-12);
     EXPECT_EQ(r.at("by").at("kind").at("rating").at("accuracy").at("n"), 4);
+    // AUC: P(second option) against "the second option is right".
+    std::vector<double> second;
+    std::vector<int> is_second;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      second.push_back(tasks[i].label == 1 ? p[i] : 1.0 - p[i]);
+      is_second.push_back(tasks[i].label);
+    }
+    expect_estimate(r.at("auc"), upm::bootstrap_auc(second, is_second, 0.95, 500, 9), 1e-4);
+    EXPECT_EQ(r.at("by").at("kind").at("rating").at("auc").at("n"), 4);
     correct_of.push_back(correct);
     p_of.push_back(p);
   }

@@ -87,6 +87,35 @@ TEST(EventStatistics, VotesByKind) {
   EXPECT_EQ(s.sources.at("reviews"), 3);
 }
 
+// A generous rater (4, 4.5, 5 and 3.5 on 0.5-5): against the scale's midpoint
+// every genre is liked; against the rater's own mean (4.25) only the genres
+// rated above it are.
+TEST(EventStatistics, CenteredRatingsVoteAgainstTheRatersOwnMean) {
+  auto r = [](const std::string& id, const std::string& item, double v) {
+    auto e = rating(id, item, 0);
+    e.value = v;
+    e.scale = std::array<double, 2>{0.5, 5.0};
+    return e;
+  };
+  const std::vector<upm::data::Event> events{r("1", "A | Comedy", 5), r("2", "B | Comedy", 4.5),
+                                             r("3", "C | Drama", 4), r("4", "D | Drama", 3.5)};
+  upm::EventStatistics plain = upm::tally_events(events, upm::VoteWeights{0.5, 2.0, false});
+  EXPECT_GT(plain.topics.at("comedy").score, 0.0);
+  EXPECT_GT(plain.topics.at("drama").score, 0.0);
+  upm::EventStatistics centered = upm::tally_events(events, upm::VoteWeights{0.5, 2.0, true});
+  // mean 4.25 -> normalized (4.25 - 0.5) / 4.5; comedy: 2 x (0.75 + 0.25) / 4.5 = 0.444.
+  EXPECT_NEAR(centered.topics.at("comedy").score, 2.0 * (0.75 + 0.25) / 4.5, 1e-12);
+  EXPECT_NEAR(centered.topics.at("drama").score, -2.0 * (0.25 + 0.75) / 4.5, 1e-12);
+
+  upm::RuleTeacherConfig config;
+  config.min_score = 0.3;
+  config.center_ratings = true;
+  auto out = upm::RuleBasedTeacher(config).generate({request_of(events)});
+  ASSERT_TRUE(out[0][0].ok) << out[0][0].problem;
+  EXPECT_NE(out[0][0].profile.find("Likes Comedy"), std::string::npos) << out[0][0].profile;
+  EXPECT_NE(out[0][0].profile.find("Dislikes Drama"), std::string::npos) << out[0][0].profile;
+}
+
 TEST(RuleBasedTeacher, FirstCandidateSaysWhatTheEventsSay) {
   upm::RuleBasedTeacher teacher({});
   auto out = teacher.generate({request_of(

@@ -1,6 +1,7 @@
 #pragma once
 // Statistics of an evaluation: accuracy (or mean reward) with a percentile
-// bootstrap confidence interval, overall and per group (source, task kind).
+// bootstrap confidence interval, overall and per group (source, task kind),
+// and the ROC AUC of a score against a 0/1 label with its interval.
 
 #include <cstdint>
 #include <map>
@@ -32,5 +33,12 @@ std::map<std::string, Estimate> bootstrap_by_group(const std::vector<double>& va
                                                    const std::vector<std::string>& groups,
                                                    double level = 0.95, int resamples = 2000,
                                                    uint64_t seed = 0);
+
+// ROC AUC of `scores` against 0/1 `labels` (embedding_probe.h's roc_auc:
+// ties count one half) with a percentile bootstrap interval over resampled
+// items; a resample that lacks either class is drawn again. NaN (n = the
+// item count) when either class is absent from the input.
+Estimate bootstrap_auc(const std::vector<double>& scores, const std::vector<int>& labels, double level = 0.95,
+                       int resamples = 2000, uint64_t seed = 0);
 
 }  // namespace upm

@@ -2,7 +2,8 @@
 // Preference statistics of a set of events, the evidence the rule-based
 // teacher writes profiles from:
 //   topics   net votes per topic of an item: a rating votes 2 * (value within
-//            its scale) - 1, i.e. -1..+1; a click votes +click_weight; an item
+//            its scale) - 1, i.e. -1..+1 (or, centered, against the events'
+//            mean rating); a click votes +click_weight; an item
 //            pair votes +1 for the chosen item's topics and -1 for the
 //            rejected one's; a statement ("I really enjoy cooking.", "I can't
 //            stand horror.") votes +-text_weight for what it names.
@@ -40,6 +41,13 @@ struct EventStatistics {
 struct VoteWeights {
   double click = 0.5;
   double text = 2.0;
+  // A rating votes 2 x (value - the mean of the events' ratings) / the
+  // scale's range instead of 2 x (value within its scale) - 1: real raters
+  // use the top of the scale (MovieLens users average about 3.5 of 0.5-5),
+  // so against the scale's midpoint nearly every genre they watch reads as
+  // liked; against their own mean a genre is liked when they rate it above
+  // their usual.
+  bool center_ratings = false;
 };
 
 // Topics of an item text (and its category), de-duplicated, in order.

@@ -32,6 +32,9 @@ struct RuleTeacherConfig {
   // (2: one stated preference, not one chosen answer) leaves tone that only
   // choices show to whatever reads the histories after the teacher (RL).
   double tone_margin = 0.0;
+  // Ratings vote against the mean of the read events' ratings instead of the
+  // scale's midpoint (event_statistics.h VoteWeights::center_ratings).
+  bool center_ratings = false;
 };
 
 inline void describe(ConfigIO& io, RuleTeacherConfig& c) {
@@ -44,6 +47,7 @@ inline void describe(ConfigIO& io, RuleTeacherConfig& c) {
   io.field("subsample", c.subsample).greater_than(0.0).at_most(1.0);
   io.field("style_margin", c.style_margin).greater_than(0.0);
   io.field("tone_margin", c.tone_margin).at_least(0.0);
+  io.field("center_ratings", c.center_ratings);
 }
 
 // A UPM model folder, sampled (local_teacher.h).
