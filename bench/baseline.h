@@ -28,6 +28,10 @@ double peak_gemm_gflops(c10::ScalarType dtype, const c10::Device& device, int ma
 // Streaming read bandwidth (GB/s): summing a buffer far larger than caches.
 double memory_read_gbps(const c10::Device& device, int64_t bytes = int64_t(512) << 20);
 
+// The project's Python (./run setup's environment: torch and the Hugging Face
+// libraries the Python peers run on).
+inline std::string project_python() { return std::string(UPM_SOURCE_DIR) + "/.venv/bin/python"; }
+
 // {"device", "threads", "peak_gemm_gflops_fp32", "peak_gemm_gflops_bf16", "memory_read_gbps"}.
 nlohmann::json machine_baseline(const c10::Device& device);
 

@@ -1,5 +1,5 @@
 // Generation engine speed on a random ~100M-parameter Llama-style model, in
-// fp32 and bf16, beside same-run baselines and a python3-torch eager peer:
+// fp32 and bf16, beside same-run baselines and a PyTorch eager peer:
 //   prefill: tokens/s and GFLOP/s / peak GEMM (measured again before the loop)
 //   batch-1 decode: tokens/s / memory-bandwidth bound (weight bytes per token;
 //                   the read bandwidth measured again beside the decode loops)
@@ -9,7 +9,7 @@
 //   bf16 GEMV kernel, and (AVX512_BF16 CPUs) with the GEMV's portable
 //   widening loop instead of vdpbf16ps (same run, alternated)
 //   peer: bench/generation_peer.py, same config and loops (prefill, greedy
-//         decode at batch 1 and 16), run as /usr/bin/python3 before and
+//         decode at batch 1 and 16), run in the project's Python before and
 //         after UPM's loops (figures: the means of the two runs)
 // usage: upm-bench-generation [--dtypes float32,bfloat16] [--reps N] [--no-peer]
 //                             [--peer bench/generation_peer.py] [--cpu-clock]
@@ -230,7 +230,7 @@ nlohmann::json run_peer(const Settings& s) {
                         {"decode_tokens", s.decode_tokens}, {"batch", s.batch},
                         {"clock", s.cpu_clock ? "process_cpu" : "wall"}};
   std::string arg = cfg.dump();
-  std::string command = "/usr/bin/python3 " + s.peer_script + " '" + arg + "'";
+  std::string command = upm::bench::project_python() + " " + s.peer_script + " '" + arg + "'";
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return {{"error", "cannot start " + command}};
   std::string output;

@@ -1,6 +1,6 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The generation benchmark's peer: the same loops as upm-bench-generation in
-python3-torch eager (a plain Llama-style decoder with a KV cache grown by
+PyTorch eager (a plain Llama-style decoder with a KV cache grown by
 torch.cat, as HF transformers' DynamicCache does), random weights of the same
 config. Prints one JSON object.
 

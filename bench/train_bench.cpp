@@ -1,7 +1,7 @@
 // SFT training throughput on a ~100M-parameter random Llama-style model:
 // tokens/s and achieved GFLOP/s (6 x params x tokens: forward + backward)
 // beside the same run's peak GEMM, and beside the same step (forward, loss,
-// backward, clipping, AdamW) in python3-torch eager (bench/train_peer.py),
+// backward, clipping, AdamW) in PyTorch eager (bench/train_peer.py),
 // run on the same machine with the same thread count.
 //
 //   upm-bench-train [--layers 12] [--hidden 768] [--batch 4] [--seq 128] [--reps 3] [--no-peer]
@@ -23,7 +23,7 @@ using upm::bench::arg;
 using upm::bench::flag;
 
 nlohmann::json run_peer(const nlohmann::json& shape) {
-  const std::string command = "/usr/bin/python3 " + std::string(UPM_SOURCE_DIR) + "/bench/train_peer.py '" + shape.dump() + "'";
+  const std::string command = upm::bench::project_python() + " " + std::string(UPM_SOURCE_DIR) + "/bench/train_peer.py '" + shape.dump() + "'";
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return {{"error", "cannot start python3"}};
   std::string text;

@@ -1,5 +1,5 @@
-#!/usr/bin/python3
-"""The SFT step of bench/train_bench.cpp in python3-torch eager, as a speed peer.
+#!/usr/bin/env python3
+"""The SFT step of bench/train_bench.cpp in PyTorch eager, as a speed peer.
 
 Same model shape (Llama-style, tied embeddings, fp32), same batch, same step:
 forward (tools/reference/model_reference.py's decoder), mean NLL over the

@@ -32,6 +32,12 @@ find_package(Torch REQUIRED)
 if(Torch_VERSION VERSION_LESS 2.0)
   message(FATAL_ERROR "UPM needs LibTorch 2.x (found ${Torch_VERSION} at ${Torch_DIR})")
 endif()
+# The wheel's libtorch.so carries (and exports) its own copies of some
+# libstdc++ symbols, std::filesystem among them, built for an older
+# toolchain; when it comes first in a program's DT_NEEDED list, calls such as
+# std::filesystem::remove_all bind to those copies and crash. Naming
+# libstdc++ first makes the dynamic linker find the system's definitions.
+add_link_options("LINKER:--push-state,--no-as-needed,-lstdc++,--pop-state")
 set(UPM_TORCH_HAS_CUDA OFF)
 if(TARGET torch_cuda OR CAFFE2_USE_CUDA OR USE_CUDA)
   set(UPM_TORCH_HAS_CUDA ON)

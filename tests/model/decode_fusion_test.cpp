@@ -84,9 +84,10 @@ TEST(DecodeFusion, GemvSwigluMatchesSiluTimesUp) {
   torch::Tensor gate = bf16_randn({300, 64}), up = bf16_randn({300, 64});
   for (int64_t rows : {1, 2}) {
     torch::Tensor x = bf16_randn({rows, 1, 64});
-    torch::Tensor plain = torch::silu(bf16_gemv(x, gate, {})) * bf16_gemv(x, up, {});
-    // exp differs in the last fp32 bits: silu one ulp off, then one rounding.
-    expect_within_bf16_ulps(bf16_gemv_swiglu(x, gate, up), plain, 2, 0.98, "rows " + std::to_string(rows));
+    // exp and the summation order differ in the last fp32 bits: one rounding
+    // apart at most, and nearly always the same bf16 value.
+    expect_within_bf16_ulps(bf16_gemv_swiglu(x, gate, up), swiglu_reference(x, gate, up), 2, 0.95,
+                            "rows " + std::to_string(rows));
   }
 }
 

@@ -1,15 +1,18 @@
 #pragma once
 // Shared by the model tests: the reference folders written by
-// tools/reference/model_reference.py and their goldens.
+// tools/reference/model_reference.py (transformers' save_pretrained) and
+// their goldens (computed by transformers).
 
 #include <cmath>
 #include <string>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "upm/model/causal_lm.h"
 #include "upm/model/kv_cache.h"
+#include "upm/model/lora.h"
 #include "upm/model/safetensors.h"
 #include "upm/model/weights_loader.h"
 
@@ -43,6 +46,22 @@ inline std::shared_ptr<CausalLM> load_reference_model(const std::string& family,
   ModelRuntime runtime;
   runtime.dtype = dtype;
   return load_pretrained(model_dir(family), runtime);
+}
+
+// Logits [B, T, V] of `ids` (no padding), without autograd.
+inline torch::Tensor forward_logits(CausalLM& model, const torch::Tensor& ids) {
+  torch::NoGradGuard no_grad;
+  ForwardInput in;
+  in.input_ids = ids;
+  return model.forward(in).logits;
+}
+
+// Every adapter tensor drawn from N(0, std) (B non-zero, so that the adapter
+// changes the output).
+inline void randomise_adapters(Lora& lora, uint64_t seed, double std) {
+  torch::NoGradGuard no_grad;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  for (auto& [name, p] : lora.parameters()) p.copy_(torch::empty(p.sizes()).normal_(0.0, std, gen));
 }
 
 inline std::vector<int64_t> to_vector(const torch::Tensor& t) {
@@ -85,6 +104,16 @@ inline void expect_within_bf16_ulps(const torch::Tensor& got, const torch::Tenso
   const torch::Tensor err = (g - e).abs();
   EXPECT_TRUE((err <= bound).all().item<bool>()) << what << ": max error " << err.max().item<double>();
   EXPECT_GE(got.eq(expected).to(torch::kFloat).mean().item<double>(), exact) << what << ": bit-identical share";
+}
+
+// SwiGLU of batch-1 decode as exact arithmetic would have it: gate and up
+// projections in fp32 from the upcast bf16 values, silu(gate) * up in fp32,
+// one rounding to bf16. LibTorch's own bf16 silu and multiply round twice
+// and differ between releases, so fused kernels are held to this instead.
+inline torch::Tensor swiglu_reference(const torch::Tensor& x, const torch::Tensor& gate, const torch::Tensor& up) {
+  const torch::Tensor xf = x.to(torch::kFloat);
+  const torch::Tensor g = torch::matmul(xf, gate.to(torch::kFloat).t()), u = torch::matmul(xf, up.to(torch::kFloat).t());
+  return (torch::silu(g) * u).to(torch::kBFloat16);
 }
 
 }  // namespace upm::test
