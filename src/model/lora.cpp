@@ -72,6 +72,24 @@ LoraConfig lora_config_from_json(const nlohmann::json& j, const std::string& sou
   };
   if (j.value("peft_type", "") != "LORA") throw InputError(Location{source, 0, "peft_type"}, "must be \"LORA\"");
   if (j.value("use_rslora", false)) throw InputError(Location{source, 0, "use_rslora"}, "rsLoRA is not supported");
+  // PEFT options that change what the adapter computes or where it applies:
+  // ignoring them would compute something else than PEFT does.
+  for (const char* key : {"use_dora", "lora_bias", "fan_in_fan_out"}) {
+    if (j.contains(key) && !j[key].is_null() && j[key] != false) {
+      throw InputError(Location{source, 0, key}, "must be false (not supported)");
+    }
+  }
+  for (const char* key : {"rank_pattern", "alpha_pattern", "layers_to_transform", "exclude_modules", "modules_to_save",
+                          "layer_replication", "target_parameters", "trainable_token_indices",
+                          "alora_invocation_tokens"}) {
+    if (j.contains(key) && !j[key].is_null() && !j[key].empty()) {
+      throw InputError(Location{source, 0, key}, "must be null or empty (not supported)");
+    }
+  }
+  if (j.contains("bias") && j["bias"] != "none") throw InputError(Location{source, 0, "bias"}, "must be \"none\"");
+  if (j.contains("target_modules") && j["target_modules"].is_string()) {
+    throw InputError(Location{source, 0, "target_modules"}, "a regular expression is not supported; list module names");
+  }
   LoraConfig c;
   c.enabled = true;
   try {

@@ -61,15 +61,11 @@ class HfFields {
   std::string prefix_;
 };
 
-RopeScaling read_rope_scaling(const nlohmann::json& json, const std::string& source) {
+// One rope scaling object: the legacy "rope_scaling" or transformers 5's
+// "rope_parameters" (which also holds rope_theta); `prefix` names it in errors.
+RopeScaling read_rope_scaling(const nlohmann::json& rs, const std::string& source, const std::string& prefix) {
   RopeScaling out;
-  if (!json.contains("rope_scaling") || json["rope_scaling"].is_null()) return out;
-  const auto& rs = json["rope_scaling"];
-  if (!rs.is_object()) {
-    throw InputError(Location{source, 0, "rope_scaling"},
-                     std::string("expected an object or null, got ") + rs.type_name());
-  }
-  HfFields f(rs, source, "rope_scaling.");
+  HfFields f(rs, source, prefix + ".");
   // transformers writes "rope_type"; older configs "type".
   const char* type_key = f.has("rope_type") ? "rope_type" : "type";
   out.type = f.text(type_key, "default");
@@ -88,6 +84,36 @@ RopeScaling read_rope_scaling(const nlohmann::json& json, const std::string& sou
     }
   }
   return out;
+}
+
+const nlohmann::json* rope_object(const nlohmann::json& json, const std::string& source, const char* key) {
+  if (!json.contains(key) || json[key].is_null()) return nullptr;
+  const auto& v = json[key];
+  if (!v.is_object()) {
+    throw InputError(Location{source, 0, key}, std::string("expected an object or null, got ") + v.type_name());
+  }
+  return &v;
+}
+
+// rope_theta and rope scaling. transformers >= 5 writes both inside
+// "rope_parameters"; older configs have a top-level "rope_theta" and
+// "rope_scaling". rope_parameters wins where both are present, as in
+// transformers.
+void read_rope(const nlohmann::json& json, const std::string& source, ModelConfig& c) {
+  HfFields top(json, source);
+  c.rope_theta = top.number("rope_theta", 10000.0);
+  if (const nlohmann::json* rp = rope_object(json, source, "rope_parameters")) {
+    for (const auto& [key, value] : rp->items()) {
+      if (value.is_object()) {
+        throw InputError(Location{source, 0, "rope_parameters." + key},
+                         "per-layer-type rope parameters are not supported");
+      }
+    }
+    c.rope_theta = HfFields(*rp, source, "rope_parameters.").number("rope_theta", c.rope_theta);
+    c.rope_scaling = read_rope_scaling(*rp, source, "rope_parameters");
+  } else if (const nlohmann::json* rs = rope_object(json, source, "rope_scaling")) {
+    c.rope_scaling = read_rope_scaling(*rs, source, "rope_scaling");
+  }
 }
 
 // Settings UPM does not implement: refusing them beats computing something else.
@@ -128,8 +154,7 @@ ModelConfig model_config_from_json(const nlohmann::json& json, const std::string
   }
   c.head_dim = f.positive("head_dim", c.hidden_size / c.num_attention_heads);
   c.rms_norm_eps = f.number("rms_norm_eps", 1e-6);
-  c.rope_theta = f.number("rope_theta", 10000.0);
-  c.rope_scaling = read_rope_scaling(json, source);
+  read_rope(json, source, c);
   c.max_position_embeddings = f.positive("max_position_embeddings", 2048);
   c.tie_word_embeddings = f.boolean("tie_word_embeddings", false);
   // Qwen2 always has q/k/v biases (its config has no key for it).

@@ -1,5 +1,5 @@
 // Option scoring against the teacher-forced per-token log-probs of the whole
-// sequence (token_logprobs, itself checked against the python3-torch reference
+// sequence (token_logprobs, itself checked against the transformers reference
 // logits): the context computed once and shared must change nothing.
 
 #include "upm/infer/scorer.h"
@@ -50,7 +50,7 @@ TEST_P(ScorerFamilies, OptionScoresEqualSumOfTokenLogprobs) {
   }
 }
 
-// Against the python3-torch reference's per-token log-probs (the goldens
+// Against transformers' per-token log-probs (the goldens
 // `upm-infer score` is checked against): each sequence split into a context
 // and two options (the rest, and the rest minus its last token).
 TEST_P(ScorerFamilies, OptionScoresEqualReferenceLogprobSums) {

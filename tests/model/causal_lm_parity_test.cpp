@@ -1,6 +1,8 @@
-// The C++ decoder against tools/reference/model_reference.py (an independent
-// python3-torch implementation): logits, greedy generations, and the
-// equivalences the KV cache and padding must preserve.
+// The C++ decoder against tools/reference/model_reference.py (Hugging Face
+// transformers' LlamaForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM, fp32,
+// eager attention): logits (max |diff| <= 1e-4), greedy generations
+// (model.generate, do_sample=False: ids equal), and the equivalences the KV
+// cache and padding must preserve.
 
 #include <gtest/gtest.h>
 

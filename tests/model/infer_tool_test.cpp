@@ -1,5 +1,5 @@
 // upm-infer run as a user would (binaries from UPM_BIN_DIR), checked against
-// the python reference's goldens.
+// the transformers reference's goldens (tools/reference/model_reference.py).
 #include <sys/wait.h>
 
 #include <cstdio>

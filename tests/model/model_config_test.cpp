@@ -56,6 +56,34 @@ TEST(ModelConfig, RoundTripsThroughHfJson) {
   EXPECT_EQ(model_config_to_json(back), written);
 }
 
+// transformers >= 5 writes rope_theta and the scaling into one
+// "rope_parameters" object (tests/data/model/*/config.json are such files).
+TEST(ModelConfig, ReadsTransformers5RopeParameters) {
+  auto j = llama_json();
+  j.erase("rope_scaling");
+  j["rope_theta"] = 1.0;  // rope_parameters wins, as in transformers
+  j["rope_parameters"] = {{"rope_type", "llama3"}, {"rope_theta", 250000.0}, {"factor", 4.0}, {"low_freq_factor", 1.0},
+                          {"high_freq_factor", 2.0}, {"original_max_position_embeddings", 64}};
+  ModelConfig c = model_config_from_json(j, "config.json");
+  EXPECT_DOUBLE_EQ(c.rope_theta, 250000.0);
+  EXPECT_EQ(c.rope_scaling.type, "llama3");
+  EXPECT_DOUBLE_EQ(c.rope_scaling.factor, 4.0);
+  EXPECT_DOUBLE_EQ(c.rope_scaling.high_freq_factor, 2.0);
+  EXPECT_EQ(c.rope_scaling.original_max_position_embeddings, 64);
+
+  ModelConfig tiny = load_model_config(std::string(UPM_TEST_DATA_DIR) + "/model/qwen2");
+  EXPECT_DOUBLE_EQ(tiny.rope_theta, 1000000.0);
+  EXPECT_EQ(tiny.rope_scaling.type, "default");
+
+  j["rope_parameters"] = {{"rope_type", "yarn"}, {"rope_theta", 1e6}, {"factor", 4.0}};
+  UPM_EXPECT_THROW_WITH(model_config_from_json(j, "c.json"), InputError,
+                        "rope_parameters.rope_type: unsupported rope scaling \"yarn\"");
+  j["rope_parameters"] = {{"full_attention", {{"rope_type", "default"}, {"rope_theta", 1e6}}}};
+  UPM_EXPECT_THROW_WITH(model_config_from_json(j, "c.json"), InputError, "rope_parameters.full_attention");
+  j["rope_parameters"] = "linear";
+  UPM_EXPECT_THROW_WITH(model_config_from_json(j, "c.json"), InputError, "rope_parameters: expected an object");
+}
+
 TEST(ModelConfig, UnsupportedSettingsNameTheField) {
   auto with = [](const char* key, nlohmann::json value) {
     auto j = llama_json();

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "model/model_test_util.h"
 #include "train_test_util.h"
-#include <ATen/CPUGeneratorImpl.h>
 
 #include "upm/core/atomic_file.h"
 #include "upm/model/lora.h"
@@ -17,20 +17,6 @@ namespace {
 using test::TempDir;
 
 std::shared_ptr<CausalLM> tiny_llama() { return load_pretrained(test::data_path("model/llama")); }
-
-torch::Tensor logits_of(CausalLM& model, const torch::Tensor& ids) {
-  torch::NoGradGuard no_grad;
-  ForwardInput in;
-  in.input_ids = ids;
-  return model.forward(in).logits;
-}
-
-// Gives every adapter non-zero B so that it changes the output.
-void randomise(Lora& lora, uint64_t seed) {
-  torch::NoGradGuard no_grad;
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  for (auto& [name, p] : lora.parameters()) p.copy_(torch::empty(p.sizes()).normal_(0.0, 0.05, gen));
-}
 
 TEST(LoraTest, AStepChangesOnlyAdapterWeights) {
   auto model = tiny_llama();
@@ -59,30 +45,30 @@ TEST(LoraTest, MergedModelComputesBasePlusAdapterAndSavedAdapterReloads) {
   TempDir dir;
   auto ids = torch::tensor({{1, 7, 9, 100, 4, 12, 77}, {2, 3, 5, 8, 13, 21, 34}}, torch::kLong);
   auto model = tiny_llama();
-  const torch::Tensor base_logits = logits_of(*model, ids);
+  const torch::Tensor base_logits = test::forward_logits(*model, ids);
   LoraConfig config;
   config.rank = 3;
   config.alpha = 6;
   config.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
   Lora lora(*model, config, 1);
-  EXPECT_TRUE(torch::equal(logits_of(*model, ids), base_logits));  // B = 0: a fresh adapter changes nothing
-  randomise(lora, 2);
-  const torch::Tensor adapted = logits_of(*model, ids);
+  EXPECT_TRUE(torch::equal(test::forward_logits(*model, ids), base_logits));  // B = 0: a fresh adapter changes nothing
+  test::randomise_adapters(lora, 2, 0.05);
+  const torch::Tensor adapted = test::forward_logits(*model, ids);
   EXPECT_GT((adapted - base_logits).abs().max().item<double>(), 1e-3);
   lora.save(dir.file("adapter"), test::data_path("model/llama"));
 
   // The adapter reloaded on a fresh base gives the same outputs.
   auto reloaded_model = tiny_llama();
   auto reloaded = Lora::load(*reloaded_model, dir.file("adapter"));
-  EXPECT_TRUE(torch::equal(logits_of(*reloaded_model, ids), adapted));
+  EXPECT_TRUE(torch::equal(test::forward_logits(*reloaded_model, ids), adapted));
 
   lora.merge_and_detach();
-  const torch::Tensor merged = logits_of(*model, ids);
+  const torch::Tensor merged = test::forward_logits(*model, ids);
   EXPECT_LT((merged - adapted).abs().max().item<double>(), 1e-5);
   // The merged weights save as a plain model folder that loads without adapters.
   save_pretrained(*model, dir.file("merged"));
   auto merged_model = load_pretrained(dir.file("merged"));
-  EXPECT_TRUE(torch::equal(logits_of(*merged_model, ids), merged));
+  EXPECT_TRUE(torch::equal(test::forward_logits(*merged_model, ids), merged));
 }
 
 TEST(LoraTest, BadAdapterFoldersAreInputErrors) {
@@ -100,6 +86,19 @@ TEST(LoraTest, BadAdapterFoldersAreInputErrors) {
   UPM_EXPECT_THROW_WITH(Lora::load(*model, dir.file("a")), InputError, "wrong shape");
   write_file_atomic(dir.file("a/adapter_config.json"), R"({"peft_type": "PREFIX"})");
   UPM_EXPECT_THROW_WITH(Lora::load(*model, dir.file("a")), InputError, "peft_type");
+  // PEFT options that would change what the adapter computes are refused by name.
+  for (const auto& [option, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"("use_dora": true)", "use_dora"},
+           {R"("rank_pattern": {"q_proj": 2})", "rank_pattern"},
+           {R"("layers_to_transform": [0])", "layers_to_transform"},
+           {R"("bias": "all")", "bias"}}) {
+    write_file_atomic(dir.file("a/adapter_config.json"),
+                      R"({"peft_type": "LORA", "r": 8, "lora_alpha": 16, "target_modules": ["q_proj"], )" + option + "}");
+    UPM_EXPECT_THROW_WITH(Lora::load(*model, dir.file("a")), InputError, "adapter_config.json: " + field);
+  }
+  write_file_atomic(dir.file("a/adapter_config.json"),
+                    R"({"peft_type": "LORA", "r": 8, "lora_alpha": 16, "target_modules": ".*q_proj"})");
+  UPM_EXPECT_THROW_WITH(Lora::load(*model, dir.file("a")), InputError, "regular expression");
 }
 
 }  // namespace
