@@ -68,7 +68,8 @@ void write_json(const fs::path& path, const nlohmann::json& value) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, torch::Tensor>> gguf_weights_as_hf(const GgufFile& file, const ModelConfig& config) {
+std::vector<std::pair<std::string, torch::Tensor>> gguf_weights_as_hf(const GgufFile& file, const ModelConfig& config,
+                                                                      torch::ScalarType dtype) {
   const std::string& source = file.path();
   std::map<std::string, Shape> expected = expected_shapes(config);
   std::map<std::string, std::string> gguf_of;  // HF name -> GGUF name
@@ -99,7 +100,8 @@ std::vector<std::pair<std::string, torch::Tensor>> gguf_weights_as_hf(const Gguf
       else if (ends_with(hf, "k_proj.weight") || ends_with(hf, "k_proj.bias"))
         weight = undo_rotary_permutation(weight, config.num_key_value_heads);
     }
-    out.emplace_back(hf, std::move(weight));
+    // Rounded one tensor at a time: peak memory is the output plus one fp32 tensor.
+    out.emplace_back(hf, weight.to(dtype));
   }
   return out;
 }
@@ -112,9 +114,7 @@ ModelConfig import_gguf(const std::string& gguf_path, const std::string& output_
       model_config_from_gguf(file.header(), gguf_path, options.dtype == "bf16" ? "bfloat16" : "float32");
   // Tokenizer first: a vocabulary problem is found before minutes of dequantizing.
   GgufTokenizerFiles tokenizer = tokenizer_files_from_gguf(file.header(), gguf_path, config.max_position_embeddings);
-  auto weights = gguf_weights_as_hf(file, config);
-  if (options.dtype == "bf16")
-    for (auto& [name, tensor] : weights) tensor = tensor.to(torch::kBFloat16);
+  auto weights = gguf_weights_as_hf(file, config, options.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat);
 
   fs::create_directories(output_dir);
   fs::path dir(output_dir);

@@ -23,11 +23,13 @@ struct GgufImportOptions {
   uint64_t max_shard_bytes = 5'000'000'000ull;
 };
 
-// Every weight of the file under its HF name, as float32 CPU tensors, checked
-// against the shapes `config` implies: a tensor with no HF name, a wrong
-// shape, a type without a dequantizer or a missing weight is an InputError
-// naming the GGUF tensor (and the HF name).
-std::vector<std::pair<std::string, torch::Tensor>> gguf_weights_as_hf(const GgufFile& file, const ModelConfig& config);
+// Every weight of the file under its HF name, as CPU tensors of `dtype`
+// (each dequantized to float32, then rounded), checked against the shapes
+// `config` implies: a tensor with no HF name, a wrong shape, a type without a
+// dequantizer or a missing weight is an InputError naming the GGUF tensor
+// (and the HF name), found before any tensor is dequantized.
+std::vector<std::pair<std::string, torch::Tensor>> gguf_weights_as_hf(const GgufFile& file, const ModelConfig& config,
+                                                                      torch::ScalarType dtype = torch::kFloat);
 
 // Writes the folder (created if needed; existing files are replaced).
 // Returns the config written.
