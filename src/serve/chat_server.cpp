@@ -1,11 +1,14 @@
 #include "upm/serve/chat_server.h"
 
+#include <condition_variable>
+#include <mutex>
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include "api_error.h"
 #include "completion_route.h"
+#include "guarded_http_server.h"
 #include "upm/serve/api_key.h"
 #include "upm/serve/chat_engine.h"
 
@@ -28,16 +31,75 @@ bool same_secret(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+ConnectionLimits connection_limits(const ChatServerConfig& c) {
+  ConnectionLimits limits;
+  limits.max_connections = c.max_connections;
+  limits.request_read_timeout_s = c.request_read_timeout_s;
+  limits.keep_alive_timeout_s = c.keep_alive_timeout_s;
+  limits.retry_after_s = c.retry_after_s;
+  return limits;
+}
+
+// The model's turn, in arrival order: a ticket per request, served in
+// ticket order (std::mutex lets a newcomer overtake a request that has
+// waited a minute). At most `max_waiting` wait behind the one running.
+class FairQueue {
+ public:
+  explicit FairQueue(int64_t max_waiting) : max_waiting_(max_waiting) {}
+
+  // False at once when the queue is full; else waits for this caller's turn.
+  bool enter() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (int64_t(next_ticket_ - serving_) > max_waiting_) return false;
+    const uint64_t ticket = next_ticket_++;
+    turn_.wait(lock, [&] { return serving_ == ticket; });
+    return true;
+  }
+  void leave() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++serving_;
+    }
+    turn_.notify_all();
+  }
+
+ private:
+  int64_t max_waiting_;
+  std::mutex mutex_;
+  std::condition_variable turn_;
+  uint64_t next_ticket_ = 0, serving_ = 0;
+};
+
 }  // namespace
 
 struct ChatServer::Impl {
   ChatEngine& engine;
   ChatServerConfig config;
   std::string api_key;
-  httplib::Server http;
+  GuardedHttpServer http;
+  FairQueue model_queue;
   int port = -1;
 
-  Impl(ChatEngine& e, ChatServerConfig c) : engine(e), config(std::move(c)), api_key(api_key_from_env(config.api_key_env, "api_key_env")) {}
+  Impl(ChatEngine& e, ChatServerConfig c)
+      : engine(e),
+        config(std::move(c)),
+        api_key(api_key_from_env(config.api_key_env, "api_key_env")),
+        http(connection_limits(config)),
+        model_queue(config.max_queued_requests) {}
+
+  nlohmann::json complete(const std::string& body) {
+    if (!model_queue.enter()) {
+      throw ApiError(503, "server_error", "server_busy", "",
+                     "server busy: " + std::to_string(config.max_queued_requests) +
+                         " requests already wait for the model; retry after " + std::to_string(config.retry_after_s) +
+                         " s");
+    }
+    struct Leave {
+      FairQueue& queue;
+      ~Leave() { queue.leave(); }
+    } leave{model_queue};
+    return complete_chat_body(engine, config, body);
+  }
 
   bool authorized(const httplib::Request& req) const {
     if (api_key.empty() || req.path == "/health") return true;
@@ -55,10 +117,11 @@ struct ChatServer::Impl {
     });
     http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
       try {
-        send_json(res, 200, complete_chat_body(engine, config, req.body));
+        send_json(res, 200, complete(req.body));
       } catch (const ApiError& e) {
         spdlog::warn("chat completion refused ({}): {}", e.status, e.what());
         send_json(res, e.status, error_body(e.what(), e.type, e.code, e.param));
+        if (e.status == 503) res.set_header("Retry-After", std::to_string(config.retry_after_s));
       } catch (const InputError& e) {
         // Anything else the request's content caused (e.g. a prompt the template or tokenizer refuses).
         spdlog::warn("chat completion refused (400): {}", e.what());

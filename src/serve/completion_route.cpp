@@ -1,5 +1,6 @@
 #include "completion_route.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -33,10 +34,12 @@ ChatRequest parse_request(const std::string& body, const ChatServerConfig& limit
     const std::string field = e.where().field;
     throw ApiError(400, kInvalid, "invalid_value", field.substr(0, field.find_first_of(".[")), e.what());
   }
-  // No max_tokens: as much as the limit and the context window allow (OpenAI's and vLLM's reading).
+  // No max_tokens: as much as the limit and the context window allow (OpenAI's and vLLM's reading),
+  // within each choice's share of the request's token budget.
   if (!has_value(json, "max_tokens") && !has_value(json, "max_completion_tokens")) {
     const int64_t room = engine.context_window() - int64_t(engine.prompt_ids(request).size());
-    request.max_tokens = std::max<int64_t>(1, std::min(limits.max_tokens, room));
+    const int64_t share = limits.max_request_tokens / std::max<int64_t>(1, request.n);
+    request.max_tokens = std::max<int64_t>(1, std::min({limits.max_tokens, room, share}));
   }
   return request;
 }
@@ -51,6 +54,12 @@ void check_limits(const ChatRequest& request, const ChatServerConfig& limits, co
     throw ApiError(400, kInvalid, "invalid_value", "n",
                    "request body: n: " + std::to_string(request.n) + " exceeds this server's limit of " +
                        std::to_string(limits.max_n));
+  }
+  if (request.n * request.max_tokens > limits.max_request_tokens) {
+    throw ApiError(400, kInvalid, "invalid_value", "max_tokens",
+                   "request body: n x max_tokens = " + std::to_string(request.n) + " x " +
+                       std::to_string(request.max_tokens) + " exceeds this server's budget of " +
+                       std::to_string(limits.max_request_tokens) + " generated tokens per request");
   }
   if (!request.model.empty() && request.model != engine.model_id()) {
     throw ApiError(404, kInvalid, "model_not_found", "model",

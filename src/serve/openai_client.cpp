@@ -49,10 +49,13 @@ std::string exchange_with_retries(const OpenAIClientConfig& config, const BaseUr
 
 // A 2xx body that is not what the endpoint promises is the server's fault, not the caller's input.
 nlohmann::json parse_body(const std::string& body, const std::string& source) {
-  std::string error;
-  nlohmann::json parsed = parse_json_bounded(body, max_json_depth(), &error);
+  if (auto deep = check_json_depth(body, max_json_depth())) {
+    throw RemoteError(source + ": response " + (deep->field.empty() ? "" : deep->field + ": ") + deep->problem);
+  }
+  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
   if (parsed.is_discarded()) {
-    throw RemoteError(source + ": malformed JSON in response (" + error + "): \"" + text_excerpt(body, 200) + "\"");
+    const std::string start = body.size() > 200 ? body.substr(0, 200) + "..." : body;
+    throw RemoteError(source + ": malformed JSON in response: \"" + start + "\"");
   }
   return parsed;
 }
