@@ -120,6 +120,12 @@ TEST(GgufImportTool, DamagedFilesExitTwoNamingTheProblem) {
          std::memcpy(&b[dims], &c, 8);
          std::memcpy(&b[dims + 8], &a, 8);
        }},
+      {"bert_vocab.gguf", "tokenizer.ggml.model: GGUF: tokenizer \"bert\" is not supported",
+       [](std::string& b) {  // the value of tokenizer.ggml.model: u32 type, u64 length, "gpt2"
+         size_t at = b.find("tokenizer.ggml.model") + std::string("tokenizer.ggml.model").size() + 4 + 8;
+         ASSERT_EQ(b.substr(at, 4), "gpt2");
+         b.replace(at, 4, "bert");
+       }},
       {"no_arch.gguf", "general.architecture: GGUF: missing key",
        [](std::string& b) {  // rename the key
          size_t at = b.find("general.architecture");
