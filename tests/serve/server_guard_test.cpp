@@ -2,7 +2,7 @@
 // connections do not stall /health and are cut off at the request deadline;
 // connections beyond the cap get 503 + Retry-After at once; a request's
 // generated tokens are capped across its n choices; a deeply nested body is a
-// 400, not a crash.
+// 400 (and a deeply nested answer a RemoteError for the client), not a crash.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -16,6 +16,7 @@
 
 #include <httplib.h>
 
+#include "fake_endpoint.h"
 #include "serve_test_util.h"
 
 namespace upm::test {
@@ -153,6 +154,15 @@ TEST(ServerGuard, ADeeplyNestedBodyIsA400) {
             std::string::npos)
       << got.second.dump().substr(0, 500);
   EXPECT_EQ(post(server.port(), R"({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})").first, 200);
+}
+
+TEST(ServerGuard, ADeeplyNestedAnswerIsARemoteErrorForTheClient) {
+  FakeEndpoint endpoint([](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"choices": )" + std::string(100000, '[') + std::string(100000, ']') + "}", "application/json");
+  });
+  serve::OpenAIClient client(endpoint.config());
+  UPM_EXPECT_THROW_WITH(client.chat(user_request("x")), serve::RemoteError,
+                        "/chat/completions: response choices: nested deeper than 64 levels");
 }
 
 }  // namespace
