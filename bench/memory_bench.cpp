@@ -3,7 +3,13 @@
 // the measured side of the memory table in configs/qwen3-8b/README.md.
 //
 //   upm-bench-memory [--config PATH] [--mode sft-lora|prefill] [--seq 256] [--batch 1]
-//                    [--rank 16] [--dropout 0] [--dtype bfloat16]
+//                    [--rank 16] [--dropout 0] [--dtype bfloat16] [--layers N]
+//                    [--attention both|sdpa|eager]
+//
+// --layers keeps the config's first N decoder layers (long sequences at a big
+// model's widths on a small machine). --attention both (the default) runs the
+// step once per kernel (attention_kernel.h), each in a process of its own,
+// and reports both with sdpa's peak and time as ratios of eager's.
 //
 // Measured on the CPU, where the tensors are the same ones a CUDA run holds
 // (weights, LoRA states, activations kept for backward, logits), as the
@@ -13,7 +19,10 @@
 // Random tokens; in sft-lora mode the second half of each row is trained.
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -62,6 +71,46 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// This program again with argv[1..] plus `--attention kernel`: its JSON.
+nlohmann::json run_with_kernel(int argc, char** argv, const std::string& kernel) {
+  auto quoted = [](const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  std::string command = quoted(std::filesystem::read_symlink("/proc/self/exe").string());
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--attention") {
+      ++i;
+      continue;
+    }
+    command += " " + quoted(argv[i]);
+  }
+  command += " --attention " + kernel;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {{"error", "cannot start " + command}};
+  std::string text;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof(buffer), pipe)) text.append(buffer, n);
+  if (pclose(pipe) != 0) return {{"error", "failed: " + command}, {"output", text}};
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
+// Both kernels, one process each, and sdpa / eager for the peak and the time.
+int run_both(int argc, char** argv) {
+  nlohmann::json out;
+  for (const char* kernel : {"eager", "sdpa"}) out[kernel] = run_with_kernel(argc, argv, kernel);
+  const nlohmann::json& e = out["eager"];
+  const nlohmann::json& s = out["sdpa"];
+  if (e.contains("step") && s.contains("step")) {
+    out["sdpa_over_eager"] = {
+        {"peak_above_model", s["step"]["peak_above_model_gib"].get<double>() / e["step"]["peak_above_model_gib"].get<double>()},
+        {"cpu_step_s", s["step"]["cpu_step_s"].get<double>() / e["step"]["cpu_step_s"].get<double>()}};
+  }
+  std::cout << out.dump(2) << std::endl;
+  return e.contains("step") && s.contains("step") ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,17 +125,27 @@ int main(int argc, char** argv) {
   const int64_t batch = arg(argc, argv, "--batch", int64_t(1));
   const int64_t rank = arg(argc, argv, "--rank", int64_t(16));
   const double dropout = std::stod(arg(argc, argv, "--dropout", "0"));
+  const int64_t layers = arg(argc, argv, "--layers", int64_t(0));
+  const std::string attention = arg(argc, argv, "--attention", "both");
   if (mode != "sft-lora" && mode != "prefill") {
     std::cerr << "--mode must be sft-lora or prefill\n";
     return 2;
   }
+  if (attention != "both" && attention != "sdpa" && attention != "eager") {
+    std::cerr << "--attention must be both, sdpa or eager\n";
+    return 2;
+  }
+  if (attention == "both") return run_both(argc, argv);
   upm::ModelRuntime runtime;
   runtime.dtype = arg(argc, argv, "--dtype", "bfloat16");
-  const upm::ModelConfig config = upm::load_model_config(config_path);
+  runtime.attention = attention;
+  upm::ModelConfig config = upm::load_model_config(config_path);
+  if (layers > 0) config.num_hidden_layers = std::min(layers, config.num_hidden_layers);
 
   nlohmann::json out;
   out["config"] = config_path;
   out["shape"] = {{"mode", mode}, {"batch", batch}, {"seq", seq}, {"dtype", runtime.dtype},
+                  {"layers", config.num_hidden_layers}, {"attention", attention},
                   {"lora_rank", rank}, {"lora_dropout", dropout}, {"threads", torch::get_num_threads()}};
   const double rss_start = status_gib("VmRSS");
 
@@ -132,6 +191,7 @@ int main(int argc, char** argv) {
     std::vector<upm::SftBatch> micro{upm::collate_sft(rows, torch::kCPU)};
     const double rss_before = status_gib("VmRSS");
     const bool peak_reset = reset_peak();
+    start = std::chrono::steady_clock::now();
     upm::sft_train_step(model, optimizer, micro, micro[0].target_tokens, 1e-4, 1.0, nullptr);
     out["step"] = {{"adapter_parameters", adapter_params},
                    {"peak_reset", peak_reset},
@@ -148,6 +208,7 @@ int main(int argc, char** argv) {
     in.input_ids = ids;
     in.cache = &cache;
     in.logits_for = upm::LogitsFor::last;
+    start = std::chrono::steady_clock::now();
     model.forward(in);
     out["step"] = {{"peak_reset", peak_reset},
                    {"kv_cache_gib", cache_gib},

@@ -4,7 +4,9 @@
 
 #include <torch/torch.h>
 
+#include "upm/core/error.h"
 #include "upm/model/attention_chunking.h"
+#include "upm/model/attention_kernel.h"
 #include "upm/model/bf16_gemv.h"
 #include "upm/model/decode_fusion.h"
 #include "upm/model/kv_cache.h"
@@ -28,8 +30,19 @@ namespace {
 
 std::atomic<int64_t> score_budget{int64_t(1) << 26};
 std::atomic<int64_t> sliced_passes{0};
+std::atomic<int64_t> sdpa_passes{0};
 
 }  // namespace
+
+AttentionKernel attention_kernel_from_name(const std::string& name) {
+  if (name == "sdpa") return AttentionKernel::sdpa;
+  if (name == "eager") return AttentionKernel::eager;
+  throw InputError(Location{"", 0, "runtime.attention"}, "unknown attention kernel \"" + name + "\" (expected sdpa or eager)");
+}
+
+std::string attention_kernel_name(AttentionKernel kernel) { return kernel == AttentionKernel::sdpa ? "sdpa" : "eager"; }
+
+int64_t attention_sdpa_passes() { return sdpa_passes.load(); }
 
 void set_attention_score_budget(int64_t elements) { score_budget.store(std::max<int64_t>(0, elements)); }
 int64_t attention_score_budget() { return score_budget.load(); }
@@ -59,6 +72,35 @@ torch::Tensor attend(const torch::Tensor& qg, const torch::Tensor& k, const torc
                      int64_t groups, double scale) {
   const torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(scale);
   return torch::matmul(probabilities(scores, mask, groups, qg.scalar_type()), v);
+}
+
+// at::scaled_dot_product_attention of q [B, heads, Tq, D] against k/v
+// [B, KVH, S, D] with the additive mask [B, 1, Tq, S] (undefined: causal)
+// -> [B, heads, Tq, D]. Undefined where SDPA would pick its math backend
+// for a masked pass: that backend holds the scores as the eager path does,
+// without the eager path's fp32 softmax and query slicing. The CPU flash
+// kernel takes grouped heads and the fp32 mask for fp32 and bf16 inputs; a
+// CUDA kernel may lack enable_gqa with a mask, and then gets keys and values
+// repeated per query head (S x heads x D more, still no score matrix).
+torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
+                   double scale) {
+  const bool grouped = q.size(1) != k.size(1), causal = !mask.defined();
+  const std::optional<at::Tensor> attn_mask = causal ? std::nullopt : std::optional<at::Tensor>(mask);
+  constexpr int64_t math = int64_t(at::SDPBackend::math);
+  auto fused = [&](const torch::Tensor& keys, const torch::Tensor& values, bool gqa) {
+    return at::_fused_sdp_choice(q, keys, values, attn_mask, 0.0, causal, scale, gqa) != math;
+  };
+  auto run = [&](const torch::Tensor& keys, const torch::Tensor& values, bool gqa) {
+    return at::scaled_dot_product_attention(q, keys, values, attn_mask, 0.0, causal, scale, gqa);
+  };
+  if (fused(k, v, grouped)) return run(k, v, grouped);
+  if (grouped) {
+    const int64_t groups = q.size(1) / k.size(1);
+    const torch::Tensor kr = k.repeat_interleave(groups, 1), vr = v.repeat_interleave(groups, 1);
+    if (fused(kr, vr, false)) return run(kr, vr, false);
+  }
+  // A causal pass built no mask for the eager path: math it is.
+  return causal ? run(k, v, grouped) : torch::Tensor();
 }
 
 // x [B, T, ...] -> [B, 1, ...]: row b's entry at position only[b] (along `dim`).
@@ -96,6 +138,18 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
   v = v.transpose(1, 2);
   if (ctx.cache) std::tie(k, v) = ctx.cache->append(layer, *ctx.step, k, v);
   const double scale = 1.0 / std::sqrt(double(head_dim_));
+  const bool shared = ctx.step && ctx.step->prefix_length > 0;
+  if (ctx.kernel == AttentionKernel::sdpa && !shared) {
+    // is_causal only where queries and keys are the same T positions.
+    const torch::Tensor mask = ctx.causal && !only.defined() ? torch::Tensor()
+                               : only.defined()              ? pick(ctx.mask, only, 2)
+                                                             : ctx.mask;
+    const torch::Tensor out = sdpa(q, k, v, mask, scale);  // [B, heads, Tq, D]
+    if (out.defined()) {
+      ++sdpa_passes;
+      return o_proj->forward(out.transpose(1, 2).reshape({B, Tq, heads_ * head_dim_}));
+    }
+  }
 
   // Grouped-query attention without repeating k/v: the `groups` query heads
   // sharing one kv head are stacked along the query axis.
@@ -104,8 +158,11 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
   const torch::Tensor mask = only.defined() ? pick(ctx.mask, only, 2) : ctx.mask;
   // A shared read-only prefix (KVCache::prefix): every row's queries of one
   // kv head are stacked into one matrix against the prefix's single copy of
-  // keys (and later values), so the prefix is never copied per row.
-  const bool shared = ctx.step && ctx.step->prefix_length > 0;
+  // keys (and later values), so the prefix is never copied per row. SDPA
+  // cannot take it without that copy: one softmax spans the prefix and the
+  // row's own keys, and SDPA's keys are one tensor per row (concatenating
+  // the prefix to each row's keys is the copy this path avoids; two SDPA
+  // calls merged by their log-sum-exp need an output SDPA does not return).
   if (!shared) {
     const bool keep_graph = at::GradMode::is_enabled() && (qg.requires_grad() || k.requires_grad() || v.requires_grad());
     const int64_t rows = keep_graph ? Tq : attention_query_rows_per_slice(B, heads_, Tq, k.size(2));
@@ -206,7 +263,7 @@ bool DecoderLayer::fused_decode_applies(const torch::Tensor& x, const AttentionC
     if (!fused_rms_norm_applies(x, norm->weight)) return false;
   }
   if (ctx.step && ctx.step->prefix_length > 0) return false;
-  return ctx.mask.scalar_type() == torch::kFloat && ctx.mask.device().is_cpu() &&
+  return ctx.mask.defined() && ctx.mask.scalar_type() == torch::kFloat && ctx.mask.device().is_cpu() &&
          ctx.cos.scalar_type() == torch::kBFloat16 && ctx.sin.scalar_type() == torch::kBFloat16;
 }
 

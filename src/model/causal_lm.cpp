@@ -21,6 +21,7 @@ CausalLM::CausalLM(const ModelConfig& config, const ModelRuntime& runtime, InitM
     : config_(config),
       device_(runtime_device(runtime)),
       dtype_(runtime_dtype(runtime, config)),
+      attention_kernel_(attention_kernel_from_name(runtime.attention)),
       rotary_(config) {
   auto options = torch::TensorOptions().dtype(dtype_).device(device_);
   model = register_module("model", std::make_shared<DecoderModel>(config, options));
@@ -120,7 +121,14 @@ ForwardOutput CausalLM::forward(const ForwardInput& in) {
                                 ? in.position_ids.to(device_, torch::kLong)
                                 : (base_positions.unsqueeze(1) + valid.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
   std::tie(ctx.cos, ctx.sin) = rotary_.tables(positions, dtype_);
-  ctx.mask = attention_mask(key_valid, old_lengths, T, segments);
+  ctx.kernel = attention_kernel_;
+  // Every key real and as many keys as queries (nothing cached before them):
+  // the mask is the plain causal one.
+  ctx.causal = !segments.defined() && key_valid.size(1) == T && key_valid.all().item<bool>();
+  // SDPA takes a plain causal pass as is_causal; `hidden_at` picks mask rows.
+  if (!(ctx.causal && ctx.kernel == AttentionKernel::sdpa && !in.hidden_at.defined())) {
+    ctx.mask = attention_mask(key_valid, old_lengths, T, segments);
+  }
 
   torch::Tensor h = embeds ? in.inputs_embeds.to(device_, dtype_)
                            : model->embed_tokens->forward(in.input_ids.to(device_, torch::kLong));

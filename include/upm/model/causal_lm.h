@@ -100,6 +100,10 @@ class CausalLM : public torch::nn::Module {
   const ModelConfig& config() const { return config_; }
   c10::Device device() const { return device_; }
   c10::ScalarType dtype() const { return dtype_; }
+  // How Attention::forward computes (attention_kernel.h); from
+  // ModelRuntime::attention, switchable between passes.
+  AttentionKernel attention_kernel() const { return attention_kernel_; }
+  void set_attention_kernel(AttentionKernel kernel) { attention_kernel_ = kernel; }
 
   std::shared_ptr<DecoderModel> model;
   std::shared_ptr<Linear> lm_head;  // null when tie_word_embeddings
@@ -110,6 +114,7 @@ class CausalLM : public torch::nn::Module {
   ModelConfig config_;
   c10::Device device_;
   c10::ScalarType dtype_;
+  AttentionKernel attention_kernel_;
   RotaryEmbedding rotary_;
 };
 

@@ -12,6 +12,7 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/types.h>
 
+#include "upm/model/attention_kernel.h"
 #include "upm/model/model_config.h"
 
 namespace upm {
@@ -71,7 +72,13 @@ class RotaryEmbedding {
 // What every attention layer of one forward pass shares.
 struct AttentionContext {
   torch::Tensor cos, sin;       // [B, 1, T, D]
-  torch::Tensor mask;           // additive, fp32 [B, 1, T, key_length]: 0 or a large negative
+  // Additive, fp32 [B, 1, T, key_length]: 0 or the lowest finite float.
+  // Undefined when `causal` and the kernel is sdpa (nothing reads it then).
+  torch::Tensor mask;
+  // Query i sees exactly keys 0..i (T == key_length: no padding, segments or
+  // cache), so SDPA can take is_causal instead of the mask.
+  bool causal = false;
+  AttentionKernel kernel = AttentionKernel::sdpa;
   KVCache* cache = nullptr;     // keys/values of earlier tokens (optional)
   const KVCacheStep* step = nullptr;
 };

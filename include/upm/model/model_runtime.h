@@ -17,11 +17,13 @@ struct ModelConfig;
 struct ModelRuntime {
   std::string device = "cpu";    // "cpu", "cuda", "cuda:1", ...
   std::string dtype = "float32"; // float32 | bfloat16 | float16 | auto (= the checkpoint's torch_dtype)
+  std::string attention = "sdpa"; // sdpa | eager (attention_kernel.h)
 };
 
 inline void describe(ConfigIO& io, ModelRuntime& r) {
   io.field("device", r.device);
   io.field("dtype", r.dtype).one_of({"float32", "bfloat16", "float16", "auto"});
+  io.field("attention", r.attention).one_of({"sdpa", "eager"});
 }
 
 // Parses the device string; InputError naming it if malformed or if CUDA is
