@@ -230,6 +230,12 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
     std::string reason = colon == std::string::npos ? what : what.substr(colon + 2);
     throw InputError(Location{source, line, ""},
                      "invalid JSON at column " + std::to_string(column) + ": " + reason);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond double's range (1e99999): nlohmann names the literal, not where it is.
+    std::string what = e.what();
+    const auto bracket = what.find("] ");
+    throw InputError(Location{source, 0, ""},
+                     "invalid JSON: " + text_excerpt(bracket == std::string::npos ? what : what.substr(bracket + 2), 120));
   }
 }
 

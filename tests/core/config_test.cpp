@@ -192,6 +192,10 @@ TEST(Config, FileSyntaxErrorsNameLineAndColumn) {
   UPM_EXPECT_THROW_WITH(upm::load_config<TrainConfig>(path), InputError, path + ":3: invalid JSON at column");
   UPM_EXPECT_THROW_WITH(upm::load_config<TrainConfig>(dir.file("missing.json")), InputError,
                         "missing.json: cannot open file");
+  // Found by fuzz/config_fuzz.cpp: a number beyond double's range was an uncaught exception (exit 1).
+  std::ofstream(dir.file("huge.json")) << "{\"model\": \"m\", \"batch_size\": 1e99999}\n";
+  UPM_EXPECT_THROW_WITH(upm::load_config<TrainConfig>(dir.file("huge.json")), InputError,
+                        "huge.json: invalid JSON: number overflow parsing '1e99999'");
 }
 
 }  // namespace
