@@ -62,6 +62,7 @@ if [ "$QUICK" = 1 ]; then
   RL_GROUP=${RL_GROUP:-2}
   RL_USERS_PER_STEP=${RL_USERS_PER_STEP:-2}
   RESAMPLES=${RESAMPLES:-200}
+  SFT_BATCH=(--set micro_batch_size=2 --set grad_accum=1)  # 2 rows a step: the smoke test checks shapes, not learning
 else
   RUN=${RUN:-runs/movielens}
   TRAIN_USERS=${TRAIN_USERS:-96}
@@ -76,6 +77,7 @@ else
   RL_GROUP=${RL_GROUP:-4}
   RL_USERS_PER_STEP=${RL_USERS_PER_STEP:-4}
   RESAMPLES=${RESAMPLES:-2000}
+  SFT_BATCH=()
 fi
 MODEL=${MODEL:-${UPM_MODELS_DIR:-.cache/models}/smollm2-135m-instruct}
 DATA=${UPM_DATA_DIR:-.cache/data}/movielens
@@ -198,7 +200,7 @@ if [ ! -e "$RUN/judge.path" ]; then
     q "$BIN"/upm-data judge-rows --config "$RUN/judge_rows.json"
     render judge_sft.json "$RUN/judge_sft.json"
     # shellcheck disable=SC2046
-    q "$BIN"/upm-train sft --config "$RUN/judge_sft.json" $(steps_flag "$JUDGE_STEPS")
+    q "$BIN"/upm-train sft --config "$RUN/judge_sft.json" $(steps_flag "$JUDGE_STEPS") "${SFT_BATCH[@]}"
     rm -rf "$RUN/judge"
     q "$BIN"/upm-train merge-lora --base "$MODEL" --adapter "$RUN/judge_sft/final" --output "$RUN/judge"
     # The fine-tuned judge checked on training users' TEST tasks (it was
@@ -236,7 +238,7 @@ if [ ! -f "$RUN/sft/merged/config.json" ]; then
   [ -s "$RUN/sft_rows.jsonl" ] || { echo "movielens: build-sft kept no row" >&2; exit 1; }
   render sft.json "$RUN/sft.json"
   # shellcheck disable=SC2046
-  q "$BIN"/upm-train sft --config "$RUN/sft.json" $(steps_flag "$SFT_STEPS")
+  q "$BIN"/upm-train sft --config "$RUN/sft.json" $(steps_flag "$SFT_STEPS") "${SFT_BATCH[@]}"
   rm -rf "$RUN/sft/merged.tmp"
   q "$BIN"/upm-train merge-lora --base "$MODEL" --adapter "$RUN/sft/final" --output "$RUN/sft/merged.tmp"
   mv "$RUN/sft/merged.tmp" "$RUN/sft/merged"
