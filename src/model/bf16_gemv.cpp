@@ -267,14 +267,13 @@ at::Tensor bf16_gemv_swiglu(const at::Tensor& x, const at::Tensor& gate, const a
     xin.dot(gate, begin, end, acc_gate.data());
     xin.dot(up, begin, end, acc_up.data());
     // As silu(gate(x)) * up(x) in bf16: each op's output rounded to bf16.
-    // LibTorch 1.13's bf16 silu rounds every step of x / (1 + exp(-x)) to
-    // bf16 (measured: rounding only its fp32 result differs in ~30% of
-    // elements), so the same here.
+    // LibTorch 2.x's bf16 silu widens to fp32, computes x / (1 + exp(-x))
+    // there and rounds once, so the same here.
     for (int64_t m = 0; m < rows; ++m) {
       for (int64_t o = begin; o < end; ++o) {
         const size_t i = size_t(m * out + o);
         const float g = round_bf16(acc_gate[i]);
-        const float silu = round_bf16(g / round_bf16(1.0f + round_bf16(std::exp(-g))));
+        const float silu = round_bf16(g / (1.0f + std::exp(-g)));
         yp[i] = at::BFloat16(silu * round_bf16(acc_up[i]));
       }
     }

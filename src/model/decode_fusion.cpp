@@ -98,10 +98,12 @@ namespace {
 constexpr int kLanes = 16;
 
 // Scores of one query head over S keys (rows `key_stride` apart, the head
-// dimension contiguous), then softmax: probs[s] as the torch path has them
-// (bf16-rounded), returned in fp32.
+// dimension contiguous) and their softmax weights as the torch path
+// (scaled_dot_product_attention's CPU flash kernel) has them: scores in fp32,
+// exp(score - max) rounded to bf16 for the value product, normalised by the
+// fp32 sum afterwards (attention_values).
 UPM_MULTIVERSION
-void attention_probs(const float* q, const bf16* keys, int64_t key_stride, int64_t S, int64_t D, const float* mask,
+float attention_probs(const float* q, const bf16* keys, int64_t key_stride, int64_t S, int64_t D, const float* mask,
                      int64_t mask_stride, float scale, float* probs) {
   float top = -std::numeric_limits<float>::infinity();
   for (int64_t s = 0; s < S; ++s) {
@@ -116,8 +118,7 @@ void attention_probs(const float* q, const bf16* keys, int64_t key_stride, int64
     }
     float dot = acc[0];
     for (; d < D; ++d) dot += q[d] * static_cast<float>(kr[d]);
-    // matmul's bf16 output, mul_(scale) in bf16, then to fp32 + mask.
-    const float score = round_bf16(round_bf16(dot) * scale) + mask[s * mask_stride];
+    const float score = dot * scale + mask[s * mask_stride];
     probs[s] = score;
     top = std::max(top, score);
   }
@@ -126,21 +127,22 @@ void attention_probs(const float* q, const bf16* keys, int64_t key_stride, int64
     probs[s] = std::exp(probs[s] - top);
     total += probs[s];
   }
-  const float inv_total = 1.0f / total;
-  for (int64_t s = 0; s < S; ++s) probs[s] = round_bf16(probs[s] * inv_total);
+  for (int64_t s = 0; s < S; ++s) probs[s] = round_bf16(probs[s]);
+  return total;
 }
 
-// out[d] = bf16(sum_s probs[s] * values[s, d]) (rows `value_stride` apart).
+// out[d] = bf16(sum_s probs[s] * values[s, d] / total) (rows `value_stride` apart).
 UPM_MULTIVERSION
-void attention_values(const float* probs, const bf16* values, int64_t value_stride, int64_t S, int64_t D, float* acc,
-                      bf16* out) {
+void attention_values(const float* probs, float total, const bf16* values, int64_t value_stride, int64_t S, int64_t D,
+                      float* acc, bf16* out) {
   for (int64_t d = 0; d < D; ++d) acc[d] = 0.0f;
   for (int64_t s = 0; s < S; ++s) {
     const bf16* vr = values + s * value_stride;
     const float p = probs[s];
     for (int64_t d = 0; d < D; ++d) acc[d] += p * static_cast<float>(vr[d]);
   }
-  for (int64_t d = 0; d < D; ++d) out[d] = bf16(acc[d]);
+  const float inv_total = 1.0f / total;
+  for (int64_t d = 0; d < D; ++d) out[d] = bf16(acc[d] * inv_total);
 }
 
 }  // namespace
@@ -167,9 +169,9 @@ at::Tensor fused_decode_attention(const at::Tensor& q, const at::Tensor& keys_in
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / H, h = task % H, kvh = h / groups;
       for (int64_t d = 0; d < D; ++d) qf[size_t(d)] = static_cast<float>(qp[task * D + d]);
-      attention_probs(qf.data(), kp + b * keys.stride(0) + kvh * keys.stride(1), keys.stride(2), S, D,
-                      mp + b * mask.stride(0), mask.stride(3), scale_f, probs.data());
-      attention_values(probs.data(), vp + b * values.stride(0) + kvh * values.stride(1), values.stride(2), S, D,
+      const float total = attention_probs(qf.data(), kp + b * keys.stride(0) + kvh * keys.stride(1), keys.stride(2),
+                                          S, D, mp + b * mask.stride(0), mask.stride(3), scale_f, probs.data());
+      attention_values(probs.data(), total, vp + b * values.stride(0) + kvh * values.stride(1), values.stride(2), S, D,
                        acc.data(), op + task * D);
     }
   });

@@ -34,6 +34,7 @@ std::string optional_interval(const json& r, const char* key) {
     std::snprintf(buffer, sizeof buffer, "%.3f", v);
     return std::string(buffer);
   };
+  if (!e.at("low").is_number() || !e.at("high").is_number()) return two_places(e.at("mean").get<double>());
   return two_places(e.at("mean").get<double>()) + " [" + two_places(e.at("low").get<double>()) + ", " +
          two_places(e.at("high").get<double>()) + "]";
 }

@@ -1,5 +1,7 @@
 #include "upm/pipeline/evaluator.h"
 
+#include <cmath>
+
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -107,7 +109,13 @@ std::string predictions_path(const std::string& run_dir, int rank, int world) {
   return run_dir + "/predictions.rank" + std::to_string(rank) + "-of-" + std::to_string(world) + ".jsonl";
 }
 
-json estimate_json(const Estimate& e) { return {{"mean", e.mean}, {"low", e.low}, {"high", e.high}, {"n", e.n}}; }
+// An undefined figure (an AUC over no two-option task is NaN) is null, as
+// the report file would read back: NaN never equals itself in a comparison.
+json finite_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json estimate_json(const Estimate& e) {
+  return {{"mean", finite_or_null(e.mean)}, {"low", finite_or_null(e.low)}, {"high", finite_or_null(e.high)}, {"n", e.n}};
+}
 
 class Evaluation {
  public:

@@ -84,10 +84,9 @@ TEST(DecodeFusion, GemvSwigluMatchesSiluTimesUp) {
   torch::Tensor gate = bf16_randn({300, 64}), up = bf16_randn({300, 64});
   for (int64_t rows : {1, 2}) {
     torch::Tensor x = bf16_randn({rows, 1, 64});
-    // exp and the summation order differ in the last fp32 bits: one rounding
-    // apart at most, and nearly always the same bf16 value.
-    expect_within_bf16_ulps(bf16_gemv_swiglu(x, gate, up), swiglu_reference(x, gate, up), 2, 0.95,
-                            "rows " + std::to_string(rows));
+    torch::Tensor plain = torch::silu(bf16_gemv(x, gate, {})) * bf16_gemv(x, up, {});
+    // exp differs in the last fp32 bits: silu one ulp off, then one rounding.
+    expect_within_bf16_ulps(bf16_gemv_swiglu(x, gate, up), plain, 2, 0.98, "rows " + std::to_string(rows));
   }
 }
 
@@ -108,16 +107,14 @@ TEST(DecodeFusion, RotaryIsBitwiseTheTorchRotary) {
   EXPECT_TRUE(torch::equal(fused, plain));
 }
 
-// Attention's torch path for one query per row (grouped-query, as in
-// Attention::forward without a shared prefix).
+// Attention's torch path for one query per row: scaled_dot_product_attention
+// with grouped heads and the additive fp32 mask, as Attention::forward runs it.
 torch::Tensor torch_decode_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                      const torch::Tensor& mask, double scale) {
-  const int64_t B = q.size(0), H = q.size(2), D = q.size(3), KVH = k.size(1), S = k.size(2);
-  torch::Tensor qg = q.transpose(1, 2).reshape({B, KVH, H / KVH, D});
-  torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)).mul_(scale);
-  scores = scores.to(torch::kFloat).view({B, KVH, H / KVH, 1, S}) + mask.view({B, 1, 1, 1, S});
-  torch::Tensor probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, KVH, H / KVH, S});
-  return torch::matmul(probs, v).reshape({B, H, 1, D}).transpose(1, 2).reshape({B, 1, H * D});
+  const int64_t B = q.size(0), H = q.size(2), D = q.size(3), S = k.size(2);
+  torch::Tensor out = at::scaled_dot_product_attention(q.transpose(1, 2), k, v, mask.view({B, 1, 1, S}), 0.0, false,
+                                                       scale, /*enable_gqa=*/true);
+  return out.transpose(1, 2).reshape({B, 1, H * D});
 }
 
 TEST(DecodeFusion, AttentionMatchesTheTorchPath) {
@@ -133,8 +130,15 @@ TEST(DecodeFusion, AttentionMatchesTheTorchPath) {
   const double scale = 1.0 / 8.0;
   torch::Tensor fused = fused_decode_attention(q, k, v, mask, scale);
   torch::Tensor plain = torch_decode_attention(q, k, v, mask, scale);
-  // Scores and probabilities may each be one ulp off before the value sum.
-  expect_within_bf16_ulps(fused, plain, 4, 0.9, "attention");
+  // Both keep scores in fp32, round exp(score - max) to bf16 for the value
+  // sum and round the output once; exp and the summation order differ in the
+  // last fp32 bits, which can flip a weight's bf16 rounding. An output near
+  // zero (values cancelling) is held to the rows' scale, not its own.
+  const torch::Tensor err = (fused.to(torch::kFloat) - plain.to(torch::kFloat)).abs();
+  const double row_scale = plain.to(torch::kFloat).abs().max().item<double>();
+  const torch::Tensor bound = plain.to(torch::kFloat).abs() * (2 * std::ldexp(1.0, -7)) + row_scale * std::ldexp(1.0, -8);
+  EXPECT_TRUE((err <= bound).all().item<bool>()) << "max error " << err.max().item<double>();
+  EXPECT_GE(fused.eq(plain).to(torch::kFloat).mean().item<double>(), 0.9) << "bit-identical share";
   // Masked keys get no weight: changing them changes nothing.
   torch::Tensor k2 = k.clone(), v2 = v.clone();
   k2[0].narrow(1, 0, 5).fill_(100);

@@ -106,14 +106,4 @@ inline void expect_within_bf16_ulps(const torch::Tensor& got, const torch::Tenso
   EXPECT_GE(got.eq(expected).to(torch::kFloat).mean().item<double>(), exact) << what << ": bit-identical share";
 }
 
-// SwiGLU of batch-1 decode as exact arithmetic would have it: gate and up
-// projections in fp32 from the upcast bf16 values, silu(gate) * up in fp32,
-// one rounding to bf16. LibTorch's own bf16 silu and multiply round twice
-// and differ between releases, so fused kernels are held to this instead.
-inline torch::Tensor swiglu_reference(const torch::Tensor& x, const torch::Tensor& gate, const torch::Tensor& up) {
-  const torch::Tensor xf = x.to(torch::kFloat);
-  const torch::Tensor g = torch::matmul(xf, gate.to(torch::kFloat).t()), u = torch::matmul(xf, up.to(torch::kFloat).t());
-  return (torch::silu(g) * u).to(torch::kBFloat16);
-}
-
 }  // namespace upm::test

@@ -3,13 +3,20 @@
 // here, not on a GPU an hour into a run. A new config file must be listed.
 #include <filesystem>
 #include <functional>
+#include <fstream>
 #include <map>
+#include <regex>
+#include <sstream>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "upm/core/config.h"
 #include "upm/model/model_config.h"
 #include "upm/pipeline/evaluator.h"
+#include "upm/pipeline/judge_data.h"
+#include "upm/pipeline/profile_rows.h"
 #include "upm/pipeline/profiler.h"
 #include "upm/pipeline/sft_data_builder.h"
 #include "upm/train/grpo_config.h"
@@ -23,6 +30,28 @@ namespace fs = std::filesystem;
 template <class Config>
 std::function<void(const std::string&)> loads_as() {
   return [](const std::string& path) { (void)load_config<Config>(path); };
+}
+
+// A recipe template: ${NAME} placeholders that the recipe script fills in
+// (envsubst). Quoted ones load as strings; bare ones stand for numbers, so
+// they become 1 in a rendered copy.
+template <class Config>
+std::function<void(const std::string&)> loads_rendered_as() {
+  return [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string rendered = std::regex_replace(text.str(), std::regex(R"((:\s*)\$\{[A-Z_]+\})"), "$011");
+    const fs::path copy = fs::temp_directory_path() / ("upm-config-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(copy) << rendered;
+    try {
+      (void)load_config<Config>(copy.string());
+    } catch (...) {
+      fs::remove(copy);
+      throw;
+    }
+    fs::remove(copy);
+  };
 }
 
 // configs/-relative path -> how it is loaded.
@@ -43,6 +72,18 @@ const std::map<std::string, std::function<void(const std::string&)>>& known_conf
       {"qwen3-8b/eval.json", loads_as<EvalConfig>()},
       {"qwen3-8b/rl.json", loads_as<GrpoConfig>()},
       {"qwen3-8b/build_sft.json", loads_as<BuildSftConfig>()},
+      // The MovieLens recipe's configs hold ${RUN}-style placeholders that
+      // tools/recipes/movielens.sh fills in; as strings they load as they are.
+      {"movielens/build_sft_local.json", loads_rendered_as<BuildSftConfig>()},
+      {"movielens/build_sft_rule.json", loads_rendered_as<BuildSftConfig>()},
+      {"movielens/eval.json", loads_rendered_as<EvalConfig>()},
+      {"movielens/judge_check.json", loads_rendered_as<EvalConfig>()},
+      {"movielens/judge_rows.json", loads_rendered_as<JudgeRowsJob>()},
+      {"movielens/judge_sft.json", loads_rendered_as<SftConfig>()},
+      {"movielens/profile.json", loads_rendered_as<ProfileJobConfig>()},
+      {"movielens/rl.json", loads_rendered_as<GrpoConfig>()},
+      {"movielens/sft.json", loads_rendered_as<SftConfig>()},
+      {"movielens/teacher_rows.json", loads_rendered_as<ProfileRowsJob>()},
   };
   return known;
 }

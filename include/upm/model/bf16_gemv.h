@@ -67,9 +67,9 @@ std::vector<at::Tensor> bf16_gemv_multi(const at::Tensor& x, const std::vector<a
 // residual + bf16_gemv(x, weight, {}) (residual: bf16, x's rows of `out`).
 at::Tensor bf16_gemv_add(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& residual);
 // silu(bf16_gemv(x, gate, {})) * bf16_gemv(x, up, {}), rounded to bf16 after
-// each op as torch does (silu's steps too, as LibTorch 1.13 does in bf16);
-// std::exp where torch uses a vectorised exp, so a result may differ from
-// torch::silu's by one bf16 ulp.
+// each op as torch does (silu computed in fp32 and rounded once, as LibTorch
+// 2.x does in bf16); std::exp where torch uses a vectorised exp, so a result
+// may differ from torch::silu's by one bf16 ulp.
 at::Tensor bf16_gemv_swiglu(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up);
 
 // The fp32 form for one row (batch-1 fp32 decode): y = x . weight^T
