@@ -122,7 +122,7 @@ cli::RegisterSubcommand generate_command{
       add_model_options(cmd, c->model);
       cmd.add_option("--ids", c->ids, "prompt token ids, comma-separated (e.g. 1,2,3)");
       cmd.add_option("--prompt", c->prompt, "prompt text (the tokenizer's special tokens, e.g. bos, are added)");
-      cmd.add_option("--messages", c->messages, "chat as JSON: [{\"role\": \"user\", \"content\": \"...\"}, ...]");
+      cmd.add_option("--messages", c->messages, "a JSON file holding a chat: [{\"role\": \"user\", \"content\": \"...\"}, ...]");
       cmd.add_option("--chat-template", c->chat_template, "template name overriding the model's (qwen3, plain, llama3, ...)");
       add_generation_flags(cmd, c->generation, c->num_samples);
       cmd.add_option("--stop-ids", c->generation.stop_token_ids, "token ids that end the generation (kept in the output)")
