@@ -1,10 +1,5 @@
 #include "upm/model/gguf_file.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -351,34 +346,8 @@ std::vector<double> gguf_number_array(const GgufHeader& header, const std::strin
   return out;
 }
 
-GgufFile::GgufFile(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw InputError(Location{path, 0, ""}, "cannot open GGUF file: " + std::string(std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw InputError(Location{path, 0, ""}, "not a regular file");
-  }
-  size_ = static_cast<size_t>(st.st_size);
-  if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      ::close(fd);
-      throw Error("mmap failed for " + path + ": " + std::strerror(errno));
-    }
-    base_ = static_cast<const uint8_t*>(p);
-  }
-  ::close(fd);
-  try {
-    header_ = parse_gguf_header(base_, size_, path);
-  } catch (...) {
-    if (base_) ::munmap(const_cast<uint8_t*>(base_), size_);
-    throw;
-  }
-}
-
-GgufFile::~GgufFile() {
-  if (base_) ::munmap(const_cast<uint8_t*>(base_), size_);
+GgufFile::GgufFile(const std::string& path) : path_(path), file_(path, "GGUF file") {
+  header_ = parse_gguf_header(file_.data(), file_.size(), path);
 }
 
 }  // namespace upm

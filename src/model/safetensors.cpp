@@ -1,10 +1,5 @@
 #include "upm/model/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -174,34 +169,8 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, size_t size, co
   return h;
 }
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(Location{path, 0, ""}, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw InputError(Location{path, 0, ""}, "not a regular file");
-  }
-  size_ = size_t(st.st_size);
-  if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      ::close(fd);
-      throw InputError(Location{path, 0, ""}, std::string("cannot map: ") + std::strerror(errno));
-    }
-    base_ = static_cast<const uint8_t*>(p);
-  }
-  ::close(fd);
-  try {
-    header_ = parse_safetensors_header(base_, size_, path);
-  } catch (...) {
-    if (base_) ::munmap(const_cast<uint8_t*>(base_), size_);
-    throw;
-  }
-}
-
-SafetensorsFile::~SafetensorsFile() {
-  if (base_) ::munmap(const_cast<uint8_t*>(base_), size_);
+SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(path, "safetensors file") {
+  header_ = parse_safetensors_header(file_.data(), file_.size(), path);
 }
 
 const SafetensorsEntry& SafetensorsFile::entry(const std::string& name) const {

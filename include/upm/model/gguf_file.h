@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "upm/model/gguf_types.h"
+#include "upm/model/mapped_file.h"
 
 namespace upm {
 
@@ -94,19 +95,17 @@ std::vector<double> gguf_number_array(const GgufHeader& header, const std::strin
 class GgufFile {
  public:
   explicit GgufFile(const std::string& path);
-  ~GgufFile();
   GgufFile(const GgufFile&) = delete;
   GgufFile& operator=(const GgufFile&) = delete;
 
   const std::string& path() const { return path_; }
   const GgufHeader& header() const { return header_; }
   // Raw bytes of a tensor inside the mapping (checked by the parser).
-  const uint8_t* data(const GgufTensorInfo& tensor) const { return base_ + header_.data_start + tensor.offset; }
+  const uint8_t* data(const GgufTensorInfo& tensor) const { return file_.data() + header_.data_start + tensor.offset; }
 
  private:
   std::string path_;
-  const uint8_t* base_ = nullptr;
-  size_t size_ = 0;
+  MappedFile file_;
   GgufHeader header_;
 };
 

@@ -15,6 +15,8 @@
 
 #include <torch/types.h>
 
+#include "upm/model/mapped_file.h"
+
 namespace upm {
 
 struct SafetensorsEntry {
@@ -52,7 +54,6 @@ std::string torch_dtype_to_safetensors(torch::ScalarType dtype);
 class SafetensorsFile {
  public:
   explicit SafetensorsFile(const std::string& path);
-  ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
 
@@ -62,15 +63,14 @@ class SafetensorsFile {
   // InputError naming the file if absent.
   const SafetensorsEntry& entry(const std::string& name) const;
   // Raw bytes of a tensor inside the mapping.
-  const uint8_t* data(const SafetensorsEntry& entry) const { return base_ + header_.data_start + entry.begin; }
+  const uint8_t* data(const SafetensorsEntry& entry) const { return file_.data() + header_.data_start + entry.begin; }
   // A CPU tensor over the mapped bytes (zero-copy; READ-ONLY: never write to
   // it). Copied instead when the bytes are not aligned for the dtype.
   torch::Tensor tensor(const std::string& name) const;
 
  private:
   std::string path_;
-  const uint8_t* base_ = nullptr;
-  size_t size_ = 0;
+  MappedFile file_;
   SafetensorsHeader header_;
 };
 
