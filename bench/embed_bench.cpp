@@ -24,7 +24,7 @@
 #include "baseline.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/model_config.h"
-#include "upm/pipeline/embedder.h"
+#include "upm/embed/embedder.h"
 
 namespace {
 

@@ -19,10 +19,10 @@
 #include "upm/core/config.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/weights_loader.h"
-#include "upm/pipeline/language_model.h"
-#include "upm/pipeline/profile_state.h"
-#include "upm/pipeline/profiler.h"
-#include "upm/pipeline/updater.h"
+#include "upm/infer/language_model.h"
+#include "upm/pipeline/profile/profile_state.h"
+#include "upm/pipeline/profile/profiler.h"
+#include "upm/pipeline/profile/updater.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

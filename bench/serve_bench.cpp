@@ -20,7 +20,7 @@
 #include "upm/model/model_config.h"
 #include "upm/serve/chat_engine.h"
 #include "upm/serve/chat_server.h"
-#include "upm/serve/openai_client.h"
+#include "upm/openai/openai_client.h"
 #include "upm/text/tokenizer.h"
 
 namespace {
@@ -45,10 +45,10 @@ upm::ModelConfig bench_config() {
 }
 
 // A judge-like prompt of about `words` words.
-upm::serve::ChatRequest request(int words, int64_t max_tokens, int64_t top_logprobs) {
+upm::openai::ChatRequest request(int words, int64_t max_tokens, int64_t top_logprobs) {
   std::string profile;
   for (int i = 0; i < words; ++i) profile += (i % 7 ? "likes " : "dislikes ") + std::to_string(i) + " ";
-  upm::serve::ChatRequest r;
+  upm::openai::ChatRequest r;
   r.messages = {{"system", "You predict which item the user picks. Answer A or B."},
                 {"user", "Profile: " + profile + "\nItem A: Heat (1995)\nItem B: Scream (1996)\nAnswer:"}};
   r.temperature = 0;
@@ -79,15 +79,15 @@ int main(int argc, char** argv) {
   upm::serve::ChatServer server(engine, config);
   server.bind();
   std::thread serving([&] { server.serve(); });
-  upm::serve::OpenAIClientConfig client_config;
+  upm::openai::OpenAIClientConfig client_config;
   client_config.base_url = server.base_url();
   client_config.model = "bench";
-  upm::serve::OpenAIClient client(client_config);
+  upm::openai::OpenAIClient client(client_config);
 
-  auto engine_time = [&](const upm::serve::ChatRequest& r) {
+  auto engine_time = [&](const upm::openai::ChatRequest& r) {
     return time_median([&] { engine.complete(r); }, reps, 1, device);
   };
-  auto http_time = [&](const upm::serve::ChatRequest& r) {
+  auto http_time = [&](const upm::openai::ChatRequest& r) {
     return time_median([&] { client.chat(r); }, reps, 1, device);
   };
   for (int words : {20, 200}) {

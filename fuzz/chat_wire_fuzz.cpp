@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "upm/core/error.h"
-#include "upm/serve/chat_wire.h"
+#include "upm/openai/chat_wire.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -21,13 +21,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (doc.is_discarded()) return 0;  // the server answers 400 "not valid JSON" before the wire code runs
   const auto replace = nlohmann::json::error_handler_t::replace;
   try {
-    upm::serve::to_json(upm::serve::chat_request_from_json(doc, "request body")).dump(-1, ' ', false, replace);
+    upm::openai::to_json(upm::openai::chat_request_from_json(doc, "request body")).dump(-1, ' ', false, replace);
   } catch (const upm::InputError&) {
   }
   try {
-    auto response = upm::serve::chat_response_from_json(doc, "response");
-    upm::serve::to_json(response).dump();  // must be valid UTF-8 without a handler
-    for (const auto& choice : response.choices) upm::serve::top_logprob(choice, 0, "A");
+    auto response = upm::openai::chat_response_from_json(doc, "response");
+    upm::openai::to_json(response).dump();  // must be valid UTF-8 without a handler
+    for (const auto& choice : response.choices) upm::openai::top_logprob(choice, 0, "A");
   } catch (const upm::InputError&) {
   }
   return 0;

@@ -1,4 +1,4 @@
-// upm-eval --config F [--set k=v ...]: held-out benchmark report (see pipeline/evaluator.h).
+// upm-eval --config F [--set k=v ...]: held-out benchmark report (see pipeline/eval/evaluator.h).
 // With RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set (torchrun's variables), one
 // process per rank scores its share of the tasks; ranks meet on the first
 // predictor's device (NCCL on CUDA, Gloo on the CPU).
@@ -6,8 +6,8 @@
 
 #include "upm/core/cli.h"
 #include "upm/core/config.h"
-#include "upm/pipeline/evaluator.h"
-#include "upm/train/distributed.h"
+#include "upm/pipeline/eval/evaluator.h"
+#include "upm/dist/process_group.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Accuracy and P(correct) of predictors on a held-out benchmark, with bootstrap CIs", "upm-eval"};

@@ -1,11 +1,11 @@
 // upm-profile --model DIR --input LOGS.jsonl --output PROFILES.jsonl [--config F] [--set k=v ...]
-// Batch profile generation; rerunning the same command resumes (see pipeline/profiler.h).
+// Batch profile generation; rerunning the same command resumes (see pipeline/profile/profiler.h).
 #include <spdlog/spdlog.h>
 
 #include "upm/core/cli.h"
 #include "upm/core/config.h"
-#include "upm/pipeline/language_model.h"
-#include "upm/pipeline/profiler.h"
+#include "upm/infer/language_model.h"
+#include "upm/pipeline/profile/profiler.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Write a preference profile for every user of a user-log file (resumable)", "upm-profile"};

@@ -1,11 +1,11 @@
 // upm-update --model DIR --profiles P.jsonl --events NEW.jsonl --output OUT.jsonl [--config F] [--set k=v ...]
-// Streaming profile update; rerunning the same command resumes (see pipeline/updater.h).
+// Streaming profile update; rerunning the same command resumes (see pipeline/profile/updater.h).
 #include <spdlog/spdlog.h>
 
 #include "upm/core/cli.h"
 #include "upm/core/config.h"
-#include "upm/pipeline/language_model.h"
-#include "upm/pipeline/updater.h"
+#include "upm/infer/language_model.h"
+#include "upm/pipeline/profile/updater.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fold new events into each user's profile (version n+1); resumable and idempotent", "upm-update"};

@@ -5,7 +5,7 @@
 
 #include "upm/core/atomic_file.h"
 #include "upm/core/error.h"
-#include "upm/data/rng.h"
+#include "upm/core/random.h"
 #include "upm/data/select_users.h"
 #include "upm/data/split.h"
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "upm/core/atomic_file.h"
-#include "upm/data/rng.h"
+#include "upm/core/random.h"
 
 namespace upm::data {
 

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "upm/core/atomic_file.h"
-#include "upm/data/rng.h"
+#include "upm/core/random.h"
 #include "upm/data/time_format.h"
 
 namespace upm::data {

@@ -25,7 +25,7 @@ std::string folder_name(const std::string& dir) {
 
 std::string finish_reason(FinishReason reason) { return reason == FinishReason::length ? "length" : "stop"; }
 
-GenerationConfig generation_config(const ChatRequest& request, int64_t prompt_tokens) {
+GenerationConfig generation_config(const openai::ChatRequest& request, int64_t prompt_tokens) {
   GenerationConfig config;
   config.sampling.temperature = request.temperature;
   config.sampling.top_p = request.top_p;
@@ -38,11 +38,11 @@ GenerationConfig generation_config(const ChatRequest& request, int64_t prompt_to
   return config;
 }
 
-std::vector<TokenLogprob> choice_logprobs(const Tokenizer& tokenizer, const Generation& generation,
+std::vector<openai::TokenLogprob> choice_logprobs(const Tokenizer& tokenizer, const Generation& generation,
                                           const std::vector<PositionAlternatives>* alternatives) {
-  std::vector<TokenLogprob> out;
+  std::vector<openai::TokenLogprob> out;
   for (size_t j = 0; j < generation.tokens.size(); ++j) {
-    TokenLogprob t;
+    openai::TokenLogprob t;
     t.token = token_text(tokenizer, generation.tokens[j]);
     t.logprob = generation.logprobs[j];
     if (alternatives) {
@@ -74,7 +74,7 @@ ChatEngine::ChatEngine(ChatModel model) : model_(std::move(model)) {}
 
 int64_t ChatEngine::context_window() const { return model_.model->config().max_position_embeddings; }
 
-std::vector<int64_t> ChatEngine::prompt_ids(const ChatRequest& request) const {
+std::vector<int64_t> ChatEngine::prompt_ids(const openai::ChatRequest& request) const {
   std::vector<upm::ChatMessage> chat;
   for (const auto& m : request.messages) chat.push_back({m.role, m.content});
   ChatOptions options;
@@ -85,7 +85,7 @@ std::vector<int64_t> ChatEngine::prompt_ids(const ChatRequest& request) const {
   return std::vector<int64_t>(ids.begin(), ids.end());
 }
 
-ChatResponse ChatEngine::complete(const ChatRequest& request) {
+openai::ChatResponse ChatEngine::complete(const openai::ChatRequest& request) {
   const std::vector<int64_t> prompt = prompt_ids(request);
   const int64_t window = context_window();
   if (int64_t(prompt.size()) + request.max_tokens > window) {
@@ -105,11 +105,11 @@ ChatResponse ChatEngine::complete(const ChatRequest& request) {
     for (const auto& g : outs) continuations.push_back(g.tokens);
     alternatives = token_alternatives(*model_.model, prompt, continuations, request.top_logprobs);
   }
-  ChatResponse response;
+  openai::ChatResponse response;
   response.model = model_.id;
   response.prompt_tokens = int64_t(prompt.size());
   for (size_t i = 0; i < outs.size(); ++i) {
-    ChatChoice choice;
+    openai::ChatChoice choice;
     choice.index = int64_t(i);
     choice.content = outs[i].text;
     choice.finish_reason = finish_reason(outs[i].finish_reason);

@@ -9,7 +9,7 @@
 #include "api_error.h"
 #include "completion_route.h"
 #include "guarded_http_server.h"
-#include "upm/serve/api_key.h"
+#include "upm/openai/api_key.h"
 #include "upm/serve/chat_engine.h"
 
 namespace upm::serve {
@@ -83,7 +83,7 @@ struct ChatServer::Impl {
   Impl(ChatEngine& e, ChatServerConfig c)
       : engine(e),
         config(std::move(c)),
-        api_key(api_key_from_env(config.api_key_env, "api_key_env")),
+        api_key(openai::api_key_from_env(config.api_key_env, "api_key_env")),
         http(connection_limits(config)),
         model_queue(config.max_queued_requests) {}
 

@@ -19,7 +19,7 @@ const char* kInvalid = "invalid_request_error";
 
 bool has_value(const nlohmann::json& json, const char* key) { return json.contains(key) && !json[key].is_null(); }
 
-ChatRequest parse_request(const std::string& body, const ChatServerConfig& limits, const ChatEngine& engine) {
+openai::ChatRequest parse_request(const std::string& body, const ChatServerConfig& limits, const ChatEngine& engine) {
   std::string error, field;
   nlohmann::json json = parse_json_bounded(body, max_json_depth(), &error, &field);
   if (json.is_discarded()) {
@@ -27,9 +27,9 @@ ChatRequest parse_request(const std::string& body, const ChatServerConfig& limit
                    "request body: " + (field.empty() ? "" : field + ": ") +
                        (error == "invalid JSON" ? "not valid JSON" : error));
   }
-  ChatRequest request;
+  openai::ChatRequest request;
   try {
-    request = chat_request_from_json(json, "request body");
+    request = openai::chat_request_from_json(json, "request body");
   } catch (const InputError& e) {
     const std::string field = e.where().field;
     throw ApiError(400, kInvalid, "invalid_value", field.substr(0, field.find_first_of(".[")), e.what());
@@ -44,7 +44,7 @@ ChatRequest parse_request(const std::string& body, const ChatServerConfig& limit
   return request;
 }
 
-void check_limits(const ChatRequest& request, const ChatServerConfig& limits, const ChatEngine& engine) {
+void check_limits(const openai::ChatRequest& request, const ChatServerConfig& limits, const ChatEngine& engine) {
   if (request.max_tokens > limits.max_tokens) {
     throw ApiError(400, kInvalid, "invalid_value", "max_tokens",
                    "request body: max_tokens: " + std::to_string(request.max_tokens) + " exceeds this server's limit of " +
@@ -84,10 +84,10 @@ nlohmann::json complete_chat_body(ChatEngine& engine, const ChatServerConfig& li
     throw ApiError(413, kInvalid, "request_too_large",
                    "", "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes");
   }
-  ChatRequest request = parse_request(body, limits, engine);
+  openai::ChatRequest request = parse_request(body, limits, engine);
   check_limits(request, limits, engine);
   const auto start = std::chrono::steady_clock::now();
-  ChatResponse response;
+  openai::ChatResponse response;
   try {
     response = engine.complete(request);
   } catch (const ApiError&) {
@@ -102,7 +102,7 @@ nlohmann::json complete_chat_body(ChatEngine& engine, const ChatServerConfig& li
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("chat completion: {} prompt + {} completion tokens, n={}, {:.2f} s", response.prompt_tokens,
                response.completion_tokens, request.n, seconds);
-  return to_json(response);
+  return openai::to_json(response);
 }
 
 nlohmann::json models_body(const ChatEngine& engine) {

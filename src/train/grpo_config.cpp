@@ -1,6 +1,6 @@
 #include "upm/train/grpo_config.h"
 
-#include "upm/serve/openai_client.h"
+#include "upm/openai/openai_client.h"
 
 namespace upm {
 
@@ -28,7 +28,7 @@ void describe(ConfigIO& io, RlPredictorConfig& c) {
   if (io.reading() && c.kind == "remote") {
     if (c.predictor.mode != "label") io.fail("predictor", "mode must be \"label\" for a remote judge (it reads option labels)");
     // Checked now, so that a typo fails before any model is loaded.
-    config_from_json<serve::OpenAIClientConfig>(c.remote, io.path_of("remote"));
+    config_from_json<openai::OpenAIClientConfig>(c.remote, io.path_of("remote"));
   }
 }
 

@@ -17,10 +17,10 @@
 #include "upm/text/tokenizer.h"
 #include "upm/train/batch_plan.h"
 #include "upm/train/checkpoint.h"
-#include "upm/train/distributed.h"
+#include "upm/dist/process_group.h"
 #include "upm/train/grpo_update.h"
 #include "upm/train/metrics_log.h"
-#include "upm/serve/openai_client.h"
+#include "upm/openai/openai_client.h"
 #include "upm/train/profile_judge.h"
 #include "upm/train/remote_judge.h"
 #include "upm/train/rl_stats.h"
@@ -75,8 +75,8 @@ void load_judge(const GrpoConfig& config, ProfileJudge* given, RlSession& s) {
   }
   const RlPredictorConfig& p = config.predictor;
   if (p.kind == "remote") {
-    auto client = std::make_shared<serve::OpenAIClient>(config_from_json<serve::OpenAIClientConfig>(p.remote, "predictor.remote"));
-    ChatSender send = [client](const std::vector<serve::ChatRequest>& requests) { return client->chat_many(requests); };
+    auto client = std::make_shared<openai::OpenAIClient>(config_from_json<openai::OpenAIClientConfig>(p.remote, "predictor.remote"));
+    ChatSender send = [client](const std::vector<openai::ChatRequest>& requests) { return client->chat_many(requests); };
     s.own_judge = std::make_unique<RemoteJudge>(
         send, p.predictor, config.prompts,
         [tok = s.policy.tokenizer](std::string_view text) { return tok->count_tokens(text); }, p.missing_label_logprob,

@@ -7,7 +7,7 @@
 #include "upm/infer/sampler.h"
 #include "upm/model/causal_lm.h"
 #include "upm/train/batch_plan.h"
-#include "upm/train/distributed.h"
+#include "upm/dist/process_group.h"
 #include "upm/train/optimizer.h"
 
 namespace upm {

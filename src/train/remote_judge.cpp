@@ -27,8 +27,8 @@ bool names_label(const std::string& token, const std::string& label) {
 
 }  // namespace
 
-serve::ChatRequest judge_request(const std::string& prompt_text) {
-  serve::ChatRequest request;
+openai::ChatRequest judge_request(const std::string& prompt_text) {
+  openai::ChatRequest request;
   request.messages.push_back({"user", prompt_text});
   request.max_tokens = 1;
   request.temperature = 0.0;
@@ -40,12 +40,12 @@ serve::ChatRequest judge_request(const std::string& prompt_text) {
   return request;
 }
 
-Prediction prediction_from_top_logprobs(const serve::ChatResponse& response, const std::vector<int>& shown_order,
+Prediction prediction_from_top_logprobs(const openai::ChatResponse& response, const std::vector<int>& shown_order,
                                         int label, double missing_label_logprob, const std::string& source) {
   if (response.choices.empty()) throw InputError(Location{source, 0, "choices"}, "no choice in the response");
   const auto& logprobs = response.choices[0].logprobs;
   if (logprobs.empty()) throw InputError(Location{source, 0, "choices[0].logprobs"}, "no log-probs (does the server return them?)");
-  const serve::TokenLogprob& first = logprobs[0];
+  const openai::TokenLogprob& first = logprobs[0];
   Prediction p;
   p.shown_order = shown_order;
   p.scores.assign(shown_order.size(), missing_label_logprob);
@@ -75,14 +75,14 @@ RemoteJudge::RemoteJudge(ChatSender send, PredictorConfig config, data::PromptCo
       endpoint_(std::move(endpoint)) {}
 
 std::vector<Prediction> RemoteJudge::judge(const std::vector<PredictRequest>& requests, uint64_t order_seed) {
-  std::vector<serve::ChatRequest> chats;
+  std::vector<openai::ChatRequest> chats;
   std::vector<std::vector<int>> orders;
   for (const auto& request : requests) {
     const data::BenchmarkTask& task = request.task;
     orders.push_back(shown_option_order(task.task_id, task.options.size(), order_seed, config_.shuffle_options));
     chats.push_back(judge_request(builder_.predict(shown_task(task, orders.back()), request.profile).text));
   }
-  const std::vector<serve::ChatResponse> responses = send_(chats);
+  const std::vector<openai::ChatResponse> responses = send_(chats);
   if (responses.size() != requests.size()) throw Error("remote judge: " + std::to_string(responses.size()) +
                                                        " responses for " + std::to_string(requests.size()) + " requests");
   std::vector<Prediction> out;

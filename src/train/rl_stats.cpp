@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "upm/train/distributed.h"
+#include "upm/dist/process_group.h"
 
 namespace upm {
 

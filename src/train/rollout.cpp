@@ -5,7 +5,7 @@
 #include "upm/core/error.h"
 #include "upm/infer/generator.h"
 #include "upm/infer/sampler.h"
-#include "upm/pipeline/language_model.h"
+#include "upm/infer/language_model.h"
 
 namespace upm {
 

@@ -6,7 +6,7 @@
 
 #include "upm/core/error.h"
 #include "upm/model/causal_lm.h"
-#include "upm/train/distributed.h"
+#include "upm/dist/process_group.h"
 #include "upm/train/optimizer.h"
 
 namespace upm {

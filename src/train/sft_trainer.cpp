@@ -15,7 +15,7 @@
 #include "upm/text/tokenizer.h"
 #include "upm/train/batch_plan.h"
 #include "upm/train/checkpoint.h"
-#include "upm/train/distributed.h"
+#include "upm/dist/process_group.h"
 #include "upm/train/optimizer.h"
 #include "upm/train/sft_step.h"
 #include "upm/train/train_loop.h"

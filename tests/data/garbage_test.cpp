@@ -9,7 +9,7 @@
 #include "upm/data/debian_packages.h"
 #include "upm/data/movielens.h"
 #include "upm/data/profile_record.h"
-#include "upm/data/rng.h"
+#include "upm/core/random.h"
 #include "upm/data/user_log.h"
 
 namespace {

@@ -6,7 +6,7 @@
 
 #include "data_test_util.h"
 #include "upm/data/recommend_tasks.h"
-#include "upm/data/rng.h"
+#include "upm/core/random.h"
 #include "upm/data/split.h"
 
 namespace {

@@ -14,9 +14,9 @@
 #include "upm/data/prompt_builder.h"
 #include "upm/data/split.h"
 #include "upm/data/synth.h"
-#include "upm/pipeline/candidate_merge.h"
-#include "upm/pipeline/predictor.h"
-#include "upm/pipeline/sft_data_builder.h"
+#include "upm/pipeline/teach/candidate_merge.h"
+#include "upm/infer/predictor.h"
+#include "upm/pipeline/teach/sft_data_builder.h"
 #include "upm/text/tokenizer.h"
 #include "upm/train/sft_data.h"
 

@@ -13,7 +13,7 @@
 #include "pipeline_test_util.h"
 #include "upm/data/split.h"
 #include "upm/data/synth.h"
-#include "upm/pipeline/profile_facts.h"
+#include "upm/pipeline/teach/profile_facts.h"
 
 namespace {
 

@@ -3,8 +3,8 @@
 #include <torch/torch.h>
 
 #include "embed_test_util.h"
-#include "upm/pipeline/embedding_probe.h"
-#include "upm/pipeline/kmeans.h"
+#include "upm/pipeline/embedding/embedding_probe.h"
+#include "upm/embed/kmeans.h"
 
 namespace upm {
 namespace {

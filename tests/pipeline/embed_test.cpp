@@ -6,11 +6,11 @@
 #include "embed_test_util.h"
 #include "upm/data/user_log.h"
 #include "upm/model/safetensors.h"
-#include "upm/pipeline/embedder.h"
-#include "upm/pipeline/embedding_io.h"
-#include "upm/pipeline/embedding_job.h"
-#include "upm/pipeline/embedding_projection.h"
-#include "upm/pipeline/embedding_prompts.h"
+#include "upm/embed/embedder.h"
+#include "upm/pipeline/embedding/embedding_io.h"
+#include "upm/pipeline/embedding/embedding_job.h"
+#include "upm/embed/embedding_projection.h"
+#include "upm/embed/embedding_prompts.h"
 #include "upm/text/tokenizer.h"
 
 namespace upm {

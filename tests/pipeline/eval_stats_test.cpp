@@ -1,4 +1,4 @@
-#include "upm/pipeline/eval_stats.h"
+#include "upm/pipeline/eval/eval_stats.h"
 
 #include <cmath>
 #include <random>

@@ -7,8 +7,8 @@
 #include "upm/data/event_format.h"
 #include "upm/data/prompt_builder.h"
 #include "upm/infer/token_logprobs.h"
-#include "upm/pipeline/eval_stats.h"
-#include "upm/pipeline/evaluator.h"
+#include "upm/pipeline/eval/eval_stats.h"
+#include "upm/pipeline/eval/evaluator.h"
 #include "upm/text/tokenizer.h"
 
 namespace {

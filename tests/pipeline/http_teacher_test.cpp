@@ -13,14 +13,14 @@
 #include "serve/serve_test_util.h"
 #include "upm/data/split.h"
 #include "upm/data/synth.h"
-#include "upm/pipeline/http_teacher.h"
-#include "upm/pipeline/sft_data_builder.h"
+#include "upm/pipeline/teach/http_teacher.h"
+#include "upm/pipeline/teach/sft_data_builder.h"
 
 namespace {
 
 using nlohmann::json;
 
-upm::HttpTeacherConfig http_config(const upm::serve::OpenAIClientConfig& client, bool use_n = true) {
+upm::HttpTeacherConfig http_config(const upm::openai::OpenAIClientConfig& client, bool use_n = true) {
   upm::HttpTeacherConfig c;
   c.client = client;
   c.max_tokens = 8;
@@ -41,9 +41,9 @@ upm::TeacherRequest request(const std::string& user, int64_t k, uint64_t seed) {
 }
 
 // The endpoint's answer to the teacher's request, asked directly.
-std::vector<upm::TeacherOutput> direct(upm::serve::OpenAIClient& client, const upm::HttpTeacherConfig& c, int64_t n,
+std::vector<upm::TeacherOutput> direct(upm::openai::OpenAIClient& client, const upm::HttpTeacherConfig& c, int64_t n,
                                        uint64_t seed) {
-  upm::serve::ChatRequest r;
+  upm::openai::ChatRequest r;
   r.messages = {{"system", c.system_prompt}, {"user", kPrompt}};
   r.temperature = c.temperature;
   r.max_tokens = c.max_tokens;
@@ -58,7 +58,7 @@ std::string show(const upm::TeacherOutput& o) { return o.reasoning + "|" + o.pro
 
 TEST(HttpTeacher, CandidatesAreTheServersSeededSamples) {
   upm::test::RunningServer server;
-  upm::serve::OpenAIClient client(server.client_config());
+  upm::openai::OpenAIClient client(server.client_config());
   for (bool use_n : {true, false}) {
     const upm::HttpTeacherConfig config = http_config(server.client_config(), use_n);
     upm::HttpTeacher teacher(config);
@@ -88,7 +88,7 @@ void synthetic_split(const std::string& dir, int users) {
   upm::data::write_split(upm::data::split_logs(upm::data::make_synthetic_world(synth).logs, split), split, dir);
 }
 
-upm::BuildSftConfig http_build(const std::string& dir, const upm::serve::OpenAIClientConfig& client) {
+upm::BuildSftConfig http_build(const std::string& dir, const upm::openai::OpenAIClientConfig& client) {
   upm::BuildSftConfig c;
   c.run_dir = dir + "/run";
   c.history = dir + "/history.jsonl";
@@ -124,13 +124,13 @@ using upm::test::Handler;
 // `choices` answers (0 = as many as asked) of a fixed profile with reasoning.
 Handler answering(int64_t choices = 0) {
   return [choices](const httplib::Request& req, httplib::Response& res) {
-    const auto request = upm::serve::chat_request_from_json(json::parse(req.body), "request");
-    upm::serve::ChatResponse response;
+    const auto request = upm::openai::chat_request_from_json(json::parse(req.body), "request");
+    upm::openai::ChatResponse response;
     response.model = request.model;
     for (int64_t i = 0; i < (choices ? choices : request.n); ++i) {
       response.choices.push_back({i, "<think>votes</think>\n\nLikes comedy.", "stop", {}});
     }
-    res.set_content(upm::serve::to_json(response).dump(), "application/json");
+    res.set_content(upm::openai::to_json(response).dump(), "application/json");
   };
 }
 
@@ -190,7 +190,7 @@ TEST(HttpTeacher, TimeoutsAreRetriedThenReported) {
   client.timeout_s = 0.2;
   client.max_retries = 1;
   upm::HttpTeacher teacher(http_config(client));
-  EXPECT_THROW(teacher.generate({request("a", 2, 1)}), upm::serve::RemoteError);
+  EXPECT_THROW(teacher.generate({request("a", 2, 1)}), upm::openai::RemoteError);
   EXPECT_EQ(slow.requests.load(), 2);
 }
 

@@ -4,7 +4,7 @@
 
 #include "pipeline_test_util.h"
 #include "upm/data/prompt_builder.h"
-#include "upm/pipeline/judge_data.h"
+#include "upm/pipeline/teach/judge_data.h"
 
 namespace upm {
 namespace {

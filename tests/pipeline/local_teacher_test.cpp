@@ -5,8 +5,8 @@
 #include "pipeline_test_util.h"
 #include "upm/data/split.h"
 #include "upm/data/synth.h"
-#include "upm/pipeline/local_teacher.h"
-#include "upm/pipeline/sft_data_builder.h"
+#include "upm/pipeline/teach/local_teacher.h"
+#include "upm/pipeline/teach/sft_data_builder.h"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include "upm/core/config.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/weights_loader.h"
-#include "upm/pipeline/language_model.h"
+#include "upm/infer/language_model.h"
 
 namespace upm::test {
 

@@ -8,8 +8,8 @@
 #include "pipeline_test_util.h"
 #include "upm/data/prompt_builder.h"
 #include "upm/infer/token_logprobs.h"
-#include "upm/pipeline/continuation_scorer.h"
-#include "upm/pipeline/predictor.h"
+#include "upm/infer/scorer.h"
+#include "upm/infer/predictor.h"
 #include "upm/text/tokenizer.h"
 
 namespace {
@@ -184,31 +184,31 @@ TEST(Predictor, SoftmaxSumsToOneAndKeepsOrder) {
 
 TEST(ContinuationScorer, SharedContextEqualsFullSequenceScoring) {
   auto& model = *tiny_model().model;
-  std::vector<upm::ContinuationGroup> groups = {
+  std::vector<upm::ScoringRequest> groups = {
       {{1, 5, 9, 13, 200}, {{7}, {8, 9, 10}, {300, 301}}},
       {{4, 4}, {{11, 12, 13, 14}, {15}}},
       {{600, 601, 602, 603, 604, 605, 606}, {{1, 2}, {3, 4}, {5, 6}, {7, 8}}},
   };
-  upm::ContinuationScoreOptions options;
-  options.max_batch_rows = 4;  // groups 0+1 cannot share a pass with 2
-  const auto scores = upm::score_continuations(model, groups, options);
+  upm::ScoringConfig options;
+  options.max_batch_sequences = 4;  // groups 0+1 cannot share a pass with 2
+  const auto scores = upm::score_options(model, groups, options);
   for (size_t g = 0; g < groups.size(); ++g) {
-    for (size_t c = 0; c < groups[g].continuations.size(); ++c) {
+    for (size_t c = 0; c < groups[g].options.size(); ++c) {
       std::vector<int64_t> all = groups[g].context;
-      const auto& cont = groups[g].continuations[c];
+      const auto& cont = groups[g].options[c];
       all.insert(all.end(), cont.begin(), cont.end());
       auto full = upm::token_logprobs(model, {all})[0];
-      ASSERT_EQ(scores[g][c].size(), cont.size());
+      ASSERT_EQ(scores[g][c].token_logprobs.size(), cont.size());
       for (size_t i = 0; i < cont.size(); ++i) {
-        EXPECT_NEAR(scores[g][c][i], full[groups[g].context.size() - 1 + i], 1e-4) << g << "/" << c << "/" << i;
+        EXPECT_NEAR(scores[g][c].token_logprobs[i], full[groups[g].context.size() - 1 + i], 1e-4) << g << "/" << c << "/" << i;
       }
     }
   }
 }
 
 TEST(ContinuationScorer, RejectsOutOfVocabularyIds) {
-  std::vector<upm::ContinuationGroup> groups = {{{1, 2}, {{100000}}}};
-  EXPECT_THROW(upm::score_continuations(*tiny_model().model, groups), upm::InputError);
+  std::vector<upm::ScoringRequest> groups = {{{1, 2}, {{100000}}}};
+  EXPECT_THROW(upm::score_options(*tiny_model().model, groups), upm::InputError);
 }
 
 }  // namespace

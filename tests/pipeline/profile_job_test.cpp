@@ -11,9 +11,9 @@
 #include <thread>
 
 #include "pipeline_test_util.h"
-#include "upm/pipeline/profile_text.h"
-#include "upm/pipeline/profile_writer.h"
-#include "upm/pipeline/profiler.h"
+#include "upm/pipeline/profile/profile_text.h"
+#include "upm/pipeline/profile/profile_writer.h"
+#include "upm/pipeline/profile/profiler.h"
 
 namespace {
 

@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "upm/data/prompt_builder.h"
-#include "upm/pipeline/judge_data.h"
-#include "upm/pipeline/profile_rows.h"
-#include "upm/pipeline/rule_based_teacher.h"
+#include "upm/pipeline/teach/judge_data.h"
+#include "upm/pipeline/teach/profile_rows.h"
+#include "upm/pipeline/teach/rule_based_teacher.h"
 #include "upm/core/error.h"
 
 namespace upm {

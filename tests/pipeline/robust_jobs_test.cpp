@@ -7,7 +7,7 @@
 
 #include "pipeline_test_util.h"
 #include "upm/pipeline/job_output.h"
-#include "upm/pipeline/profiler.h"
+#include "upm/pipeline/profile/profiler.h"
 
 namespace {
 

@@ -8,9 +8,9 @@
 
 #include "upm/data/split.h"
 #include "upm/data/synth.h"
-#include "upm/pipeline/event_statistics.h"
-#include "upm/pipeline/profile_facts.h"
-#include "upm/pipeline/rule_based_teacher.h"
+#include "upm/pipeline/teach/event_statistics.h"
+#include "upm/pipeline/teach/profile_facts.h"
+#include "upm/pipeline/teach/rule_based_teacher.h"
 
 namespace {
 

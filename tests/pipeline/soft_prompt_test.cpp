@@ -6,8 +6,8 @@
 
 #include "embed_test_util.h"
 #include "upm/model/safetensors.h"
-#include "upm/pipeline/embedder.h"
-#include "upm/pipeline/soft_prompts.h"
+#include "upm/embed/embedder.h"
+#include "upm/embed/soft_prompts.h"
 
 namespace upm {
 namespace {

@@ -7,9 +7,9 @@
 #include <map>
 
 #include "pipeline_test_util.h"
-#include "upm/pipeline/profile_state.h"
-#include "upm/pipeline/profiler.h"
-#include "upm/pipeline/updater.h"
+#include "upm/pipeline/profile/profile_state.h"
+#include "upm/pipeline/profile/profiler.h"
+#include "upm/pipeline/profile/updater.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // 5xx then success, 429, timeouts, malformed bodies, wrong shapes, refused
 // keys, and a concurrency bound that chat_many must respect.
 
-#include "upm/serve/openai_client.h"
+#include "upm/openai/openai_client.h"
 
 #include <atomic>
 #include <chrono>
@@ -29,11 +29,11 @@ using nlohmann::json;
 
 // A valid answer echoing the request's last message (and its model) back.
 void echo(const httplib::Request& req, httplib::Response& res) {
-  serve::ChatRequest request = serve::chat_request_from_json(json::parse(req.body), "request");
-  serve::ChatResponse response;
+  openai::ChatRequest request = openai::chat_request_from_json(json::parse(req.body), "request");
+  openai::ChatResponse response;
   response.model = request.model;
   for (int64_t i = 0; i < request.n; ++i) {
-    serve::ChatChoice c;
+    openai::ChatChoice c;
     c.index = i;
     c.content = "echo: " + request.messages.back().content;
     c.finish_reason = "stop";
@@ -41,7 +41,7 @@ void echo(const httplib::Request& req, httplib::Response& res) {
   }
   response.prompt_tokens = 5;
   response.completion_tokens = 2;
-  res.set_content(serve::to_json(response).dump(), "application/json");
+  res.set_content(openai::to_json(response).dump(), "application/json");
 }
 
 // A loopback port that was free a moment ago and now has no listener.
@@ -61,18 +61,18 @@ int closed_port() {
   return ntohs(addr.sin_port);
 }
 
-serve::ChatRequest ask(const std::string& text) {
-  serve::ChatRequest r;
+openai::ChatRequest ask(const std::string& text) {
+  openai::ChatRequest r;
   r.messages = {{"user", text}};
   return r;
 }
 
 TEST(OpenAIClient, SendsTheRequestAndReadsTheAnswer) {
   FakeEndpoint endpoint(echo);
-  serve::OpenAIClient client(endpoint.config());
-  serve::ChatRequest r = ask("hello");
+  openai::OpenAIClient client(endpoint.config());
+  openai::ChatRequest r = ask("hello");
   r.n = 2;
-  serve::ChatResponse answer = client.chat(r);
+  openai::ChatResponse answer = client.chat(r);
   EXPECT_EQ(answer.model, "teacher");  // the config's model filled in
   ASSERT_EQ(answer.choices.size(), 2u);
   EXPECT_EQ(answer.choices[1].content, "echo: hello");
@@ -94,7 +94,7 @@ Handler fail_first(int failures, int status, std::shared_ptr<std::atomic<int>> c
 
 TEST(OpenAIClient, RetriesServerErrorsThenSucceeds) {
   FakeEndpoint endpoint(fail_first(2, 500));
-  serve::OpenAIClient client(endpoint.config());
+  openai::OpenAIClient client(endpoint.config());
   EXPECT_EQ(client.chat(ask("x")).choices[0].content, "echo: x");
   EXPECT_EQ(endpoint.requests, 3);
 }
@@ -106,7 +106,7 @@ TEST(OpenAIClient, RetriesRateLimitsAfterRetryAfter) {
     if (*calls == 0) res.set_header("Retry-After", "1");
     limited(req, res);
   });
-  serve::OpenAIClient client(endpoint.config());
+  openai::OpenAIClient client(endpoint.config());
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(client.chat(ask("y")).choices[0].content, "echo: y");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -117,7 +117,7 @@ TEST(OpenAIClient, RetriesRateLimitsAfterRetryAfter) {
 TEST(OpenAIClient, RetriesRequestTimeoutAndConflictStatuses) {
   for (int status : {408, 409}) {
     FakeEndpoint endpoint(fail_first(1, status));
-    serve::OpenAIClient client(endpoint.config());
+    openai::OpenAIClient client(endpoint.config());
     EXPECT_EQ(client.chat(ask("z")).choices[0].content, "echo: z");
     EXPECT_EQ(endpoint.requests, 2) << status;
   }
@@ -130,8 +130,8 @@ TEST(OpenAIClient, GivesUpAfterTheRetriesWithTheLastReason) {
   });
   auto config = endpoint.config();
   config.max_retries = 2;
-  serve::OpenAIClient client(config);
-  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), serve::RemoteError,
+  openai::OpenAIClient client(config);
+  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), openai::RemoteError,
                         "/v1/chat/completions: failed after 3 attempt(s); last: HTTP 503: model is loading");
   EXPECT_EQ(endpoint.requests, 3);
 }
@@ -144,9 +144,9 @@ TEST(OpenAIClient, TimeoutsAreRetriedThenReported) {
   auto config = endpoint.config();
   config.timeout_s = 0.2;
   config.max_retries = 1;
-  serve::OpenAIClient client(config);
+  openai::OpenAIClient client(config);
   const auto start = std::chrono::steady_clock::now();
-  UPM_EXPECT_THROW_WITH(client.chat(ask("slow")), serve::RemoteError, "failed after 2 attempt(s); last: transport error");
+  UPM_EXPECT_THROW_WITH(client.chat(ask("slow")), openai::RemoteError, "failed after 2 attempt(s); last: transport error");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 1.2);  // two 0.2 s attempts, not two 0.7 s answers
   EXPECT_EQ(endpoint.requests, 2);
@@ -156,8 +156,8 @@ TEST(OpenAIClient, MalformedJsonFailsAtOnceWithTheReason) {
   FakeEndpoint endpoint([](const httplib::Request&, httplib::Response& res) {
     res.set_content("{\"choices\": [oops", "application/json");
   });
-  serve::OpenAIClient client(endpoint.config());
-  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), serve::RemoteError, "malformed JSON in response: \"{\"choices\": [oops\"");
+  openai::OpenAIClient client(endpoint.config());
+  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), openai::RemoteError, "malformed JSON in response: \"{\"choices\": [oops\"");
   EXPECT_EQ(endpoint.requests, 1);
 }
 
@@ -165,8 +165,8 @@ TEST(OpenAIClient, WrongShapeFailsAtOnceNamingTheField) {
   FakeEndpoint endpoint([](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"choices": [{"message": {"content": ["not", "text"]}}]})", "application/json");
   });
-  serve::OpenAIClient client(endpoint.config());
-  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), serve::RemoteError, "/chat/completions: choices[0].message.content[0]");
+  openai::OpenAIClient client(endpoint.config());
+  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), openai::RemoteError, "/chat/completions: choices[0].message.content[0]");
   EXPECT_EQ(endpoint.requests, 1);
 }
 
@@ -174,8 +174,8 @@ TEST(OpenAIClient, EmptyChoicesAreAnError) {
   FakeEndpoint endpoint([](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"choices": []})", "application/json");
   });
-  serve::OpenAIClient client(endpoint.config());
-  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), serve::RemoteError, "choices: empty");
+  openai::OpenAIClient client(endpoint.config());
+  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), openai::RemoteError, "choices: empty");
 }
 
 TEST(OpenAIClient, ClientErrorsAreNotRetried) {
@@ -183,8 +183,8 @@ TEST(OpenAIClient, ClientErrorsAreNotRetried) {
     res.status = 400;
     res.set_content(R"({"error": {"message": "max_tokens is too large"}})", "application/json");
   });
-  serve::OpenAIClient client(endpoint.config());
-  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), serve::RemoteError, "HTTP 400: max_tokens is too large");
+  openai::OpenAIClient client(endpoint.config());
+  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), openai::RemoteError, "HTTP 400: max_tokens is too large");
   EXPECT_EQ(endpoint.requests, 1);
 }
 
@@ -198,41 +198,41 @@ TEST(OpenAIClient, SendsTheBearerTokenFromTheNamedVariable) {
     echo(req, res);
   });
   {
-    serve::OpenAIClient anonymous(endpoint.config());
-    UPM_EXPECT_THROW_WITH(anonymous.chat(ask("x")), serve::RemoteError, "HTTP 401: bad key");
+    openai::OpenAIClient anonymous(endpoint.config());
+    UPM_EXPECT_THROW_WITH(anonymous.chat(ask("x")), openai::RemoteError, "HTTP 401: bad key");
     EXPECT_EQ(endpoint.requests, 1);  // 401 is not retried
   }
   auto config = endpoint.config();
   config.api_key_env = "UPM_SERVE_TEST_KEY";
   ::setenv("UPM_SERVE_TEST_KEY", "s3cret", 1);
-  serve::OpenAIClient client(config);
+  openai::OpenAIClient client(config);
   EXPECT_EQ(client.chat(ask("k")).choices[0].content, "echo: k");
   ::unsetenv("UPM_SERVE_TEST_KEY");
 }
 
 TEST(OpenAIClient, MissingKeyVariableIsAnInputErrorNamingIt) {
-  serve::OpenAIClientConfig config;
+  openai::OpenAIClientConfig config;
   config.base_url = "http://127.0.0.1:9/v1";
   config.model = "m";
   config.api_key_env = "UPM_SERVE_TEST_UNSET_VARIABLE";
   ::unsetenv("UPM_SERVE_TEST_UNSET_VARIABLE");
-  UPM_EXPECT_THROW_WITH(serve::OpenAIClient{config}, InputError,
+  UPM_EXPECT_THROW_WITH(openai::OpenAIClient{config}, InputError,
                         "api_key_env: environment variable UPM_SERVE_TEST_UNSET_VARIABLE is not set");
   config.api_key_env = "";
   config.base_url = "localhost:8000";
-  UPM_EXPECT_THROW_WITH(serve::OpenAIClient{config}, InputError, "base_url: no scheme");
+  UPM_EXPECT_THROW_WITH(openai::OpenAIClient{config}, InputError, "base_url: no scheme");
 }
 
 TEST(OpenAIClient, RefusedConnectionIsRetriedThenReported) {
   const int port = closed_port();
-  serve::OpenAIClientConfig config;
+  openai::OpenAIClientConfig config;
   config.base_url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
   config.model = "m";
   config.max_retries = 1;
   config.backoff_s = 0.01;
   config.timeout_s = 2;
-  serve::OpenAIClient client(config);
-  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), serve::RemoteError, "failed after 2 attempt(s); last: transport error");
+  openai::OpenAIClient client(config);
+  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), openai::RemoteError, "failed after 2 attempt(s); last: transport error");
 }
 
 TEST(OpenAIClient, ChatManyKeepsOrderAndBoundsConcurrency) {
@@ -248,8 +248,8 @@ TEST(OpenAIClient, ChatManyKeepsOrderAndBoundsConcurrency) {
   });
   auto config = endpoint.config();
   config.concurrency = 3;
-  serve::OpenAIClient client(config);
-  std::vector<serve::ChatRequest> requests;
+  openai::OpenAIClient client(config);
+  std::vector<openai::ChatRequest> requests;
   for (int i = 0; i < 10; ++i) requests.push_back(ask("q" + std::to_string(i)));
   auto answers = client.chat_many(requests);
   ASSERT_EQ(answers.size(), 10u);
@@ -267,15 +267,15 @@ TEST(OpenAIClient, ChatManyReportsTheFirstFailure) {
     }
     echo(req, res);
   });
-  serve::OpenAIClient client(endpoint.config());
-  UPM_EXPECT_THROW_WITH(client.chat_many({ask("ok"), ask("bad"), ask("ok")}), serve::RemoteError, "HTTP 422: unprocessable");
+  openai::OpenAIClient client(endpoint.config());
+  UPM_EXPECT_THROW_WITH(client.chat_many({ask("ok"), ask("bad"), ask("ok")}), openai::RemoteError, "HTTP 422: unprocessable");
 }
 
 TEST(OpenAIClient, ListsModels) {
   FakeEndpoint endpoint(echo, [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"object": "list", "data": [{"id": "qwen3-8b"}, {"id": "judge"}]})", "application/json");
   });
-  serve::OpenAIClient client(endpoint.config());
+  openai::OpenAIClient client(endpoint.config());
   EXPECT_EQ(client.models(), (std::vector<std::string>{"qwen3-8b", "judge"}));
 }
 

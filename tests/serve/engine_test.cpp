@@ -16,10 +16,10 @@ TEST(ChatEngine, Bfloat16AnswersWithConsistentLogprobs) {
   ModelRuntime runtime;
   runtime.dtype = "bfloat16";
   serve::ChatEngine engine(serve::load_chat_model(tiny_model_dir(), runtime, "tiny-bf16"));
-  serve::ChatRequest request = user_request("Item A or Item B?", 4);
+  openai::ChatRequest request = user_request("Item A or Item B?", 4);
   request.logprobs = true;
   request.top_logprobs = 5;
-  serve::ChatResponse answer = engine.complete(request);
+  openai::ChatResponse answer = engine.complete(request);
   EXPECT_EQ(answer.model, "tiny-bf16");
   ASSERT_EQ(answer.choices.size(), 1u);
   const auto& logprobs = answer.choices[0].logprobs;

@@ -10,7 +10,7 @@
 
 #include <httplib.h>
 
-#include "upm/serve/openai_client.h"
+#include "upm/openai/openai_client.h"
 
 namespace upm::test {
 
@@ -32,8 +32,8 @@ class FakeEndpoint {
     server_.stop();
     thread_.join();
   }
-  serve::OpenAIClientConfig config() const {
-    serve::OpenAIClientConfig c;
+  openai::OpenAIClientConfig config() const {
+    openai::OpenAIClientConfig c;
     c.base_url = "http://127.0.0.1:" + std::to_string(port_) + "/v1";
     c.model = "teacher";
     c.timeout_s = 5;

@@ -12,7 +12,7 @@
 #include "pipeline/pipeline_test_util.h"
 #include "upm/serve/chat_engine.h"
 #include "upm/serve/chat_server.h"
-#include "upm/serve/openai_client.h"
+#include "upm/openai/openai_client.h"
 
 namespace upm::test {
 
@@ -37,8 +37,8 @@ class RunningServer {
   int port() const { return port_; }
   std::string base_url() const { return server_->base_url(); }
 
-  serve::OpenAIClientConfig client_config() const {
-    serve::OpenAIClientConfig c;
+  openai::OpenAIClientConfig client_config() const {
+    openai::OpenAIClientConfig c;
     c.base_url = base_url();
     c.model = serve_engine().model_id();
     c.timeout_s = 30;
@@ -52,8 +52,8 @@ class RunningServer {
   int port_ = 0;
 };
 
-inline serve::ChatRequest user_request(const std::string& text, int64_t max_tokens = 8) {
-  serve::ChatRequest r;
+inline openai::ChatRequest user_request(const std::string& text, int64_t max_tokens = 8) {
+  openai::ChatRequest r;
   r.messages = {{"system", "You judge."}, {"user", text}};
   r.max_tokens = max_tokens;
   r.temperature = 0.0;

@@ -160,8 +160,8 @@ TEST(ServerGuard, ADeeplyNestedAnswerIsARemoteErrorForTheClient) {
   FakeEndpoint endpoint([](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"choices": )" + std::string(100000, '[') + std::string(100000, ']') + "}", "application/json");
   });
-  serve::OpenAIClient client(endpoint.config());
-  UPM_EXPECT_THROW_WITH(client.chat(user_request("x")), serve::RemoteError,
+  openai::OpenAIClient client(endpoint.config());
+  UPM_EXPECT_THROW_WITH(client.chat(user_request("x")), openai::RemoteError,
                         "/chat/completions: response choices: nested deeper than 64 levels");
 }
 

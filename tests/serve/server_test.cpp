@@ -27,13 +27,13 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<upm::ChatMessage> as_chat(const serve::ChatRequest& r) {
+std::vector<upm::ChatMessage> as_chat(const openai::ChatRequest& r) {
   std::vector<upm::ChatMessage> chat;
   for (const auto& m : r.messages) chat.push_back({m.role, m.content});
   return chat;
 }
 
-GenerationConfig in_process_config(const serve::ChatRequest& r) {
+GenerationConfig in_process_config(const openai::ChatRequest& r) {
   GenerationConfig config;
   config.sampling.temperature = r.temperature;
   config.sampling.top_p = r.top_p;
@@ -44,7 +44,7 @@ GenerationConfig in_process_config(const serve::ChatRequest& r) {
 }
 
 // The request's continuations computed in-process by infer (generate_chat / a group).
-std::vector<Generation> in_process(const serve::ChatRequest& r) {
+std::vector<Generation> in_process(const openai::ChatRequest& r) {
   LanguageModel& lm = tiny_model();
   Generator generator(*lm.model, lm.tokenizer.get());
   const ChatTemplate chat_template = ChatTemplate::for_model(tiny_model_dir());
@@ -56,10 +56,10 @@ std::vector<Generation> in_process(const serve::ChatRequest& r) {
 
 TEST(ChatServer, GreedyOverHttpEqualsInProcess) {
   RunningServer server;
-  serve::OpenAIClient client(server.client_config());
-  serve::ChatRequest request = user_request("Which item does the user prefer?", 12);
+  openai::OpenAIClient client(server.client_config());
+  openai::ChatRequest request = user_request("Which item does the user prefer?", 12);
   request.logprobs = true;  // chosen-token log-probs show the tokens one by one
-  serve::ChatResponse answer = client.chat(request);
+  openai::ChatResponse answer = client.chat(request);
   std::vector<Generation> expected = in_process(request);
   ASSERT_EQ(answer.choices.size(), 1u);
   const auto& choice = answer.choices[0];
@@ -80,14 +80,14 @@ TEST(ChatServer, GreedyOverHttpEqualsInProcess) {
 
 TEST(ChatServer, SeededGroupIsReproducibleAndEqualsInProcessGroup) {
   RunningServer server;
-  serve::OpenAIClient client(server.client_config());
-  serve::ChatRequest request = user_request("Write a profile.", 10);
+  openai::OpenAIClient client(server.client_config());
+  openai::ChatRequest request = user_request("Write a profile.", 10);
   request.temperature = 1.0;
   request.top_p = 0.95;
   request.n = 4;
   request.seed = 17;
-  serve::ChatResponse first = client.chat(request);
-  serve::ChatResponse second = client.chat(request);
+  openai::ChatResponse first = client.chat(request);
+  openai::ChatResponse second = client.chat(request);
   std::vector<Generation> expected = in_process(request);
   ASSERT_EQ(first.choices.size(), 4u);
   std::set<std::string> distinct;
@@ -104,8 +104,8 @@ TEST(ChatServer, SeededGroupIsReproducibleAndEqualsInProcessGroup) {
 
 TEST(ChatServer, StopStringsCutTheText) {
   RunningServer server;
-  serve::OpenAIClient client(server.client_config());
-  serve::ChatRequest request = user_request("Tell me more.", 16);
+  openai::OpenAIClient client(server.client_config());
+  openai::ChatRequest request = user_request("Tell me more.", 16);
   const std::string full = in_process(request)[0].text;
   // A letter whose first occurrence is past the start: the text ends right before it.
   size_t cut = std::string::npos;
@@ -114,7 +114,7 @@ TEST(ChatServer, StopStringsCutTheText) {
   }
   ASSERT_NE(cut, std::string::npos) << full;
   request.stop = {full.substr(cut, 1)};
-  serve::ChatResponse answer = client.chat(request);
+  openai::ChatResponse answer = client.chat(request);
   EXPECT_EQ(answer.choices[0].content, text::utf8_lossy(full.substr(0, cut)));
   EXPECT_EQ(answer.choices[0].finish_reason, "stop");
 }
@@ -157,11 +157,11 @@ TEST(ChatServer, TokenAlternativesEqualInfersScoring) {
 // What the RL judge does: one answer token, its top log-probs, P("A") vs P("B").
 TEST(ChatServer, TopLogprobsOverHttpAreTheModelsLogSoftmax) {
   RunningServer server;
-  serve::OpenAIClient client(server.client_config());
-  serve::ChatRequest request = user_request("Item A or Item B? Answer with one letter.", 1);
+  openai::OpenAIClient client(server.client_config());
+  openai::ChatRequest request = user_request("Item A or Item B? Answer with one letter.", 1);
   request.logprobs = true;
   request.top_logprobs = 20;
-  serve::ChatResponse answer = client.chat(request);
+  openai::ChatResponse answer = client.chat(request);
   ASSERT_EQ(answer.choices[0].logprobs.size(), 1u);
   const auto& first = answer.choices[0].logprobs[0];
   ASSERT_EQ(first.top_logprobs.size(), 20u);
@@ -185,7 +185,7 @@ TEST(ChatServer, TopLogprobsOverHttpAreTheModelsLogSoftmax) {
     const auto& alt = first.top_logprobs[ranks[o]];
     EXPECT_NEAR(alt.logprob, scores[o].total, 1e-4) << "token \"" << alt.token << "\"";
     // The judge's reader finds the same value by token text.
-    EXPECT_EQ(serve::top_logprob(answer.choices[0], 0, alt.token), std::optional<double>(alt.logprob));
+    EXPECT_EQ(openai::top_logprob(answer.choices[0], 0, alt.token), std::optional<double>(alt.logprob));
   }
   EXPECT_EQ(first.token, first.top_logprobs[0].token);  // greedy picks the most likely
   EXPECT_DOUBLE_EQ(first.logprob, first.top_logprobs[0].logprob);
@@ -195,8 +195,8 @@ TEST(ChatServer, ConcurrentRequestsQueueOnTheModelAndStayExact) {
   RunningServer server;
   auto config = server.client_config();
   config.concurrency = 4;
-  serve::OpenAIClient client(config);
-  std::vector<serve::ChatRequest> requests;
+  openai::OpenAIClient client(config);
+  std::vector<openai::ChatRequest> requests;
   for (int i = 0; i < 6; ++i) requests.push_back(user_request("Question number " + std::to_string(i), 6));
   auto answers = client.chat_many(requests);
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -206,7 +206,7 @@ TEST(ChatServer, ConcurrentRequestsQueueOnTheModelAndStayExact) {
 
 TEST(ChatServer, ListsItsModelAndAnswersHealth) {
   RunningServer server;
-  serve::OpenAIClient client(server.client_config());
+  openai::OpenAIClient client(server.client_config());
   EXPECT_EQ(client.models(), std::vector<std::string>{"tiny-qwen3"});
   httplib::Client http("127.0.0.1", server.port());
   auto health = http.Get("/health");
@@ -287,10 +287,10 @@ TEST(ChatServer, BearerTokenIsRequiredWhenConfigured) {
 
   auto client_config = server.client_config();
   client_config.api_key_env = "UPM_SERVE_TEST_SERVER_KEY";
-  serve::OpenAIClient client(client_config);
+  openai::OpenAIClient client(client_config);
   EXPECT_EQ(client.models(), std::vector<std::string>{"tiny-qwen3"});
-  serve::OpenAIClient anonymous(server.client_config());
-  UPM_EXPECT_THROW_WITH(anonymous.chat(user_request("x")), serve::RemoteError, "HTTP 401");
+  openai::OpenAIClient anonymous(server.client_config());
+  UPM_EXPECT_THROW_WITH(anonymous.chat(user_request("x")), openai::RemoteError, "HTTP 401");
   ::unsetenv("UPM_SERVE_TEST_SERVER_KEY");
   UPM_EXPECT_THROW_WITH(serve::ChatServer(serve_engine(), config), InputError,
                         "environment variable UPM_SERVE_TEST_SERVER_KEY is not set");

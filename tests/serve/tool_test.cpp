@@ -24,17 +24,17 @@ TEST(UpmServe, PortZeroPrintsTheAddressServesAndStopsOnSignals) {
     const std::string url = process.first_line();
     ASSERT_TRUE(std::regex_match(url, std::regex(R"(http://127\.0\.0\.1:[0-9]+/v1)"))) << url << "\n"
                                                                                       << read_text(dir.file("serve.log"));
-    serve::OpenAIClientConfig config;
+    openai::OpenAIClientConfig config;
     config.base_url = url;
     config.model = "tiny-qwen3";
     config.api_key_env = "UPM_SERVE_TOOL_KEY";
-    serve::OpenAIClient client(config);
+    openai::OpenAIClient client(config);
     EXPECT_EQ(client.models(), std::vector<std::string>{"tiny-qwen3"});
-    serve::ChatRequest request = user_request("Hello from the tool test", 6);
+    openai::ChatRequest request = user_request("Hello from the tool test", 6);
     const std::string expected = serve_engine().complete(request).choices[0].content;
     EXPECT_EQ(client.chat(request).choices[0].content, text::utf8_lossy(expected));
     request.max_tokens = 33;
-    UPM_EXPECT_THROW_WITH(client.chat(request), serve::RemoteError, "HTTP 400: request body: max_tokens: 33 exceeds");
+    UPM_EXPECT_THROW_WITH(client.chat(request), openai::RemoteError, "HTTP 400: request body: max_tokens: 33 exceeds");
     EXPECT_EQ(process.stop(signal), 0) << read_text(dir.file("serve.log"));
   }
   ::unsetenv("UPM_SERVE_TOOL_KEY");

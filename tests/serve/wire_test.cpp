@@ -1,7 +1,7 @@
 // The chat-completions wire format: round trips, field-named errors, and
 // garbage that must be refused with an InputError (never a crash).
 
-#include "upm/serve/chat_wire.h"
+#include "upm/openai/chat_wire.h"
 
 #include <random>
 
@@ -10,14 +10,14 @@
 
 #include "test_util.h"
 #include "upm/core/error.h"
-#include "upm/serve/base_url.h"
+#include "upm/openai/base_url.h"
 
 namespace upm::test {
 namespace {
 
 using nlohmann::json;
-using serve::ChatRequest;
-using serve::ChatResponse;
+using openai::ChatRequest;
+using openai::ChatResponse;
 
 ChatRequest full_request() {
   ChatRequest r;
@@ -37,7 +37,7 @@ ChatRequest full_request() {
 
 TEST(ChatWire, RequestRoundTrips) {
   ChatRequest r = full_request();
-  ChatRequest back = serve::chat_request_from_json(json::parse(serve::to_json(r).dump()), "request body");
+  ChatRequest back = openai::chat_request_from_json(json::parse(openai::to_json(r).dump()), "request body");
   EXPECT_EQ(back.model, r.model);
   ASSERT_EQ(back.messages.size(), 3u);
   EXPECT_EQ(back.messages[2].role, "assistant");
@@ -57,7 +57,7 @@ TEST(ChatWire, RequestDefaultsNullsAndOpenAIVariants) {
   json body = json::parse(R"({"messages": [{"role": "user", "content": [{"type": "text", "text": "Hi "},
       {"type": "text", "text": "there"}]}], "temperature": null, "seed": -1, "stop": "END",
       "max_completion_tokens": 7, "max_tokens": 99, "n": 2.0, "unknown_field": {"x": 1}})");
-  ChatRequest r = serve::chat_request_from_json(body, "request body");
+  ChatRequest r = openai::chat_request_from_json(body, "request body");
   EXPECT_EQ(r.messages[0].content, "Hi there");
   EXPECT_DOUBLE_EQ(r.temperature, 1.0);  // null = absent = OpenAI's default
   EXPECT_EQ(r.seed, std::optional<uint64_t>(~0ULL));
@@ -69,7 +69,7 @@ TEST(ChatWire, RequestDefaultsNullsAndOpenAIVariants) {
 }
 
 void expect_request_error(const std::string& body, const std::string& needle) {
-  UPM_EXPECT_THROW_WITH(serve::chat_request_from_json(json::parse(body), "request body"), InputError, needle);
+  UPM_EXPECT_THROW_WITH(openai::chat_request_from_json(json::parse(body), "request body"), InputError, needle);
 }
 
 TEST(ChatWire, RequestErrorsNameTheField) {
@@ -107,7 +107,7 @@ ChatResponse sample_response() {
   r.created = 1700000000;
   r.prompt_tokens = 11;
   r.completion_tokens = 3;
-  serve::ChatChoice c;
+  openai::ChatChoice c;
   c.index = 0;
   c.content = "A";
   c.finish_reason = "stop";
@@ -124,7 +124,7 @@ ChatResponse sample_response() {
 }
 
 TEST(ChatWire, ResponseRoundTripsWithLogprobsAndUsage) {
-  json wire = serve::to_json(sample_response());
+  json wire = openai::to_json(sample_response());
   const std::string text = wire.dump();  // valid UTF-8 despite the partial-character token
   json parsed = json::parse(text);
   EXPECT_EQ(parsed["object"], "chat.completion");
@@ -135,9 +135,9 @@ TEST(ChatWire, ResponseRoundTripsWithLogprobsAndUsage) {
   EXPECT_EQ(first["token"], "A");
   EXPECT_EQ(first["bytes"], json::array({65}));
   EXPECT_EQ(first["top_logprobs"][1]["token"], "B");
-  EXPECT_DOUBLE_EQ(parsed["choices"][0]["logprobs"]["content"][1]["logprob"].get<double>(), serve::kMinWireLogprob);
+  EXPECT_DOUBLE_EQ(parsed["choices"][0]["logprobs"]["content"][1]["logprob"].get<double>(), openai::kMinWireLogprob);
 
-  ChatResponse back = serve::chat_response_from_json(parsed, "response");
+  ChatResponse back = openai::chat_response_from_json(parsed, "response");
   EXPECT_EQ(back.id, "chatcmpl-1");
   EXPECT_EQ(back.created, 1700000000);
   EXPECT_EQ(back.prompt_tokens, 11);
@@ -147,14 +147,14 @@ TEST(ChatWire, ResponseRoundTripsWithLogprobsAndUsage) {
   ASSERT_EQ(back.choices[0].logprobs.size(), 2u);
   EXPECT_EQ(back.choices[0].logprobs[0].top_logprobs[2].token, "\xC3");  // exact bytes back
   EXPECT_EQ(back.choices[0].logprobs[1].token, "\xC3");
-  EXPECT_EQ(serve::top_logprob(back.choices[0], 0, "B"), std::optional<double>(-1.5));
-  EXPECT_EQ(serve::top_logprob(back.choices[0], 0, "C"), std::nullopt);
-  EXPECT_EQ(serve::top_logprob(back.choices[0], 5, "A"), std::nullopt);
+  EXPECT_EQ(openai::top_logprob(back.choices[0], 0, "B"), std::optional<double>(-1.5));
+  EXPECT_EQ(openai::top_logprob(back.choices[0], 0, "C"), std::nullopt);
+  EXPECT_EQ(openai::top_logprob(back.choices[0], 5, "A"), std::nullopt);
 }
 
 TEST(ChatWire, ResponseErrorsNameTheField) {
   auto expect_error = [](const std::string& body, const std::string& needle) {
-    UPM_EXPECT_THROW_WITH(serve::chat_response_from_json(json::parse(body), "response from X"), InputError, needle);
+    UPM_EXPECT_THROW_WITH(openai::chat_response_from_json(json::parse(body), "response from X"), InputError, needle);
   };
   expect_error(R"({"id": "x"})", "response from X: choices: missing");
   expect_error(R"({"choices": [{"index": 0}]})", "response from X: choices[0].message: missing");
@@ -165,7 +165,7 @@ TEST(ChatWire, ResponseErrorsNameTheField) {
                "choices[0].logprobs.content[0].logprob: expected a number in [-inf, ");
   expect_error(R"({"choices": [], "usage": {"prompt_tokens": -1}})", "usage.prompt_tokens: expected an integer");
   // A null content (tool calls, refusals) is an empty answer, not an error.
-  EXPECT_EQ(serve::chat_response_from_json(json::parse(R"({"choices": [{"message": {"content": null}}]})"), "r")
+  EXPECT_EQ(openai::chat_response_from_json(json::parse(R"({"choices": [{"message": {"content": null}}]})"), "r")
                 .choices[0]
                 .content,
             "");
@@ -204,13 +204,13 @@ TEST(ChatWire, GarbageIsRefusedWithInputErrors) {
   for (int i = 0; i < 5000; ++i) {
     json doc = random_value(rng, 0);
     try {
-      serve::chat_request_from_json(doc, "request body");
+      openai::chat_request_from_json(doc, "request body");
       ++accepted;
     } catch (const InputError&) {
     }
     try {
-      auto r = serve::chat_response_from_json(doc, "response");
-      serve::to_json(r).dump();  // and it serialises again
+      auto r = openai::chat_response_from_json(doc, "response");
+      openai::to_json(r).dump();  // and it serialises again
       ++accepted;
     } catch (const InputError&) {
     }
@@ -219,16 +219,16 @@ TEST(ChatWire, GarbageIsRefusedWithInputErrors) {
 }
 
 TEST(ChatWire, BaseUrlParsing) {
-  auto b = serve::parse_base_url("http://127.0.0.1:8000/v1/");
+  auto b = openai::parse_base_url("http://127.0.0.1:8000/v1/");
   EXPECT_EQ(b.origin, "http://127.0.0.1:8000");
   EXPECT_EQ(b.path, "/v1");
   EXPECT_EQ(b.url_of("/models"), "http://127.0.0.1:8000/v1/models");
-  EXPECT_EQ(serve::parse_base_url("https://api.example.com").path, "");
-  UPM_EXPECT_THROW_WITH(serve::parse_base_url("ftp://x/v1"), InputError, "base_url: unsupported scheme \"ftp\"");
-  UPM_EXPECT_THROW_WITH(serve::parse_base_url("127.0.0.1:8000"), InputError, "base_url: no scheme");
-  UPM_EXPECT_THROW_WITH(serve::parse_base_url("http://:80/v1"), InputError, "base_url: no host");
-  UPM_EXPECT_THROW_WITH(serve::parse_base_url("http://h:99999"), InputError, "base_url: port out of range");
-  UPM_EXPECT_THROW_WITH(serve::parse_base_url("http://h:8x"), InputError, "base_url: bad port");
+  EXPECT_EQ(openai::parse_base_url("https://api.example.com").path, "");
+  UPM_EXPECT_THROW_WITH(openai::parse_base_url("ftp://x/v1"), InputError, "base_url: unsupported scheme \"ftp\"");
+  UPM_EXPECT_THROW_WITH(openai::parse_base_url("127.0.0.1:8000"), InputError, "base_url: no scheme");
+  UPM_EXPECT_THROW_WITH(openai::parse_base_url("http://:80/v1"), InputError, "base_url: no host");
+  UPM_EXPECT_THROW_WITH(openai::parse_base_url("http://h:99999"), InputError, "base_url: port out of range");
+  UPM_EXPECT_THROW_WITH(openai::parse_base_url("http://h:8x"), InputError, "base_url: bad port");
 }
 
 }  // namespace

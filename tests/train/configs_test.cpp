@@ -14,11 +14,11 @@
 
 #include "upm/core/config.h"
 #include "upm/model/model_config.h"
-#include "upm/pipeline/evaluator.h"
-#include "upm/pipeline/judge_data.h"
-#include "upm/pipeline/profile_rows.h"
-#include "upm/pipeline/profiler.h"
-#include "upm/pipeline/sft_data_builder.h"
+#include "upm/pipeline/eval/evaluator.h"
+#include "upm/pipeline/teach/judge_data.h"
+#include "upm/pipeline/teach/profile_rows.h"
+#include "upm/pipeline/profile/profiler.h"
+#include "upm/pipeline/teach/sft_data_builder.h"
 #include "upm/train/grpo_config.h"
 #include "upm/train/sft_config.h"
 

@@ -17,8 +17,8 @@
 #include "train_test_util.h"
 #include "upm/core/jsonl.h"
 #include "upm/model/safetensors_folder.h"
-#include "upm/pipeline/evaluator.h"
-#include "upm/train/distributed.h"
+#include "upm/pipeline/eval/evaluator.h"
+#include "upm/dist/process_group.h"
 #include "upm/train/grpo_trainer.h"
 #include "upm/train/sft_trainer.h"
 

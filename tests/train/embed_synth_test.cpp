@@ -19,10 +19,10 @@
 
 #include "embed_train_test_util.h"
 #include "upm/core/atomic_file.h"
-#include "upm/pipeline/embedding_io.h"
-#include "upm/pipeline/embedding_job.h"
-#include "upm/pipeline/embedding_probe.h"
-#include "upm/pipeline/embedding_prompts.h"
+#include "upm/pipeline/embedding/embedding_io.h"
+#include "upm/pipeline/embedding/embedding_job.h"
+#include "upm/pipeline/embedding/embedding_probe.h"
+#include "upm/embed/embedding_prompts.h"
 #include "upm/text/tokenizer.h"
 #include "upm/train/embed_trainer.h"
 

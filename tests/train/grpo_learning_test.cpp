@@ -18,7 +18,7 @@
 #include <sstream>
 
 #include "rl_test_util.h"
-#include "upm/pipeline/language_model.h"
+#include "upm/infer/language_model.h"
 #include "upm/train/grpo_trainer.h"
 #include "upm/train/profile_judge.h"
 

@@ -13,7 +13,7 @@
 #include "upm/model/lora.h"
 #include "upm/model/safetensors.h"
 #include "upm/model/weights_loader.h"
-#include "upm/pipeline/language_model.h"
+#include "upm/infer/language_model.h"
 #include "upm/text/tokenizer.h"
 #include "upm/train/completion_logprobs.h"
 #include "upm/train/grpo_trainer.h"
@@ -223,9 +223,9 @@ TEST(GrpoRollout, StreamingStageOneEarnsTheShareOfStageTwoReward) {
 }
 
 TEST(RemoteJudge, ReadsOptionLabelLogprobsFromTheFirstTokenAndMapsThemBack) {
-  serve::ChatResponse response;
-  serve::ChatChoice choice;
-  serve::TokenLogprob first;
+  openai::ChatResponse response;
+  openai::ChatChoice choice;
+  openai::TokenLogprob first;
   first.token = "B";
   first.logprob = -0.3;
   first.top_logprobs = {{"B", -0.3}, {" A", -1.5}, {"Item", -2.0}, {"C", -4.0}};
@@ -251,7 +251,7 @@ TEST(RemoteJudge, ReadsOptionLabelLogprobsFromTheFirstTokenAndMapsThemBack) {
 
   response.choices[0].logprobs.clear();
   UPM_EXPECT_THROW_WITH(prediction_from_top_logprobs(response, {0, 1}, 0, -30.0, "endpoint X"), InputError, "endpoint X");
-  serve::ChatRequest request = judge_request("prompt");
+  openai::ChatRequest request = judge_request("prompt");
   EXPECT_EQ(request.max_tokens, 1);
   EXPECT_TRUE(request.logprobs);
   EXPECT_EQ(request.top_logprobs, 20);

@@ -20,8 +20,8 @@
 #include "rl_test_util.h"
 #include "serve_process.h"
 #include "upm/model/causal_lm.h"
-#include "upm/pipeline/language_model.h"
-#include "upm/serve/openai_client.h"
+#include "upm/infer/language_model.h"
+#include "upm/openai/openai_client.h"
 #include "upm/text/tokenizer.h"
 #include "upm/train/remote_judge.h"
 
@@ -99,16 +99,16 @@ TEST(RemoteJudgeServe, RewardsThroughUpmServeEqualTheLocalModelsFirstTokenProbab
   const std::string url = server.first_line();
   ASSERT_TRUE(std::regex_match(url, std::regex(R"(http://127\.0\.0\.1:[0-9]+/v1)"))) << url << "\n"
                                                                                     << read_text(dir.file("serve.log"));
-  serve::OpenAIClientConfig client_config;
+  openai::OpenAIClientConfig client_config;
   client_config.base_url = url;
   client_config.model = "judge";
   client_config.max_retries = 0;
-  serve::OpenAIClient client(client_config);
+  openai::OpenAIClient client(client_config);
 
   LanguageModel lm = load_language_model(model, ModelRuntime{}, PromptFormat{"chat", "", /*enable_thinking=*/false});
   const auto count = [tok = lm.tokenizer](std::string_view text) { return tok->count_tokens(text); };
   PredictorConfig predictor;  // label mode, options shuffled
-  RemoteJudge remote([&](const std::vector<serve::ChatRequest>& r) { return client.chat_many(r); }, predictor,
+  RemoteJudge remote([&](const std::vector<openai::ChatRequest>& r) { return client.chat_many(r); }, predictor,
                      rl_prompt_config(), count, -30.0, url);
 
   // Every topic as a profile, plus the empty one, on a small world's tasks.

@@ -20,11 +20,11 @@
 #include "upm/core/config.h"
 #include "upm/data/benchmark.h"
 #include "upm/data/prompt_builder.h"
-#include "upm/data/rng.h"
+#include "upm/core/random.h"
 #include "upm/data/user_log.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/weights_loader.h"
-#include "upm/pipeline/predictor.h"
+#include "upm/infer/predictor.h"
 #include "upm/train/grpo_config.h"
 #include "upm/train/sft_trainer.h"
 
@@ -53,7 +53,7 @@ struct TopicWorld {
 inline TopicWorld make_topic_world(int users, uint64_t seed, const std::string& prefix) {
   static const std::vector<std::string> small_talk{"Had a long day.", "Nice weather today.", "Just moved house.",
                                                    "Anyone up early?"};
-  data::Rng rng(seed);
+  Rng rng(seed);
   TopicWorld world;
   for (int u = 0; u < users; ++u) {
     const std::string id = prefix + std::to_string(u);
@@ -178,7 +178,7 @@ inline PredictorConfig rl_predictor_settings() {
 inline std::vector<nlohmann::json> policy_rows(int users, uint64_t seed) {
   data::PromptBuilder builder(rl_prompt_config(), [](std::string_view text) { return text.size(); });
   TopicWorld world = make_topic_world(users, seed, "sft");
-  data::Rng rng(seed + 1);
+  Rng rng(seed + 1);
   std::vector<nlohmann::json> rows;
   for (const auto& log : world.logs) {
     const std::string prompt = builder.profile(log).text;

@@ -1,5 +1,5 @@
 // upm-data build-sft --config F [--set k=v ...]: SFT data by
-// generate-validate-merge (see pipeline/sft_data_builder.h); rerunning the
+// generate-validate-merge (see pipeline/teach/sft_data_builder.h); rerunning the
 // same command resumes.
 #include <memory>
 
@@ -7,7 +7,7 @@
 
 #include "upm/core/cli.h"
 #include "upm/core/config.h"
-#include "upm/pipeline/sft_data_builder.h"
+#include "upm/pipeline/teach/sft_data_builder.h"
 
 namespace {
 

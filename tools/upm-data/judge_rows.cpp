@@ -1,10 +1,10 @@
 // upm-data judge-rows --config F: training rows for a predictor (judge) model
-// from benchmark tasks and known profiles (see pipeline/judge_data.h).
+// from benchmark tasks and known profiles (see pipeline/teach/judge_data.h).
 #include <memory>
 
 #include "upm/core/cli.h"
 #include "upm/core/config.h"
-#include "upm/pipeline/judge_data.h"
+#include "upm/pipeline/teach/judge_data.h"
 
 namespace {
 

@@ -1,10 +1,10 @@
 // upm-data profile-rows --config F: profile-writing SFT rows (history prompt ->
-// <think>note</think>profile) from known profiles (see pipeline/profile_rows.h).
+// <think>note</think>profile) from known profiles (see pipeline/teach/profile_rows.h).
 #include <memory>
 
 #include "upm/core/cli.h"
 #include "upm/core/config.h"
-#include "upm/pipeline/profile_rows.h"
+#include "upm/pipeline/teach/profile_rows.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include "upm/core/cli.h"
 #include "upm/core/config.h"
 #include "upm/core/error.h"
-#include "upm/pipeline/embedding_job.h"
+#include "upm/pipeline/embedding/embedding_job.h"
 #include "probe_command.h"
 
 int main(int argc, char** argv) {

@@ -7,7 +7,7 @@
 #include "upm/core/cli.h"
 #include "upm/core/config.h"
 #include "upm/core/error.h"
-#include "upm/pipeline/embedding_probe.h"
+#include "upm/pipeline/embedding/embedding_probe.h"
 
 namespace upm::tools {
 

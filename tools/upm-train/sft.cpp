@@ -10,7 +10,7 @@
 #include "upm/core/config.h"
 #include "upm/core/error.h"
 #include "upm/model/model_runtime.h"
-#include "upm/train/distributed.h"
+#include "upm/dist/process_group.h"
 #include "upm/train/sft_config.h"
 #include "upm/train/sft_trainer.h"
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "upm/model/model_runtime.h"
-#include "upm/serve/chat_wire.h"
+#include "upm/openai/chat_wire.h"
 #include "upm/text/chat_template.h"
 
 namespace upm {
@@ -51,10 +51,10 @@ class ChatEngine {
   // logits (before temperature / top_p) of every generated token, and with
   // top_logprobs the k most likely tokens per position. InputError when the
   // prompt plus max_tokens exceed the model's context window.
-  ChatResponse complete(const ChatRequest& request);
+  openai::ChatResponse complete(const openai::ChatRequest& request);
 
   // The ids the request's messages render and encode to (what is generated from).
-  std::vector<int64_t> prompt_ids(const ChatRequest& request) const;
+  std::vector<int64_t> prompt_ids(const openai::ChatRequest& request) const;
 
   const std::string& model_id() const { return model_.id; }
   int64_t context_window() const;

@@ -8,7 +8,7 @@
 #include "upm/core/config.h"
 #include "upm/model/lora.h"
 #include "upm/model/model_runtime.h"
-#include "upm/pipeline/embedding_prompts.h"
+#include "upm/embed/embedding_prompts.h"
 #include "upm/train/info_nce.h"
 #include "upm/train/lr_schedule.h"
 #include "upm/train/optimizer.h"

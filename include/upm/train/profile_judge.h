@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "upm/data/prompt_config.h"
-#include "upm/pipeline/language_model.h"
-#include "upm/pipeline/predictor.h"
+#include "upm/infer/language_model.h"
+#include "upm/infer/predictor.h"
 
 namespace upm {
 

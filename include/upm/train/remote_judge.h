@@ -19,24 +19,24 @@
 #include <vector>
 
 #include "upm/data/prompt_builder.h"
-#include "upm/pipeline/predictor.h"
-#include "upm/serve/chat_wire.h"
+#include "upm/infer/predictor.h"
+#include "upm/openai/chat_wire.h"
 #include "upm/train/profile_judge.h"
 
 namespace upm {
 
 // Sends requests, returns the responses in order (OpenAIClient::chat_many).
-using ChatSender = std::function<std::vector<serve::ChatResponse>(const std::vector<serve::ChatRequest>&)>;
+using ChatSender = std::function<std::vector<openai::ChatResponse>(const std::vector<openai::ChatRequest>&)>;
 
 // Scores of the shown options from a response's first-token top_logprobs,
 // mapped back to original option indices through `shown_order`; fills
 // scores, probabilities, choice, p_correct and correct of a Prediction.
 // An InputError naming `source` if the response has no choice or no log-probs.
-Prediction prediction_from_top_logprobs(const serve::ChatResponse& response, const std::vector<int>& shown_order,
+Prediction prediction_from_top_logprobs(const openai::ChatResponse& response, const std::vector<int>& shown_order,
                                         int label, double missing_label_logprob, const std::string& source);
 
 // The request for one predict prompt.
-serve::ChatRequest judge_request(const std::string& prompt_text);
+openai::ChatRequest judge_request(const std::string& prompt_text);
 
 class RemoteJudge : public ProfileJudge {
  public:

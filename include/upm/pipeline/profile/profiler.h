@@ -1,0 +1,53 @@
+#pragma once
+// Batch profiling (`upm-profile`): one profile per user of a user-log file.
+//   - users are read in windows of `window_users`; inside a window their
+//     prompts are sorted by token count before batching (length-aware
+//     batching: little padding, no straggler batch per window);
+//   - every input user ends with a profile line in OUTPUT or an error line in
+//     OUTPUT.errors.jsonl (bad record, duplicate user id, no events, prompt too
+//     long, unfinished <think> block), see job_output.h;
+//   - rerunning the same command resumes: users already done are skipped;
+//   - RANK / WORLD_SIZE shard users across ranks (job_output.h).
+// Output records: {"user_id", "profile", "version": 1, "events_seen": N,
+// "event_ids": [...], "model", "created_at"} (+ "reasoning" when kept).
+
+#include <cstdint>
+#include <string>
+
+#include "upm/core/config.h"
+#include "upm/data/prompt_config.h"
+#include "upm/model/model_runtime.h"
+#include "upm/pipeline/job_output.h"
+#include "upm/infer/language_model.h"
+#include "upm/pipeline/text_generation.h"
+
+namespace upm {
+
+
+struct ProfileJobConfig {
+  ModelRuntime runtime;
+  PromptFormat prompt_format;  // raw prompts, or user turns of the chat template
+  data::PromptConfig prompts;
+  GenerationSettings generation;
+  int64_t window_users = 256;  // users read (and length-sorted) at a time
+  int64_t max_users = 0;       // stop after this many new users in this run (0 = all); for chunked work
+  bool keep_reasoning = true;  // write the <think> text as "reasoning"
+  std::string model_name;      // "model" field; "" = the model folder's name
+};
+
+inline void describe(ConfigIO& io, ProfileJobConfig& c) {
+  io.section("runtime", c.runtime);
+  io.section("prompt_format", c.prompt_format);
+  io.section("prompts", c.prompts);
+  io.section("generation", c.generation);
+  io.field("window_users", c.window_users).greater_than(0);
+  io.field("max_users", c.max_users).at_least(0);
+  io.field("keep_reasoning", c.keep_reasoning);
+  io.field("model_name", c.model_name);
+}
+
+// Profiles every pending user of `input` into `output` with `lm`.
+JobSummary run_profile_job(LanguageModel& lm, const ProfileJobConfig& config, const std::string& input,
+                           const std::string& output);
+
+}  // namespace upm

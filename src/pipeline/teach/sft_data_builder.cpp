@@ -1,0 +1,450 @@
+#include "upm/pipeline/teach/sft_data_builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "upm/core/atomic_file.h"
+#include "upm/core/error.h"
+#include "upm/core/progress.h"
+#include "upm/core/run_dir.h"
+#include "upm/data/event_format.h"
+#include "upm/data/prompt_builder.h"
+#include "upm/core/random.h"
+#include "upm/infer/language_model.h"
+#include "upm/infer/predictor.h"
+#include "upm/pipeline/teach/sft_report.h"
+#include "upm/pipeline/teach/teacher.h"
+#include "upm/pipeline/user_log_scan.h"
+#include "upm/text/tokenizer.h"
+
+namespace upm {
+
+void apply_preset(BuildSftConfig& c) {
+  if (c.preset != "alignxplore") return;
+  c.validate.min_accuracy = 1.0;
+  c.validate.vs_baseline = "none";
+  c.validate.min_kept = 3;
+  c.merge.kind = "teacher";
+  c.merge.min_accuracy = 0.8;
+  c.teacher.guiding_example = true;
+  c.stages.update_rows = true;
+}
+
+namespace {
+
+using nlohmann::json;
+
+json score_json(const ValidationScore& s) {
+  return {{"accuracy", s.accuracy}, {"mean_p_correct", s.mean_p_correct}, {"correct", s.correct},
+          {"choices", s.choices}, {"p_correct", s.p_correct}};
+}
+
+// The seed of one user's round (and of its merge).
+uint64_t user_seed(uint64_t seed, const std::string& user_id, int round, bool merge) {
+  return stable_hash(user_id + "#" + std::to_string(round) + (merge ? "#merge" : ""), seed);
+}
+
+// One user on its way through the rounds.
+struct UserWork {
+  data::UserLog log;
+  size_t line = 0;
+  std::vector<data::BenchmarkTask> tasks;
+  std::vector<data::Event> stage1, stage2;
+  ValidationScore baseline;
+  std::string previous_target;  // round 1's target, for round 2
+  json record;
+  json rows = json::array();
+  bool failed = false;          // an input problem: goes to the errors file
+  std::string problem;
+};
+
+// One user's state inside a round.
+struct RoundWork {
+  UserWork* user = nullptr;
+  data::BuiltPrompt prompt;
+  std::vector<TeacherOutput> outputs;
+  std::vector<std::string> profiles;        // of the ok outputs
+  std::vector<size_t> output_index;         // profile i -> candidate index
+  std::vector<ValidationScore> scores;      // per profile
+  std::vector<size_t> kept;                 // profile indices, best first
+  json round = json::object();
+  std::optional<TeacherOutput> merged;
+};
+
+class BuildSftRun {
+ public:
+  BuildSftRun(const BuildSftConfig& config, LanguageModel& predictor_lm, const Tokenizer& prompt_tokenizer,
+              Teacher& teacher, JobOutput& out, JobSummary& summary)
+      : config_(config),
+        predictor_(predictor_lm, config.predictor.predictor, config.prompts),
+        builder_(config.prompts, [&prompt_tokenizer](std::string_view t) { return prompt_tokenizer.count_tokens(t); }),
+        teacher_(teacher),
+        out_(out),
+        summary_(summary),
+        progress_("build-sft", -1, "users") {
+    if (config.teacher.guiding_example && config.teacher.kind != "rule") {
+      guide_ = data::PromptTemplate::load(config.prompts.template_path(config.teacher.guide_template));
+      guide_->check({"prompt", "context", "options", "answer"}, {"prompt", "options", "answer"});
+    }
+    if (config.merge.kind == "teacher" && config.teacher.kind != "rule") {
+      merge_prompt_.emplace(config.prompts.template_path(config.teacher.merge_template), config.prompts.empty_profile);
+    }
+    for (const auto& task : data::read_benchmark(config.tasks, strict())) tasks_[task.user_id].push_back(task);
+  }
+
+  void add(data::UserLog&& log, size_t line) {
+    UserWork user;
+    user.log = std::move(log);
+    user.line = line;
+    window_.push_back(std::move(user));
+    if (int64_t(window_.size()) >= config_.window_users) flush();
+  }
+
+  void flush() {
+    std::vector<UserWork*> active;
+    for (auto& user : window_) {
+      prepare(user);
+      if (!user.failed) active.push_back(&user);
+    }
+    run_round(active, 1);
+    std::vector<UserWork*> second;
+    for (auto* user : active) {
+      if (!user->previous_target.empty() && !user->stage2.empty()) second.push_back(user);
+    }
+    run_round(second, 2);
+    for (auto& user : window_) finish(user);
+    window_.clear();
+  }
+
+ private:
+  static data::ReadOptions strict() {
+    data::ReadOptions o;
+    o.strict = true;
+    return o;
+  }
+
+  void prepare(UserWork& user) {
+    auto it = tasks_.find(user.log.user_id);
+    if (user.log.events.empty()) return fail(user, "user has no events to profile");
+    if (it == tasks_.end()) return fail(user, "no validation task for this user in " + config_.tasks);
+    user.tasks = it->second;
+    const auto events = data::chronological(user.log.events);
+    size_t first = events.size();
+    if (config_.stages.update_rows && events.size() >= 2) {
+      first = size_t(std::llround(config_.stages.first_fraction * double(events.size())));
+      first = std::clamp<size_t>(first, 1, events.size() - 1);
+    }
+    user.stage1.assign(events.begin(), events.begin() + long(first));
+    user.stage2.assign(events.begin() + long(first), events.end());
+    json task_ids = json::array(), labels = json::array();
+    for (const auto& t : user.tasks) task_ids.push_back(t.task_id), labels.push_back(t.label);
+    user.record = {{"user_id", user.log.user_id}, {"line", user.line}, {"teacher", teacher_.name()},
+                   {"tasks", task_ids}, {"labels", labels}, {"rounds", json::array()}};
+  }
+
+  void fail(UserWork& user, const std::string& problem) {
+    user.failed = true;
+    user.problem = problem;
+  }
+
+  std::string guided(const std::string& prompt, const UserWork& user) const {
+    if (!guide_) return prompt;
+    const data::BenchmarkTask& task = user.tasks.front();
+    std::string options;
+    for (size_t i = 0; i < task.options.size(); ++i) {
+      options += (i ? "\n" : "") + data::option_label(i) + ": " +
+                 data::one_line(task.options[i], size_t(config_.prompts.max_field_chars));
+    }
+    return guide_->render({{"prompt", prompt}, {"context", task.context}, {"options", options},
+                           {"answer", data::option_label(size_t(task.label))}});
+  }
+
+  void run_round(const std::vector<UserWork*>& users, int round) {
+    std::vector<RoundWork> work;
+    std::vector<TeacherRequest> requests;
+    for (auto* user : users) {
+      RoundWork w;
+      w.user = user;
+      w.prompt = round == 1 ? builder_.profile(user->log.user_id, user->stage1)
+                            : builder_.update(user->log.user_id, user->previous_target, user->stage2);
+      w.round = {{"round", round}, {"kind", round == 1 ? "profile" : "update"}, {"events", w.prompt.events_total},
+                 {"events_dropped", w.prompt.events_dropped}, {"prompt_tokens", w.prompt.tokens}};
+      if (!w.prompt.fits) {
+        if (round == 1) fail(*user, "profile prompt exceeds prompts.max_prompt_tokens even without events");
+        else reject(w, "update prompt exceeds prompts.max_prompt_tokens even without events");
+        continue;
+      }
+      TeacherRequest r;
+      r.user_id = user->log.user_id;
+      // Only the events the prompt shows (the newest ones when the budget cut
+      // some), so that a statistical target says nothing the prompt lacks.
+      const auto& stage = round == 1 ? user->stage1 : user->stage2;
+      r.events.assign(stage.end() - long(w.prompt.events_kept), stage.end());
+      r.previous_profile = round == 1 ? "" : user->previous_target;
+      r.prompt = guided(w.prompt.text, *user);
+      r.candidates = config_.teacher.candidates;
+      r.seed = user_seed(config_.teacher.seed, r.user_id, round, false);
+      requests.push_back(std::move(r));
+      work.push_back(std::move(w));
+    }
+    const auto outputs = teacher_.generate(requests);
+    std::vector<RoundWork> validated;
+    for (size_t i = 0; i < work.size(); ++i) {
+      work[i].outputs = outputs[i];
+      // A predict prompt the predictor cannot take (beyond its context
+      // window) is this user's problem, not the job's.
+      try {
+        validate(work[i], round);
+      } catch (const InputError& e) {
+        const std::string problem = std::string("validation: ") + e.what();
+        if (round == 1) fail(*work[i].user, problem);
+        else reject(work[i], problem);
+        continue;
+      }
+      validated.push_back(std::move(work[i]));
+    }
+    merge_kept(validated, round);
+    for (auto& w : validated) choose_target(w, round);
+  }
+
+  void reject(RoundWork& w, const std::string& reason) {
+    w.round["status"] = "rejected";
+    w.round["reason"] = reason;
+    w.user->record["rounds"].push_back(w.round);
+  }
+
+  void validate(RoundWork& w, int round) {
+    UserWork& user = *w.user;
+    std::vector<std::optional<std::string>> inputs;
+    if (round == 1) inputs.push_back(std::nullopt);  // the baseline, once per user
+    for (size_t k = 0; k < w.outputs.size(); ++k) {
+      if (!w.outputs[k].ok) continue;
+      w.profiles.push_back(w.outputs[k].profile);
+      w.output_index.push_back(k);
+      inputs.push_back(w.outputs[k].profile);
+    }
+    std::vector<ValidationScore> scores = score_inputs(predictor_, user.tasks, inputs);
+    if (round == 1) {
+      user.baseline = scores.front();
+      user.record["baseline"] = score_json(user.baseline);
+      scores.erase(scores.begin());
+    }
+    w.scores = std::move(scores);
+    std::vector<size_t> kept;
+    for (size_t i = 0; i < w.profiles.size(); ++i) {
+      if (passes_validation(w.scores[i], user.baseline, config_.validate)) kept.push_back(i);
+    }
+    // Best first: the merge prompt lists them in that order, ties go to the first.
+    while (!kept.empty()) {
+      const size_t best = best_candidate(w.profiles, w.scores, kept);
+      w.kept.push_back(best);
+      kept.erase(std::find(kept.begin(), kept.end(), best));
+    }
+    json candidates = json::array();
+    size_t p = 0;
+    for (size_t k = 0; k < w.outputs.size(); ++k) {
+      const TeacherOutput& o = w.outputs[k];
+      json c = {{"index", k}, {"ok", o.ok}, {"profile", o.profile}, {"reasoning", o.reasoning}};
+      if (!o.ok) {
+        c["problem"] = o.problem;
+      } else {
+        c.update(score_json(w.scores[p]));
+        c["kept"] = std::find(w.kept.begin(), w.kept.end(), p) != w.kept.end();
+        ++p;
+      }
+      candidates.push_back(std::move(c));
+    }
+    w.round["candidates"] = std::move(candidates);
+    json kept_indices = json::array();
+    for (size_t i : w.kept) kept_indices.push_back(w.output_index[i]);
+    w.round["kept"] = kept_indices;
+  }
+
+  bool can_merge(const RoundWork& w) const {
+    return config_.merge.kind == "teacher" && int64_t(w.kept.size()) >= config_.validate.min_kept && w.kept.size() >= 2;
+  }
+
+  // Teacher merges of the window's users with >= 2 kept candidates, then their validation.
+  void merge_kept(std::vector<RoundWork>& work, int round) {
+    std::vector<MergeRequest> requests;
+    std::vector<RoundWork*> merging;
+    for (auto& w : work) {
+      if (!can_merge(w)) continue;
+      MergeRequest r;
+      r.user_id = w.user->log.user_id;
+      for (size_t i : w.kept) r.profiles.push_back(w.profiles[i]);
+      r.previous_profile = round == 1 ? "" : w.user->previous_target;
+      if (merge_prompt_) r.prompt = merge_prompt_->render(r.user_id, r.profiles, r.previous_profile);
+      r.seed = user_seed(config_.teacher.seed, r.user_id, round, true);
+      requests.push_back(std::move(r));
+      merging.push_back(&w);
+    }
+    const auto merged = teacher_.merge(requests);
+    for (size_t i = 0; i < merging.size(); ++i) merging[i]->merged = merged[i];
+  }
+
+  void choose_target(RoundWork& w, int round) {
+    UserWork& user = *w.user;
+    if (int64_t(w.kept.size()) < config_.validate.min_kept) {
+      return reject(w, std::to_string(w.kept.size()) + " of " + std::to_string(w.outputs.size()) +
+                           " candidates passed validation, validate.min_kept is " +
+                           std::to_string(config_.validate.min_kept));
+    }
+    const size_t best = w.kept.front();
+    w.round["best"] = w.output_index[best];
+    std::string target = w.profiles[best], reasoning = w.outputs[w.output_index[best]].reasoning;
+    std::string source = "best_of";
+    ValidationScore target_score = w.scores[best];
+    if (w.merged) {
+      json m = {{"ok", w.merged->ok}, {"profile", w.merged->profile}, {"reasoning", w.merged->reasoning}};
+      bool accepted = false;
+      if (!w.merged->ok) {
+        m["problem"] = w.merged->problem;
+      } else {
+        try {
+          const ValidationScore s = score_inputs(predictor_, user.tasks, {w.merged->profile}).front();
+          m.update(score_json(s));
+          accepted = s.accuracy >= config_.merge.min_accuracy;
+          if (!accepted) m["problem"] = "merged profile below merge.min_accuracy; the target is the best single candidate";
+          if (accepted) target = w.merged->profile, reasoning = w.merged->reasoning, source = "merge", target_score = s;
+        } catch (const InputError& e) {
+          m["problem"] = std::string("validation: ") + e.what();
+        }
+      }
+      m["accepted"] = accepted;
+      w.round["merge"] = m;
+    }
+    w.round["status"] = "ok";
+    w.round["target"] = target;
+    w.round["target_from"] = source;
+    w.round["target_accuracy"] = target_score.accuracy;
+    user.record["rounds"].push_back(w.round);
+    user.rows.push_back(row(w.prompt.text, target, reasoning));
+    if (round == 1) user.previous_target = target;
+  }
+
+  json row(const std::string& prompt, const std::string& profile, const std::string& reasoning) const {
+    const std::string& note = config_.output.reasoning_note;
+    const std::string completion = !note.empty() ? "<think>" + note + "</think>" + profile
+                                   : config_.output.include_reasoning && !reasoning.empty()
+                                       ? "<think>" + reasoning + "</think>\n\n" + profile
+                                       : profile;
+    if (config_.output.format == "messages") {
+      return {{"messages", json::array({{{"role", "user"}, {"content", prompt}},
+                                        {{"role", "assistant"}, {"content", completion}}})}};
+    }
+    return {{"prompt", prompt}, {"completion", completion}};
+  }
+
+  void finish(UserWork& user) {
+    if (user.failed) {
+      out_.write_error(user.log.user_id, config_.history, user.line, user.problem);
+      ++summary_.errors;
+    } else {
+      user.record["rows"] = user.rows;
+      user.record["status"] = user.rows.empty() ? "rejected" : "ok";
+      out_.write_record(user.record);
+      ++summary_.written;
+    }
+    progress_.advance();
+  }
+
+  const BuildSftConfig& config_;
+  Predictor predictor_;
+  data::PromptBuilder builder_;
+  Teacher& teacher_;
+  JobOutput& out_;
+  JobSummary& summary_;
+  Progress progress_;
+  std::optional<data::PromptTemplate> guide_;
+  std::optional<MergePrompt> merge_prompt_;
+  std::map<std::string, std::vector<data::BenchmarkTask>> tasks_;
+  std::vector<UserWork> window_;
+};
+
+std::set<std::string> read_user_ids(const std::string& path) {
+  std::set<std::string> ids;
+  std::ifstream in(path);
+  if (!in) throw InputError(Location{path, 0, ""}, "cannot open the users file");
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) ids.insert(line);
+  }
+  return ids;
+}
+
+// sft.jsonl from the records, in input order (a resumed run appends records
+// in the order they were finished, which is input order too; sorting makes it
+// independent of that).
+std::string sft_rows(const std::string& candidates_path) {
+  std::vector<std::pair<size_t, std::string>> rows;
+  for (const auto& record : read_jsonl_file(candidates_path)) {
+    const size_t line = record.value("line", size_t(0));
+    for (const auto& r : record.at("rows")) rows.push_back({line, r.dump()});
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string text;
+  for (const auto& [line, r] : rows) text += r + "\n";
+  return text;
+}
+
+}  // namespace
+
+BuildSftSummary run_build_sft(const BuildSftConfig& config) {
+  const FileLock run_lock = prepare_run_dir(config.run_dir, config_to_json(config));
+  LanguageModel predictor_lm = load_language_model(config.predictor.model, config.predictor.runtime,
+                                                   config.predictor.prompt_format);
+  std::unique_ptr<Tokenizer> own_tokenizer;
+  if (!config.tokenizer.empty()) own_tokenizer = load_tokenizer(config.tokenizer);
+  const Tokenizer& prompt_tokenizer = own_tokenizer ? *own_tokenizer : *predictor_lm.tokenizer;
+  std::unique_ptr<Teacher> teacher = make_teacher(config.teacher);
+  const std::set<std::string> users = config.users.empty() ? std::set<std::string>{} : read_user_ids(config.users);
+
+  const Shard shard = shard_from_env();
+  const std::string candidates_path = config.run_dir + "/candidates.jsonl";
+  BuildSftSummary result;
+  {
+    JobOutput out(candidates_path, shard);
+    result.job = out.new_summary();
+    BuildSftRun run(config, predictor_lm, prompt_tokenizer, *teacher, out, result.job);
+    JobAdmission admission(shard, out, config.max_users, result.job);
+    auto wanted = [&](const std::string& user_id) {
+      if (users.empty() || users.count(user_id)) return true;
+      ++result.filtered;
+      return false;
+    };
+    scan_user_logs(
+        config.history,
+        [&](data::UserLog&& log, size_t line) {
+          if (wanted(log.user_id) && admission.admit(log.user_id, line)) run.add(std::move(log), line);
+          return !admission.stopped();
+        },
+        [&](const std::string& user_id, size_t line, const std::string& problem) {
+          // A line without a readable user id is always reported.
+          if ((!user_id.empty() && !wanted(user_id)) || !admission.admit_bad_record(user_id, line)) return;
+          out.write_error(user_id, config.history, line, problem);
+          ++result.job.errors;
+        });
+    run.flush();
+  }
+  const std::string suffix = result.job.output_path.substr(candidates_path.size());
+  result.sft_path = config.run_dir + "/sft.jsonl" + suffix;
+  result.report_path = config.run_dir + "/report.json" + suffix;
+  write_file_atomic(result.sft_path, sft_rows(result.job.output_path));
+  const json report = build_sft_report(result.job.output_path, result.job.errors_path);
+  write_file_atomic(result.report_path, report.dump(2) + "\n");
+  write_file_atomic(config.run_dir + "/report.md" + suffix, build_sft_report_markdown(report));
+  spdlog::info("build-sft: {} users written, {} errors ({} done before, {} for other ranks, {} not in users){}; {}",
+               result.job.written, result.job.errors, result.job.already_done, result.job.other_rank, result.filtered,
+               result.job.stopped_early ? "; stopped at max_users" : "", result.sft_path);
+  return result;
+}
+
+}  // namespace upm
