@@ -6,6 +6,7 @@
 #include <random>
 
 #include "upm/core/error.h"
+#include "upm/core/random.h"
 #include "upm/infer/sampler.h"
 #include "upm/infer/scorer.h"
 #include "upm/infer/language_model.h"

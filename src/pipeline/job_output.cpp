@@ -9,17 +9,9 @@
 #include "upm/core/error.h"
 #include "upm/core/file_lock.h"
 #include "upm/core/jsonl.h"
+#include "upm/core/random.h"
 
 namespace upm {
-
-uint64_t stable_hash(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 bool Shard::owns(const std::string& user_id) const {
   return world_size <= 1 || int(stable_hash(user_id) % uint64_t(world_size)) == rank;

@@ -28,9 +28,11 @@
 #include "upm/data/benchmark.h"
 #include "upm/data/user_log.h"
 
-namespace upm::data {
-
+namespace upm {
 class Rng;
+}  // namespace upm
+
+namespace upm::data {
 
 struct SplitConfig {
   double val_fraction = 0.1;

@@ -107,7 +107,4 @@ class JobAdmission {
 // warning when INPUT held no record at all; 0 otherwise.
 int job_exit_code(const JobSummary& summary, const std::string& job, const std::string& input);
 
-// FNV-1a 64-bit: stable across builds and machines.
-uint64_t stable_hash(const std::string& text);
-
 }  // namespace upm

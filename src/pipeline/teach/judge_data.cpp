@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "upm/core/atomic_file.h"
+#include "upm/core/random.h"
 #include "upm/core/error.h"
 #include "upm/core/jsonl.h"
 #include "upm/text/tokenizer.h"

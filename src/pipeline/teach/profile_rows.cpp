@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "upm/core/atomic_file.h"
+#include "upm/core/random.h"
 #include "upm/data/synth.h"
 #include "upm/infer/sampler.h"
 #include "upm/pipeline/job_output.h"
