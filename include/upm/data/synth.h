@@ -14,7 +14,7 @@
 //            dimension; the preferred style wins with prob. 1 - style_noise
 //   text     (source "forum")   a true statement about a like, a dislike or
 //            the style, or small talk that carries no preference
-// Everything is a function of the seed (Rng, rng.h): same seed, same bytes.
+// Everything is a function of the seed (Rng, core/random.h): same seed, same bytes.
 
 #include <cstdint>
 #include <string>
