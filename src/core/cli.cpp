@@ -19,6 +19,22 @@ void add_config_options(CLI::App& app, ConfigOptions& options, bool config_requi
       ->take_all();
 }
 
+std::vector<std::string> ConfigOptions::assignments() const {
+  std::vector<std::string> out = shortcuts;
+  out.insert(out.end(), overrides.begin(), overrides.end());
+  return out;
+}
+
+void add_config_shortcuts(CLI::App& app, ConfigOptions& options, const std::vector<ConfigShortcut>& shortcuts) {
+  for (const auto& shortcut : shortcuts) {
+    app.add_option_function<std::string>(
+           shortcut.flag,
+           [&options, key = shortcut.key](const std::string& value) { options.shortcuts.push_back(key + "=" + value); },
+           shortcut.description + " (= --set " + shortcut.key + "=...)")
+        ->type_name("TEXT");
+  }
+}
+
 int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
   std::string log_level = "info";
   if (!app.get_option_no_throw("--log-level")) {

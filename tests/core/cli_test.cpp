@@ -24,6 +24,50 @@ TEST(Cli, ExitCodesFollowTheContract) {
   EXPECT_EQ(run_app({"upm-test"}, []() -> int { throw std::runtime_error("bug"); }), 1);
 }
 
+struct ShortcutJob {
+  std::string run_dir;
+  std::string model = "default-model";
+  int steps = 1;
+};
+
+void describe(upm::ConfigIO& io, ShortcutJob& c) {
+  io.field("run_dir", c.run_dir).required();
+  io.field("model", c.model);
+  io.field("steps", c.steps);
+}
+
+// Parses `args` for a job with --config/--set and the --model/--output shortcuts.
+upm::cli::ConfigOptions parse_job(std::vector<std::string> args) {
+  CLI::App app{"test job", "upm-test"};
+  upm::cli::ConfigOptions options;
+  upm::cli::add_config_options(app, options, false);
+  upm::cli::add_config_shortcuts(app, options, {{"--model", "model", "model folder"}, {"--output", "run_dir", "run"}});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  return options;
+}
+
+TEST(Cli, ShortcutsAreExactlySetOfTheirKey) {
+  auto options = parse_job({"upm-test", "--output", "runs/a", "--set", "steps=3"});
+  EXPECT_EQ(options.assignments(), (std::vector<std::string>{"run_dir=runs/a", "steps=3"}));
+  auto job = upm::cli::load_job_config<ShortcutJob>(options);  // no --config: the defaults
+  EXPECT_EQ(job.run_dir, "runs/a");
+  EXPECT_EQ(job.model, "default-model");
+  EXPECT_EQ(job.steps, 3);
+  // An explicit --set of the same key wins, wherever it stands.
+  job = upm::cli::load_job_config<ShortcutJob>(parse_job({"upm-test", "--set", "model=m2", "--model", "m1", "--output", "r"}));
+  EXPECT_EQ(job.model, "m2");
+  UPM_EXPECT_THROW_WITH(upm::cli::load_job_config<ShortcutJob>(parse_job({"upm-test"})), upm::InputError, "run_dir");
+}
+
+TEST(Cli, ShortcutHelpNamesTheKey) {
+  CLI::App app{"test job", "upm-test"};
+  upm::cli::ConfigOptions options;
+  upm::cli::add_config_shortcuts(app, options, {{"--output", "run_dir", "run folder"}});
+  EXPECT_NE(app.help().find("run folder (= --set run_dir=...)"), std::string::npos) << app.help();
+}
+
 TEST(Progress, StatusLineShowsCountsRateAndEta) {
   upm::Progress progress("profiling", 10, "users", 1e9);
   progress.advance(5);

@@ -2,6 +2,12 @@
 // Shared command-line plumbing for the thin mains under tools/: the common
 // flags (--config, --set, --log-level) and the one place where exceptions
 // become exit codes (0 ok, 2 bad usage or input, 1 internal failure).
+//
+// The convention for jobs: a config struct (core/config.h) loaded from
+// `--config F` (optional: without it the struct's defaults), then every
+// `--set key=value`. The shortcuts `--model`, `--input`, `--output` are
+// exactly `--set KEY=value` for the key the job's struct names (`model`,
+// `run_dir`, `data.train_file`, ...), so no job reads a path outside its config.
 
 #include <functional>
 #include <string>
@@ -9,15 +15,40 @@
 
 #include <CLI/CLI.hpp>
 
+#include "upm/core/config.h"
+
 namespace upm::cli {
 
 struct ConfigOptions {
   std::string config;                  // --config FILE (JSON)
   std::vector<std::string> overrides;  // --set a.b=c, repeatable
+  std::vector<std::string> shortcuts;  // "key=value" from shortcut flags (--model, --input, --output)
+
+  // What load_config applies: the shortcuts, then --set (so an explicit
+  // --set of the same key wins).
+  std::vector<std::string> assignments() const;
+  bool empty() const { return config.empty() && overrides.empty() && shortcuts.empty(); }
 };
 
 // Adds --config and --set to `app`. `config_required` makes --config mandatory.
 void add_config_options(CLI::App& app, ConfigOptions& options, bool config_required = true);
+
+// A flag that is exactly `--set KEY=VALUE`, e.g. {"--output", "run_dir", "run folder"}.
+struct ConfigShortcut {
+  std::string flag;
+  std::string key;
+  std::string description;
+};
+
+// Adds each shortcut to `app`; its help names the key it sets.
+void add_config_shortcuts(CLI::App& app, ConfigOptions& options, const std::vector<ConfigShortcut>& shortcuts);
+
+// The job's config: the --config file (or the struct's defaults without one),
+// then the shortcuts and --set.
+template <class Config>
+Config load_job_config(const ConfigOptions& options) {
+  return load_config<Config>(options.config, options.assignments());
+}
 
 // Parses argv, initialises logging, runs `body` and maps any exception to an
 // exit code with a one-line "error: ..." on stderr. `body` returns the exit code.
