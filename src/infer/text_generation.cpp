@@ -1,7 +1,9 @@
 #include "upm/infer/text_generation.h"
 
 #include "upm/core/error.h"
+#include "upm/infer/language_model.h"
 #include "upm/text/tokenizer.h"
+#include "upm/text/utf8.h"
 
 namespace upm {
 
@@ -38,6 +40,18 @@ std::vector<Generation> generate_chat(Generator& generator, const ChatTemplate& 
   std::vector<std::string> prompts;
   for (const auto& chat : chats) prompts.push_back(chat_template.render(chat, options));
   return generate_text(generator, prompts, config, /*add_special=*/false);
+}
+
+std::vector<std::string> generate_texts(LanguageModel& lm, const std::vector<std::string>& prompts,
+                                        const GenerationConfig& config) {
+  std::vector<std::vector<int64_t>> ids;
+  ids.reserve(prompts.size());
+  for (const std::string& prompt : prompts) ids.push_back(encode_prompt(lm, prompt));
+  Generator generator(*lm.model, lm.tokenizer.get());
+  std::vector<std::string> out;
+  out.reserve(prompts.size());
+  for (const Generation& generation : generator.generate(ids, config)) out.push_back(text::utf8_lossy(generation.text));
+  return out;
 }
 
 }  // namespace upm

@@ -63,7 +63,7 @@ TEST(ProfileJob, EveryUserAccountedForAfterKillAndRerun) {
   upm::test::write_lines(logs, mixed_logs());
   const std::string tool = std::string(UPM_BIN_DIR) + "/upm-profile";
   std::vector<std::string> args = {tool, "--model", upm::test::tiny_model_dir(), "--input", logs, "--output", out,
-                                   "--log-level", "warn", "--set", "generation.batch_size=1",
+                                   "--log-level", "warn", "--set", "generation.max_batch_sequences=1",
                                    "generation.max_new_tokens=160", "window_users=3"};
   const pid_t pid = upm::test::spawn_process(args);
   ASSERT_GE(pid, 0);
@@ -106,7 +106,7 @@ TEST(ProfileJob, MaxUsersStopsEarlyAndRerunCompletes) {
   upm::test::write_lines(logs, mixed_logs());
   upm::ProfileJobConfig config;
   config.generation.max_new_tokens = 8;
-  config.generation.batch_size = 4;
+  config.generation.max_batch_sequences = 4;
   config.max_users = 5;
   auto first = upm::run_profile_job(tiny_model(), config, logs, out);
   EXPECT_TRUE(first.stopped_early);

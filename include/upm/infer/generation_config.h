@@ -1,8 +1,12 @@
 #pragma once
 // Runtime settings of one generation job (how to decode), apart from the
-// model's architecture. Embeds in job configs as a section:
+// model's architecture: the one "generation" section of every job that
+// writes text (upm-profile, upm-update, local teachers, RL rollouts,
+// upm-infer). Embeds in job configs as a section:
 //   "generation": {"sampling": {"temperature": 0.7, "top_p": 0.9, "seed": 1},
 //                  "max_new_tokens": 512, "stop_strings": ["</profile>"]}
+// The defaults below are the inference tools'; a job with other needs sets
+// its own in its config struct (profiles: greedy, 1024 tokens, 8 sequences).
 
 #include <cstdint>
 #include <string>
@@ -26,7 +30,10 @@ struct GenerationConfig {
   // model config's eos_token_id.
   bool stop_at_eos = true;
   bool skip_special_tokens = true;        // in the returned text
-  int64_t max_batch_sequences = 64;       // sequences decoded together (KV-cache rows)
+  // Sequences decoded together (KV-cache rows; a GRPO group counts G): more
+  // prompts are generated in waves of this many, each left-padded to its own
+  // longest prompt, so a job that sorts its prompts by length pads little.
+  int64_t max_batch_sequences = 64;
 };
 void describe(ConfigIO& io, GenerationConfig& c);
 

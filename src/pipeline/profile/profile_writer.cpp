@@ -1,6 +1,7 @@
 #include "upm/pipeline/profile/profile_writer.h"
 
 #include "upm/core/error.h"
+#include "upm/infer/text_generation.h"
 
 namespace upm {
 
@@ -18,17 +19,17 @@ WrittenProfile written_profile(const std::string& generated) {
 }
 
 std::vector<WrittenProfile> write_profile_batch(LanguageModel& lm, const std::vector<std::string>& prompts,
-                                                const GenerationSettings& settings) {
+                                                const GenerationConfig& config) {
   std::vector<WrittenProfile> out(prompts.size());
   std::vector<std::string> texts;
   try {
-    texts = generate_texts(lm, prompts, settings);
+    texts = generate_texts(lm, prompts, config);
   } catch (const InputError& e) {
     if (prompts.size() == 1) {
       out[0].problem = e.what();
       return out;
     }
-    for (size_t i = 0; i < prompts.size(); ++i) out[i] = write_profile_batch(lm, {prompts[i]}, settings)[0];
+    for (size_t i = 0; i < prompts.size(); ++i) out[i] = write_profile_batch(lm, {prompts[i]}, config)[0];
     return out;
   }
   for (size_t i = 0; i < prompts.size(); ++i) out[i] = written_profile(texts[i]);

@@ -60,7 +60,7 @@ class ProfileRun {
     window_.clear();
     std::stable_sort(ready.begin(), ready.end(),
                      [](const PendingUser& a, const PendingUser& b) { return a.prompt.tokens < b.prompt.tokens; });
-    const size_t batch = size_t(config_.generation.batch_size);
+    const size_t batch = size_t(config_.generation.max_batch_sequences);
     for (size_t start = 0; start < ready.size(); start += batch) {
       std::vector<PendingUser> chunk(std::make_move_iterator(ready.begin() + start),
                                      std::make_move_iterator(ready.begin() + std::min(ready.size(), start + batch)));

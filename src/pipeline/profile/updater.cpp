@@ -95,7 +95,7 @@ class UpdateRun {
       std::stable_sort(ready.begin(), ready.end(), [](const PendingUpdate& a, const PendingUpdate& b) {
         return a.prompt.tokens < b.prompt.tokens;
       });
-      const size_t batch = size_t(config_.generation.batch_size);
+      const size_t batch = size_t(config_.generation.max_batch_sequences);
       for (size_t start = 0; start < ready.size(); start += batch) {
         const size_t end = std::min(ready.size(), start + batch);
         std::vector<std::string> prompts;

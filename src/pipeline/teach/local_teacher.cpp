@@ -12,11 +12,11 @@ LocalTeacher::LocalTeacher(const LocalTeacherConfig& config)
 LocalTeacher::LocalTeacher(LanguageModel& lm, const LocalTeacherConfig& config) : config_(config), lm_(&lm) {}
 
 std::vector<TeacherOutput> LocalTeacher::sample(const std::string& prompt, int64_t count, uint64_t seed) {
-  GenerationSettings settings = config_.generation;
-  settings.sampling.seed = seed;
+  GenerationConfig generation = config_.generation;
+  generation.sampling.seed = seed;
   const std::vector<std::string> prompts(size_t(count), prompt);
   std::vector<TeacherOutput> out;
-  for (const WrittenProfile& written : write_profile_batch(*lm_, prompts, settings)) {
+  for (const WrittenProfile& written : write_profile_batch(*lm_, prompts, generation)) {
     TeacherOutput o;
     o.reasoning = written.text.reasoning;
     o.profile = written.text.profile;

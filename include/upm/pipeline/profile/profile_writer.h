@@ -1,5 +1,5 @@
 #pragma once
-// Prompts -> profile texts, one batch: generation (text_generation.h), then the
+// Prompts -> profile texts, one batch: generation (infer/text_generation.h), then the
 // <think> split (profile_text.h). A prompt the model cannot take (beyond its
 // context window) fails alone: the batch is retried one prompt at a time so
 // that only the offending user gets an error. Shared by the batch profiler and
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "upm/infer/generation_config.h"
 #include "upm/pipeline/profile/profile_text.h"
-#include "upm/pipeline/text_generation.h"
 
 namespace upm {
 
@@ -27,6 +27,6 @@ struct WrittenProfile {
 WrittenProfile written_profile(const std::string& generated);
 
 std::vector<WrittenProfile> write_profile_batch(LanguageModel& lm, const std::vector<std::string>& prompts,
-                                                const GenerationSettings& settings);
+                                                const GenerationConfig& config);
 
 }  // namespace upm

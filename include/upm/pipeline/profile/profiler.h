@@ -1,8 +1,9 @@
 #pragma once
 // Batch profiling (`upm-profile`): one profile per user of a user-log file.
 //   - users are read in windows of `window_users`; inside a window their
-//     prompts are sorted by token count before batching (length-aware
-//     batching: little padding, no straggler batch per window);
+//     prompts are sorted by token count and generated
+//     `generation.max_batch_sequences` at a time (length-aware batching:
+//     little padding, no straggler batch per window);
 //   - every input user ends with a profile line in OUTPUT or an error line in
 //     OUTPUT.errors.jsonl (bad record, duplicate user id, no events, prompt too
 //     long, unfinished <think> block), see job_output.h;
@@ -16,19 +17,30 @@
 
 #include "upm/core/config.h"
 #include "upm/data/prompt_config.h"
+#include "upm/infer/generation_config.h"
+#include "upm/infer/language_model.h"
 #include "upm/model/model_runtime.h"
 #include "upm/pipeline/job_output.h"
-#include "upm/infer/language_model.h"
-#include "upm/pipeline/text_generation.h"
 
 namespace upm {
 
+// A profile job's decoding unless its config says otherwise: greedy, so that
+// a rerun writes the same profiles (sampled, prompt i of a batch draws from
+// sequence_seed(seed, i)); a profile longer than 1024 tokens is cut; 8 prompts
+// per batch.
+inline GenerationConfig profile_generation_defaults() {
+  GenerationConfig g;
+  g.sampling.temperature = 0.0;
+  g.max_new_tokens = 1024;
+  g.max_batch_sequences = 8;
+  return g;
+}
 
 struct ProfileJobConfig {
   ModelRuntime runtime;
   PromptFormat prompt_format;  // raw prompts, or user turns of the chat template
   data::PromptConfig prompts;
-  GenerationSettings generation;
+  GenerationConfig generation = profile_generation_defaults();
   int64_t window_users = 256;  // users read (and length-sorted) at a time
   int64_t max_users = 0;       // stop after this many new users in this run (0 = all); for chunked work
   bool keep_reasoning = true;  // write the <think> text as "reasoning"
@@ -40,6 +52,8 @@ inline void describe(ConfigIO& io, ProfileJobConfig& c) {
   io.section("prompt_format", c.prompt_format);
   io.section("prompts", c.prompts);
   io.section("generation", c.generation);
+  // An empty profile is never a success (profile_writer.h): fail at load.
+  if (io.reading() && c.generation.max_new_tokens < 1) io.fail("generation.max_new_tokens", "must be > 0");
   io.field("window_users", c.window_users).greater_than(0);
   io.field("max_users", c.max_users).at_least(0);
   io.field("keep_reasoning", c.keep_reasoning);

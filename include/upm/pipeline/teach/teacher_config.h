@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "upm/core/config.h"
-#include "upm/model/model_runtime.h"
+#include "upm/infer/generation_config.h"
 #include "upm/infer/language_model.h"
-#include "upm/pipeline/text_generation.h"
+#include "upm/model/model_runtime.h"
 #include "upm/openai/openai_client.h"
 
 namespace upm {
@@ -55,12 +55,13 @@ struct LocalTeacherConfig {
   std::string model;  // model folder
   ModelRuntime runtime;
   PromptFormat prompt_format;
-  GenerationSettings generation = sampled_defaults();
+  GenerationConfig generation = sampled_defaults();
 
-  static GenerationSettings sampled_defaults() {
-    GenerationSettings g;
+  static GenerationConfig sampled_defaults() {
+    GenerationConfig g;
     g.sampling.temperature = 1.0;  // K candidates need diversity (AlignXplore+ samples at 1.0)
     g.max_new_tokens = 512;
+    g.max_batch_sequences = 8;     // candidates decoded together
     return g;
   }
 };
@@ -70,6 +71,8 @@ inline void describe(ConfigIO& io, LocalTeacherConfig& c) {
   io.section("runtime", c.runtime);
   io.section("prompt_format", c.prompt_format);
   io.section("generation", c.generation);
+  // An empty candidate is never a success (local_teacher.h): fail at load.
+  if (io.reading() && c.generation.max_new_tokens < 1) io.fail("generation.max_new_tokens", "must be > 0");
 }
 
 // An OpenAI-compatible endpoint (http_teacher.h).
