@@ -107,14 +107,14 @@ int main() {
   // Throughput: 8 users x 20 events, batch 1 vs batch 8.
   write_logs((dir / "logs20.jsonl").string(), users, 1, 20);
   for (int64_t batch : {1, 8}) {
-    config.generation.batch_size = batch;
+    config.generation.max_batch_sequences = batch;
     const std::string output = fresh("throughput.jsonl");
     double s = seconds([&] { upm::run_profile_job(lm, config, (dir / "logs20.jsonl").string(), output); });
     out["batch_profiling"].push_back({{"users", users}, {"events_per_user", 20}, {"batch_size", batch},
                                       {"max_new_tokens", 32}, {"seconds", s}, {"profiles_per_s", users / s}});
   }
 
-  config.generation.batch_size = 8;
+  config.generation.max_batch_sequences = 8;
   json rows = json::array();
   double update_10 = 0;
   for (int history : {10, 100, 1000}) {
