@@ -1,4 +1,4 @@
-// upm-train embed --config F [--set k=v ...] [--resume RUN_DIR] [--stop-after N]
+// upm-train embed --config F [--set k=v ...] [--model DIR] [--output DIR] [--resume RUN_DIR] [--stop-after N]
 // Q-Anchor embedding training (InfoNCE + next-token loss; full, LoRA, or
 // cluster soft prompts with the model frozen). See docs/embed.md.
 #include <memory>
@@ -25,7 +25,9 @@ upm::cli::RegisterSubcommand reg{
     "embed", "Q-Anchor embedding training: InfoNCE + next-token loss (full, LoRA, or cluster soft prompts)",
     [](CLI::App& cmd) {
       auto o = std::make_shared<upm::cli::TrainOptions>();
-      upm::cli::add_train_options(cmd, *o);
+      upm::cli::add_train_options(cmd, *o,
+                                  {{"--model", "model", "model folder to train"},
+                                   {"--output", "run_dir", "run folder (checkpoints, final model)"}});
       return [o] { return embed(*o); };
     }};
 

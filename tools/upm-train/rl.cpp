@@ -1,35 +1,20 @@
-// upm-train rl --config F [--set k=v ...] [--resume RUN_DIR] [--stop-after N]
+// upm-train rl --config F [--set k=v ...] [--model DIR] [--output DIR] [--resume RUN_DIR] [--stop-after N]
 // GRPO with the predictor's reward. Data-parallel when launched with
 // RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set (torchrun's variables).
-#include <filesystem>
 #include <memory>
 
 #include <spdlog/spdlog.h>
 
-#include "upm/core/cli.h"
-#include "upm/core/config.h"
-#include "upm/core/error.h"
-#include "upm/model/model_runtime.h"
+#include "resume_options.h"
 #include "upm/dist/process_group.h"
+#include "upm/model/model_runtime.h"
 #include "upm/train/grpo_config.h"
 #include "upm/train/grpo_trainer.h"
 
 namespace {
 
-struct RlOptions {
-  upm::cli::ConfigOptions config;
-  std::string resume;
-  int64_t stop_after = 0;
-};
-
-int rl(const RlOptions& o) {
-  if (o.config.config.empty() && o.resume.empty()) throw upm::InputError("give --config FILE or --resume RUN_DIR");
-  // A resumed run reads the resolved config its first part wrote; --set may still change knobs.
-  const std::string path = o.config.config.empty() ? (std::filesystem::path(o.resume) / "config.json").string()
-                                                   : o.config.config;
-  std::vector<std::string> overrides = o.config.overrides;
-  if (!o.resume.empty()) overrides.push_back("run_dir=" + o.resume);
-  auto config = upm::load_config<upm::GrpoConfig>(path, overrides);
+int rl(const upm::cli::TrainOptions& o) {
+  auto config = upm::cli::load_train_config<upm::GrpoConfig>(o);
 
   std::unique_ptr<upm::Distributed> dist;
   if (auto env = upm::distributed_env_from_environment()) {
@@ -48,10 +33,10 @@ int rl(const RlOptions& o) {
 
 upm::cli::RegisterSubcommand reg{
     "rl", "GRPO: profiles rewarded by a frozen predictor's accuracy on held-out behavior", [](CLI::App& cmd) {
-      auto o = std::make_shared<RlOptions>();
-      upm::cli::add_config_options(cmd, o->config, /*config_required=*/false);
-      cmd.add_option("--resume", o->resume, "continue the run in RUN_DIR from its newest checkpoint");
-      cmd.add_option("--stop-after", o->stop_after, "checkpoint and stop after this step (staged runs)");
+      auto o = std::make_shared<upm::cli::TrainOptions>();
+      upm::cli::add_train_options(cmd, *o,
+                                  {{"--model", "policy", "policy model folder"},
+                                   {"--output", "run_dir", "run folder (checkpoints, final model)"}});
       return [o] { return rl(*o); };
     }};
 

@@ -1,4 +1,4 @@
-// upm-train sft --config F [--set k=v ...] [--resume RUN_DIR] [--stop-after N]
+// upm-train sft --config F [--set k=v ...] [--model DIR] [--input F] [--output DIR] [--resume RUN_DIR] [--stop-after N]
 // Data-parallel when launched with RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set
 // (torchrun's variables), one process per rank.
 #include <filesystem>
@@ -36,7 +36,10 @@ int sft(const upm::cli::TrainOptions& o) {
 upm::cli::RegisterSubcommand reg{
     "sft", "supervised fine-tuning (full or LoRA) on prompt/completion or chat rows", [](CLI::App& cmd) {
       auto o = std::make_shared<upm::cli::TrainOptions>();
-      upm::cli::add_train_options(cmd, *o);
+      upm::cli::add_train_options(cmd, *o,
+                                  {{"--model", "model", "model folder to fine-tune"},
+                                   {"--input", "data.train_file", "training rows (JSONL)"},
+                                   {"--output", "run_dir", "run folder (checkpoints, final model)"}});
       return [o] { return sft(*o); };
     }};
 
