@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   app.add_flag("--resume", resume, "skip users already in OUTPUT (always done; the flag documents intent)");
   upm::cli::add_config_options(app, config_options, false);
   return upm::cli::run(app, argc, argv, [&] {
-    auto config = upm::load_config<upm::UpdateJobConfig>(config_options.config, config_options.overrides);
+    auto config = upm::cli::load_job_config<upm::UpdateJobConfig>(config_options);
     spdlog::info("upm-update config: {}", upm::config_to_json(config).dump());
     upm::LanguageModel lm = upm::load_language_model(model, config.runtime, config.prompt_format);
     return upm::job_exit_code(upm::run_update_job(lm, config, profiles, events, output), "upm-update", events);

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
                                       {"--output", &paths.output}}) {
       if (value->empty()) throw upm::InputError(upm::Location{"", 0, flag}, "required (see --help)");
     }
-    auto config = upm::load_config<upm::EmbedJobConfig>(config_options.config, config_options.overrides);
+    auto config = upm::cli::load_job_config<upm::EmbedJobConfig>(config_options);
     upm::EmbedJobReport report = upm::run_embedding_job(paths, config, control);
     nlohmann::json summary{{"users", report.users},
                            {"rows", report.rows},

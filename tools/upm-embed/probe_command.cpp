@@ -21,7 +21,7 @@ struct ProbeOptions {
 };
 
 int run_probe_command(const ProbeOptions& options) {
-  auto config = load_config<ProbeConfig>(options.config.config, options.config.overrides);
+  auto config = cli::load_job_config<ProbeConfig>(options.config);
   std::vector<ProbeLabel> labels = read_probe_labels(options.labels);
   EmbeddingTable table = read_embedding_table(options.embeddings);
   nlohmann::json report = run_probe(table, labels, config);
