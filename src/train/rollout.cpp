@@ -6,6 +6,7 @@
 #include "upm/infer/generator.h"
 #include "upm/infer/sampler.h"
 #include "upm/infer/language_model.h"
+#include "upm/text/utf8.h"
 
 namespace upm {
 
@@ -44,7 +45,10 @@ size_t add_stage(PolicyHandle& policy, const std::vector<std::string>& prompt_te
     sample.stage = stage;
     sample.tokens = std::move(outs[s].tokens);
     sample.logprobs = std::move(outs[s].logprobs);
-    sample.text = std::move(outs[s].text);
+    // Repaired as generate_texts repairs a profile job's text, so that a
+    // rollout is rewarded on the text upm-profile would write. The rewards
+    // do not move: the tokenizers repair the same way before encoding.
+    sample.text = text::utf8_lossy(outs[s].text);
     inputs.push_back({sample.text, &batch.tasks[size_t(sample.group)]});
     batch.samples.push_back(std::move(sample));
   }

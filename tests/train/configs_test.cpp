@@ -63,7 +63,6 @@ const std::map<std::string, std::function<void(const std::string&)>>& known_conf
       {"demo/sft.json", loads_as<SftConfig>()},
       {"demo/rl.json", loads_as<GrpoConfig>()},
       {"demo/profile.json", loads_as<ProfileJobConfig>()},
-      {"demo/rl.json", loads_as<GrpoConfig>()},
       {"demo/model_config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"models/tiny-sft/config.json", [](const std::string& p) { (void)load_model_config(p); }},
       {"models/qwen3-8b/config.json", [](const std::string& p) { (void)load_model_config(p); }},

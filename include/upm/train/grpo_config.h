@@ -64,7 +64,7 @@ struct GrpoConfig {
   RlDataConfig data;
   RlPredictorConfig predictor;
   RewardConfig reward;
-  GenerationConfig generation;         // rollout sampling (temperature, top_p, max_new_tokens, ...)
+  GenerationConfig generation;         // rollouts (temperature, top_p, max_new_tokens, ...); evals decode it greedily
   GrpoLossConfig loss;                 // advantages (scale_by_std), clip, kl_beta, aggregation
   int64_t group_size = 4;              // G samples per prompt
   int64_t users_per_step = 8;          // users per step over all ranks
