@@ -22,6 +22,7 @@ std::string finish_reason_name(FinishReason reason) {
     case FinishReason::stop_token: return "stop_token";
     case FinishReason::stop_string: return "stop_string";
     case FinishReason::length: return "length";
+    case FinishReason::deadline: return "deadline";
   }
   return "unknown";
 }
@@ -33,6 +34,8 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
+
+bool passed(const std::optional<Clock::time_point>& deadline) { return deadline && Clock::now() >= *deadline; }
 
 // One sequence being generated.
 struct Sequence {
@@ -73,8 +76,8 @@ void record_token(Sequence& seq, int64_t token, float logprob, const StopCriteri
 class Wave {
  public:
   Wave(CausalLM& model, const GenerationConfig& config, const StopCriteria& stops, TokenSampler& sampler,
-       GenerationStats& stats)
-      : model_(model), config_(config), stops_(stops), sampler_(sampler), stats_(stats) {}
+       GenerationStats& stats, std::optional<Clock::time_point> deadline)
+      : model_(model), config_(config), stops_(stops), sampler_(sampler), stats_(stats), deadline_(deadline) {}
 
   // Continues prompts[first .. first+count) into seqs[first*group ...].
   void run(const std::vector<std::vector<int64_t>>& prompts, size_t first, size_t count, int64_t group,
@@ -83,6 +86,12 @@ class Wave {
     int64_t longest_budget = 0;
     for (size_t s = first * group; s < (first + count) * group; ++s) longest_budget = std::max(longest_budget, seqs[s].budget);
     if (longest_budget == 0) return;
+    if (passed(deadline_)) {
+      for (size_t s = first * group; s < (first + count) * group; ++s) {
+        if (seqs[s].budget > 0) end_at_deadline(seqs[s]);
+      }
+      return;
+    }
 
     auto start = Clock::now();
     PaddedBatch batch = pad_sequences(part, PadSide::left);
@@ -124,6 +133,10 @@ class Wave {
         if (!seq.done) keep.push_back(int64_t(r));
       }
       if (keep.empty()) return;
+      if (passed(deadline_)) {
+        for (int64_t r : keep) end_at_deadline(seqs[row_seq[r]]);
+        return;
+      }
       if (keep.size() < row_seq.size()) {
         std::vector<int64_t> order = compact_rows(cache, keep, int64_t(row_seq.size()));
         std::vector<int64_t> moved(order.size());
@@ -140,6 +153,11 @@ class Wave {
       stats_.decode_rows.push_back(rows);
       logits = model_.forward(in).logits.select(1, 0);
     }
+  }
+
+  static void end_at_deadline(Sequence& seq) {
+    seq.out.finish_reason = FinishReason::deadline;
+    seq.done = true;
   }
 
   // Prompt + generated tokens per row, for the repetition penalty only.
@@ -159,6 +177,7 @@ class Wave {
   const StopCriteria& stops_;
   TokenSampler& sampler_;
   GenerationStats& stats_;
+  std::optional<Clock::time_point> deadline_;
 };
 
 // New tokens `prompt` may get: max_new_tokens, less what max_length leaves.
@@ -209,7 +228,7 @@ std::vector<Generation> Generator::generate_groups(const std::vector<std::vector
 
   // A wave holds as many whole groups as max_batch_sequences allows (at least one).
   const size_t per_wave = size_t(std::max<int64_t>(1, config.max_batch_sequences / group_size));
-  Wave wave(model_, config, stops, sampler, stats_);
+  Wave wave(model_, config, stops, sampler, stats_, deadline_);
   for (size_t first = 0; first < prompts.size(); first += per_wave) {
     wave.run(prompts, first, std::min(per_wave, prompts.size() - first), group_size, seqs);
   }

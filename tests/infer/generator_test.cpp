@@ -1,8 +1,10 @@
 // Generator: batched KV-cache decoding against one-by-one runs, full
-// recomputation and teacher-forced scores; seeds, groups, stops, budgets.
+// recomputation and teacher-forced scores; seeds, groups, stops, budgets,
+// deadlines.
 
 #include "upm/infer/generator.h"
 
+#include <chrono>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -304,6 +306,55 @@ TEST_F(TextGeneration, ChatMessagesGoThroughTheTemplate) {
   auto direct = generate_text(gen, {rendered}, config);
   EXPECT_EQ(outs[0].tokens, direct[0].tokens);
   EXPECT_EQ(outs[0].text, direct[0].text);
+}
+
+// A deadline in mid-decode: both sequences end at the same step with the
+// tokens a run without a deadline starts with, long before their budget.
+TEST_F(TextGeneration, ADeadlineEndsDecodingWithTheTokensSoFar) {
+  using Clock = std::chrono::steady_clock;
+  const std::vector<std::vector<int64_t>> prompts{prompt, {5, 60}};
+  GenerationConfig config = sampled_config(20000, 3);  // far longer than the deadline without it
+  const auto start = Clock::now();
+  gen.set_deadline(start + std::chrono::milliseconds(200));
+  auto cut = gen.generate(prompts, config);
+  const double took = std::chrono::duration<double>(Clock::now() - start).count();
+  EXPECT_LT(took, 0.2 + 2.0) << "one decode step is the most a call may overrun";
+  ASSERT_EQ(cut.size(), 2u);
+  for (const auto& out : cut) {
+    EXPECT_EQ(out.finish_reason, FinishReason::deadline);
+    EXPECT_GT(out.tokens.size(), 0u);
+    EXPECT_LT(out.tokens.size(), 20000u);
+    EXPECT_EQ(out.tokens.size(), cut[0].tokens.size());
+    EXPECT_EQ(out.text, tokenizer->decode(std::vector<TokenId>(out.tokens.begin(), out.tokens.end()), true));
+  }
+  EXPECT_EQ(finish_reason_name(FinishReason::deadline), "deadline");
+  gen.set_deadline(std::nullopt);
+  config.max_new_tokens = int64_t(cut[0].tokens.size());
+  auto free_run = gen.generate(prompts, config);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(free_run[i].tokens, cut[i].tokens) << "sequence " << i;
+    EXPECT_EQ(free_run[i].finish_reason, FinishReason::length);
+  }
+}
+
+TEST_F(TextGeneration, APassedDeadlineGeneratesNothingAndAFarOneChangesNothing) {
+  GenerationConfig config = sampled_config(12, 8);
+  auto free_run = gen.generate_groups({prompt}, 3, config);
+  gen.set_deadline(std::chrono::steady_clock::now() - std::chrono::seconds(1));
+  for (const auto& out : gen.generate_groups({prompt}, 3, config)) {
+    EXPECT_TRUE(out.tokens.empty());
+    EXPECT_EQ(out.text, "");
+    EXPECT_EQ(out.finish_reason, FinishReason::deadline);
+  }
+  EXPECT_EQ(gen.last_stats().prefill_passes, 0);
+  gen.set_deadline(std::chrono::steady_clock::now() + std::chrono::hours(1));
+  auto far = gen.generate_groups({prompt}, 3, config);
+  ASSERT_EQ(far.size(), free_run.size());
+  for (size_t i = 0; i < far.size(); ++i) {
+    EXPECT_EQ(far[i].tokens, free_run[i].tokens);
+    EXPECT_EQ(far[i].logprobs, free_run[i].logprobs);
+    EXPECT_EQ(far[i].finish_reason, FinishReason::length);
+  }
 }
 
 TEST(GenerationConfig, ReadsEveryFieldAndRejectsUnknownKeys) {

@@ -15,8 +15,13 @@
 // gives the same tokens as separate runs with the same seeds, and
 // generate_groups({p}, G) equals generate({p, p, ..., p}) while computing the
 // prompt once (prefill one row, KVCache::copy_prefix to G rows).
+//
+// A deadline (set_deadline) bounds the wall time of a call: a server must not
+// let one request hold the model for as long as its token budget allows.
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +36,7 @@ enum class FinishReason {
   stop_token,   // emitted a stop id (kept as the last token, left out of the text)
   stop_string,  // a stop string appeared in the text (text cut before it)
   length,       // max_new_tokens or max_length reached
+  deadline,     // the Generator's deadline passed first (see Generator::set_deadline)
 };
 std::string finish_reason_name(FinishReason reason);
 
@@ -71,6 +77,14 @@ class Generator {
   std::vector<Generation> generate_groups(const std::vector<std::vector<int64_t>>& prompts, int64_t group_size,
                                           const GenerationConfig& config, const std::vector<uint64_t>& seeds = {});
 
+  // Every later call stops decoding once `deadline` has passed, checked
+  // before each prefill and after each decode step (a forward pass already
+  // begun completes, so a call overruns by at most one step). Sequences still
+  // running end with FinishReason::deadline, keeping the tokens they have; a
+  // prompt whose prefill had not begun gets none. The tokens kept are those a
+  // call without a deadline generates first. nullopt (the default): none.
+  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) { deadline_ = deadline; }
+
   const GenerationStats& last_stats() const { return stats_; }
   CausalLM& model() { return model_; }
   const Tokenizer* tokenizer() const { return tokenizer_; }
@@ -79,6 +93,7 @@ class Generator {
   CausalLM& model_;
   const Tokenizer* tokenizer_;
   GenerationStats stats_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
 };
 
 }  // namespace upm
