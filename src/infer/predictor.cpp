@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
 
 #include "upm/core/error.h"
 #include "upm/core/random.h"
-#include "upm/infer/sampler.h"
 #include "upm/infer/scorer.h"
 #include "upm/infer/language_model.h"
 #include "upm/text/tokenizer.h"
@@ -18,9 +16,7 @@ std::vector<int> shown_option_order(const std::string& task_id, size_t n, uint64
   std::vector<int> order(n);
   std::iota(order.begin(), order.end(), 0);
   if (!shuffle) return order;
-  std::mt19937_64 rng(sequence_seed(seed, stable_hash(task_id)));
-  // Fisher-Yates with our own index draw: std::shuffle's is implementation-defined.
-  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  seeded_shuffle(order, sequence_seed(seed, stable_hash(task_id)));
   return order;
 }
 

@@ -113,13 +113,6 @@ at::Tensor sampling_probabilities(const at::Tensor& logits, const SamplingConfig
   return x.softmax(1);
 }
 
-uint64_t sequence_seed(uint64_t seed, uint64_t index) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (index + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 TokenSampler::TokenSampler(SamplingConfig config, std::vector<uint64_t> seeds)
     : config_(config) {
   streams_.reserve(seeds.size());
@@ -149,12 +142,11 @@ std::vector<TokenId> TokenSampler::sample(const at::Tensor& logits, const std::v
     // One uniform per sequence from its own stream; the token is the first
     // whose cumulative mass exceeds u * total.
     std::vector<float> draws(rows.size());
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
     for (size_t b = 0; b < rows.size(); ++b) {
       if (rows[b] < 0 || rows[b] >= static_cast<int64_t>(streams_.size())) {
         throw Error("sampler: sequence index " + std::to_string(rows[b]) + " out of range");
       }
-      draws[b] = static_cast<float>(uniform(streams_[static_cast<size_t>(rows[b])]));
+      draws[b] = static_cast<float>(streams_[static_cast<size_t>(rows[b])].canonical());
     }
     at::Tensor u = torch::tensor(draws).to(cdf.device()).unsqueeze(1);
     at::Tensor total = cdf.narrow(1, cdf.size(1) - 1, 1);

@@ -1,20 +1,11 @@
 #include "upm/train/batch_plan.h"
 
 #include <algorithm>
-#include <random>
 
 #include "upm/core/error.h"
+#include "upm/core/random.h"
 
 namespace upm {
-
-void seeded_shuffle(std::vector<int64_t>& items, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  for (size_t i = items.size(); i > 1; --i) {
-    // Modulo bias is negligible for 64-bit draws and keeps this portable.
-    size_t j = rng() % i;
-    std::swap(items[i - 1], items[j]);
-  }
-}
 
 BatchPlan::BatchPlan(std::vector<int64_t> lengths, int64_t global_batch, uint64_t seed, int64_t bucket_batches)
     : lengths_(std::move(lengths)),

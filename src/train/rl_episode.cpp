@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
-#include <random>
 
 #include "upm/core/error.h"
+#include "upm/core/random.h"
 #include "upm/data/user_log.h"
 
 namespace upm {
@@ -68,8 +68,7 @@ std::vector<data::BenchmarkTask> pick_tasks(const std::vector<data::BenchmarkTas
   if (limit <= 0 || int64_t(tasks.size()) <= limit) return tasks;
   std::vector<size_t> index(tasks.size());
   std::iota(index.begin(), index.end(), 0);
-  std::mt19937_64 rng(seed);
-  for (size_t i = index.size(); i > 1; --i) std::swap(index[i - 1], index[rng() % i]);
+  seeded_shuffle(index, seed);
   index.resize(size_t(limit));
   std::sort(index.begin(), index.end());
   std::vector<data::BenchmarkTask> out;

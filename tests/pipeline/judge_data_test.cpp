@@ -5,6 +5,7 @@
 #include "pipeline_test_util.h"
 #include "upm/data/prompt_builder.h"
 #include "upm/pipeline/teach/judge_data.h"
+#include "upm/text/sentences.h"
 
 namespace upm {
 namespace {
@@ -22,13 +23,6 @@ data::BenchmarkTask task(const std::string& id, int label) {
 // Counts words so that the test needs no tokenizer.
 data::PromptBuilder word_builder() {
   return data::PromptBuilder(data::PromptConfig{}, [](std::string_view text) { return text.size() / 4; });
-}
-
-TEST(JudgeData, ProfileSentencesSplitOnSentenceEnds) {
-  EXPECT_EQ(profile_sentences("Likes a and b. Dislikes c.  Prefers v1.2 answers!"),
-            (std::vector<std::string>{"Likes a and b.", "Dislikes c.", "Prefers v1.2 answers!"}));
-  EXPECT_EQ(profile_sentences("no end"), (std::vector<std::string>{"no end"}));
-  EXPECT_TRUE(profile_sentences(" \n").empty());
 }
 
 TEST(JudgeData, RowsAreThePredictPromptAndTheShownLabelOfTheTrueOption) {
@@ -60,7 +54,7 @@ TEST(JudgeData, RowsAreThePredictPromptAndTheShownLabelOfTheTrueOption) {
     if (input == "partial") {
       // A proper, non-empty subset: some sentence is shown and some is left out.
       int shown_sentences = 0;
-      for (const auto& s : profile_sentences(profile)) shown_sentences += prompt.find(s) != std::string::npos;
+      for (const auto& s : split_sentences(profile)) shown_sentences += prompt.find(s) != std::string::npos;
       EXPECT_GT(shown_sentences, 0);
       EXPECT_LT(shown_sentences, 3);
     }

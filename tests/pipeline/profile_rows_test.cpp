@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "upm/data/prompt_builder.h"
-#include "upm/pipeline/teach/judge_data.h"
+#include "upm/text/sentences.h"
 #include "upm/pipeline/teach/profile_rows.h"
 #include "upm/pipeline/teach/rule_based_teacher.h"
 #include "upm/core/error.h"
@@ -27,7 +27,7 @@ TEST(ProfileRows, SwappedWordsAreOtherVocabularyWordsInTheSamePlaces) {
   // Every vocabulary word changed (swap probability 1); the frame is kept.
   EXPECT_NE(out.find(" and "), std::string::npos);
   EXPECT_NE(out.find("Prefers concise answers."), std::string::npos);
-  auto words = profile_sentences(out);
+  auto words = split_sentences(out);
   ASSERT_EQ(words.size(), 3u);
   EXPECT_NE(words[0], "Likes comedy and history.");
   EXPECT_NE(words[1], "Dislikes horror and romance.");
@@ -41,7 +41,7 @@ TEST(ProfileRows, DroppingEverySentenceStillKeepsOne) {
   ProfileRowsConfig config;
   config.drop_sentence = 1.0;
   const std::string out = degrade_profile(kProfile, "u2", config);
-  const auto all = profile_sentences(kProfile);
+  const auto all = split_sentences(kProfile);
   EXPECT_NE(std::find(all.begin(), all.end(), out), all.end()) << out;
 }
 

@@ -3,18 +3,18 @@
 // (repetition penalty -> temperature -> top-k -> top-p -> min-p) and a seeded
 // draw per sequence.
 //
-// Each sequence owns its random stream (a 64-bit Mersenne Twister seeded per
+// Each sequence owns its random stream (an Rng, core/random.h, seeded per
 // sequence), and a draw needs one uniform number per sequence: the token is
 // found by inverse-CDF search on the device. So a batch of G sequences seeded
 // s_0..s_{G-1} yields exactly the tokens of G separate runs with those seeds,
 // and results do not depend on which device holds the logits.
 
 #include <cstdint>
-#include <random>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
 
+#include "upm/core/random.h"
 #include "upm/infer/sampling_config.h"
 #include "upm/text/tokenizer.h"
 
@@ -33,10 +33,6 @@ at::Tensor apply_min_p(const at::Tensor& logits, double p);
 // min-p; returns float32 probabilities [B, V].
 at::Tensor sampling_probabilities(const at::Tensor& logits, const SamplingConfig& config);
 
-// Seed of sequence i of a run seeded `seed` (splitmix64, so neighbouring
-// seeds give unrelated streams).
-uint64_t sequence_seed(uint64_t seed, uint64_t index);
-
 class TokenSampler {
  public:
   // One random stream per sequence, seeded by `seeds[i]`.
@@ -54,7 +50,7 @@ class TokenSampler {
 
  private:
   SamplingConfig config_;
-  std::vector<std::mt19937_64> streams_;
+  std::vector<Rng> streams_;
 };
 
 }  // namespace upm

@@ -44,7 +44,4 @@ class BatchPlan {
 // every world-th example, so that ranks get similar lengths.
 std::vector<int64_t> rank_share(const std::vector<int64_t>& batch, int rank, int world);
 
-// Deterministic Fisher-Yates (std::shuffle's algorithm is implementation-defined).
-void seeded_shuffle(std::vector<int64_t>& items, uint64_t seed);
-
 }  // namespace upm

@@ -4,13 +4,13 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <random>
 #include <set>
 
 #include <torch/torch.h>
 
 #include "upm/core/error.h"
 #include "upm/core/jsonl.h"
+#include "upm/core/random.h"
 
 namespace upm {
 
@@ -41,10 +41,7 @@ double roc_auc(const std::vector<double>& scores, const std::vector<int>& labels
 std::vector<std::string> held_out_users(std::vector<std::string> users, double fraction, uint64_t seed) {
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
-  // Fisher-Yates with the raw engine output: the same split on every platform
-  // (std::shuffle's use of the engine is implementation-defined).
-  std::mt19937_64 engine(seed);
-  for (size_t i = users.size(); i > 1; --i) std::swap(users[i - 1], users[engine() % i]);
+  seeded_shuffle(users, seed);
   const int64_t n = int64_t(users.size());
   int64_t k = int64_t(std::llround(fraction * double(n)));
   k = std::max<int64_t>(1, n >= 2 ? std::min(k, n - 1) : k);

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <random>
 
 #include "upm/core/error.h"
+#include "upm/core/random.h"
 #include "upm/pipeline/embedding/embedding_probe.h"
 
 namespace upm {
@@ -36,12 +36,11 @@ Estimate bootstrap_mean(const std::vector<double>& values, double level, int res
   }
   const size_t n = values.size();
   out.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(n);
-  std::mt19937_64 generator(seed);
-  std::uniform_int_distribution<size_t> pick(0, n - 1);
+  Rng rng(seed);
   std::vector<double> means(static_cast<size_t>(resamples));
   for (auto& mean : means) {
     double sum = 0.0;
-    for (size_t i = 0; i < n; ++i) sum += values[pick(generator)];
+    for (size_t i = 0; i < n; ++i) sum += values[rng.below_unbiased(n)];
     mean = sum / static_cast<double>(n);
   }
   std::sort(means.begin(), means.end());
@@ -84,15 +83,14 @@ Estimate bootstrap_auc(const std::vector<double>& scores, const std::vector<int>
     return out;
   }
   const size_t n = scores.size();
-  std::mt19937_64 generator(seed);
-  std::uniform_int_distribution<size_t> pick(0, n - 1);
+  Rng rng(seed);
   std::vector<double> aucs;
   aucs.reserve(static_cast<size_t>(resamples));
   std::vector<double> s(n);
   std::vector<int> l(n);
   while (aucs.size() < static_cast<size_t>(resamples)) {
     for (size_t i = 0; i < n; ++i) {
-      const size_t k = pick(generator);
+      const size_t k = rng.below_unbiased(n);
       s[i] = scores[k];
       l[i] = labels[k];
     }

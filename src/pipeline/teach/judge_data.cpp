@@ -1,44 +1,24 @@
 #include "upm/pipeline/teach/judge_data.h"
 
-#include <random>
-
 #include <spdlog/spdlog.h>
 
 #include "upm/core/atomic_file.h"
 #include "upm/core/random.h"
 #include "upm/core/error.h"
 #include "upm/core/jsonl.h"
+#include "upm/text/sentences.h"
 #include "upm/text/tokenizer.h"
-#include "upm/infer/sampler.h"
-#include "upm/pipeline/job_output.h"
 
 namespace upm {
-
-std::vector<std::string> profile_sentences(const std::string& profile) {
-  std::vector<std::string> out;
-  std::string current;
-  for (size_t i = 0; i < profile.size(); ++i) {
-    current += profile[i];
-    const bool end = (profile[i] == '.' || profile[i] == '!' || profile[i] == '?') &&
-                     (i + 1 == profile.size() || profile[i + 1] == ' ' || profile[i + 1] == '\n');
-    if (!end) continue;
-    const size_t first = current.find_first_not_of(" \n");
-    if (first != std::string::npos) out.push_back(current.substr(first));
-    current.clear();
-  }
-  const size_t first = current.find_first_not_of(" \n");
-  if (first != std::string::npos) out.push_back(current.substr(first));
-  return out;
-}
 
 namespace {
 
 // A non-empty proper subset of the sentences, kept in their order.
-std::string partial_profile(const std::vector<std::string>& sentences, std::mt19937_64& rng) {
+std::string partial_profile(const std::vector<std::string>& sentences, Rng& rng) {
   const size_t n = sentences.size();
   // Draw a mask that is neither empty nor full: uniform over the 2^n - 2 of them.
   const uint64_t masks = (uint64_t(1) << n) - 2;
-  const uint64_t mask = 1 + rng() % masks;
+  const uint64_t mask = 1 + rng.remainder(masks);
   std::string out;
   for (size_t i = 0; i < n; ++i) {
     if (!(mask >> i & 1)) continue;
@@ -49,7 +29,7 @@ std::string partial_profile(const std::vector<std::string>& sentences, std::mt19
 }
 
 std::string draw_input(const JudgeDataConfig& c, bool has_profile, bool can_split, bool has_history,
-                       std::mt19937_64& rng) {
+                       Rng& rng) {
   const std::vector<std::pair<std::string, double>> weights{
       {"full", has_profile ? c.full_profile_share : 0.0},
       {"partial", has_profile && can_split ? c.partial_profile_share : 0.0},
@@ -58,7 +38,7 @@ std::string draw_input(const JudgeDataConfig& c, bool has_profile, bool can_spli
   double total = 0;
   for (const auto& [name, w] : weights) total += w;
   if (total <= 0) return "";
-  double u = std::uniform_real_distribution<double>(0.0, total)(rng);
+  double u = rng.uniform_real(0.0, total);
   for (const auto& [name, w] : weights) {
     if (u < w) return name;
     u -= w;
@@ -87,12 +67,12 @@ JudgeRowsReport make_judge_rows(const std::vector<data::BenchmarkTask>& tasks,
     auto history = histories.find(task.user_id);
     const bool has_profile = profile != profiles.end() && !profile->second.empty();
     if (!has_profile) ++report.skipped_no_profile;
-    const std::vector<std::string> sentences = has_profile ? profile_sentences(profile->second) : std::vector<std::string>{};
+    const std::vector<std::string> sentences = has_profile ? split_sentences(profile->second) : std::vector<std::string>{};
     // 2^n - 2 subsets must fit a 64-bit draw; longer profiles are only used whole.
     const bool can_split = sentences.size() >= 2 && sentences.size() < 60;
     for (int64_t copy = 0; copy < config.rows_per_task; ++copy) {
       const std::string key = task.task_id + "#" + std::to_string(copy);
-      std::mt19937_64 rng(sequence_seed(config.seed, stable_hash(key)));
+      Rng rng(sequence_seed(config.seed, stable_hash(key)));
       const std::string input = draw_input(config, has_profile, can_split, history != histories.end(), rng);
       if (input.empty()) break;
       const auto order = shown_option_order(key, task.options.size(), config.seed, predictor.shuffle_options);

@@ -1,30 +1,13 @@
 #include "upm/pipeline/teach/profile_facts.h"
 
 #include "upm/pipeline/profile/profile_text.h"
+#include "upm/text/sentences.h"
 
 namespace upm {
 
 namespace {
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
-// Sentences end at ". " / ".\n" / the end; a period inside a word (3.5, e.g)
-// does not end one.
-std::vector<std::string> sentences(const std::string& text) {
-  std::vector<std::string> out;
-  std::string current;
-  for (size_t i = 0; i < text.size(); ++i) {
-    current += text[i];
-    const bool end = (text[i] == '.' || text[i] == '!' || text[i] == '?') &&
-                     (i + 1 == text.size() || text[i + 1] == ' ' || text[i + 1] == '\n');
-    if (end) {
-      if (auto s = trim_text(current); !s.empty()) out.push_back(s);
-      current.clear();
-    }
-  }
-  if (auto s = trim_text(current); !s.empty()) out.push_back(s);
-  return out;
-}
 
 // "a, b and c" -> {a, b, c}.
 std::vector<std::string> split_list(const std::string& list) {
@@ -72,7 +55,9 @@ std::string join_with_and(const std::vector<std::string>& words) {
 
 ProfileFacts parse_profile_facts(const std::string& profile) {
   ProfileFacts facts;
-  for (const auto& sentence : sentences(profile)) {
+  for (const auto& piece : split_sentences(profile)) {
+    const std::string sentence = trim_text(piece);
+    if (sentence.empty()) continue;
     const std::string body = without_period(sentence);
     if (starts_with(body, "Likes ")) {
       facts.likes = split_list(body.substr(6));

@@ -1,16 +1,13 @@
 #include "upm/pipeline/teach/profile_rows.h"
 
-#include <random>
-
 #include <spdlog/spdlog.h>
 
 #include "upm/core/atomic_file.h"
 #include "upm/core/random.h"
 #include "upm/data/synth.h"
-#include "upm/infer/sampler.h"
-#include "upm/pipeline/job_output.h"
 #include "upm/pipeline/teach/judge_data.h"
 #include "upm/pipeline/teach/rule_based_teacher.h"
+#include "upm/text/sentences.h"
 #include "upm/text/tokenizer.h"
 
 namespace upm {
@@ -20,9 +17,8 @@ namespace {
 bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
 // Replaces whole-word occurrences of vocabulary words, each with probability p.
-std::string swap_words(std::string text, const std::vector<std::string>& vocabulary, double p, std::mt19937_64& rng) {
+std::string swap_words(std::string text, const std::vector<std::string>& vocabulary, double p, Rng& rng) {
   if (vocabulary.size() < 2 || p <= 0) return text;
-  std::uniform_real_distribution<double> coin(0.0, 1.0);
   std::string out;
   size_t i = 0;
   while (i < text.size()) {
@@ -38,9 +34,9 @@ std::string swap_words(std::string text, const std::vector<std::string>& vocabul
       continue;
     }
     std::string word = text.substr(i, best);
-    if (coin(rng) < p) {
+    if (rng.canonical() < p) {
       std::string other = word;
-      while (other == word) other = vocabulary[rng() % vocabulary.size()];
+      while (other == word) other = vocabulary[rng.remainder(vocabulary.size())];
       word = other;
     }
     out += word;
@@ -52,14 +48,13 @@ std::string swap_words(std::string text, const std::vector<std::string>& vocabul
 }  // namespace
 
 std::string degrade_profile(const std::string& profile, const std::string& user_id, const ProfileRowsConfig& config) {
-  std::mt19937_64 rng(sequence_seed(config.seed, stable_hash(user_id)));
-  std::uniform_real_distribution<double> coin(0.0, 1.0);
-  const std::vector<std::string> sentences = profile_sentences(profile);
+  Rng rng(sequence_seed(config.seed, stable_hash(user_id)));
+  const std::vector<std::string> sentences = split_sentences(profile);
   std::vector<std::string> kept;
   for (const auto& s : sentences) {
-    if (coin(rng) >= config.drop_sentence) kept.push_back(s);
+    if (rng.canonical() >= config.drop_sentence) kept.push_back(s);
   }
-  if (kept.empty() && !sentences.empty()) kept.push_back(sentences[rng() % sentences.size()]);
+  if (kept.empty() && !sentences.empty()) kept.push_back(sentences[rng.remainder(sentences.size())]);
   std::string out;
   for (const auto& s : kept) out += (out.empty() ? "" : " ") + s;
   return swap_words(out, config.vocabulary, config.swap_word, rng);

@@ -47,9 +47,6 @@ inline void describe(ConfigIO& io, JudgeDataConfig& c) {
   io.field("seed", c.seed);
 }
 
-// The sentences of a profile ("Likes a. Dislikes b." -> {"Likes a.", "Dislikes b."}).
-std::vector<std::string> profile_sentences(const std::string& profile);
-
 struct JudgeRowsReport {
   int64_t tasks = 0;
   int64_t rows = 0;
