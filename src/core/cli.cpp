@@ -27,6 +27,13 @@ std::vector<std::string> ConfigOptions::assignments() const {
 
 void add_config_shortcuts(CLI::App& app, ConfigOptions& options, const std::vector<ConfigShortcut>& shortcuts) {
   for (const auto& shortcut : shortcuts) {
+    if (!shortcut.flag_value.empty()) {
+      const std::string assignment = shortcut.key + "=" + shortcut.flag_value;
+      app.add_flag_function(
+          shortcut.flag, [&options, assignment](int64_t) { options.shortcuts.push_back(assignment); },
+          shortcut.description + " (= --set " + assignment + ")");
+      continue;
+    }
     app.add_option_function<std::string>(
            shortcut.flag,
            [&options, key = shortcut.key](const std::string& value) { options.shortcuts.push_back(key + "=" + value); },

@@ -61,6 +61,17 @@ TEST(Cli, ShortcutsAreExactlySetOfTheirKey) {
   UPM_EXPECT_THROW_WITH(upm::cli::load_job_config<ShortcutJob>(parse_job({"upm-test"})), upm::InputError, "run_dir");
 }
 
+TEST(Cli, AFlagShortcutSetsItsFixedValue) {
+  CLI::App app{"test job", "upm-test"};
+  upm::cli::ConfigOptions options;
+  upm::cli::add_config_shortcuts(app, options, {{"--fast", "steps", "one step", "1"}});
+  std::vector<std::string> args{"upm-test", "--fast"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(options.assignments(), (std::vector<std::string>{"steps=1"}));
+}
+
 TEST(Cli, ShortcutHelpNamesTheKey) {
   CLI::App app{"test job", "upm-test"};
   upm::cli::ConfigOptions options;

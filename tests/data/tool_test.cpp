@@ -73,6 +73,22 @@ TEST(UpmDataTool, SynthEventMixDrawsOnlyTheWeightedKindsAndABadMixExits2) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("bad/log.jsonl")));
 }
 
+TEST(UpmDataTool, KnobFlagsAreSetOfTheConfigKeys) {
+  TempDir dir;
+  write_text(dir, "synth.json", "{\"users\": 9, \"min_events\": 12}");
+  auto flags = run_upm_data("synth --users 7 --seed 3 --min-events 12 --category-first --output " + dir.file("a"));
+  ASSERT_EQ(flags.code, 0) << flags.output;
+  auto set = run_upm_data("synth --config " + dir.file("synth.json") +
+                          " --set users=7 --set seed=3 --set category_first=true --output " + dir.file("b"));
+  ASSERT_EQ(set.code, 0) << set.output;
+  EXPECT_EQ(slurp(dir.file("a/log.jsonl")), slurp(dir.file("b/log.jsonl")));
+  EXPECT_EQ(slurp(dir.file("a/items.jsonl")), slurp(dir.file("b/items.jsonl")));
+  auto bad = run_upm_data("split --input " + dir.file("a/log.jsonl") + " --output " + dir.file("s") +
+                          " --val-fraction 0.95");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("val_fraction: must be <= 0.9"), std::string::npos) << bad.output;
+}
+
 TEST(UpmDataTool, SplitStrictAndBadUsageExit2) {
   TempDir dir;
   std::string log = write_text(dir, "log.jsonl", kBadLog);

@@ -1,5 +1,6 @@
 // upm-data split: per-user chronological history / validation / test with
-// tasks from held-out behavior, plus a user-level train / eval split.
+// tasks from held-out behavior, plus a user-level train / eval split. The
+// knobs are SplitConfig's keys (--config F, --set k=v; --seed N is --set seed=N).
 #include <iostream>
 #include <memory>
 
@@ -13,12 +14,13 @@
 namespace {
 
 struct SplitOptions {
-  upm::data::SplitConfig config;
+  upm::cli::ConfigOptions config;
   std::string input, output;
   bool strict = false;
 };
 
 int run_split(const SplitOptions& options) {
+  const auto config = upm::cli::load_job_config<upm::data::SplitConfig>(options.config);
   upm::make_directories(options.output);
   upm::data::ReadOptions read;
   read.strict = options.strict;
@@ -27,8 +29,8 @@ int run_split(const SplitOptions& options) {
   auto logs = upm::data::read_user_logs(options.input, read, &report);
   for (const auto& problem : report.problems) spdlog::warn("rejected: {}", problem);
   upm::data::require_accepted_records(report, options.input);
-  auto split = upm::data::split_logs(logs, options.config);
-  upm::data::write_split(split, options.config, options.output);
+  auto split = upm::data::split_logs(logs, config);
+  upm::data::write_split(split, config, options.output);
   nlohmann::json summary = upm::data::split_summary(split);
   summary["input"] = upm::data::read_report_json(report);
   std::cout << summary.dump(2) << std::endl;
@@ -39,19 +41,17 @@ upm::cli::RegisterSubcommand reg{
     "split", "split a user log into history / val / test tasks and train / eval users",
     [](CLI::App& cmd) {
       auto opts = std::make_shared<SplitOptions>();
-      auto& c = opts->config;
       cmd.add_option("--input", opts->input, "user log (JSONL)")->required();
       cmd.add_option("--output", opts->output, "output directory")->required();
-      cmd.add_option("--seed", c.seed, "random seed for negatives, option order and user split");
-      cmd.add_option("--val-fraction", c.val_fraction, "share of each user's events for validation")
-          ->check(CLI::Range(0.0, 0.9));
-      cmd.add_option("--test-fraction", c.test_fraction, "share of each user's events for test")
-          ->check(CLI::Range(0.0, 0.9));
-      cmd.add_option("--eval-user-fraction", c.eval_user_fraction, "share of users held out of training")
-          ->check(CLI::Range(0.0, 1.0));
-      cmd.add_option("--min-rating-gap", c.min_rating_gap,
-                     "smallest rating difference (share of the scale) for a liked-vs-disliked pair")
-          ->check(CLI::Range(0.0, 1.0));
+      upm::cli::add_config_options(cmd, opts->config, /*config_required=*/false);
+      upm::cli::add_config_shortcuts(
+          cmd, opts->config,
+          {{"--seed", "seed", "random seed for negatives, option order and user split"},
+           {"--val-fraction", "val_fraction", "share of each user's events for validation"},
+           {"--test-fraction", "test_fraction", "share of each user's events for test"},
+           {"--eval-user-fraction", "eval_user_fraction", "share of users held out of training"},
+           {"--min-rating-gap", "min_rating_gap",
+            "smallest rating difference (share of the scale) for a liked-vs-disliked pair"}});
       cmd.add_flag("--strict", opts->strict, "fail (exit 2) on the first bad record instead of skipping it");
       return [opts] { return run_split(*opts); };
     }};

@@ -34,10 +34,13 @@ struct ConfigOptions {
 void add_config_options(CLI::App& app, ConfigOptions& options, bool config_required = true);
 
 // A flag that is exactly `--set KEY=VALUE`, e.g. {"--output", "run_dir", "run folder"}.
+// With `flag_value` it takes no value and sets KEY=flag_value
+// ({"--category-first", "category_first", "...", "true"}).
 struct ConfigShortcut {
   std::string flag;
   std::string key;
   std::string description;
+  std::string flag_value;
 };
 
 // Adds each shortcut to `app`; its help names the key it sets.
