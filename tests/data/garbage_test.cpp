@@ -15,6 +15,7 @@
 namespace {
 
 using namespace upm::data;
+using upm::Rng;
 using upm::test::TempDir;
 using upm::test::write_text;
 

@@ -12,6 +12,7 @@
 namespace {
 
 using namespace upm::data;
+using upm::Rng;
 using upm::test::TempDir;
 
 Event rating(const std::string& id, const std::string& item, double value, int64_t minute) {
