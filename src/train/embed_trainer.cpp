@@ -9,14 +9,11 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include "upm/model/cpu_threads.h"
+#include "upm/core/config.h"
 #include "upm/core/error.h"
-#include "upm/core/run_dir.h"
 #include "upm/data/user_log.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/lora.h"
-#include "upm/model/model_config.h"
-#include "upm/model/weights_loader.h"
 #include "upm/embed/embedder.h"
 #include "upm/embed/embedding_projection.h"
 #include "upm/embed/kmeans.h"
@@ -28,6 +25,7 @@
 #include "upm/train/optimizer.h"
 #include "upm/train/sft_step.h"
 #include "upm/train/train_loop.h"
+#include "upm/train/trainable.h"
 
 namespace upm {
 
@@ -47,27 +45,19 @@ struct Example {
 }  // namespace
 
 struct EmbedSession {
-  std::shared_ptr<const Tokenizer> tokenizer;
-  std::string tokenizer_path;
+  std::unique_ptr<Trainable> trainable;  // the LM (full or LoRA), the optimizer and the model files
   std::shared_ptr<CausalLM> model;
-  std::unique_ptr<Lora> lora;
+  std::shared_ptr<const Tokenizer> tokenizer;
+  std::unique_ptr<Lora> frozen_adapter;  // soft-prompt mode: config.adapter, applied but not trained
   std::shared_ptr<EmbeddingProjection> head;
   std::vector<std::vector<int64_t>> histories;            // per user (only users with pairs)
   std::map<std::string, std::vector<int64_t>> query_ids;  // query text -> ids
   std::vector<Example> examples;
   SoftPrompts soft;                  // soft-prompt mode: prompts (trainable) and centroids
   std::vector<int64_t> clusters;     // soft-prompt mode: cluster of each user
-  std::unique_ptr<AdamW> optimizer;
 };
 
 namespace {
-
-std::shared_ptr<CausalLM> build_model(const EmbedTrainConfig& config) {
-  if (config.init == "random") {
-    return std::make_shared<CausalLM>(load_model_config(config.model), config.runtime, InitMode::random, config.seed);
-  }
-  return load_pretrained(config.model, config.runtime);
-}
 
 void check_vocab(const EmbedTrainConfig& config, const std::vector<int64_t>& ids, int64_t vocab) {
   for (int64_t id : ids) {
@@ -86,8 +76,7 @@ void load_data(const EmbedTrainConfig& config, EmbedSession& s) {
   std::map<std::string, const data::UserLog*> by_id;
   for (const auto& log : logs) by_id[log.user_id] = &log;
 
-  s.tokenizer_path = config.tokenizer.empty() ? config.model : config.tokenizer;
-  s.tokenizer = load_tokenizer(s.tokenizer_path);
+  s.tokenizer = load_tokenizer(s.trainable->tokenizer_path());
   EmbeddingPrompts prompts(s.tokenizer, config.text);
   if (!prompts.has_marker_token()) {
     spdlog::warn("tokenizer has no '{}' token: training the embedding at each query's last token",
@@ -194,28 +183,20 @@ void build_trainable(const EmbedTrainConfig& config, EmbedSession& s, const std:
   if (config.soft_prompt.enabled) {
     freeze(s.model->hf_tensors());
     if (!config.adapter.empty()) {
-      s.lora = Lora::load(*s.model, config.adapter);
-      freeze(s.lora->parameters());
-      s.lora->train(false);
+      s.frozen_adapter = Lora::load(*s.model, config.adapter);
+      freeze(s.frozen_adapter->parameters());
+      s.frozen_adapter->train(false);
     }
     if (config.projection.enabled) {
       s.head = load_embedding_projection(config.projection.init, hidden, options);
       freeze(head_params(*s.head));
     }
     assign_clusters(config, s, resume_from);
-    s.optimizer = std::make_unique<AdamW>(std::vector<std::pair<std::string, torch::Tensor>>{{"soft_prompts", s.soft.prompts}},
-                                          config.optimizer);
+    s.trainable->make_optimizer({{"soft_prompts", s.soft.prompts}});
     return;
   }
-  std::vector<std::pair<std::string, torch::Tensor>> params;
-  if (config.lora.enabled) {
-    s.lora = resume_from ? Lora::load(*s.model, *resume_from) : std::make_unique<Lora>(*s.model, config.lora, config.seed);
-    s.lora->train(true);
-    params = s.lora->parameters();
-  } else {
-    if (resume_from) load_weights(*s.model, *resume_from);
-    params = s.model->hf_tensors();
-  }
+  s.trainable->attach_weights(resume_from);
+  NamedTensors params = s.trainable->weights();
   if (config.projection.enabled) {
     const std::string head_file = resume_from ? (fs::path(*resume_from) / kHeadFile).string() : config.projection.init;
     if (!head_file.empty()) {
@@ -225,22 +206,21 @@ void build_trainable(const EmbedTrainConfig& config, EmbedSession& s, const std:
       s.head = std::make_shared<EmbeddingProjection>(hidden, inner, config.projection.out, options);  // seeded by manual_seed
     }
     for (auto& p : head_params(*s.head)) params.push_back(p);
+    s.trainable->extra_files = [head = s.head](const std::string& dir) {
+      save_embedding_projection(*head, (fs::path(dir) / kHeadFile).string());
+    };
   }
-  s.optimizer = std::make_unique<AdamW>(params, config.optimizer);
+  s.trainable->make_optimizer(std::move(params));
 }
 
+// Soft-prompt mode's output is the prompts alone: the LM, adapter and head
+// it ran with are inputs named in its config.
 void write_model_files(const EmbedTrainConfig& config, const EmbedSession& s, const std::string& dir) {
   if (config.soft_prompt.enabled) {
     save_soft_prompts(s.soft, (fs::path(dir) / kSoftPromptFile).string());
     return;
   }
-  if (s.lora) {
-    s.lora->save(dir, config.init == "pretrained" ? config.model : "");
-  } else {
-    save_pretrained(*s.model, dir);
-  }
-  if (s.head) save_embedding_projection(*s.head, (fs::path(dir) / kHeadFile).string());
-  copy_tokenizer_files(s.tokenizer_path, dir);
+  s.trainable->write_model_files(dir);
 }
 
 // Right-padded rows of ids -> [B, T] ids and mask.
@@ -332,7 +312,8 @@ torch::Tensor apply_head(const EmbedSession& s, const torch::Tensor& h) {
 
 StepReport embed_step(const EmbedTrainConfig& config, EmbedSession& s, const std::vector<int64_t>& batch, double lr) {
   const bool soft = config.soft_prompt.enabled;
-  s.optimizer->zero_grad();
+  AdamW& optimizer = s.trainable->optimizer();
+  optimizer.zero_grad();
   AnchorOutput anchor = anchor_forward(s, batch, config.lm_weight > 0);
   torch::Tensor positives;
   if (soft) {
@@ -351,9 +332,9 @@ StepReport embed_step(const EmbedTrainConfig& config, EmbedSession& s, const std
   }
   loss.backward();
   std::vector<torch::Tensor> params;
-  for (const auto& [name, p] : s.optimizer->params()) params.push_back(p);
+  for (const auto& [name, p] : optimizer.params()) params.push_back(p);
   const double grad_norm = clip_grad_norm(params, config.optimizer.max_grad_norm);
-  s.optimizer->step(lr);
+  optimizer.step(lr);
 
   StepReport report;
   report.loss = loss.item<double>();
@@ -366,7 +347,8 @@ StepReport embed_step(const EmbedTrainConfig& config, EmbedSession& s, const std
 
 EmbedTrainer::EmbedTrainer(const EmbedTrainConfig& config, const std::optional<std::string>& resume_from)
     : config_(config), s_(std::make_unique<EmbedSession>()) {
-  s_->model = build_model(config);
+  s_->trainable = std::make_unique<Trainable>(trainable_settings(config), build_model(trainable_settings(config)));
+  s_->model = s_->trainable->shared_model();
   load_data(config, *s_);
   torch::manual_seed(config.seed);  // the fresh head's init (a resumed run loads it, then restores the RNG)
   build_trainable(config, *s_, resume_from);
@@ -380,23 +362,17 @@ void EmbedTrainer::write_model_files(const std::string& dir) const { upm::write_
 
 int64_t EmbedTrainer::pairs() const { return int64_t(s_->examples.size()); }
 CausalLM& EmbedTrainer::model() { return *s_->model; }
-AdamW& EmbedTrainer::optimizer() { return *s_->optimizer; }
+AdamW& EmbedTrainer::optimizer() { return s_->trainable->optimizer(); }
 
 std::vector<std::pair<std::string, torch::Tensor>> EmbedTrainer::head_tensors() const {
   return s_->head ? head_params(*s_->head) : std::vector<std::pair<std::string, torch::Tensor>>{};
 }
 
 EmbedTrainResult run_embed_training(const EmbedTrainConfig& config, const EmbedRunOptions& options) {
-  if (config.threads > 0) set_cpu_threads(int(config.threads));  // torch and OpenBLAS alike
-  const std::optional<std::string> resume_from = checkpoint_to_resume(config.run_dir, options.resume);
-  const FileLock run_lock = prepare_run_dir(config.run_dir, config_to_json(config));
-
-  EmbedTrainer trainer(config, resume_from);
-  TrainerState state;
-  if (resume_from) {
-    state = load_checkpoint_state(*resume_from, trainer.optimizer());
-    spdlog::info("resuming from {} (step {})", *resume_from, state.step);
-  }
+  const RunStart run = start_run(config.run_dir, config_to_json(config), config.threads, options.resume, /*writer=*/true);
+  EmbedTrainer trainer(config, run.resume_from);
+  // The trainer seeded before building its head: a fresh run keeps that RNG.
+  const TrainerState state = start_state(trainer.optimizer(), run.resume_from, std::nullopt, nullptr);
 
   // No length bucketing: a batch's rows are its negatives, and sorting by
   // history length would put one user's pairs together.
@@ -407,7 +383,7 @@ EmbedTrainResult run_embed_training(const EmbedTrainConfig& config, const EmbedR
                config.batch_size, settings.total_steps, trainer.optimizer().params().size());
 
   TrainLoopHooks hooks;
-  hooks.step = [&](const std::vector<int64_t>& batch, double lr) { return trainer.step(batch, lr); };
+  hooks.step = [&](const std::vector<int64_t>& batch, double lr, int64_t) { return trainer.step(batch, lr); };
   hooks.write_model = [&](const std::string& dir) { trainer.write_model_files(dir); };
   TrainLoopResult loop = run_train_loop(settings, plan, state, trainer.optimizer(), hooks);
   EmbedTrainResult result;

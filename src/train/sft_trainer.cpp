@@ -7,18 +7,16 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include "upm/model/cpu_threads.h"
+#include "upm/core/config.h"
 #include "upm/core/error.h"
-#include "upm/core/run_dir.h"
-#include "upm/model/lora.h"
-#include "upm/model/weights_loader.h"
+#include "upm/dist/process_group.h"
+#include "upm/model/causal_lm.h"
 #include "upm/text/tokenizer.h"
 #include "upm/train/batch_plan.h"
-#include "upm/train/checkpoint.h"
-#include "upm/dist/process_group.h"
 #include "upm/train/optimizer.h"
 #include "upm/train/sft_step.h"
 #include "upm/train/train_loop.h"
+#include "upm/train/trainable.h"
 
 namespace upm {
 
@@ -50,21 +48,10 @@ namespace {
 
 // Everything a run holds besides the loop's counters.
 struct SftSession {
+  std::unique_ptr<Trainable> trainable;
   std::unique_ptr<Tokenizer> tokenizer;
-  std::string tokenizer_path;
   SftDataset train, eval;
-  std::shared_ptr<CausalLM> model;
-  std::unique_ptr<Lora> lora;
-  std::unique_ptr<AdamW> optimizer;
 };
-
-std::shared_ptr<CausalLM> build_model(const SftConfig& config) {
-  if (config.init == "random") {
-    ModelConfig model_config = load_model_config(config.model);
-    return std::make_shared<CausalLM>(model_config, config.runtime, InitMode::random, config.seed);
-  }
-  return load_pretrained(config.model, config.runtime);
-}
 
 // The model config's eos_token_id (an id or a list: the first).
 std::optional<TokenId> config_eos(const ModelConfig& config) {
@@ -83,19 +70,18 @@ std::string template_folder(const SftConfig& config) {
 }
 
 void load_data(const SftConfig& config, SftSession& s) {
-  s.tokenizer_path = config.tokenizer.empty() ? config.model : config.tokenizer;
-  s.tokenizer = load_tokenizer(s.tokenizer_path);
+  s.tokenizer = load_tokenizer(s.trainable->tokenizer_path());
   SftDataOptions options;
   options.max_length = config.data.max_length;
   options.too_long = config.data.too_long;
-  options.eos = config_eos(s.model->config());
+  options.eos = config_eos(s.trainable->model().config());
   options.chat_template = ChatTemplate::for_model(template_folder(config), config.data.chat_template);
   s.train = read_sft_file(config.data.train_file, *s.tokenizer, options);
   if (!config.data.eval_file.empty()) s.eval = read_sft_file(config.data.eval_file, *s.tokenizer, options);
 }
 
 void check_vocab(const SftConfig& config, const SftSession& s) {
-  const int64_t model_vocab = s.model->config().vocab_size;
+  const int64_t model_vocab = s.trainable->model().config().vocab_size;
   for (const auto* data : {&s.train, &s.eval}) {
     for (const auto& ex : data->examples) {
       for (int64_t id : ex.ids) {
@@ -109,16 +95,6 @@ void check_vocab(const SftConfig& config, const SftSession& s) {
   }
 }
 
-// The model (or adapter) files of a checkpoint or of final/.
-void write_model_files(const SftConfig& config, const SftSession& s, const std::string& dir) {
-  if (s.lora) {
-    s.lora->save(dir, config.init == "pretrained" ? config.model : "");
-  } else {
-    save_pretrained(*s.model, dir);
-  }
-  copy_tokenizer_files(s.tokenizer_path, dir);
-}
-
 std::vector<SftBatch> micro_batches(const SftConfig& config, const SftSession& s, const std::vector<int64_t>& share) {
   std::vector<SftBatch> out;
   for (size_t start = 0; start < share.size(); start += size_t(config.micro_batch_size)) {
@@ -126,7 +102,7 @@ std::vector<SftBatch> micro_batches(const SftConfig& config, const SftSession& s
     for (size_t i = start; i < std::min(share.size(), start + size_t(config.micro_batch_size)); ++i) {
       group.push_back(&s.train.examples[share[i]]);
     }
-    out.push_back(collate_sft(group, s.model->device()));
+    out.push_back(collate_sft(group, s.trainable->model().device()));
   }
   return out;
 }
@@ -137,30 +113,16 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   Distributed* dist = options.dist;
   const bool writer = !dist || dist->rank() == 0;
   const int world = dist ? dist->world_size() : 1, rank = dist ? dist->rank() : 0;
-  if (config.threads > 0) set_cpu_threads(int(config.threads));  // torch and OpenBLAS alike
-  const std::optional<std::string> resume_from = checkpoint_to_resume(config.run_dir, options.resume);
-  const FileLock run_lock = writer ? prepare_run_dir(config.run_dir, config_to_json(config)) : FileLock{};
+  const RunStart run = start_run(config.run_dir, config_to_json(config), config.threads, options.resume, writer);
 
   SftSession s;
-  s.model = build_model(config);
+  s.trainable = std::make_unique<Trainable>(trainable_settings(config), build_model(trainable_settings(config)));
+  Trainable& t = *s.trainable;
   load_data(config, s);
   check_vocab(config, s);
-  if (config.lora.enabled) {
-    s.lora = resume_from ? Lora::load(*s.model, *resume_from) : std::make_unique<Lora>(*s.model, config.lora, config.seed);
-    s.lora->train(true);
-  } else if (resume_from) {
-    load_weights(*s.model, *resume_from);
-  }
-  s.optimizer = std::make_unique<AdamW>(s.lora ? s.lora->parameters() : s.model->hf_tensors(), config.optimizer);
-
-  TrainerState state;
-  if (resume_from) {
-    state = load_checkpoint_state(*resume_from, *s.optimizer);
-    spdlog::info("resuming from {} (step {})", *resume_from, state.step);
-  } else {
-    torch::manual_seed(config.seed);
-  }
-  broadcast_params(dist, s.optimizer->params());
+  t.attach_weights(run.resume_from);
+  t.make_optimizer(t.weights());
+  const TrainerState state = start_state(t.optimizer(), run.resume_from, config.seed, dist);
 
   std::vector<int64_t> lengths;
   for (const auto& ex : s.train.examples) lengths.push_back(int64_t(ex.ids.size()));
@@ -170,13 +132,13 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   settings.eval_every = config.eval_every;
   settings.writer = writer;
   spdlog::info("SFT: {} train examples, {} per step over {} rank(s), {} steps, {} trainable tensors", s.train.examples.size(),
-               global_batch, world, settings.total_steps, s.optimizer->params().size());
+               global_batch, world, settings.total_steps, t.optimizer().params().size());
 
   TrainLoopHooks hooks;
-  hooks.step = [&](const std::vector<int64_t>& batch, double lr) {
+  hooks.step = [&](const std::vector<int64_t>& batch, double lr, int64_t) {
     int64_t global_targets = 0;
     for (int64_t i : batch) global_targets += s.train.examples[i].target_count();
-    StepStats stats = sft_train_step(*s.model, *s.optimizer, micro_batches(config, s, rank_share(batch, rank, world)),
+    StepStats stats = sft_train_step(t.model(), t.optimizer(), micro_batches(config, s, rank_share(batch, rank, world)),
                                      global_targets, lr, config.optimizer.max_grad_norm, dist);
     StepReport report;
     report.loss = stats.loss;
@@ -186,19 +148,19 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   };
   if (!s.eval.examples.empty()) {
     hooks.eval = [&] {
-      if (s.lora) s.lora->train(false);
-      const double loss = sft_eval_loss(*s.model, s.eval.examples, config.eval_batch_size, dist);
-      if (s.lora) s.lora->train(true);
-      return loss;
+      t.set_training(false);
+      const double loss = sft_eval_loss(t.model(), s.eval.examples, config.eval_batch_size, dist);
+      t.set_training(true);
+      return nlohmann::json{{"eval_loss", loss}};
     };
   }
-  hooks.write_model = [&](const std::string& dir) { write_model_files(config, s, dir); };
+  hooks.write_model = [&](const std::string& dir) { t.write_model_files(dir); };
 
-  TrainLoopResult loop = run_train_loop(settings, plan, state, *s.optimizer, hooks);
+  TrainLoopResult loop = run_train_loop(settings, plan, state, t.optimizer(), hooks);
   SftResult result;
   result.steps = loop.steps;
   result.last_loss = loop.last_loss;
-  result.eval_loss = loop.eval_loss;
+  if (loop.last_eval.contains("eval_loss")) result.eval_loss = loop.last_eval["eval_loss"].get<double>();
   result.output_dir = loop.output_dir;
   if (dist && !loop.stopped) dist->barrier();
   return result;

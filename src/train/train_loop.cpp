@@ -28,11 +28,17 @@ TrainLoopResult run_train_loop(const TrainLoopSettings& settings, const BatchPla
   };
 
   TrainLoopResult result;
+  if (hooks.eval && settings.eval_at_start && state.step == 0) {
+    result.initial_eval = hooks.eval();
+    nlohmann::json record = result.initial_eval;
+    record["step"] = 0;
+    if (metrics) metrics->write(record);
+  }
   Progress progress(settings.name, settings.total_steps - state.step, "steps");
   while (state.step < settings.total_steps) {
     const auto start = std::chrono::steady_clock::now();
     const double lr = settings.peak_lr * lr_multiplier(settings.schedule, state.step, settings.total_steps);
-    StepReport report = hooks.step(plan.batch_at(state.position), lr);
+    StepReport report = hooks.step(plan.batch_at(state.position), lr, state.step);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     state.position = plan.next(state.position);
     ++state.step;
@@ -47,11 +53,12 @@ TrainLoopResult run_train_loop(const TrainLoopSettings& settings, const BatchPla
     record["step_time_s"] = seconds;
     if (report.tokens > 0) record["tokens_per_s"] = double(report.tokens) / seconds;
     const bool last = state.step == settings.total_steps;
-    if (hooks.eval && (last || (settings.eval_every > 0 && state.step % settings.eval_every == 0))) {
-      result.eval_loss = hooks.eval();
-      record["eval_loss"] = result.eval_loss;
+    const bool eval = hooks.eval && (last || (settings.eval_every > 0 && state.step % settings.eval_every == 0));
+    if (eval) {
+      result.last_eval = hooks.eval();
+      record.update(result.last_eval);
     }
-    if (metrics && (last || state.step % settings.log_every == 0 || record.contains("eval_loss"))) metrics->write(record);
+    if (metrics && (last || state.step % settings.log_every == 0 || eval)) metrics->write(record);
     if (settings.stop_after_steps > 0 && state.step == settings.stop_after_steps && !last) {
       result.output_dir = checkpoint();
       result.steps = state.step;

@@ -1,13 +1,13 @@
 #pragma once
-// The loop every trainer shares (SFT, embedding training): resume point,
-// batch plan walk, scheduled learning rate, metrics.jsonl, periodic eval,
-// checkpoints (checkpoint.h), staged stops and the final folder. A trainer
-// supplies only what differs: how one optimizer step is computed on a global
-// batch of example indices, how an eval is run and which files make up its
-// model.
+// The loop every trainer shares (SFT, GRPO, embedding training): resume
+// point, batch plan walk, scheduled learning rate, metrics.jsonl, periodic
+// eval, checkpoints (checkpoint.h), staged stops and the final folder. A
+// trainer supplies only what differs: how one optimizer step is computed on a
+// global batch of example indices (SFT's micro-batches, GRPO's rollouts and
+// learner update), how an eval is run and which files make up its model.
 //
-//   auto resume_from = checkpoint_to_resume(run_dir, resume);  // checkpoint.h; before building anything
-//   ... build model, optimizer; TrainerState state = resume_from ? load_checkpoint_state(...) : {};
+//   RunStart run = start_run(...);  // trainable.h: the resume point, before building anything
+//   ... build model, optimizer; TrainerState state = start_state(optimizer, run.resume_from, seed, dist);
 //   TrainLoopResult r = run_train_loop(settings, plan, state, optimizer, hooks);
 
 #include <cstdint>
@@ -35,6 +35,7 @@ struct TrainLoopSettings {
   LrScheduleConfig schedule;
   int64_t log_every = 1;
   int64_t eval_every = 0;         // 0: eval only at the end
+  bool eval_at_start = false;     // also eval before a fresh run's first step (a metrics line of step 0)
   int64_t save_every = 0;         // 0: checkpoint only at the end
   int64_t keep_checkpoints = 2;
   int64_t stop_after_steps = 0;   // > 0: checkpoint and return after this step
@@ -42,15 +43,19 @@ struct TrainLoopSettings {
   std::string name = "train";     // progress label
 };
 
-// The settings that every trainer config spells alike (max_steps or epochs,
-// optimizer.lr, schedule, log / save cadence, checkpoints kept); the caller
-// sets what differs (eval_every, writer).
+// The settings that every trainer config spells alike (max_steps, or epochs
+// where the config has them, optimizer.lr, schedule, log / save cadence,
+// checkpoints kept); the caller sets what differs (eval_every, writer).
 template <class Config>
 TrainLoopSettings loop_settings(const Config& config, int64_t batches_per_epoch, int64_t stop_after_steps,
                                 std::string name) {
   TrainLoopSettings settings;
   settings.run_dir = config.run_dir;
-  settings.total_steps = config.max_steps > 0 ? config.max_steps : config.epochs * batches_per_epoch;
+  if constexpr (requires { config.epochs; }) {
+    settings.total_steps = config.max_steps > 0 ? config.max_steps : config.epochs * batches_per_epoch;
+  } else {
+    settings.total_steps = config.max_steps;
+  }
   settings.peak_lr = config.optimizer.lr;
   settings.schedule = config.schedule;
   settings.log_every = config.log_every;
@@ -68,10 +73,12 @@ struct StepReport {
 };
 
 struct TrainLoopHooks {
-  // One optimizer step on the global batch `batch` (example indices) at `lr`.
-  std::function<StepReport(const std::vector<int64_t>& batch, double lr)> step;
-  // Held-out loss; empty = no eval.
-  std::function<double()> eval;
+  // One optimizer step on the global batch `batch` (example indices) at `lr`;
+  // `done` steps came before it (what per-step seeds derive from).
+  std::function<StepReport(const std::vector<int64_t>& batch, double lr, int64_t done)> step;
+  // Held-out metrics ("eval_loss", "eval_reward_mean", ...), merged into the
+  // step's metrics line; empty = no eval.
+  std::function<nlohmann::json()> eval;
   // Fills a (temporary) folder with the model / adapter files of a checkpoint or final/.
   std::function<void(const std::string& dir)> write_model;
 };
@@ -79,7 +86,8 @@ struct TrainLoopHooks {
 struct TrainLoopResult {
   int64_t steps = 0;
   double last_loss = std::numeric_limits<double>::quiet_NaN();
-  double eval_loss = std::numeric_limits<double>::quiet_NaN();
+  nlohmann::json initial_eval;  // the eval before the first step (eval_at_start; null otherwise)
+  nlohmann::json last_eval;     // the latest eval's metrics (null if none ran)
   bool stopped = false;         // returned at stop_after_steps (output_dir is that checkpoint)
   std::string output_dir;       // final/ or the stop checkpoint ("" on non-writers)
 };
