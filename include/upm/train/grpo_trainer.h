@@ -6,7 +6,9 @@
 //      length terms; streaming episodes add the stage-2 credit)
 //   -> group-normalised advantages
 //   -> ppo_epochs x minibatches clipped-surrogate updates (grpo_update.h)
-//   -> metrics (RUN_DIR/metrics.jsonl), held-out eval, checkpoints.
+//   -> metrics (RUN_DIR/metrics.jsonl), held-out eval, checkpoints: one step
+//      of the loop every trainer shares (train_loop.h), set up as they are
+//      (trainable.h); the eval also runs before a fresh run's first step.
 //
 //   auto config = load_config<GrpoConfig>("rl.json");
 //   GrpoResult r = run_grpo(config);   // RUN_DIR/final = trained policy (or PEFT adapter)
