@@ -4,21 +4,12 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 
 #include <spdlog/spdlog.h>
 
+#include "upm/core/rank_env.h"
+
 namespace upm {
-
-namespace {
-
-bool rank_zero() {
-  const char* rank = std::getenv("RANK");
-  return !rank || !*rank || std::strcmp(rank, "0") == 0;
-}
-
-}  // namespace
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -40,8 +31,8 @@ Progress::Progress(std::string label, int64_t total, std::string unit, double lo
       total_(total),
       unit_(std::move(unit)),
       log_interval_s_(log_interval_s),
-      rank_zero_(rank_zero()),
-      on_terminal_(rank_zero_ && ::isatty(STDERR_FILENO) == 1),
+      rank_(rank_env_from_environment().rank),
+      on_terminal_(rank_ == 0 && ::isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()),
       last_report_(start_) {}
 
@@ -87,10 +78,10 @@ void Progress::report(bool final) {
   if (on_terminal_) {
     std::fprintf(stderr, "\r\033[K%s%s", status_line().c_str(), final ? "\n" : "");
     std::fflush(stderr);
-  } else if (rank_zero_) {
+  } else if (rank_ == 0) {
     spdlog::info("{}{}", status_line(), final ? " done" : "");
   } else {
-    spdlog::debug("rank {}: {}{}", std::getenv("RANK"), status_line(), final ? " done" : "");
+    spdlog::debug("rank {}: {}{}", rank_, status_line(), final ? " done" : "");
   }
 }
 

@@ -17,36 +17,16 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
-#include "upm/core/error.h"
 
 namespace upm {
 
 namespace {
 
-std::optional<std::string> env_text(const char* name) {
-  const char* value = std::getenv(name);
-  if (!value || !*value) return std::nullopt;
-  return std::string(value);
-}
-
-int env_int(const char* name, int fallback, int low, int high) {
-  auto text = env_text(name);
-  if (!text) return fallback;
-  try {
-    size_t used = 0;
-    int value = std::stoi(*text, &used);
-    if (used != text->size() || value < low || value > high) throw std::out_of_range("");
-    return value;
-  } catch (const std::exception&) {
-    throw InputError(Location{"environment", 0, name}, "expected an integer in [" + std::to_string(low) + ", " +
-                                                           std::to_string(high) + "], got \"" + *text + "\"");
-  }
-}
-
 // The network interface Gloo binds: GLOO_SOCKET_IFNAME as in PyTorch; loopback
 // when the ranks meet on loopback; otherwise the host's default address.
 std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string& master_addr) {
-  if (auto ifname = env_text("GLOO_SOCKET_IFNAME")) return c10d::ProcessGroupGloo::createDeviceForInterface(*ifname);
+  const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+  if (ifname && *ifname) return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
   if (master_addr.rfind("127.", 0) == 0 || master_addr == "localhost") {
     return c10d::ProcessGroupGloo::createDeviceForHostname(master_addr);
   }
@@ -55,14 +35,9 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string& master
 
 }  // namespace
 
-std::optional<DistributedEnv> distributed_env_from_environment() {
-  DistributedEnv env;
-  env.world_size = env_int("WORLD_SIZE", 1, 1, 1 << 20);
-  if (env.world_size == 1) return std::nullopt;
-  if (!env_text("RANK")) throw InputError(Location{"environment", 0, "RANK"}, "required when WORLD_SIZE > 1");
-  env.rank = env_int("RANK", 0, 0, env.world_size - 1);
-  env.master_addr = env_text("MASTER_ADDR").value_or("127.0.0.1");
-  env.master_port = env_int("MASTER_PORT", 29500, 1, 65535);
+std::optional<RankEnv> distributed_env_from_environment() {
+  RankEnv env = rank_env_from_environment();
+  if (!env.distributed()) return std::nullopt;
   return env;
 }
 
@@ -72,7 +47,7 @@ struct Distributed::Impl {
   c10::intrusive_ptr<c10d::Backend> group;
 };
 
-Distributed::Distributed(const DistributedEnv& env, const c10::Device& device)
+Distributed::Distributed(const RankEnv& env, const c10::Device& device)
     : impl_(std::make_unique<Impl>()), env_(env), device_(device) {
   c10d::TCPStoreOptions options;
   options.port = static_cast<std::uint16_t>(env.master_port);

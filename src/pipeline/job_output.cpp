@@ -1,6 +1,5 @@
 #include "upm/pipeline/job_output.h"
 
-#include <cstdlib>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
@@ -10,6 +9,7 @@
 #include "upm/core/file_lock.h"
 #include "upm/core/jsonl.h"
 #include "upm/core/random.h"
+#include "upm/core/rank_env.h"
 
 namespace upm {
 
@@ -18,17 +18,6 @@ bool Shard::owns(const std::string& user_id) const {
 }
 
 namespace {
-
-int env_int(const char* name, int fallback) {
-  const char* value = std::getenv(name);
-  if (!value || !*value) return fallback;
-  char* end = nullptr;
-  long parsed = std::strtol(value, &end, 10);
-  if (*end != '\0' || parsed < 0 || parsed > 1'000'000) {
-    throw InputError(Location{"environment", 0, name}, std::string("expected a small integer, got \"") + value + "\"");
-  }
-  return int(parsed);
-}
 
 // Scans an existing file (already repaired by AppendFile) for what is done.
 template <class Visit>
@@ -47,14 +36,8 @@ size_t scan(const std::string& path, Visit visit) {
 }  // namespace
 
 Shard shard_from_env() {
-  Shard shard;
-  shard.world_size = std::max(1, env_int("WORLD_SIZE", 1));
-  shard.rank = env_int("RANK", 0);
-  if (shard.rank >= shard.world_size) {
-    throw InputError(Location{"environment", 0, "RANK"}, "RANK " + std::to_string(shard.rank) +
-                                                             " must be < WORLD_SIZE " + std::to_string(shard.world_size));
-  }
-  return shard;
+  const RankEnv env = rank_env_from_environment();
+  return Shard{env.rank, env.world_size};
 }
 
 JobOutput::JobOutput(const std::string& output, const Shard& shard) {

@@ -47,7 +47,7 @@ template <class Train>
 auto on_two_ranks(Train train) {
   const int port = free_port();
   auto rank_run = [&](int rank) {
-    DistributedEnv env;
+    RankEnv env;
     env.rank = rank;
     env.world_size = 2;
     env.master_addr = "127.0.0.1";

@@ -1,7 +1,7 @@
 #pragma once
 // Progress of a long job: on a terminal, a redrawn bar with rate and ETA; in a
-// log or CI, one info line every `log_interval_s` seconds. Among ranks (RANK
-// set, as torchrun sets it) only rank 0 reports; the others log at debug.
+// log or CI, one info line every `log_interval_s` seconds. Among ranks
+// (core/rank_env.h) only rank 0 reports; the others log at debug.
 
 #include <chrono>
 #include <cstdint>
@@ -33,7 +33,7 @@ class Progress {
   std::string unit_;
   double log_interval_s_;
   int64_t done_ = 0;
-  bool rank_zero_;
+  int rank_;
   bool on_terminal_;
   bool finished_ = false;
   std::chrono::steady_clock::time_point start_;

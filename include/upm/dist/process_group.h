@@ -15,24 +15,19 @@
 
 #include <torch/types.h>
 
+#include "upm/core/rank_env.h"
+
 namespace upm {
 
-struct DistributedEnv {
-  int rank = 0;
-  int world_size = 1;
-  std::string master_addr = "127.0.0.1";
-  int master_port = 29500;
-};
-
-// RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; nullopt when WORLD_SIZE is unset
-// or 1. Malformed or inconsistent values are InputErrors naming the variable.
-std::optional<DistributedEnv> distributed_env_from_environment();
+// The launch's ranks (core/rank_env.h); nullopt when WORLD_SIZE is unset or 1.
+// Malformed or inconsistent values are InputErrors naming the variable.
+std::optional<RankEnv> distributed_env_from_environment();
 
 class Distributed {
  public:
   // Joins the group (blocks until every rank has joined). `device` picks the
   // backend: CUDA -> NCCL (if built with it), otherwise Gloo.
-  Distributed(const DistributedEnv& env, const c10::Device& device);
+  Distributed(const RankEnv& env, const c10::Device& device);
   ~Distributed();
   Distributed(const Distributed&) = delete;
   Distributed& operator=(const Distributed&) = delete;
@@ -52,7 +47,7 @@ class Distributed {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  DistributedEnv env_;
+  RankEnv env_;
   c10::Device device_;
   std::string backend_;
 };

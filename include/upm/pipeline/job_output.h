@@ -33,7 +33,8 @@ struct Shard {
   bool owns(const std::string& user_id) const;
 };
 
-// From RANK and WORLD_SIZE (absent: rank 0 of 1); InputError if malformed.
+// From RANK and WORLD_SIZE (core/rank_env.h; absent: rank 0 of 1); InputError
+// if malformed or inconsistent.
 Shard shard_from_env();
 
 struct JobSummary {
