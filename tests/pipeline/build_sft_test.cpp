@@ -195,7 +195,8 @@ TEST(BuildSft, EveryUserEndsWrittenOrInTheErrorsFile) {
   lines.push_back(R"({"user_id": "synth-1", "events": []})");  // duplicate id
   lines.push_back(R"({"user_id": "filtered-out", "events": [{"id": "e1", "kind": "text", "text": "hi"}]})");
   upm::test::write_lines(dir.file("history.jsonl"), lines);
-  upm::test::write_lines(dir.file("users.txt"), {"synth-1", "synth-2", "synth-3", "synth-4", "no-tasks"});
+  // A user list as data/select_users.h reads it: comments and blank lines skipped.
+  upm::test::write_lines(dir.file("users.txt"), {"# training users", "synth-1", "synth-2", "", "synth-3", " synth-4", "no-tasks"});
   upm::BuildSftConfig config = base_config(dir.path());
   config.users = dir.file("users.txt");
   config.merge.kind = "best_of";

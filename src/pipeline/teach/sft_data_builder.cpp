@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -15,6 +14,7 @@
 #include "upm/core/run_dir.h"
 #include "upm/data/event_format.h"
 #include "upm/data/prompt_builder.h"
+#include "upm/data/select_users.h"
 #include "upm/core/random.h"
 #include "upm/infer/language_model.h"
 #include "upm/infer/predictor.h"
@@ -368,18 +368,6 @@ class BuildSftRun {
   std::vector<UserWork> window_;
 };
 
-std::set<std::string> read_user_ids(const std::string& path) {
-  std::set<std::string> ids;
-  std::ifstream in(path);
-  if (!in) throw InputError(Location{path, 0, ""}, "cannot open the users file");
-  std::string line;
-  while (std::getline(in, line)) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty()) ids.insert(line);
-  }
-  return ids;
-}
-
 // sft.jsonl from the records, in input order (a resumed run appends records
 // in the order they were finished, which is input order too; sorting makes it
 // independent of that).
@@ -405,7 +393,7 @@ BuildSftSummary run_build_sft(const BuildSftConfig& config) {
   if (!config.tokenizer.empty()) own_tokenizer = load_tokenizer(config.tokenizer);
   const Tokenizer& prompt_tokenizer = own_tokenizer ? *own_tokenizer : *predictor_lm.tokenizer;
   std::unique_ptr<Teacher> teacher = make_teacher(config.teacher);
-  const std::set<std::string> users = config.users.empty() ? std::set<std::string>{} : read_user_ids(config.users);
+  const std::set<std::string> users = config.users.empty() ? std::set<std::string>{} : data::read_user_list(config.users);
 
   const Shard shard = shard_from_env();
   const std::string candidates_path = config.run_dir + "/candidates.jsonl";
