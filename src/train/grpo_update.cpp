@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "upm/infer/sampler.h"
+#include "upm/core/random.h"
 #include "upm/model/causal_lm.h"
 #include "upm/train/batch_plan.h"
 #include "upm/dist/process_group.h"
