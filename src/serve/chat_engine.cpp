@@ -1,8 +1,11 @@
 #include "upm/serve/chat_engine.h"
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <random>
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "upm/core/error.h"
@@ -23,7 +26,20 @@ std::string folder_name(const std::string& dir) {
   return path.filename().string();
 }
 
-std::string finish_reason(FinishReason reason) { return reason == FinishReason::length ? "length" : "stop"; }
+std::string finish_reason(FinishReason reason) {
+  return reason == FinishReason::length || reason == FinishReason::deadline ? "length" : "stop";
+}
+
+// Capped at ~30 years: a larger budget would overflow the clock's nanosecond count.
+std::chrono::steady_clock::time_point deadline_after(double seconds) {
+  const std::chrono::duration<double> budget(std::min(seconds, 1e9));
+  return std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(budget);
+}
+
+bool any_cut_at_deadline(const std::vector<Generation>& outs) {
+  return std::any_of(outs.begin(), outs.end(),
+                     [](const Generation& g) { return g.finish_reason == FinishReason::deadline; });
+}
 
 GenerationConfig generation_config(const openai::ChatRequest& request, int64_t prompt_tokens) {
   GenerationConfig config;
@@ -85,7 +101,7 @@ std::vector<int64_t> ChatEngine::prompt_ids(const openai::ChatRequest& request) 
   return std::vector<int64_t>(ids.begin(), ids.end());
 }
 
-openai::ChatResponse ChatEngine::complete(const openai::ChatRequest& request) {
+openai::ChatResponse ChatEngine::complete(const openai::ChatRequest& request, double max_seconds) {
   const std::vector<int64_t> prompt = prompt_ids(request);
   const int64_t window = context_window();
   if (int64_t(prompt.size()) + request.max_tokens > window) {
@@ -96,8 +112,13 @@ openai::ChatResponse ChatEngine::complete(const openai::ChatRequest& request) {
   }
   std::lock_guard<std::mutex> lock(mutex_);
   Generator generator(*model_.model, model_.tokenizer.get());
+  if (max_seconds > 0) generator.set_deadline(deadline_after(max_seconds));
   std::vector<Generation> outs =
       generator.generate_groups({prompt}, request.n, generation_config(request, int64_t(prompt.size())));
+  if (any_cut_at_deadline(outs)) {
+    spdlog::warn("chat completion cut at its {} s budget after {} generated tokens", max_seconds,
+                 generator.last_stats().generated_tokens);
+  }
 
   std::vector<std::vector<PositionAlternatives>> alternatives;
   if (request.logprobs && request.top_logprobs > 0) {

@@ -89,7 +89,7 @@ nlohmann::json complete_chat_body(ChatEngine& engine, const ChatServerConfig& li
   const auto start = std::chrono::steady_clock::now();
   openai::ChatResponse response;
   try {
-    response = engine.complete(request);
+    response = engine.complete(request, limits.max_request_seconds);
   } catch (const ApiError&) {
     throw;
   } catch (const InputError& e) {

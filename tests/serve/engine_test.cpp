@@ -1,8 +1,11 @@
 // ChatEngine in other precisions: --dtype bfloat16 serves with log-probs
-// that stay a distribution and agree with the greedy choice.
+// that stay a distribution and agree with the greedy choice. A time budget
+// cuts decoding and keeps what a run without it starts with.
 
 #include "upm/serve/chat_engine.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -33,6 +36,32 @@ TEST(ChatEngine, Bfloat16AnswersWithConsistentLogprobs) {
     // Greedy picks the most likely token (ties in bf16 aside: equal log-probs).
     EXPECT_NEAR(position.logprob, position.top_logprobs[0].logprob, 1e-6);
   }
+}
+
+// A request cut at its time budget: every choice still decoding at the
+// deadline ends "length" at the same step, and the answer equals that of the
+// same seeded request with max_tokens at that step and no budget.
+TEST(ChatEngine, ATimeBudgetCutsDecodingAndKeepsTheTokensSoFar) {
+  openai::ChatRequest request = user_request("Item A or Item B?", 4000);
+  request.temperature = 2;  // seeded choices that run for hundreds of tokens before <|im_end|>
+  request.seed = 3;
+  request.n = 8;
+  request.logprobs = true;
+  const auto start = std::chrono::steady_clock::now();
+  openai::ChatResponse cut = serve_engine().complete(request, 0.05);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(took, 0.05 + 2.0);
+  ASSERT_EQ(cut.choices.size(), 8u);
+  size_t longest = 0;
+  for (const auto& choice : cut.choices) longest = std::max(longest, choice.logprobs.size());
+  ASSERT_GT(longest, 0u);
+  ASSERT_LT(longest, 4000u);
+  for (const auto& choice : cut.choices) {
+    if (choice.logprobs.size() == longest) EXPECT_EQ(choice.finish_reason, "length");
+  }
+  request.max_tokens = int64_t(longest);
+  openai::ChatResponse uncut = serve_engine().complete(request);
+  EXPECT_EQ(openai::to_json(uncut), openai::to_json(cut));
 }
 
 }  // namespace

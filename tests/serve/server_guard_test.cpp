@@ -1,8 +1,9 @@
 // The server under hostile or unlucky clients: headers trickled by many slow
 // connections do not stall /health and are cut off at the request deadline;
 // connections beyond the cap get 503 + Retry-After at once; a request's
-// generated tokens are capped across its n choices; a deeply nested body is a
-// 400 (and a deeply nested answer a RemoteError for the client), not a crash.
+// generated tokens are capped across its n choices and its time holding the
+// model by a deadline; a deeply nested body is a 400 (and a deeply nested
+// answer a RemoteError for the client), not a crash.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -141,6 +142,57 @@ TEST(ServerGuard, GeneratedTokensAreBudgetedAcrossChoices) {
   ASSERT_EQ(shared.first, 200) << shared.second.dump();
   EXPECT_LE(shared.second["usage"]["completion_tokens"].get<int64_t>(), 12);
   EXPECT_EQ(shared.second["choices"].size(), 4u);
+}
+
+// A request asking for far more tokens than its time budget allows is cut at
+// the deadline with what it has; /health is answered meanwhile, and a small
+// completion queued behind it waits no longer than the budget.
+TEST(ServerGuard, ARequestIsCutAtItsTimeBudgetAndTheNextOneIsServedPromptly) {
+  serve::ChatServerConfig config;
+  config.max_tokens = 4000;
+  config.max_n = 64;
+  config.max_request_tokens = 64 * 4000;
+  config.max_request_seconds = 0.25;  // uncut, the 64 seeded choices take over 10 s
+  const double slack = 2.0;  // a loaded machine, one decode step, the response's JSON
+  RunningServer server(config);
+  const std::string messages = R"({"messages": [{"role": "user", "content": "hi"}], "temperature": 1, "seed": 3)";
+  std::pair<int, json> big;
+  double big_took = 0;
+  std::thread long_request([&] {
+    const auto start = Clock::now();
+    big = post(server.port(), messages + R"(, "n": 64, "max_tokens": 4000, "logprobs": true})");
+    big_took = seconds_since(start);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the long request holds the model
+  httplib::Client http("127.0.0.1", server.port());
+  http.set_read_timeout(5, 0);
+  auto start = Clock::now();
+  auto health = http.Get("/health");
+  const double health_took = seconds_since(start);
+  start = Clock::now();
+  auto small = post(server.port(), messages + R"(, "max_tokens": 2})");
+  const double small_took = seconds_since(start);
+  long_request.join();
+
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_LT(health_took, 1.0) << "/health waited for the model";
+  EXPECT_EQ(small.first, 200) << small.second.dump();
+  EXPECT_LT(small_took, config.max_request_seconds + slack) << "the small request waited past the budget";
+  ASSERT_EQ(big.first, 200) << big.second.dump().substr(0, 500);
+  EXPECT_LT(big_took, config.max_request_seconds + slack);
+  ASSERT_EQ(big.second["choices"].size(), 64u);
+  size_t cut = 0;
+  std::string ends;
+  for (const auto& choice : big.second["choices"]) {
+    const size_t tokens = choice["logprobs"]["content"].size();
+    EXPECT_GT(tokens, 0u);
+    if (choice["finish_reason"] == "length" && tokens < 4000) ++cut;
+    ends += " " + std::to_string(tokens) + " " + choice["finish_reason"].get<std::string>() + ";";
+  }
+  EXPECT_GT(cut, 0u) << "no choice was cut at the deadline (tokens, finish_reason:" << ends << " in " << big_took
+                     << " s)";
+  EXPECT_LT(big.second["usage"]["completion_tokens"].get<int64_t>(), 64 * 4000);
 }
 
 TEST(ServerGuard, ADeeplyNestedBodyIsA400) {

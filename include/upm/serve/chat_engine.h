@@ -51,7 +51,12 @@ class ChatEngine {
   // logits (before temperature / top_p) of every generated token, and with
   // top_logprobs the k most likely tokens per position. InputError when the
   // prompt plus max_tokens exceed the model's context window.
-  openai::ChatResponse complete(const openai::ChatRequest& request);
+  // max_seconds > 0 bounds the time the request holds the model, counted from
+  // when it gets it: decoding stops at that deadline and the choices keep the
+  // tokens they have, with finish_reason "length" (OpenAI's reason for a
+  // completion cut by a limit). The top_logprobs pass, over the tokens kept,
+  // follows it.
+  openai::ChatResponse complete(const openai::ChatRequest& request, double max_seconds = 0);
 
   // The ids the request's messages render and encode to (what is generated from).
   std::vector<int64_t> prompt_ids(const openai::ChatRequest& request) const;

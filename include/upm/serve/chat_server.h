@@ -20,7 +20,10 @@
 //   - completions take the model one at a time in arrival order (a FIFO, not
 //     a mutex's free-for-all); when max_queued_requests already wait, 503;
 //   - a request may generate at most max_request_tokens in all (n x
-//     max_tokens); without max_tokens each choice gets its share.
+//     max_tokens); without max_tokens each choice gets its share;
+//   - a request holds the model at most max_request_seconds: decoding stops
+//     there and the answer carries what was generated (finish_reason
+//     "length"), so a waiting request's delay is bounded too.
 // The worker pool is larger than max_connections, so /health is answered
 // while the model is busy and slow clients hold their connections.
 
@@ -42,6 +45,7 @@ struct ChatServerConfig {
   int64_t max_n = 16;              // the most choices per request
   int64_t max_body_bytes = 1 << 20;
   int64_t max_request_tokens = 16384;  // generated tokens per request, all n choices together
+  double max_request_seconds = 60;     // model time per request; decoding stops there (0 = no limit)
   int64_t max_connections = 64;        // open connections; more get 503
   int64_t max_queued_requests = 32;    // completions waiting for the model; more get 503
   double request_read_timeout_s = 10;  // headers + body of one request, from its first byte
@@ -57,6 +61,7 @@ inline void describe(ConfigIO& io, ChatServerConfig& c) {
   io.field("max_n", c.max_n).greater_than(0);
   io.field("max_body_bytes", c.max_body_bytes).greater_than(0);
   io.field("max_request_tokens", c.max_request_tokens).greater_than(0);
+  io.field("max_request_seconds", c.max_request_seconds).at_least(0.0);
   io.field("max_connections", c.max_connections).greater_than(0);
   io.field("max_queued_requests", c.max_queued_requests).at_least(0);
   io.field("request_read_timeout_s", c.request_read_timeout_s).greater_than(0.0);
