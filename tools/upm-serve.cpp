@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-request-tokens", config.max_request_tokens,
                  "most generated tokens per request, all n choices together")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--max-request-seconds", config.max_request_seconds,
+                 "seconds a request may hold the model; decoding stops there (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--max-connections", config.max_connections, "most open connections (503 above)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--max-queued-requests", config.max_queued_requests,
