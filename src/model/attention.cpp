@@ -11,6 +11,7 @@
 #include "upm/model/decode_fusion.h"
 #include "upm/model/kv_cache.h"
 #include "upm/model/layers.h"
+#include "upm/model/prefill_fusion.h"
 
 namespace upm {
 
@@ -113,6 +114,13 @@ torch::Tensor pick(const torch::Tensor& x, const torch::Tensor& only, int64_t di
   return x.gather(dim, index.expand(shape));
 }
 
+// x [B, T, H, D] contiguous and its tables [B, 1, T, D], all bf16 on the
+// CPU without autograd: the fused rotary kernel takes them.
+bool fused_rotary_applies(const torch::Tensor& x, const torch::Tensor& cos) {
+  return fused_prefill_applies({x, cos}) && x.is_contiguous() && cos.dim() == 4 && cos.size(0) == x.size(0) &&
+         cos.size(1) == 1 && cos.size(2) == x.size(1) && cos.size(3) == x.size(3);
+}
+
 }  // namespace
 
 torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext& ctx, int64_t layer,
@@ -132,9 +140,18 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
     k = k_norm->forward(k);
   }
   // -> [B, heads, T, D], rotated by position.
-  q = only.defined() ? RotaryEmbedding::apply(q.transpose(1, 2), pick(ctx.cos, only, 2), pick(ctx.sin, only, 2))
-                     : RotaryEmbedding::apply(q.transpose(1, 2), ctx.cos, ctx.sin);
-  k = RotaryEmbedding::apply(k.transpose(1, 2), ctx.cos, ctx.sin);
+  const torch::Tensor q_cos = only.defined() ? pick(ctx.cos, only, 2) : ctx.cos;
+  const torch::Tensor q_sin = only.defined() ? pick(ctx.sin, only, 2) : ctx.sin;
+  if (fused_rotary_applies(q, q_cos) && fused_rotary_applies(k, ctx.cos)) {
+    // q and k are fresh projection outputs: rotated in place.
+    fused_rotary_(q, q_cos, q_sin);
+    fused_rotary_(k, ctx.cos, ctx.sin);
+    q = q.transpose(1, 2);
+    k = k.transpose(1, 2);
+  } else {
+    q = RotaryEmbedding::apply(q.transpose(1, 2), q_cos, q_sin);
+    k = RotaryEmbedding::apply(k.transpose(1, 2), ctx.cos, ctx.sin);
+  }
   v = v.transpose(1, 2);
   if (ctx.cache) std::tie(k, v) = ctx.cache->append(layer, *ctx.step, k, v);
   const double scale = 1.0 / std::sqrt(double(head_dim_));
@@ -233,7 +250,9 @@ MLP::MLP(const ModelConfig& c, const torch::TensorOptions& options) {
 }
 
 torch::Tensor MLP::forward(const torch::Tensor& x) const {
-  return down_proj->forward(torch::silu(gate_proj->forward(x)) * up_proj->forward(x));
+  const torch::Tensor gate = gate_proj->forward(x), up = up_proj->forward(x);
+  if (fused_prefill_applies({gate, up}) && gate.sizes() == up.sizes()) return down_proj->forward(fused_silu_mul(gate, up));
+  return down_proj->forward(torch::silu(gate) * up);
 }
 
 torch::Tensor MLP::forward_decode(const torch::Tensor& x, const torch::Tensor& residual) const {

@@ -47,7 +47,8 @@ RMSNorm::RMSNorm(int64_t dim, double eps_, const torch::TensorOptions& options) 
 }
 
 torch::Tensor RMSNorm::forward(const torch::Tensor& x) const {
-  // A few bf16 CPU rows (decode): one pass, no fp32 tensor round trip.
+  // bf16 CPU rows without autograd (decode, prefill): one pass per row, no
+  // fp32 tensor round trip.
   if (fused_rms_norm_applies(x, weight)) return fused_rms_norm(x, weight, eps);
   // Normalise in fp32 and scale after casting back, exactly as HF's LlamaRMSNorm.
   torch::Tensor xf = x.to(torch::kFloat);

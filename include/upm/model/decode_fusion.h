@@ -26,24 +26,24 @@ namespace upm {
 void set_fused_decode_enabled(bool on);
 bool fused_decode_enabled();
 
-// Rows (numel / last dim) up to which the fused RMSNorm is used: one pass
-// per row, no fp32 tensor round trip. Beyond that torch's vectorised ops win.
+// Rows (numel / last dim) up to which the fused RMSNorm counts as decode's
+// (this switch); above, the prefill switch (prefill_fusion.h) governs it.
 constexpr int64_t kFusedNormMaxRows = 64;
 
-// True when the switch is on, x and weight are bf16 on the CPU, weight is
-// contiguous [x.size(-1)], x has at most kFusedNormMaxRows rows, and no
-// autograd graph is wanted.
+// True when the governing switch is on, x and weight are bf16 on the CPU,
+// weight is contiguous [x.size(-1)], and no autograd graph is wanted.
 bool fused_rms_norm_applies(const at::Tensor& x, const at::Tensor& weight);
 
 // weight * to_bf16(x_f32 * rsqrt(mean(x_f32^2) + eps)), rounded as HF's
 // LlamaRMSNorm in bf16: the normalised row is rounded to bf16 before the
-// (bf16) multiplication by the weight. x may be non-contiguous.
+// (bf16) multiplication by the weight. x may be non-contiguous. Rows are
+// split over the threads.
 at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
-// x [B, 1, H, D] (contiguous) rotated in place by cos/sin [B, 1, 1, D]
+// x [B, T, H, D] (contiguous) rotated in place by cos/sin [B, 1, T, D]
 // (any strides) in the rotate-half convention, as RotaryEmbedding::apply:
 // x * cos + rotate_half(x) * sin with each product and the sum rounded to
-// bf16 (bitwise equal to it).
+// bf16 (bitwise equal to it). Decode has T = 1.
 void fused_rotary_(at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 
 // One query token per row against its keys and values (grouped-query:
