@@ -163,6 +163,39 @@ TEST(ProfileJob, ToolExitsTwoOnAMissingModel) {
   EXPECT_EQ(WEXITSTATUS(status), 2);
 }
 
+TEST(ProfileJob, PathsAreConfigKeysThatTheJobRequires) {
+  upm::test::TempDir dir;
+  // A file of knobs alone loads (one file serves many inputs)...
+  auto knobs = upm::config_from_json<upm::ProfileJobConfig>({{"max_users", 2}}, "job.json");
+  EXPECT_TRUE(knobs.model.empty());
+  // ...and the job names the first path still missing.
+  knobs.model = upm::test::tiny_model_dir();
+  UPM_EXPECT_THROW_WITH(upm::run_profile_job(knobs), upm::InputError, "input: required: give --input or --set input=");
+  // The flags are the config keys: a config file holding the paths runs the same job.
+  const std::string logs = dir.file("logs.jsonl");
+  upm::test::write_lines(logs, {user_line("a", 2), user_line("b", 3)});
+  const nlohmann::json config = {{"model", upm::test::tiny_model_dir()},
+                                 {"input", logs},
+                                 {"output", dir.file("from_config.jsonl")},
+                                 {"generation", {{"max_new_tokens", 4}}}};
+  upm::test::write_lines(dir.file("job.json"), {config.dump()});
+  auto from_config = upm::test::run_tool("upm-profile", "--config " + dir.file("job.json"));
+  ASSERT_EQ(from_config.code, 0) << from_config.output;
+  auto from_flags = upm::test::run_tool("upm-profile", "--config " + dir.file("job.json") + " --output " +
+                                                           dir.file("from_flags.jsonl"));
+  ASSERT_EQ(from_flags.code, 0) << from_flags.output;
+  auto profiles = [](const std::string& path) {
+    std::vector<std::string> out;
+    for (auto j : read_json_lines(path)) {
+      j.erase("created_at");
+      out.push_back(j.dump());
+    }
+    return out;
+  };
+  EXPECT_EQ(profiles(dir.file("from_config.jsonl")), profiles(dir.file("from_flags.jsonl")));
+  EXPECT_EQ(profiles(dir.file("from_config.jsonl")).size(), 2u);
+}
+
 TEST(ProfileText, SplitsReasoningFromProfile) {
   auto a = upm::split_profile_text("  <think>likes crime\n</think>\n\nLikes crime films.  ");
   EXPECT_EQ(a.reasoning, "likes crime");

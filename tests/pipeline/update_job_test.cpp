@@ -195,6 +195,16 @@ int run_tool(const std::string& command) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+TEST(UpdateJob, PathsAreConfigKeysThatTheJobRequires) {
+  upm::UpdateJobConfig config = upm::config_from_json<upm::UpdateJobConfig>({{"events", "new.jsonl"}}, "job.json");
+  EXPECT_EQ(config.events, "new.jsonl");
+  UPM_EXPECT_THROW_WITH(upm::run_update_job(config), upm::InputError, "model: required: give --model");
+  config.model = "m";
+  UPM_EXPECT_THROW_WITH(upm::run_update_job(config), upm::InputError, "profiles: required: give --profiles");
+  // An update has no "input": its events are "events".
+  EXPECT_THROW(upm::config_from_json<upm::UpdateJobConfig>({{"input", "x"}}, "job.json"), upm::InputError);
+}
+
 TEST(Tools, UpdateAndEvalRunEndToEnd) {
   Fixture f;
   const std::string bin = UPM_BIN_DIR;

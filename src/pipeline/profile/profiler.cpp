@@ -27,7 +27,7 @@ struct PendingUser {
 
 class ProfileRun {
  public:
-  ProfileRun(LanguageModel& lm, const ProfileJobConfig& config, const std::string& input, JobOutput& out,
+  ProfileRun(LanguageModel& lm, const ProfileJobSettings& config, const std::string& input, JobOutput& out,
              JobSummary& summary)
       : lm_(lm),
         config_(config),
@@ -105,7 +105,7 @@ class ProfileRun {
   }
 
   LanguageModel& lm_;
-  const ProfileJobConfig& config_;
+  const ProfileJobSettings& config_;
   std::string input_;
   JobOutput& out_;
   JobSummary& summary_;
@@ -116,7 +116,13 @@ class ProfileRun {
 
 }  // namespace
 
-JobSummary run_profile_job(LanguageModel& lm, const ProfileJobConfig& config, const std::string& input,
+void require_job_paths(const std::vector<std::pair<std::string, std::string>>& keys) {
+  for (const auto& [key, value] : keys) {
+    if (value.empty()) throw InputError(Location{"", 0, key}, "required: give --" + key + " or --set " + key + "=...");
+  }
+}
+
+JobSummary run_profile_job(LanguageModel& lm, const ProfileJobSettings& config, const std::string& input,
                            const std::string& output) {
   const Shard shard = shard_from_env();
   JobOutput out(output, shard);
@@ -139,6 +145,13 @@ JobSummary run_profile_job(LanguageModel& lm, const ProfileJobConfig& config, co
                summary.written, summary.errors, out.path(), summary.already_done, summary.other_rank,
                summary.stopped_early ? "; stopped at max_users" : "");
   return summary;
+}
+
+JobSummary run_profile_job(const ProfileJobConfig& config) {
+  require_job_paths({{"model", config.model}, {"input", config.input}, {"output", config.output}});
+  spdlog::info("upm-profile config: {}", config_to_json(config).dump());
+  LanguageModel lm = load_language_model(config.model, config.runtime, config.prompt_format);
+  return run_profile_job(lm, config, config.input, config.output);
 }
 
 }  // namespace upm

@@ -34,7 +34,7 @@ struct PendingUpdate {
 
 class UpdateRun {
  public:
-  UpdateRun(LanguageModel& lm, const UpdateJobConfig& config, const std::string& events_path, JobOutput& out,
+  UpdateRun(LanguageModel& lm, const ProfileJobSettings& config, const std::string& events_path, JobOutput& out,
             JobSummary& summary)
       : lm_(lm),
         config_(config),
@@ -156,7 +156,7 @@ class UpdateRun {
   }
 
   LanguageModel& lm_;
-  const UpdateJobConfig& config_;
+  const ProfileJobSettings& config_;
   std::string events_path_;
   JobOutput& out_;
   JobSummary& summary_;
@@ -179,7 +179,7 @@ std::map<std::string, data::ProfileRecord> current_profiles(const std::string& p
 
 }  // namespace
 
-JobSummary run_update_job(LanguageModel& lm, const UpdateJobConfig& config, const std::string& profiles,
+JobSummary run_update_job(LanguageModel& lm, const ProfileJobSettings& config, const std::string& profiles,
                           const std::string& events, const std::string& output) {
   std::vector<std::string> profile_order;
   const auto current = current_profiles(profiles, profile_order);
@@ -241,6 +241,16 @@ JobSummary run_update_job(LanguageModel& lm, const UpdateJobConfig& config, cons
                summary.written, summary.errors, out.path(), summary.kept, summary.already_done, summary.other_rank,
                summary.stopped_early ? "; stopped at max_users" : "");
   return summary;
+}
+
+JobSummary run_update_job(const UpdateJobConfig& config) {
+  require_job_paths({{"model", config.model},
+                     {"profiles", config.profiles},
+                     {"events", config.events},
+                     {"output", config.output}});
+  spdlog::info("upm-update config: {}", config_to_json(config).dump());
+  LanguageModel lm = load_language_model(config.model, config.runtime, config.prompt_format);
+  return run_update_job(lm, config, config.profiles, config.events, config.output);
 }
 
 }  // namespace upm

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "upm/core/config.h"
 #include "upm/data/prompt_config.h"
@@ -36,7 +38,8 @@ inline GenerationConfig profile_generation_defaults() {
   return g;
 }
 
-struct ProfileJobConfig {
+// The knobs `upm-profile` and `upm-update` share.
+struct ProfileJobSettings {
   ModelRuntime runtime;
   PromptFormat prompt_format;  // raw prompts, or user turns of the chat template
   data::PromptConfig prompts;
@@ -47,7 +50,7 @@ struct ProfileJobConfig {
   std::string model_name;      // "model" field; "" = the model folder's name
 };
 
-inline void describe(ConfigIO& io, ProfileJobConfig& c) {
+inline void describe(ConfigIO& io, ProfileJobSettings& c) {
   io.section("runtime", c.runtime);
   io.section("prompt_format", c.prompt_format);
   io.section("prompts", c.prompts);
@@ -60,8 +63,31 @@ inline void describe(ConfigIO& io, ProfileJobConfig& c) {
   io.field("model_name", c.model_name);
 }
 
+// `upm-profile`'s config. The paths may be left out of a config file (one
+// file of knobs serves many inputs) but the job needs them: --model, --input
+// and --output set them.
+struct ProfileJobConfig : ProfileJobSettings {
+  std::string model;   // model folder (config.json, safetensors, tokenizer)
+  std::string input;   // user logs (JSONL, one user per line)
+  std::string output;  // profiles (JSONL), appended; errors go to OUTPUT.errors.jsonl
+};
+
+inline void describe(ConfigIO& io, ProfileJobConfig& c) {
+  io.field("model", c.model);
+  io.field("input", c.input);
+  io.field("output", c.output);
+  describe(io, static_cast<ProfileJobSettings&>(c));
+}
+
+// An InputError naming the first key of `keys` ({key, value}) whose value is
+// empty: a job's paths, required once the config file and flags are applied.
+void require_job_paths(const std::vector<std::pair<std::string, std::string>>& keys);
+
 // Profiles every pending user of `input` into `output` with `lm`.
-JobSummary run_profile_job(LanguageModel& lm, const ProfileJobConfig& config, const std::string& input,
+JobSummary run_profile_job(LanguageModel& lm, const ProfileJobSettings& settings, const std::string& input,
                            const std::string& output);
+
+// `upm-profile`: loads config.model and profiles config.input into config.output.
+JobSummary run_profile_job(const ProfileJobConfig& config);
 
 }  // namespace upm

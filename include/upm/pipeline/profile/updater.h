@@ -28,10 +28,27 @@
 
 namespace upm {
 
-// Same knobs as batch profiling (prompts.update_template is the prompt used).
-using UpdateJobConfig = ProfileJobConfig;
+// Same knobs as batch profiling (prompts.update_template is the prompt used);
+// the paths are required like upm-profile's (--model, --profiles, --events, --output).
+struct UpdateJobConfig : ProfileJobSettings {
+  std::string model;     // model folder (config.json, safetensors, tokenizer)
+  std::string profiles;  // current profiles (JSONL; latest version per user)
+  std::string events;    // new events (user-log JSONL)
+  std::string output;    // updated snapshot (JSONL), appended; errors to OUTPUT.errors.jsonl
+};
 
-JobSummary run_update_job(LanguageModel& lm, const UpdateJobConfig& config, const std::string& profiles,
+inline void describe(ConfigIO& io, UpdateJobConfig& c) {
+  io.field("model", c.model);
+  io.field("profiles", c.profiles);
+  io.field("events", c.events);
+  io.field("output", c.output);
+  describe(io, static_cast<ProfileJobSettings&>(c));
+}
+
+JobSummary run_update_job(LanguageModel& lm, const ProfileJobSettings& settings, const std::string& profiles,
                           const std::string& events, const std::string& output);
+
+// `upm-update`: loads config.model and folds config.events into config.profiles.
+JobSummary run_update_job(const UpdateJobConfig& config);
 
 }  // namespace upm
