@@ -341,7 +341,7 @@ TEST(UpmEmbedTool, RunsAndExitsTwoOnBadInput) {
 
   auto missing = test::run_tool("upm-embed", "--model " + files.model);
   EXPECT_EQ(missing.code, 2) << missing.output;
-  EXPECT_NE(missing.output.find("--input: required"), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("input: required: give --input"), std::string::npos) << missing.output;
 }
 
 TEST(UpmEmbedTool, ProbeSubcommandReportsQueryAndBaseline) {

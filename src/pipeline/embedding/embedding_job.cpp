@@ -20,38 +20,48 @@ namespace upm {
 
 namespace {
 
-std::map<std::string, std::string> job_metadata(const EmbedJobPaths& paths, const EmbedJobConfig& config,
-                                                const std::string& marker) {
-  return {{"model", paths.model},
-          {"input", paths.input},
-          {"queries", paths.queries},
+// The paths and the knobs the embeddings depend on; a resumed run must match
+// them (EMB.partial/settings.json). EMB itself is not among them.
+std::map<std::string, std::string> job_metadata(const EmbedJobConfig& config, const std::string& marker) {
+  nlohmann::json knobs = config_to_json(config);
+  for (const char* path : {"model", "input", "queries", "output"}) knobs.erase(path);
+  return {{"model", config.model},
+          {"input", config.input},
+          {"queries", config.queries},
           {"marker", marker},
           {"normalized", config.embedder.normalize ? "true" : "false"},
           {"projection", config.projection},
           {"adapter", config.adapter},
           {"soft_prompts", config.soft_prompts},
-          {"config", config_to_json(config).dump()}};
+          {"config", knobs.dump()}};
 }
 
 }  // namespace
 
-EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfig& config,
-                                 const EmbedJobControl& control) {
+EmbedJobReport run_embedding_job(const EmbedJobConfig& config, const EmbedJobControl& control) {
+  for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"model", config.model},
+                                   {"input", config.input},
+                                   {"queries", config.queries},
+                                   {"output", config.output}}) {
+    if (value.empty()) {
+      throw InputError(Location{"", 0, key}, std::string("required: give --") + key + " or --set " + key + "=...");
+    }
+  }
   const auto start = std::chrono::steady_clock::now();
   // Inputs first: bad files fail before the model is loaded.
-  std::vector<EmbeddingQuery> queries = read_embedding_queries(paths.queries);
+  std::vector<EmbeddingQuery> queries = read_embedding_queries(config.queries);
   data::ReadOptions strict;
   strict.strict = true;
-  std::vector<data::UserLog> users = data::read_user_logs(paths.input, strict);
-  if (users.empty()) throw InputError(Location{paths.input, 0, ""}, "no users in the file");
+  std::vector<data::UserLog> users = data::read_user_logs(config.input, strict);
+  if (users.empty()) throw InputError(Location{config.input, 0, ""}, "no users in the file");
 
-  std::shared_ptr<const Tokenizer> tokenizer = load_tokenizer(paths.model);
+  std::shared_ptr<const Tokenizer> tokenizer = load_tokenizer(config.model);
   EmbeddingPrompts prompts(tokenizer, config.text);
   if (!prompts.has_marker_token()) {
     spdlog::warn("tokenizer has no '{}' token: embedding at each query's last token instead",
                  config.text.marker_token);
   }
-  std::shared_ptr<CausalLM> model = load_pretrained(paths.model, config.runtime);
+  std::shared_ptr<CausalLM> model = load_pretrained(config.model, config.runtime);
   std::shared_ptr<EmbeddingProjection> head;
   if (!config.projection.empty()) {
     head = load_embedding_projection(config.projection, model->config().hidden_size,
@@ -70,12 +80,12 @@ EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfi
 
   EmbedJobReport report;
   report.marker = prompts.marker();
-  const std::map<std::string, std::string> metadata = job_metadata(paths, config, report.marker);
-  EmbeddingPartial partial(paths.output, metadata);
+  const std::map<std::string, std::string> metadata = job_metadata(config, report.marker);
+  EmbeddingPartial partial(config.output, metadata);
   const std::vector<std::string>& saved = partial.users();
   for (size_t u = 0; u < saved.size(); ++u) {
     if (u >= users.size() || users[u].user_id != saved[u]) {
-      throw InputError(Location{paths.input, 0, "user_id"},
+      throw InputError(Location{config.input, 0, "user_id"},
                        "user " + std::to_string(u + 1) + " is not \"" + saved[u] + "\" as when " + partial.dir() +
                            " was saved; the input changed: remove the folder to start over");
     }
@@ -130,7 +140,7 @@ EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfi
   table.rows.insert(table.rows.end(), chunk.rows.begin(), chunk.rows.end());
   table.embeddings = torch::cat(blocks, 0);
   table.metadata = metadata;
-  write_embedding_table(paths.output, table);
+  write_embedding_table(config.output, table);
   partial.remove();
 
   report.users = int64_t(users.size());
@@ -138,6 +148,28 @@ EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfi
   report.dim = embedder.dim();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
+}
+
+EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfig& config,
+                                 const EmbedJobControl& control) {
+  EmbedJobConfig with_paths = config;
+  with_paths.model = paths.model;
+  with_paths.input = paths.input;
+  with_paths.queries = paths.queries;
+  with_paths.output = paths.output;
+  return run_embedding_job(with_paths, control);
+}
+
+nlohmann::json embed_job_summary(const EmbedJobReport& report) {
+  return {{"users", report.users},
+          {"rows", report.rows},
+          {"dim", report.dim},
+          {"history_tokens", report.history_tokens},
+          {"events_dropped", report.events_dropped},
+          {"marker", report.marker},
+          {"seconds", report.seconds},
+          {"resumed_users", report.resumed_users},
+          {"stopped", report.stopped}};
 }
 
 }  // namespace upm

@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include "upm/core/atomic_file.h"
 #include "upm/core/error.h"
 #include "upm/core/jsonl.h"
 #include "upm/core/random.h"
@@ -191,6 +192,20 @@ nlohmann::json run_probe(const EmbeddingTable& table, const std::vector<ProbeLab
     tasks.push_back(entry);
   }
   return {{"tasks", tasks}, {"config", config_to_json(config)}};
+}
+
+nlohmann::json run_probe_job(const ProbeJobConfig& config) {
+  for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"embeddings", config.embeddings},
+                                   {"labels", config.labels}}) {
+    if (value.empty()) throw InputError(Location{"", 0, key}, std::string("required: give --") + key);
+  }
+  std::vector<ProbeLabel> labels = read_probe_labels(config.labels);
+  EmbeddingTable table = read_embedding_table(config.embeddings);
+  nlohmann::json report = run_probe(table, labels, config);
+  report["embeddings"] = config.embeddings;
+  report["labels"] = config.labels;
+  if (!config.output.empty()) write_file_atomic(config.output, report.dump(2) + "\n");
+  return report;
 }
 
 }  // namespace upm

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "upm/core/config.h"
 #include "upm/model/model_runtime.h"
 #include "upm/embed/embedder.h"
@@ -20,7 +22,13 @@
 
 namespace upm {
 
+// The paths may be left out of a config file (one file of knobs serves many
+// inputs) but the job needs them: --model, --input, --queries and --output set them.
 struct EmbedJobConfig {
+  std::string model;    // HF model folder (weights + tokenizer)
+  std::string input;    // user logs JSONL
+  std::string queries;  // queries JSONL
+  std::string output;   // EMB prefix: EMB.safetensors, EMB.index.jsonl
   ModelRuntime runtime;
   EmbeddingPromptConfig text;
   EmbedderSettings embedder;
@@ -31,6 +39,10 @@ struct EmbedJobConfig {
 };
 
 inline void describe(ConfigIO& io, EmbedJobConfig& c) {
+  io.field("model", c.model);
+  io.field("input", c.input);
+  io.field("queries", c.queries);
+  io.field("output", c.output);
   io.section("runtime", c.runtime);
   io.section("text", c.text);
   io.section("embedder", c.embedder);
@@ -65,7 +77,13 @@ struct EmbedJobControl {
   int64_t stop_after_users = 0;
 };
 
+// InputError when config.model, input, queries or output is empty.
+EmbedJobReport run_embedding_job(const EmbedJobConfig& config, const EmbedJobControl& control = {});
+// The same with the paths apart from the knobs (they replace config's).
 EmbedJobReport run_embedding_job(const EmbedJobPaths& paths, const EmbedJobConfig& config,
                                  const EmbedJobControl& control = {});
+
+// The one-line summary `upm-embed` prints: every field of the report.
+nlohmann::json embed_job_summary(const EmbedJobReport& report);
 
 }  // namespace upm

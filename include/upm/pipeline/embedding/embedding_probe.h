@@ -75,4 +75,23 @@ std::vector<ProbeLabel> read_probe_labels(const std::string& path);
 nlohmann::json run_probe(const EmbeddingTable& table, const std::vector<ProbeLabel>& labels,
                          const ProbeConfig& config);
 
+// `upm-embed probe`: the knobs plus the files (--embeddings, --labels, --output).
+struct ProbeJobConfig : ProbeConfig {
+  std::string embeddings;  // EMB prefix written by upm-embed (required)
+  std::string labels;      // labels JSONL: user_id, task, query_id, label (required)
+  std::string output;      // report JSON; "" = none
+};
+
+inline void describe(ConfigIO& io, ProbeJobConfig& c) {
+  io.field("embeddings", c.embeddings);
+  io.field("labels", c.labels);
+  io.field("output", c.output);
+  describe(io, static_cast<ProbeConfig&>(c));
+}
+
+// run_probe on the files, the report naming them ("embeddings", "labels");
+// written to config.output (atomically) when set. InputError when
+// config.embeddings or config.labels is empty.
+nlohmann::json run_probe_job(const ProbeJobConfig& config);
+
 }  // namespace upm
