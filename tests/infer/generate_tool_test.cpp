@@ -8,6 +8,8 @@
 #include "infer_test_util.h"
 #include "test_util.h"
 #include "upm/core/atomic_file.h"
+#include "upm/core/error.h"
+#include "upm/infer/generate_job.h"
 #include "upm/infer/sampler.h"
 #include "upm/infer/text_generation.h"
 #include "upm/model/weights_loader.h"
@@ -89,6 +91,28 @@ TEST_F(GenerateTool, BadInputExitsTwoNamingIt) {
   EXPECT_NE(r.output.find("messages[0]"), std::string::npos) << r.output;
   r = run_generate("--model " + dir.path() + " --ids 1,2 --top-p 1.5");
   EXPECT_EQ(r.code, 2);
+}
+
+TEST(GenerateJob, ReadsIdsAndChatFilesAndFormatsSamples) {
+  EXPECT_EQ(parse_token_ids("1,22,-3"), (std::vector<int64_t>{1, 22, -3}));
+  UPM_EXPECT_THROW_WITH(parse_token_ids("1,2x"), InputError, "--ids: expected comma-separated token ids, got \"2x\"");
+  UPM_EXPECT_THROW_WITH(parse_token_ids("1,,2"), InputError, "got \"\"");
+  TempDir dir;
+  write_file_atomic(dir.file("chat.json"), R"({"messages": [{"role": "user", "content": "hi"}]})");
+  const std::vector<ChatMessage> chat = read_chat_messages(dir.file("chat.json"));
+  ASSERT_EQ(chat.size(), 1u);
+  EXPECT_EQ(chat[0].role, "user");
+  EXPECT_EQ(chat[0].content, "hi");
+  write_file_atomic(dir.file("bad.json"), R"({"turns": []})");
+  UPM_EXPECT_THROW_WITH(read_chat_messages(dir.file("bad.json")), InputError, "messages: expected an array");
+
+  Generation g;
+  g.tokens = {5, 7};
+  g.text = "ab";
+  EXPECT_EQ(format_generations({g, g}, GenerationPrint::ids), (std::vector<std::string>{"5 7", "5 7"}));
+  EXPECT_EQ(format_generations({g}, GenerationPrint::text), (std::vector<std::string>{"ab"}));
+  const auto json = format_generations({g, g}, GenerationPrint::json);
+  EXPECT_EQ(nlohmann::json::parse(json[1]).at("sample"), 1);
 }
 
 }  // namespace
