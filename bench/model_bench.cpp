@@ -3,8 +3,14 @@
 // beside the machine's peak GEMM / memory bandwidth measured in this run.
 // Prefill is compute-bound (ratio to peak GEMM); decode is bandwidth-bound:
 // every step reads all weights once (ratio to streaming read bandwidth).
+// Where the prefill's time goes: its projections alone (every layer's seven
+// linears in sequence on the prompt's rows, as the forward streams their
+// weights, plus the last position's LM head) against the same peak, and for
+// bf16 the prefill without the fused kernels (prefill_fusion.h) in the same run.
 //
-//   upm-bench-model [--device cpu|cuda] [--prompt 256] [--decode 32]
+//   upm-bench-model [--device cpu|cuda] [--prompt 256] [--decode 32] [--cpu-clock]
+// --cpu-clock times in process CPU seconds (baselines too): on a machine
+// shared with other jobs wall time mostly measures waiting for a core.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +21,8 @@
 #include "baseline.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/kv_cache.h"
+#include "upm/model/layers.h"
+#include "upm/model/prefill_fusion.h"
 
 namespace {
 
@@ -40,6 +48,30 @@ double prefill_flops(const upm::ModelConfig& c, int64_t T) {
   return 2.0 * matmul_params * T + attention + 2.0 * c.hidden_size * c.vocab_size;
 }
 
+// FLOPs of the projections of a T-token prefill (the LM head for one row).
+double projection_flops(const upm::ModelConfig& c, int64_t T) {
+  const double per_layer = double(c.hidden_size) * (c.q_size() + 2.0 * c.kv_size()) +
+                           double(c.q_size()) * c.hidden_size + 3.0 * c.hidden_size * c.intermediate_size;
+  return 2.0 * (per_layer * c.num_hidden_layers * T + double(c.hidden_size) * c.vocab_size);
+}
+
+// Every layer's projections in forward order on random [1, T, *] rows, then
+// the LM head on one row: the prefill's GEMMs without anything between them.
+void run_projections(const upm::CausalLM& model, const torch::Tensor& x, const torch::Tensor& inner) {
+  for (const auto& module : *model.model->layers) {
+    const auto& layer = *module->as<upm::DecoderLayer>();
+    const upm::Attention& a = *layer.self_attn;
+    (void)a.q_proj->forward(x);
+    (void)a.k_proj->forward(x);
+    (void)a.v_proj->forward(x);
+    (void)a.o_proj->forward(x);
+    (void)layer.mlp->gate_proj->forward(x);
+    (void)layer.mlp->up_proj->forward(x);
+    (void)layer.mlp->down_proj->forward(inner);
+  }
+  (void)model.logits(x.narrow(1, 0, 1));
+}
+
 // Weight bytes one decode step streams: every layer plus the LM head.
 double decode_bytes(const upm::CausalLM& model) {
   double bytes = 0;
@@ -63,6 +95,16 @@ nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dt
   in.logits_for = upm::LogitsFor::last;
   double prefill_s = upm::bench::time_median([&] { (void)model.forward(in); }, 3, 1, device);
   double prefill_gflops = prefill_flops(config, prompt) / prefill_s / 1e9;
+  const auto options = torch::TensorOptions().dtype(model.dtype()).device(device);
+  const torch::Tensor x = torch::randn({1, prompt, config.hidden_size}, options);
+  const torch::Tensor inner = torch::randn({1, prompt, config.intermediate_size}, options);
+  const double projections_s = upm::bench::time_median([&] { run_projections(model, x, inner); }, 3, 1, device);
+  double unfused_s = 0;
+  if (dtype == "bfloat16") {
+    upm::set_fused_prefill_enabled(false);
+    unfused_s = upm::bench::time_median([&] { (void)model.forward(in); }, 3, 1, device);
+    upm::set_fused_prefill_enabled(true);
+  }
 
   upm::KVCache cache(config, 1, 32 + decode, model.dtype(), model.device());
   torch::Tensor next = ids.narrow(1, 0, 1);
@@ -93,15 +135,24 @@ nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dt
   double effective_gbps = decode_bytes(model) * tokens_per_s / 1e9;
 
   const char* peak_key = dtype == "float32" ? "peak_gemm_gflops_fp32" : "peak_gemm_gflops_bf16";
-  return {{"dtype", dtype},
-          {"prefill_tokens", prompt},
-          {"prefill_seconds", prefill_s},
-          {"prefill_gflops", prefill_gflops},
-          {"prefill_ratio_to_peak_gemm", prefill_gflops / baseline[peak_key].get<double>()},
-          {"decode_tokens", decode},
-          {"decode_tokens_per_s", tokens_per_s},
-          {"decode_effective_gbps", effective_gbps},
-          {"decode_ratio_to_memory_bandwidth", effective_gbps / baseline["memory_read_gbps"].get<double>()}};
+  const double peak = baseline[peak_key].get<double>();
+  nlohmann::json r = {{"dtype", dtype},
+                      {"prefill_tokens", prompt},
+                      {"prefill_seconds", prefill_s},
+                      {"prefill_gflops", prefill_gflops},
+                      {"prefill_ratio_to_peak_gemm", prefill_gflops / peak},
+                      {"prefill_projections_seconds", projections_s},
+                      {"prefill_projections_ratio_to_peak_gemm", projection_flops(config, prompt) / projections_s / 1e9 / peak},
+                      {"prefill_projections_share", projections_s / prefill_s},
+                      {"decode_tokens", decode},
+                      {"decode_tokens_per_s", tokens_per_s},
+                      {"decode_effective_gbps", effective_gbps},
+                      {"decode_ratio_to_memory_bandwidth", effective_gbps / baseline["memory_read_gbps"].get<double>()}};
+  if (unfused_s > 0) {
+    r["prefill_unfused_seconds"] = unfused_s;
+    r["prefill_unfused_ratio_to_peak_gemm"] = prefill_flops(config, prompt) / unfused_s / 1e9 / peak;
+  }
+  return r;
 }
 
 }  // namespace
@@ -109,10 +160,19 @@ nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dt
 int main(int argc, char** argv) {
   std::string device_name = "cpu";
   int64_t prompt = 256, decode = 32;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--device")) device_name = argv[i + 1];
-    if (!std::strcmp(argv[i], "--prompt")) prompt = std::stoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--decode")) decode = std::stoll(argv[i + 1]);
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--cpu-clock") {
+      upm::bench::set_clock(upm::bench::Clock::process_cpu);
+    } else if (i + 1 < argc && (a == "--device" || a == "--prompt" || a == "--decode")) {
+      const char* value = argv[++i];
+      if (a == "--device") device_name = value;
+      if (a == "--prompt") prompt = std::stoll(value);
+      if (a == "--decode") decode = std::stoll(value);
+    } else {
+      std::fprintf(stderr, "usage: upm-bench-model [--device cpu|cuda] [--prompt 256] [--decode 32] [--cpu-clock]\n");
+      return a == "--help" || a == "-h" ? 0 : 2;
+    }
   }
   c10::Device device(device_name);
   upm::ModelConfig config = bench_config();
