@@ -1,6 +1,8 @@
 #include "upm/model/gguf_tokenizer.h"
 
+#include <algorithm>
 #include <optional>
+#include <tuple>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -133,10 +135,10 @@ std::optional<int64_t> special_id(const GgufHeader& header, const std::string& k
   return static_cast<int64_t>(*id);
 }
 
+// `plain`: the post-processor when no special token is added.
 json post_processor(std::optional<int64_t> bos, std::optional<int64_t> eos, bool add_bos, bool add_eos,
-                    const std::vector<std::string>& tokens) {
-  if (!(add_bos && bos) && !(add_eos && eos))
-    return {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
+                    const std::vector<std::string>& tokens, const json& plain) {
+  if (!(add_bos && bos) && !(add_eos && eos)) return plain;
   json single = json::array(), specials = json::object();
   auto special = [&](int64_t id) {
     single.push_back({{"SpecialToken", {{"id", tokens[id]}, {"type_id", 0}}}});
@@ -148,18 +150,25 @@ json post_processor(std::optional<int64_t> bos, std::optional<int64_t> eos, bool
   return {{"type", "TemplateProcessing"}, {"single", single}, {"pair", single}, {"special_tokens", specials}};
 }
 
-}  // namespace
+// The parts of tokenizer.json that differ between the vocabulary families.
+struct ModelParts {
+  json model, pre_tokenizer, decoder, plain_post_processor;
+  std::vector<bool> added, special;  // per id: an added token, and a special one
+};
 
-GgufTokenizerFiles tokenizer_files_from_gguf(const GgufHeader& header, const std::string& source,
-                                             int64_t model_max_length) {
-  std::string model = gguf_required_string(header, "tokenizer.ggml.model", source);
-  if (model != "gpt2")
-    fail(source, "tokenizer.ggml.model", "tokenizer \"" + model + "\" is not supported (only \"gpt2\", byte-level BPE)");
-  std::vector<std::string> tokens = gguf_string_array(header, "tokenizer.ggml.tokens", source);
-  if (tokens.empty()) fail(source, "tokenizer.ggml.tokens", "empty vocabulary");
-  std::vector<int64_t> types = token_types(header, source, tokens.size());
+std::vector<json> added_token_list(const std::vector<std::string>& tokens, const ModelParts& parts) {
+  std::vector<json> added;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (!parts.added[i]) continue;
+    added.push_back({{"id", static_cast<int64_t>(i)}, {"content", tokens[i]}, {"single_word", false},
+                     {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", bool(parts.special[i])}});
+  }
+  return added;
+}
+
+ModelParts byte_level_parts(const GgufHeader& header, const std::string& source, const std::vector<std::string>& tokens,
+                            const std::vector<int64_t>& types) {
   std::vector<std::string> merges = gguf_string_array(header, "tokenizer.ggml.merges", source);
-
   ByteLevelSpelling spelling;
   json vocab = json::object();
   std::unordered_map<std::string, int64_t> ids;
@@ -181,38 +190,144 @@ GgufTokenizerFiles tokenizer_files_from_gguf(const GgufHeader& header, const std
     }
     merge_list.push_back({left, right});
   }
-
-  json added = json::array();
+  ModelParts parts;
+  parts.added.assign(tokens.size(), false);
+  parts.special.assign(tokens.size(), false);
   for (size_t i = 0; i < tokens.size(); ++i) {
-    bool control = types[i] == kControl && spelling.spelled(tokens[i]);
-    if (!control && types[i] != kUserDefined) continue;
-    added.push_back({{"id", static_cast<int64_t>(i)}, {"content", tokens[i]}, {"single_word", false},
-                     {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", control}});
+    parts.special[i] = types[i] == kControl && spelling.spelled(tokens[i]);
+    parts.added[i] = parts.special[i] || types[i] == kUserDefined;
   }
+  std::string pre = gguf_string(header, "tokenizer.ggml.pre", source).value_or("default");
+  parts.pre_tokenizer = pre_tokenizer_for(pre);
+  parts.decoder = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
+  parts.plain_post_processor = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
+  parts.model = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", ""},
+                 {"end_of_word_suffix", ""}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
+                 {"vocab", vocab}, {"merges", merge_list}};
+  return parts;
+}
+
+// Byte offsets where each code point of valid UTF-8 `token` starts, and its size.
+std::vector<size_t> code_point_starts(const std::string& token) {
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < token.size(); ++i)
+    if ((static_cast<unsigned char>(token[i]) & 0xC0) != 0x80) starts.push_back(i);
+  return starts;
+}
+
+// A SentencePiece vocabulary has no merges; transformers' generate_merges
+// recovers them: every split of a token into two tokens is a merge, ranked by
+// the whole token's score (higher first), then by the longer left part, then
+// the longer right part (lengths in characters); ties keep the order of the
+// token ids, and a token's own splits go by the ids of their parts.
+json sentencepiece_merges(const std::vector<std::string>& tokens, const std::vector<double>& scores,
+                          const std::unordered_map<std::string, int64_t>& ids) {
+  struct Merge {
+    double score;
+    size_t left_chars, right_chars;
+    int64_t left_id, right_id;
+    std::string left, right;
+  };
+  std::vector<Merge> merges;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    std::vector<size_t> starts = code_point_starts(tokens[i]);
+    size_t first = merges.size();
+    for (size_t k = 1; k < starts.size(); ++k) {
+      std::string left = tokens[i].substr(0, starts[k]), right = tokens[i].substr(starts[k]);
+      auto l = ids.find(left), r = ids.find(right);
+      if (l == ids.end() || r == ids.end()) continue;
+      merges.push_back({scores[i], k, starts.size() - k, l->second, r->second, std::move(left), std::move(right)});
+    }
+    std::stable_sort(merges.begin() + first, merges.end(), [](const Merge& a, const Merge& b) {
+      return std::tie(a.left_id, a.right_id) < std::tie(b.left_id, b.right_id);
+    });
+  }
+  std::stable_sort(merges.begin(), merges.end(), [](const Merge& a, const Merge& b) {
+    return std::tie(a.score, a.left_chars, a.right_chars) > std::tie(b.score, b.left_chars, b.right_chars);
+  });
+  json list = json::array();
+  for (const Merge& merge : merges) list.push_back({merge.left, merge.right});
+  return list;
+}
+
+// A "llama" vocabulary as HF converts a SentencePiece BPE model (Llama 2,
+// Mistral): characters as symbols, <0xXX> byte fallback, unknown characters
+// fused into one unk, spaces written U+2581 and one put before the text.
+ModelParts sentencepiece_parts(const GgufHeader& header, const std::string& source,
+                               const std::vector<std::string>& tokens, const std::vector<int64_t>& types,
+                               const std::vector<std::optional<int64_t>>& special_ids, std::optional<int64_t> unk) {
+  std::vector<double> scores = gguf_number_array(header, "tokenizer.ggml.scores", source);
+  if (scores.size() != tokens.size())
+    fail(source, "tokenizer.ggml.scores", std::to_string(scores.size()) + " scores for " + std::to_string(tokens.size()) + " tokens");
+  json vocab = json::object();
+  std::unordered_map<std::string, int64_t> ids;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (!ids.emplace(tokens[i], static_cast<int64_t>(i)).second)
+      fail(source, "tokenizer.ggml.tokens[" + std::to_string(i) + "]", "token \"" + tokens[i] + "\" appears twice");
+    vocab[tokens[i]] = static_cast<int64_t>(i);
+  }
+  ModelParts parts;
+  parts.added.assign(tokens.size(), false);
+  parts.special.assign(tokens.size(), false);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    parts.special[i] = types[i] == kControl || types[i] == kUnknown;
+    parts.added[i] = parts.special[i] || types[i] == kUserDefined;
+  }
+  for (const auto& id : special_ids)  // bos/eos/unk/pad are special whatever their type
+    if (id) parts.added[*id] = parts.special[*id] = true;
+
+  // llama.cpp's add_space_prefix (default true); without it HF's
+  // LlamaTokenizer(add_prefix_space=False) neither prepends nor strips.
+  bool prefix_space = gguf_bool(header, "tokenizer.ggml.add_space_prefix", source).value_or(true);
+  const std::string kSpace = "\xE2\x96\x81";  // U+2581
+  parts.pre_tokenizer = {{"type", "Metaspace"}, {"replacement", kSpace},
+                         {"prepend_scheme", prefix_space ? "first" : "never"}, {"split", false}};
+  json decoders = json::array({{{"type", "Replace"}, {"pattern", {{"String", kSpace}}}, {"content", " "}},
+                               {{"type", "ByteFallback"}}, {{"type", "Fuse"}}});
+  if (prefix_space) decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
+  parts.decoder = {{"type", "Sequence"}, {"decoders", decoders}};
+  parts.plain_post_processor = nullptr;
+  parts.model = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", unk ? json(tokens[*unk]) : json()},
+                 {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", true},
+                 {"byte_fallback", true}, {"ignore_merges", false}, {"vocab", vocab},
+                 {"merges", sentencepiece_merges(tokens, scores, ids)}};
+  return parts;
+}
+
+}  // namespace
+
+GgufTokenizerFiles tokenizer_files_from_gguf(const GgufHeader& header, const std::string& source,
+                                             int64_t model_max_length) {
+  std::string model = gguf_required_string(header, "tokenizer.ggml.model", source);
+  if (model != "gpt2" && model != "llama")
+    fail(source, "tokenizer.ggml.model",
+         "tokenizer \"" + model + "\" is not supported (only \"gpt2\", byte-level BPE, and \"llama\", SentencePiece BPE)");
+  std::vector<std::string> tokens = gguf_string_array(header, "tokenizer.ggml.tokens", source);
+  if (tokens.empty()) fail(source, "tokenizer.ggml.tokens", "empty vocabulary");
+  std::vector<int64_t> types = token_types(header, source, tokens.size());
 
   size_t n = tokens.size();
   auto bos = special_id(header, "tokenizer.ggml.bos_token_id", source, n);
   auto eos = special_id(header, "tokenizer.ggml.eos_token_id", source, n);
   auto unk = special_id(header, "tokenizer.ggml.unknown_token_id", source, n);
   auto pad = special_id(header, "tokenizer.ggml.padding_token_id", source, n);
-  bool add_bos = gguf_bool(header, "tokenizer.ggml.add_bos_token", source).value_or(false);
+  // llama.cpp adds a BOS to a SentencePiece vocabulary that does not say otherwise.
+  bool add_bos = gguf_bool(header, "tokenizer.ggml.add_bos_token", source).value_or(model == "llama");
   bool add_eos = gguf_bool(header, "tokenizer.ggml.add_eos_token", source).value_or(false);
-  std::string pre = gguf_string(header, "tokenizer.ggml.pre", source).value_or("default");
+  ModelParts parts = model == "gpt2" ? byte_level_parts(header, source, tokens, types)
+                                     : sentencepiece_parts(header, source, tokens, types, {bos, eos, unk, pad}, unk);
 
   GgufTokenizerFiles files;
   files.tokenizer = {
       {"version", "1.0"},
       {"truncation", nullptr},
       {"padding", nullptr},
-      {"added_tokens", added},
+      {"added_tokens", added_token_list(tokens, parts)},
       {"normalizer", nullptr},
-      {"pre_tokenizer", pre_tokenizer_for(pre)},
-      {"post_processor", post_processor(bos, eos, add_bos, add_eos, tokens)},
-      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
-      {"model",
-       {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", ""},
-        {"end_of_word_suffix", ""}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
-        {"vocab", vocab}, {"merges", merge_list}}},
+      {"pre_tokenizer", parts.pre_tokenizer},
+      {"post_processor", post_processor(bos, eos, add_bos, add_eos, tokens, parts.plain_post_processor)},
+      {"decoder", parts.decoder},
+      {"model", parts.model},
   };
 
   json& config = files.tokenizer_config;

@@ -1,8 +1,10 @@
 #include "bpe_model.h"
 
+#include <algorithm>
 #include <queue>
 
 #include "byte_level.h"
+#include "upm/text/utf8.h"
 
 namespace upm::text {
 namespace {
@@ -30,12 +32,17 @@ struct Candidate {
 }  // namespace
 
 BpeModel::BpeModel(std::unordered_map<std::string, TokenId> vocab, const std::vector<Merge>& merges,
-                   std::optional<TokenId> unk, bool ignore_merges)
-    : vocab_(std::move(vocab)), byte_ids_(256, -1), unk_(unk), ignore_merges_(ignore_merges) {
+                   std::optional<TokenId> unk, Options options)
+    : vocab_(std::move(vocab)), byte_ids_(256, -1), fallback_ids_(256, -1), unk_(unk), options_(options) {
   const auto& alphabet = ByteLevelAlphabet::get();
+  static const char kHex[] = "0123456789ABCDEF";
   for (int byte = 0; byte < 256; ++byte) {
     auto it = vocab_.find(alphabet.char_for(static_cast<unsigned char>(byte)));
     if (it != vocab_.end()) byte_ids_[byte] = it->second;
+    // HF spells a fallback byte format!("<{:#04X}>"): "<0x" then two upper-case digits.
+    std::string name = std::string("<0x") + kHex[byte >> 4] + kHex[byte & 15] + ">";
+    auto fallback = vocab_.find(name);
+    if (fallback != vocab_.end()) fallback_ids_[byte] = fallback->second;
   }
   merges_.reserve(merges.size());
   for (std::size_t rank = 0; rank < merges.size(); ++rank) {
@@ -68,27 +75,65 @@ void BpeModel::tokenize(std::string_view piece, std::vector<TokenId>& out) const
   cache_.emplace(std::move(key), std::vector<TokenId>(out.begin() + first, out.end()));
 }
 
+void BpeModel::byte_symbols(std::string_view piece, std::vector<TokenId>& ids) const {
+  for (unsigned char byte : piece) {
+    TokenId id = byte_ids_[byte];
+    if (id >= 0) ids.push_back(id);
+    else if (unk_) ids.push_back(*unk_);  // without an unk HF drops a character it cannot represent
+  }
+}
+
+// HF's BPE::merge_word for a model without byte-level spelling: look each
+// character up; a missing one takes its bytes' <0xXX> tokens when all
+// exist, else becomes unk (runs of them one unk with fuse_unk).
+void BpeModel::character_symbols(std::string_view piece, std::vector<TokenId>& ids) const {
+  bool pending_unk = false;
+  std::string character;
+  for (std::size_t pos = 0; pos < piece.size();) {
+    std::size_t start = pos;
+    next_code_point(piece, pos);
+    character.assign(piece.substr(start, pos - start));
+    auto it = vocab_.find(character);
+    if (it != vocab_.end()) {
+      if (pending_unk) ids.push_back(*unk_);
+      pending_unk = false;
+      ids.push_back(it->second);
+      continue;
+    }
+    if (options_.byte_fallback &&
+        std::all_of(character.begin(), character.end(),
+                    [&](char byte) { return fallback_ids_[static_cast<unsigned char>(byte)] >= 0; })) {
+      // HF leaves a pending unk pending here: it lands after these bytes.
+      for (unsigned char byte : character) ids.push_back(fallback_ids_[byte]);
+      continue;
+    }
+    if (!unk_) continue;
+    if (pending_unk && !options_.fuse_unk) ids.push_back(*unk_);
+    pending_unk = true;
+  }
+  if (pending_unk) ids.push_back(*unk_);
+}
+
 void BpeModel::merge_word(std::string_view piece, std::vector<TokenId>& out) const {
-  if (ignore_merges_) {
+  if (options_.ignore_merges) {
     // Llama 3: a pre-token that is itself in the vocabulary is one token.
-    auto it = vocab_.find(ByteLevelAlphabet::get().encode(piece));
+    auto it = vocab_.find(options_.byte_level ? ByteLevelAlphabet::get().encode(piece) : std::string(piece));
     if (it != vocab_.end()) {
       out.push_back(it->second);
       return;
     }
   }
+  thread_local std::vector<TokenId> ids;  // reused: most words miss the cache only once
+  ids.clear();
+  if (options_.byte_level) byte_symbols(piece, ids);
+  else character_symbols(piece, ids);
+  if (ids.empty()) return;
   std::vector<Symbol> symbols;
-  symbols.reserve(piece.size());
-  for (unsigned char byte : piece) {
-    TokenId id = byte_ids_[byte];
-    if (id < 0) {
-      if (!unk_) continue;  // HF drops a character it cannot represent
-      id = *unk_;
-    }
+  symbols.reserve(ids.size());
+  for (TokenId id : ids) {
     int index = static_cast<int>(symbols.size());
     symbols.push_back({id, index - 1, index + 1, true});
   }
-  if (symbols.empty()) return;
   symbols.back().next = -1;
 
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue;

@@ -7,6 +7,7 @@
 #include <utf8proc.h>
 
 #include "byte_level.h"
+#include "token_decoder.h"
 #include "tokenizer_json.h"
 #include "upm/core/error.h"
 #include "upm/text/utf8.h"
@@ -24,7 +25,8 @@ struct BpeTokenizer::Impl {
   SpecialTokens special_tokens;
 
   std::string normalize(std::string_view segment) const;
-  void pre_tokenize_and_encode(std::string_view segment, std::vector<TokenId>& ids) const;
+  // `text_start`: the segment begins the text (Metaspace's "first" scheme).
+  void pre_tokenize_and_encode(std::string_view segment, bool text_start, std::vector<TokenId>& ids) const;
 };
 
 namespace {
@@ -60,15 +62,58 @@ std::string BpeTokenizer::Impl::normalize(std::string_view segment) const {
   return normalized;
 }
 
-void BpeTokenizer::Impl::pre_tokenize_and_encode(std::string_view segment, std::vector<TokenId>& ids) const {
+namespace {
+
+// HF's Metaspace: every ' ' becomes the replacement, which is also put in
+// front (kFirst: only at the start of the text; never twice).
+std::string_view metaspace(const text::PreTokenizerStep& step, std::string_view piece, bool text_start,
+                           std::deque<std::string>& owned) {
+  if (piece.empty()) return piece;  // HF prepends nothing to empty text
+  std::string replaced;
+  bool prepend = step.prepend == text::PreTokenizerStep::Prepend::kAlways ||
+                 (step.prepend == text::PreTokenizerStep::Prepend::kFirst && text_start);
+  std::size_t start = 0;
+  if (prepend && piece.substr(0, step.replacement.size()) != step.replacement && !(piece.size() && piece[0] == ' '))
+    replaced = step.replacement;
+  for (std::size_t space = piece.find(' '); space != std::string_view::npos; space = piece.find(' ', start)) {
+    replaced.append(piece.substr(start, space - start)).append(step.replacement);
+    start = space + 1;
+  }
+  replaced.append(piece.substr(start));
+  owned.push_back(std::move(replaced));
+  return owned.back();
+}
+
+// Cuts `piece` before every occurrence of `mark` (HF's MergedWithNext).
+void split_before(std::string_view piece, const std::string& mark, std::vector<std::string_view>& out) {
+  std::size_t start = 0;
+  for (std::size_t at = piece.find(mark, 1); at != std::string_view::npos; at = piece.find(mark, at + mark.size())) {
+    out.push_back(piece.substr(start, at - start));
+    start = at;
+  }
+  if (start < piece.size()) out.push_back(piece.substr(start));
+}
+
+}  // namespace
+
+void BpeTokenizer::Impl::pre_tokenize_and_encode(std::string_view segment, bool text_start,
+                                                 std::vector<TokenId>& ids) const {
   std::vector<std::string_view> pieces{segment}, next;
-  std::deque<std::string> owned;  // pieces that gained a prefix space
+  std::deque<std::string> owned;  // pieces the steps rewrote
   for (const auto& step : spec.pre_tokenizer) {
     next.clear();
-    for (std::string_view piece : pieces) {
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+      std::string_view piece = pieces[i];
+      if (step.kind == text::PreTokenizerStep::Kind::kMetaspace) {
+        piece = metaspace(step, piece, text_start && i == 0, owned);
+        if (step.split_at_replacement) split_before(piece, step.replacement, next);
+        else next.push_back(piece);
+        continue;
+      }
       if (step.kind == text::PreTokenizerStep::Kind::kByteLevel && step.add_prefix_space &&
           (piece.empty() || piece[0] != ' ')) {
-        owned.push_back(" " + std::string(piece));
+        owned.emplace_back(1, ' ');
+        owned.back().append(piece);
         piece = owned.back();
       }
       if (step.splitter) {
@@ -129,7 +174,8 @@ std::vector<TokenId> BpeTokenizer::encode(std::string_view input, bool add_speci
       if (piece.token >= 0) {
         ids.push_back(piece.token);
       } else {
-        impl_->pre_tokenize_and_encode(piece.text, ids);
+        bool text_start = segment.text.data() == input.data() && piece.text.data() == normalized.data();
+        impl_->pre_tokenize_and_encode(piece.text, text_start, ids);
       }
     }
   }
@@ -138,26 +184,30 @@ std::vector<TokenId> BpeTokenizer::encode(std::string_view input, bool add_speci
 }
 
 std::string BpeTokenizer::decode(const std::vector<TokenId>& ids, bool skip_special) const {
-  const auto& alphabet = text::ByteLevelAlphabet::get();
   const auto& table = impl_->spec.id_to_token;
+  const auto& decoder = impl_->spec.decoder;
+  // Byte-level models decode token by token (the generation hot path).
+  bool byte_level_only = decoder.size() == 1 && decoder[0].kind == text::DecoderStep::Kind::kByteLevel;
+  const auto& alphabet = text::ByteLevelAlphabet::get();
   std::string out;
-  bool first = true;
+  std::vector<std::string> tokens;
   for (TokenId id : ids) {
     // Unknown ids are skipped, as HF's decode does.
     if (id < 0 || static_cast<std::size_t>(id) >= table.size() || table[id].empty()) continue;
     if (skip_special && impl_->special[id]) continue;
     const std::string& token = table[id];
-    if (!impl_->spec.byte_level_decoder) {
-      // No decoder: HF joins the token strings with spaces.
-      if (!first) out += ' ';
-      out += token;
+    if (!byte_level_only) {
+      tokens.push_back(token);
     } else if (auto bytes = alphabet.decode(token)) {
       out += *bytes;
     } else {
       out += token;  // e.g. an added token with characters outside the alphabet
     }
-    first = false;
   }
+  if (byte_level_only) return out;
+  if (!decoder.empty()) return text::decode_tokens(decoder, std::move(tokens));
+  // No decoder: HF joins the token strings with spaces.
+  for (std::size_t i = 0; i < tokens.size(); ++i) out += (i ? " " : "") + tokens[i];
   return out;
 }
 

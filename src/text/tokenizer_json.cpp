@@ -1,8 +1,11 @@
 #include "tokenizer_json.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "upm/core/error.h"
+#include "upm/text/utf8.h"
 
 namespace upm::text {
 namespace {
@@ -105,20 +108,46 @@ void parse_pre_tokenizer(const Reader& in, const json& node, const std::string& 
     } else {
       in.fail(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
     }
+  } else if (type == "Metaspace") {
+    step.kind = PreTokenizerStep::Kind::kMetaspace;
+    step.replacement = in.string_field(node, "replacement", path);
+    if (step.replacement.empty()) in.fail(path + ".replacement", "empty replacement");
+    step.split_at_replacement = in.flag(node, "split", path, true);
+    auto scheme = node.find("prepend_scheme");
+    if (scheme == node.end() || scheme->is_null()) {
+      // Files older than prepend_scheme say add_prefix_space instead.
+      step.prepend = in.flag(node, "add_prefix_space", path, true) ? PreTokenizerStep::Prepend::kAlways
+                                                                  : PreTokenizerStep::Prepend::kNever;
+    } else {
+      std::string name = in.string_field(node, "prepend_scheme", path);
+      if (name == "always") step.prepend = PreTokenizerStep::Prepend::kAlways;
+      else if (name == "first") step.prepend = PreTokenizerStep::Prepend::kFirst;
+      else if (name == "never") step.prepend = PreTokenizerStep::Prepend::kNever;
+      else in.unsupported(path + ".prepend_scheme=" + name);
+    }
   } else {
     in.unsupported(path + ".type=" + type);
   }
   steps.push_back(std::move(step));
 }
 
-void check_pre_tokenizer_shape(const Reader& in, const std::vector<PreTokenizerStep>& steps) {
+// True for byte-level BPE, false for SentencePiece-style BPE (symbols are
+// characters, spaces are the Metaspace replacement).
+bool check_pre_tokenizer_shape(const Reader& in, const std::vector<PreTokenizerStep>& steps) {
+  auto has = [&](PreTokenizerStep::Kind kind) {
+    return std::any_of(steps.begin(), steps.end(), [&](const PreTokenizerStep& step) { return step.kind == kind; });
+  };
+  bool byte_level = has(PreTokenizerStep::Kind::kByteLevel), metaspace = has(PreTokenizerStep::Kind::kMetaspace);
+  if (byte_level && metaspace) in.unsupported("pre_tokenizer with both ByteLevel and Metaspace");
+  if (metaspace) return false;
   // Byte-level BPE needs exactly one ByteLevel step, and it must come last:
   // a Split after it would see byte-mapped text.
   if (steps.empty() || steps.back().kind != PreTokenizerStep::Kind::kByteLevel)
-    in.unsupported("a pre_tokenizer that does not end with ByteLevel (non byte-level BPE)");
+    in.unsupported("a pre_tokenizer that does not end with ByteLevel or hold Metaspace (other BPE families)");
   for (std::size_t i = 0; i + 1 < steps.size(); ++i)
     if (steps[i].kind == PreTokenizerStep::Kind::kByteLevel)
       in.unsupported("pre_tokenizer with ByteLevel before another step");
+  return true;
 }
 
 std::vector<AddedToken> parse_added_tokens(const Reader& in, const json& root, int64_t id_limit) {
@@ -144,7 +173,7 @@ std::vector<AddedToken> parse_added_tokens(const Reader& in, const json& root, i
   return tokens;
 }
 
-void check_model_options(const Reader& in, const json& model) {
+BpeModel::Options check_model_options(const Reader& in, const json& model, bool byte_level) {
   std::string type = model.is_object() && model.contains("type") ? in.string_field(model, "type", "model") : "";
   if (type != "BPE") in.unsupported("model.type=" + (type.empty() ? std::string("<missing>") : type));
   auto dropout = model.find("dropout");
@@ -155,7 +184,15 @@ void check_model_options(const Reader& in, const json& model) {
     if (it != model.end() && !it->is_null() && !(it->is_string() && it->get<std::string>().empty()))
       in.unsupported(std::string("model.") + key);
   }
-  if (in.flag(model, "byte_fallback", "model", false)) in.unsupported("model.byte_fallback=true");
+  BpeModel::Options options;
+  options.byte_level = byte_level;
+  options.ignore_merges = in.flag(model, "ignore_merges", "model", false);
+  options.byte_fallback = in.flag(model, "byte_fallback", "model", false);
+  // A byte-level vocabulary spells every byte already; fallback there is
+  // a combination no released tokenizer uses.
+  if (byte_level && options.byte_fallback) in.unsupported("model.byte_fallback=true with a ByteLevel pre_tokenizer");
+  options.fuse_unk = !byte_level && in.flag(model, "fuse_unk", "model", false);
+  return options;
 }
 
 std::vector<BpeModel::Merge> parse_merges(const Reader& in, const json& model,
@@ -228,11 +265,49 @@ void parse_post_processor(const Reader& in, const json& node, const std::string&
   if (!seen_sequence) in.fail(path + ".single", "no $A sequence");
 }
 
-bool parse_decoder(const Reader& in, const json& node, const std::string& path) {
-  if (node.is_null()) return false;
+int count_field(const Reader& in, const json& node, const char* key, const std::string& path) {
+  const json& value = in.object_field(node, key, path);
+  if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > 1024)
+    in.fail(path + "." + key, "expected a small count");
+  return value.get<int>();
+}
+
+void parse_decoder(const Reader& in, const json& node, const std::string& path, std::vector<DecoderStep>& steps) {
+  if (node.is_null()) return;
   std::string type = in.string_field(node, "type", path);
-  if (type == "ByteLevel") return true;
-  in.unsupported(path + ".type=" + type);
+  if (type == "Sequence") {
+    const json& list = in.object_field(node, "decoders", path);
+    if (!list.is_array()) in.fail(path + ".decoders", "expected an array");
+    for (std::size_t i = 0; i < list.size(); ++i)
+      parse_decoder(in, list[i], path + ".decoders[" + std::to_string(i) + "]", steps);
+    return;
+  }
+  DecoderStep step;
+  if (type == "ByteLevel") {
+    step.kind = DecoderStep::Kind::kByteLevel;
+  } else if (type == "ByteFallback") {
+    step.kind = DecoderStep::Kind::kByteFallback;
+  } else if (type == "Fuse") {
+    step.kind = DecoderStep::Kind::kFuse;
+  } else if (type == "Replace") {
+    step.kind = DecoderStep::Kind::kReplace;
+    const json& pattern = in.object_field(node, "pattern", path);
+    if (!pattern.is_object() || !pattern.contains("String")) in.unsupported(path + ".pattern (only {\"String\": ...})");
+    step.pattern = in.string_field(pattern, "String", path + ".pattern");
+    if (step.pattern.empty()) in.fail(path + ".pattern", "empty pattern");
+    step.content = in.string_field(node, "content", path);
+  } else if (type == "Strip") {
+    step.kind = DecoderStep::Kind::kStrip;
+    step.content = in.string_field(node, "content", path);
+    std::size_t pos = 0;
+    if (step.content.empty() || (next_code_point(step.content, pos), pos != step.content.size()))
+      in.fail(path + ".content", "expected one character");
+    step.strip_start = count_field(in, node, "start", path);
+    step.strip_stop = count_field(in, node, "stop", path);
+  } else {
+    in.unsupported(path + ".type=" + type);
+  }
+  steps.push_back(std::move(step));
 }
 
 void check_top_level(const Reader& in, const json& root) {
@@ -247,7 +322,14 @@ TokenizerJsonSpec build_spec(const Reader& in, const json& root) {
   check_top_level(in, root);
   TokenizerJsonSpec spec;
   const json& model = in.object_field(root, "model", "");
-  check_model_options(in, model);
+  auto node = [&](const char* key) -> const json& {
+    static const json null_json;
+    auto it = root.find(key);
+    return it == root.end() ? null_json : *it;
+  };
+  parse_pre_tokenizer(in, node("pre_tokenizer"), "pre_tokenizer", spec.pre_tokenizer);
+  bool byte_level = check_pre_tokenizer_shape(in, spec.pre_tokenizer);
+  BpeModel::Options options = check_model_options(in, model, byte_level);
   const json& vocab_json = in.object_field(model, "vocab", "model");
   if (!vocab_json.is_object()) in.fail("model.vocab", "expected an object");
   auto added_it = root.find("added_tokens");
@@ -279,23 +361,14 @@ TokenizerJsonSpec build_spec(const Reader& in, const json& root) {
     unk = found->second;
   }
   auto merges = parse_merges(in, model, vocab);
-  bool ignore_merges = in.flag(model, "ignore_merges", "model", false);
-
-  auto node = [&](const char* key) -> const json& {
-    static const json null_json;
-    auto it = root.find(key);
-    return it == root.end() ? null_json : *it;
-  };
   spec.nfc = parse_normalizer(in, node("normalizer"), "normalizer");
-  parse_pre_tokenizer(in, node("pre_tokenizer"), "pre_tokenizer", spec.pre_tokenizer);
-  check_pre_tokenizer_shape(in, spec.pre_tokenizer);
   parse_post_processor(in, node("post_processor"), "post_processor", spec, id_limit);
   for (TokenId id : spec.prefix_ids)
     if (id > max_id) in.fail("post_processor", "id " + std::to_string(id) + " has no token");
   for (TokenId id : spec.suffix_ids)
     if (id > max_id) in.fail("post_processor", "id " + std::to_string(id) + " has no token");
-  spec.byte_level_decoder = parse_decoder(in, node("decoder"), "decoder");
-  spec.model = std::make_unique<BpeModel>(std::move(vocab), merges, unk, ignore_merges);
+  parse_decoder(in, node("decoder"), "decoder", spec.decoder);
+  spec.model = std::make_unique<BpeModel>(std::move(vocab), merges, unk, options);
   return spec;
 }
 

@@ -57,7 +57,7 @@ TEST(TokenizerJson, UnsupportedFeaturesAreNamed) {
 
   doc = tiny_json();
   doc["model"]["byte_fallback"] = true;
-  expect_refused(doc, "model.byte_fallback=true is not supported");
+  expect_refused(doc, "model.byte_fallback=true with a ByteLevel pre_tokenizer is not supported");
 
   doc = tiny_json();
   doc["model"]["dropout"] = 0.1;

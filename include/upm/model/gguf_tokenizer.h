@@ -5,6 +5,11 @@
 // pre-tokenizer llama.cpp uses for `tokenizer.ggml.pre`; tokens typed
 // CONTROL (3) become special added tokens, USER_DEFINED (4) plain added
 // tokens, as llama.cpp and transformers treat them.
+// A "llama" vocabulary (SentencePiece BPE: tokens, scores and types, no
+// merges; Llama 1/2, Mistral, TinyLlama) becomes the tokenizer.json
+// transformers builds from it: merges recovered from the scores, a
+// Metaspace pre-tokenizer, <0xXX> byte fallback, and a BOS added unless the
+// file says otherwise.
 
 #include <string>
 
@@ -21,8 +26,8 @@ struct GgufTokenizerFiles {
 };
 
 // InputError naming `source` and the key for a missing or malformed
-// vocabulary, a SentencePiece ("llama") or other non-byte-level vocabulary,
-// merges that name no token, or special ids out of range.
+// vocabulary, a vocabulary other than "gpt2" and "llama", merges that name
+// no token, scores that do not match the tokens, or special ids out of range.
 GgufTokenizerFiles tokenizer_files_from_gguf(const GgufHeader& header, const std::string& source,
                                              int64_t model_max_length);
 

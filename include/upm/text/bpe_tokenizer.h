@@ -1,7 +1,9 @@
 #pragma once
-// Hugging Face tokenizer.json with a byte-level BPE model (GPT-2, Qwen2/3,
-// Llama 3). Encodes to the ids HF's own library gives; a tokenizer.json
-// feature outside that family is an InputError naming the feature.
+// Hugging Face tokenizer.json with a BPE model: byte-level (GPT-2, Qwen2/3,
+// Llama 3) or SentencePiece-style (Metaspace, byte fallback: Llama 2,
+// Mistral as transformers converts them). Encodes to the ids HF's own
+// library gives; a tokenizer.json feature outside these is an InputError
+// naming the feature.
 //
 // Text that is not valid UTF-8 is first repaired as a JS or Rust caller's
 // decoder would (see upm/text/utf8.h), so the ids equal HF's for that string.

@@ -1,6 +1,6 @@
 #pragma once
 // The one tokenizer interface every layer uses. Backends: SentencePiece
-// (tokenizer.model) and Hugging Face byte-level BPE (tokenizer.json); a model
+// (tokenizer.model) and Hugging Face BPE (tokenizer.json); a model
 // folder picks its backend by which file it holds.
 
 #include <cstdint>
