@@ -4,8 +4,11 @@
 #include <cmath>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "upm/core/atomic_file.h"
 #include "upm/core/random.h"
+#include "upm/data/stats.h"
 
 namespace upm::data {
 
@@ -222,6 +225,23 @@ void write_split(const SplitResult& split, const SplitConfig& config, const std:
   nlohmann::json summary = split_summary(split);
   summary["config"] = config_to_json(config);
   write_file_atomic(dir + "/split.json", summary.dump(2) + "\n");
+}
+
+nlohmann::json run_split_job(const std::string& input, const std::string& dir, const SplitConfig& config,
+                             bool strict) {
+  make_directories(dir);
+  ReadOptions read;
+  read.strict = strict;
+  read.rejects_path = dir + "/rejects.jsonl";
+  ReadReport report;
+  auto logs = read_user_logs(input, read, &report);
+  for (const auto& problem : report.problems) spdlog::warn("rejected: {}", problem);
+  require_accepted_records(report, input);
+  auto split = split_logs(logs, config);
+  write_split(split, config, dir);
+  nlohmann::json summary = split_summary(split);
+  summary["input"] = read_report_json(report);
+  return summary;
 }
 
 }  // namespace upm::data

@@ -83,4 +83,21 @@ nlohmann::json read_report_json(const ReadReport& report) {
   return {{"records", report.records}, {"accepted", report.accepted}, {"rejected", report.rejected}};
 }
 
+FileStats file_stats(const StatsJob& job) {
+  ReadOptions read;
+  read.strict = job.strict;
+  read.rejects_path = job.rejects;
+  FileStats out;
+  if (!job.input.empty()) {
+    out.file = job.input;
+    out.summary = log_stats(read_user_logs(job.input, read, &out.report));
+  } else {
+    out.file = job.benchmark;
+    out.summary = benchmark_stats(read_benchmark(job.benchmark, read, &out.report));
+  }
+  out.summary["file"] = out.file;
+  out.summary["records"] = read_report_json(out.report);
+  return out;
+}
+
 }  // namespace upm::data

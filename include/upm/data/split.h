@@ -74,4 +74,11 @@ void balance_labels(std::vector<BenchmarkTask>& tasks, Rng& rng);
 // Counts of a split for split.json and reports.
 nlohmann::json split_summary(const SplitResult& split);
 
+// `upm-data split`: reads the user log `input` (a bad record is logged and
+// kept in DIR/rejects.jsonl, or with `strict` an InputError), splits it and
+// writes DIR (write_split). Returns split_summary plus "input":
+// read_report_json. InputError when the file held records and none was accepted.
+nlohmann::json run_split_job(const std::string& input, const std::string& dir, const SplitConfig& config,
+                             bool strict);
+
 }  // namespace upm::data

@@ -1,6 +1,7 @@
 #pragma once
 // Summaries of data files for `upm-data stats` and reports.
 
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,5 +22,21 @@ nlohmann::json benchmark_stats(const std::vector<BenchmarkTask>& tasks);
 
 // {"records", "accepted", "rejected"}
 nlohmann::json read_report_json(const ReadReport& report);
+
+// `upm-data stats`: one file, a user log (`input`) or a benchmark (`benchmark`).
+struct StatsJob {
+  std::string input;      // user log; "" = read `benchmark`
+  std::string benchmark;  // benchmark task file
+  std::string rejects;    // rejected records written here (JSONL); "" = none
+  bool strict = false;    // the first bad record is an InputError
+};
+
+struct FileStats {
+  std::string file;        // the file read
+  nlohmann::json summary;  // log_stats or benchmark_stats, plus "file" and "records" (read_report_json)
+  ReadReport report;       // its problems, one line each
+};
+
+FileStats file_stats(const StatsJob& job);
 
 }  // namespace upm::data
