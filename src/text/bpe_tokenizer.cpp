@@ -48,18 +48,35 @@ bool nfc_inert(std::string_view text) {
   return true;
 }
 
-}  // namespace
-
-std::string BpeTokenizer::Impl::normalize(std::string_view segment) const {
-  if (!spec.nfc || nfc_inert(segment)) return std::string(segment);
+std::string nfc(std::string_view text) {
   utf8proc_uint8_t* result = nullptr;
-  auto size = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(segment.data()),
-                           static_cast<utf8proc_ssize_t>(segment.size()), &result,
+  auto size = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                           static_cast<utf8proc_ssize_t>(text.size()), &result,
                            static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
   if (size < 0) throw Error(std::string("NFC normalization failed: ") + utf8proc_errmsg(size));
   std::string normalized(reinterpret_cast<char*>(result), static_cast<std::size_t>(size));
   std::free(result);
   return normalized;
+}
+
+}  // namespace
+
+std::string BpeTokenizer::Impl::normalize(std::string_view segment) const {
+  std::string text(segment);
+  for (const auto& step : spec.normalizer) {
+    switch (step.kind) {
+      case text::NormalizerStep::Kind::kNfc:
+        if (!nfc_inert(text)) text = nfc(text);
+        break;
+      case text::NormalizerStep::Kind::kPrepend:
+        if (!text.empty()) text.insert(0, step.content);
+        break;
+      case text::NormalizerStep::Kind::kReplace:
+        text::replace_all(text, step.pattern, step.content);
+        break;
+    }
+  }
+  return text;
 }
 
 namespace {

@@ -6,18 +6,6 @@
 namespace upm::text {
 namespace {
 
-void replace_all(std::string& token, const std::string& pattern, const std::string& content) {
-  std::string out;
-  std::size_t start = 0;
-  for (std::size_t at = token.find(pattern); at != std::string::npos; at = token.find(pattern, start)) {
-    out.append(token, start, at - start).append(content);
-    start = at + pattern.size();
-  }
-  if (start == 0) return;
-  out.append(token, start);
-  token.swap(out);
-}
-
 // The byte of a "<0xXX>" token (HF accepts either case of hex digit).
 int fallback_byte(const std::string& token) {
   if (token.size() != 6 || token.compare(0, 3, "<0x") != 0 || token[5] != '>') return -1;
@@ -64,6 +52,18 @@ void strip(std::string& token, const std::string& mark, int start, int stop) {
 }
 
 }  // namespace
+
+void replace_all(std::string& token, const std::string& pattern, const std::string& content) {
+  std::string out;
+  std::size_t start = 0;
+  for (std::size_t at = token.find(pattern); at != std::string::npos; at = token.find(pattern, start)) {
+    out.append(token, start, at - start).append(content);
+    start = at + pattern.size();
+  }
+  if (start == 0) return;
+  out.append(token, start);
+  token.swap(out);
+}
 
 std::string decode_tokens(const std::vector<DecoderStep>& steps, std::vector<std::string> tokens) {
   const auto& alphabet = ByteLevelAlphabet::get();

@@ -56,19 +56,39 @@ class Reader {
   std::string source_;
 };
 
-bool parse_normalizer(const Reader& in, const json& normalizer, const std::string& path) {
-  if (normalizer.is_null()) return false;
+std::string string_pattern(const Reader& in, const json& node, const std::string& path) {
+  const json& pattern = in.object_field(node, "pattern", path);
+  if (!pattern.is_object() || !pattern.contains("String")) in.unsupported(path + ".pattern (only {\"String\": ...})");
+  std::string literal = in.string_field(pattern, "String", path + ".pattern");
+  if (literal.empty()) in.fail(path + ".pattern", "empty pattern");
+  return literal;
+}
+
+void parse_normalizer(const Reader& in, const json& normalizer, const std::string& path,
+                      std::vector<NormalizerStep>& steps) {
+  if (normalizer.is_null()) return;
   std::string type = in.string_field(normalizer, "type", path);
-  if (type == "NFC") return true;
   if (type == "Sequence") {
     const json& list = in.object_field(normalizer, "normalizers", path);
     if (!list.is_array()) in.fail(path + ".normalizers", "expected an array");
-    bool nfc = false;
     for (std::size_t i = 0; i < list.size(); ++i)
-      nfc = parse_normalizer(in, list[i], path + ".normalizers[" + std::to_string(i) + "]") || nfc;
-    return nfc;
+      parse_normalizer(in, list[i], path + ".normalizers[" + std::to_string(i) + "]", steps);
+    return;
   }
-  in.unsupported(path + ".type=" + type);
+  NormalizerStep step;
+  if (type == "NFC") {
+    step.kind = NormalizerStep::Kind::kNfc;
+  } else if (type == "Prepend") {  // Llama 2 / Mistral files: the prefix space
+    step.kind = NormalizerStep::Kind::kPrepend;
+    step.content = in.string_field(normalizer, "prepend", path);
+  } else if (type == "Replace") {
+    step.kind = NormalizerStep::Kind::kReplace;
+    step.pattern = string_pattern(in, normalizer, path);
+    step.content = in.string_field(normalizer, "content", path);
+  } else {
+    in.unsupported(path + ".type=" + type);
+  }
+  steps.push_back(std::move(step));
 }
 
 void parse_pre_tokenizer(const Reader& in, const json& node, const std::string& path,
@@ -132,14 +152,15 @@ void parse_pre_tokenizer(const Reader& in, const json& node, const std::string& 
 }
 
 // True for byte-level BPE, false for SentencePiece-style BPE (symbols are
-// characters, spaces are the Metaspace replacement).
-bool check_pre_tokenizer_shape(const Reader& in, const std::vector<PreTokenizerStep>& steps) {
+// characters; spaces become U+2581 in a Metaspace step or, in older Llama 2
+// files, a Replace normalizer beside a byte_fallback model).
+bool check_pre_tokenizer_shape(const Reader& in, const std::vector<PreTokenizerStep>& steps, bool byte_fallback) {
   auto has = [&](PreTokenizerStep::Kind kind) {
     return std::any_of(steps.begin(), steps.end(), [&](const PreTokenizerStep& step) { return step.kind == kind; });
   };
   bool byte_level = has(PreTokenizerStep::Kind::kByteLevel), metaspace = has(PreTokenizerStep::Kind::kMetaspace);
   if (byte_level && metaspace) in.unsupported("pre_tokenizer with both ByteLevel and Metaspace");
-  if (metaspace) return false;
+  if (metaspace || (steps.empty() && byte_fallback)) return false;
   // Byte-level BPE needs exactly one ByteLevel step, and it must come last:
   // a Split after it would see byte-mapped text.
   if (steps.empty() || steps.back().kind != PreTokenizerStep::Kind::kByteLevel)
@@ -291,10 +312,7 @@ void parse_decoder(const Reader& in, const json& node, const std::string& path, 
     step.kind = DecoderStep::Kind::kFuse;
   } else if (type == "Replace") {
     step.kind = DecoderStep::Kind::kReplace;
-    const json& pattern = in.object_field(node, "pattern", path);
-    if (!pattern.is_object() || !pattern.contains("String")) in.unsupported(path + ".pattern (only {\"String\": ...})");
-    step.pattern = in.string_field(pattern, "String", path + ".pattern");
-    if (step.pattern.empty()) in.fail(path + ".pattern", "empty pattern");
+    step.pattern = string_pattern(in, node, path);
     step.content = in.string_field(node, "content", path);
   } else if (type == "Strip") {
     step.kind = DecoderStep::Kind::kStrip;
@@ -328,7 +346,7 @@ TokenizerJsonSpec build_spec(const Reader& in, const json& root) {
     return it == root.end() ? null_json : *it;
   };
   parse_pre_tokenizer(in, node("pre_tokenizer"), "pre_tokenizer", spec.pre_tokenizer);
-  bool byte_level = check_pre_tokenizer_shape(in, spec.pre_tokenizer);
+  bool byte_level = check_pre_tokenizer_shape(in, spec.pre_tokenizer, in.flag(model, "byte_fallback", "model", false));
   BpeModel::Options options = check_model_options(in, model, byte_level);
   const json& vocab_json = in.object_field(model, "vocab", "model");
   if (!vocab_json.is_object()) in.fail("model.vocab", "expected an object");
@@ -361,7 +379,7 @@ TokenizerJsonSpec build_spec(const Reader& in, const json& root) {
     unk = found->second;
   }
   auto merges = parse_merges(in, model, vocab);
-  spec.nfc = parse_normalizer(in, node("normalizer"), "normalizer");
+  parse_normalizer(in, node("normalizer"), "normalizer", spec.normalizer);
   parse_post_processor(in, node("post_processor"), "post_processor", spec, id_limit);
   for (TokenId id : spec.prefix_ids)
     if (id > max_id) in.fail("post_processor", "id " + std::to_string(id) + " has no token");

@@ -19,6 +19,13 @@
 
 namespace upm::text {
 
+// One step of the normalizer chain.
+struct NormalizerStep {
+  enum class Kind { kNfc, kPrepend, kReplace } kind = Kind::kNfc;
+  std::string pattern;  // kReplace: the literal replaced
+  std::string content;  // kReplace: what replaces it; kPrepend: what goes before non-empty text
+};
+
 // One step of the pre-tokenizer chain.
 struct PreTokenizerStep {
   enum class Kind { kSplit, kByteLevel, kMetaspace } kind = Kind::kSplit;
@@ -39,7 +46,7 @@ struct DecoderStep {
 };
 
 struct TokenizerJsonSpec {
-  bool nfc = false;
+  std::vector<NormalizerStep> normalizer;
   std::vector<PreTokenizerStep> pre_tokenizer;
   std::unique_ptr<BpeModel> model;
   std::vector<AddedToken> added_tokens;

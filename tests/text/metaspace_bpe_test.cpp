@@ -1,6 +1,6 @@
 // SentencePiece-style BPE in tokenizer.json (HF's conversion of Llama 2 /
 // Mistral vocabularies): Metaspace pre-tokenizer with each prepend scheme
-// and split, characters as symbols, <0xXX> byte fallback, fused unk, and the
+// and split, or the Prepend + Replace normalizers of older files, characters as symbols, <0xXX> byte fallback, fused unk, and the
 // Replace + ByteFallback + Fuse + Strip decoder, on a hand-made vocabulary.
 // Expected ids and text are what HF tokenizers 0.23.3 gives for the same
 // tokenizer.json (encode without special tokens, decode keeping them).
@@ -92,6 +92,24 @@ TEST(MetaspaceBpe, PrependNeverAndNoStrip) {
 
 TEST(MetaspaceBpe, SplitCutsBeforeEachReplacement) {
   expect_cases(tokenizer_json("first", true, true), {{"  abc", {8, 8, 15}, " abc"}, {"abc ab a", {8, 15, 8, 13, 12}, "abc ab a"}});
+}
+
+// Llama 2 / Mistral files on the Hub: no pre-tokenizer, a normalizer puts
+// U+2581 before every piece of text (also after an added token) and for
+// every space.
+TEST(MetaspaceBpe, PrependAndReplaceNormalizers) {
+  json spec = tokenizer_json("first", false, true);
+  spec["pre_tokenizer"] = nullptr;
+  spec["normalizer"] = {{"type", "Sequence"},
+                        {"normalizers", json::array({{{"type", "Prepend"}, {"prepend", "▁"}},
+                                                     {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "▁"}}})}};
+  expect_cases(spec, {{"abc ab a", {8, 15, 8, 13, 12}, "abc ab a"},
+                      {" ab", {16, 13}, " ab"},
+                      {"  abc", {16, 8, 15}, "  abc"},
+                      {"é✨", {8, 3, 4, 5, 6, 7}, "é✨"},
+                      {"a</s>ab", {12, 2, 8, 13}, "a</s> ab"},
+                      {"éxé", {8, 3, 4, 3, 4, 0}, "éé<unk>"},
+                      {"", {}, ""}});
 }
 
 TEST(MetaspaceBpe, DecodeKeepsBytesAndSkipsSpecials) {
