@@ -82,6 +82,14 @@ bool avx512_supported() {
 
 #define UPM_ROWS_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
 
+// GCC 12's AVX-512 headers initialise their "undefined" source vectors from
+// themselves (GCC bug 105593), which -Wmaybe-uninitialized reports at every
+// inlined intrinsic.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 UPM_ROWS_TARGET inline __mmask16 lanes(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
 
 // Up to 16 bf16 values widened to fp32 (zeros past n).
