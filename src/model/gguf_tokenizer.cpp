@@ -166,18 +166,9 @@ std::vector<json> added_token_list(const std::vector<std::string>& tokens, const
   return added;
 }
 
-ModelParts byte_level_parts(const GgufHeader& header, const std::string& source, const std::vector<std::string>& tokens,
-                            const std::vector<int64_t>& types) {
+// tokenizer.ggml.merges as [left, right] pairs, each naming tokens of `ids`.
+json file_merges(const GgufHeader& header, const std::string& source, const std::unordered_map<std::string, int64_t>& ids) {
   std::vector<std::string> merges = gguf_string_array(header, "tokenizer.ggml.merges", source);
-  ByteLevelSpelling spelling;
-  json vocab = json::object();
-  std::unordered_map<std::string, int64_t> ids;
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    std::string form = spelling.vocabulary_form(tokens[i]);
-    if (!ids.emplace(form, static_cast<int64_t>(i)).second)
-      fail(source, "tokenizer.ggml.tokens[" + std::to_string(i) + "]", "token \"" + tokens[i] + "\" appears twice");
-    vocab[form] = static_cast<int64_t>(i);
-  }
   json merge_list = json::array();
   for (size_t i = 0; i < merges.size(); ++i) {
     std::string key = "tokenizer.ggml.merges[" + std::to_string(i) + "]";
@@ -189,6 +180,20 @@ ModelParts byte_level_parts(const GgufHeader& header, const std::string& source,
       if (!ids.count(token)) fail(source, key, "merge \"" + merges[i] + "\" names \"" + token + "\", which is not a token");
     }
     merge_list.push_back({left, right});
+  }
+  return merge_list;
+}
+
+ModelParts byte_level_parts(const GgufHeader& header, const std::string& source, const std::vector<std::string>& tokens,
+                            const std::vector<int64_t>& types) {
+  ByteLevelSpelling spelling;
+  json vocab = json::object();
+  std::unordered_map<std::string, int64_t> ids;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    std::string form = spelling.vocabulary_form(tokens[i]);
+    if (!ids.emplace(form, static_cast<int64_t>(i)).second)
+      fail(source, "tokenizer.ggml.tokens[" + std::to_string(i) + "]", "token \"" + tokens[i] + "\" appears twice");
+    vocab[form] = static_cast<int64_t>(i);
   }
   ModelParts parts;
   parts.added.assign(tokens.size(), false);
@@ -203,7 +208,7 @@ ModelParts byte_level_parts(const GgufHeader& header, const std::string& source,
   parts.plain_post_processor = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
   parts.model = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", ""},
                  {"end_of_word_suffix", ""}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
-                 {"vocab", vocab}, {"merges", merge_list}};
+                 {"vocab", vocab}, {"merges", file_merges(header, source, ids)}};
   return parts;
 }
 
@@ -215,7 +220,15 @@ std::vector<size_t> code_point_starts(const std::string& token) {
   return starts;
 }
 
-// A SentencePiece vocabulary has no merges; transformers' generate_merges
+std::vector<double> token_scores(const GgufHeader& header, const std::string& source, size_t count) {
+  std::vector<double> scores = gguf_number_array(header, "tokenizer.ggml.scores", source);
+  if (scores.size() != count)
+    fail(source, "tokenizer.ggml.scores", std::to_string(scores.size()) + " scores for " + std::to_string(count) + " tokens");
+  return scores;
+}
+
+// A SentencePiece vocabulary has no merges (transformers takes them from
+// tokenizer.ggml.merges where a file has them); its generate_merges
 // recovers them: every split of a token into two tokens is a merge, ranked by
 // the whole token's score (higher first), then by the longer left part, then
 // the longer right part (lengths in characters); ties keep the order of the
@@ -256,9 +269,6 @@ json sentencepiece_merges(const std::vector<std::string>& tokens, const std::vec
 ModelParts sentencepiece_parts(const GgufHeader& header, const std::string& source,
                                const std::vector<std::string>& tokens, const std::vector<int64_t>& types,
                                const std::vector<std::optional<int64_t>>& special_ids, std::optional<int64_t> unk) {
-  std::vector<double> scores = gguf_number_array(header, "tokenizer.ggml.scores", source);
-  if (scores.size() != tokens.size())
-    fail(source, "tokenizer.ggml.scores", std::to_string(scores.size()) + " scores for " + std::to_string(tokens.size()) + " tokens");
   json vocab = json::object();
   std::unordered_map<std::string, int64_t> ids;
   for (size_t i = 0; i < tokens.size(); ++i) {
@@ -290,7 +300,9 @@ ModelParts sentencepiece_parts(const GgufHeader& header, const std::string& sour
   parts.model = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", unk ? json(tokens[*unk]) : json()},
                  {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", true},
                  {"byte_fallback", true}, {"ignore_merges", false}, {"vocab", vocab},
-                 {"merges", sentencepiece_merges(tokens, scores, ids)}};
+                 {"merges", header.find("tokenizer.ggml.merges")
+                                ? file_merges(header, source, ids)
+                                : sentencepiece_merges(tokens, token_scores(header, source, tokens.size()), ids)}};
   return parts;
 }
 

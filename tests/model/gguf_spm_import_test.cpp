@@ -51,7 +51,7 @@ TEST(GgufSentencePieceImport, TokenizerEqualsTransformers) {
   EXPECT_EQ(tokenizer->special_tokens().pad, 3);
 }
 
-TEST(GgufSentencePieceImport, SpacePrefixFlagAndMismatchedScores) {
+TEST(GgufSentencePieceImport, SpacePrefixFlagFileMergesAndMismatchedScores) {
   std::string bytes = read_file(gguf_data("tiny_spm_llama.gguf"));
   GgufHeader header = parse_gguf_header(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "spm.gguf");
   GgufTokenizerFiles files = tokenizer_files_from_gguf(header, "spm.gguf", 128);
@@ -68,6 +68,21 @@ TEST(GgufSentencePieceImport, SpacePrefixFlagAndMismatchedScores) {
   files = tokenizer_files_from_gguf(header, "spm.gguf", 128);
   EXPECT_EQ(files.tokenizer["pre_tokenizer"]["prepend_scheme"], "never");
   EXPECT_EQ(files.tokenizer["decoder"]["decoders"].size(), 3u);
+
+  // Merges in the file are taken as they are (transformers does so too).
+  GgufValue merges;
+  merges.type = GgufValueType::kArray;
+  merges.element_type = GgufValueType::kString;
+  for (const char* merge : {"i n", "▁ ▁"}) {
+    GgufValue item;
+    item.type = GgufValueType::kString;
+    item.string = merge;
+    merges.items.push_back(item);
+  }
+  header.metadata["tokenizer.ggml.merges"] = merges;
+  files = tokenizer_files_from_gguf(header, "spm.gguf", 128);
+  EXPECT_EQ(files.tokenizer["model"]["merges"], json::parse(R"([["i", "n"], ["▁", "▁"]])"));
+  header.metadata.erase("tokenizer.ggml.merges");
 
   header.metadata["tokenizer.ggml.scores"].items.pop_back();
   UPM_EXPECT_THROW_WITH(tokenizer_files_from_gguf(header, "spm.gguf", 128), InputError,
