@@ -90,8 +90,10 @@ int main() {
 
   nlohmann::json out;
   out["baseline"] = upm::bench::machine_baseline(device);
-  out["model"] = {{"parameters", upm::parameter_count(config)}, {"hidden", config.hidden_size},
-                  {"layers", config.num_hidden_layers}, {"dtype", "float32"}};
+  out["model"] = {{"parameters", upm::parameter_count(config)},
+                  {"hidden", config.hidden_size},
+                  {"layers", config.num_hidden_layers},
+                  {"dtype", "float32"}};
   out["history_tokens"] = history_tokens;
   out["query_tokens"] = query_tokens;
   out["query_tokens_shared_by_all"] = template_tokens;
@@ -103,7 +105,8 @@ int main() {
   out["measure"] = cpu ? "median process CPU seconds of 5 runs" : "median wall seconds of 5 runs";
   upm::EmbedderSettings settings;
   settings.query_batch = 32;
-  const double scratch_one = measure([&] { upm::Embedder(model, nullptr, settings).embed_from_scratch(history, queries[0]); });
+  const double scratch_one =
+      measure([&] { upm::Embedder(model, nullptr, settings).embed_from_scratch(history, queries[0]); });
   // Three paths, same results: the default (history read in place from its
   // slot, the last layer computing only each query's read token), the same
   // with a full last layer, and the history copied into every query's slot.

@@ -44,7 +44,7 @@ struct Settings {
   bool peer = true;
   std::string peer_script = "bench/generation_peer.py";
   bool cpu_clock = false;
-  std::string only;  // "prefill" or "decode_b1": that loop alone, no peer (for profiling it)
+  std::string only;              // "prefill" or "decode_b1": that loop alone, no peer (for profiling it)
   int64_t prefill_tokens = 128;  // prefill benchmark prompt
   int64_t decode_prompt = 16;    // decode benchmarks' prompt
   int64_t decode_tokens = 16;    // new tokens per decode run
@@ -73,18 +73,22 @@ upm::ModelConfig bench_config() {
 }
 
 nlohmann::json config_json(const upm::ModelConfig& c) {
-  return {{"vocab_size", c.vocab_size},   {"hidden_size", c.hidden_size},
-          {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_hidden_layers},
-          {"num_attention_heads", c.num_attention_heads}, {"num_key_value_heads", c.num_key_value_heads},
-          {"rope_theta", c.rope_theta},   {"rms_norm_eps", c.rms_norm_eps}};
+  return {{"vocab_size", c.vocab_size},
+          {"hidden_size", c.hidden_size},
+          {"intermediate_size", c.intermediate_size},
+          {"num_hidden_layers", c.num_hidden_layers},
+          {"num_attention_heads", c.num_attention_heads},
+          {"num_key_value_heads", c.num_key_value_heads},
+          {"rope_theta", c.rope_theta},
+          {"rms_norm_eps", c.rms_norm_eps}};
 }
 
 // Multiply-adds actually computed by a prefill of T tokens (x2 for FLOPs):
 // the projections and MLP per token, the full T x T score and value products
 // per layer, and the LM head for the last position only.
 double prefill_flops(const upm::ModelConfig& c, int64_t T) {
-  const double per_token = double(c.num_hidden_layers) *
-                           (2.0 * c.hidden_size * (c.q_size() + c.kv_size()) + 3.0 * c.hidden_size * c.intermediate_size);
+  const double per_token = double(c.num_hidden_layers) * (2.0 * c.hidden_size * (c.q_size() + c.kv_size()) +
+                                                          3.0 * c.hidden_size * c.intermediate_size);
   const double attention = double(c.num_hidden_layers) * 2.0 * c.q_size() * double(T) * double(T);
   return 2.0 * (per_token * double(T) + attention + double(c.hidden_size) * c.vocab_size);
 }
@@ -218,16 +222,24 @@ nlohmann::json bench_dtype(const Settings& s, const std::string& dtype) {
         for (int64_t g = 0; g < s.group; ++g) gen.generate({group_prompt}, sampled, {upm::sequence_seed(0, g)});
       },
       s.reps, 1, device);
-  r["group"] = {{"G", s.group}, {"prompt_tokens", s.group_prompt}, {"new_tokens", s.group_tokens},
-                {"group_seconds", t_group}, {"separate_seconds", t_apart}, {"speedup", t_apart / t_group}};
+  r["group"] = {{"G", s.group},
+                {"prompt_tokens", s.group_prompt},
+                {"new_tokens", s.group_tokens},
+                {"group_seconds", t_group},
+                {"separate_seconds", t_apart},
+                {"speedup", t_apart / t_group}};
   return r;
 }
 
 nlohmann::json run_peer(const Settings& s) {
-  nlohmann::json cfg = {{"model", config_json(bench_config())}, {"dtypes", s.dtypes},
-                        {"reps", s.reps}, {"threads", torch::get_num_threads()},
-                        {"prefill_tokens", s.prefill_tokens}, {"decode_prompt", s.decode_prompt},
-                        {"decode_tokens", s.decode_tokens}, {"batch", s.batch},
+  nlohmann::json cfg = {{"model", config_json(bench_config())},
+                        {"dtypes", s.dtypes},
+                        {"reps", s.reps},
+                        {"threads", torch::get_num_threads()},
+                        {"prefill_tokens", s.prefill_tokens},
+                        {"decode_prompt", s.decode_prompt},
+                        {"decode_tokens", s.decode_tokens},
+                        {"batch", s.batch},
                         {"clock", s.cpu_clock ? "process_cpu" : "wall"}};
   std::string arg = cfg.dump();
   std::string command = upm::bench::project_python() + " " + s.peer_script + " '" + arg + "'";
@@ -246,7 +258,8 @@ nlohmann::json run_peer(const Settings& s) {
 }
 
 // Per dtype, the mean of each figure over the runs that have it.
-nlohmann::json mean_of_peer_runs(const nlohmann::json& a, const nlohmann::json& b, const std::vector<std::string>& dtypes) {
+nlohmann::json mean_of_peer_runs(const nlohmann::json& a, const nlohmann::json& b,
+                                 const std::vector<std::string>& dtypes) {
   if (!a.contains("error") && b.contains("error")) return a;
   if (a.contains("error")) return b;
   nlohmann::json out = a;

@@ -104,7 +104,8 @@ int run_both(int argc, char** argv) {
   const nlohmann::json& s = out["sdpa"];
   if (e.contains("step") && s.contains("step")) {
     out["sdpa_over_eager"] = {
-        {"peak_above_model", s["step"]["peak_above_model_gib"].get<double>() / e["step"]["peak_above_model_gib"].get<double>()},
+        {"peak_above_model",
+         s["step"]["peak_above_model_gib"].get<double>() / e["step"]["peak_above_model_gib"].get<double>()},
         {"cpu_step_s", s["step"]["cpu_step_s"].get<double>() / e["step"]["cpu_step_s"].get<double>()}};
   }
   std::cout << out.dump(2) << std::endl;
@@ -119,7 +120,8 @@ int main(int argc, char** argv) {
   // tensors (glibc's adaptive threshold would keep freed activations in the
   // heap and count them again at the next peak).
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-  const std::string config_path = arg(argc, argv, "--config", std::string(UPM_SOURCE_DIR) + "/configs/models/qwen3-8b/config.json");
+  const std::string config_path =
+      arg(argc, argv, "--config", std::string(UPM_SOURCE_DIR) + "/configs/models/qwen3-8b/config.json");
   const std::string mode = arg(argc, argv, "--mode", "sft-lora");
   const int64_t seq = arg(argc, argv, "--seq", int64_t(256));
   const int64_t batch = arg(argc, argv, "--batch", int64_t(1));
@@ -144,9 +146,15 @@ int main(int argc, char** argv) {
 
   nlohmann::json out;
   out["config"] = config_path;
-  out["shape"] = {{"mode", mode}, {"batch", batch}, {"seq", seq}, {"dtype", runtime.dtype},
-                  {"layers", config.num_hidden_layers}, {"attention", attention},
-                  {"lora_rank", rank}, {"lora_dropout", dropout}, {"threads", torch::get_num_threads()}};
+  out["shape"] = {{"mode", mode},
+                  {"batch", batch},
+                  {"seq", seq},
+                  {"dtype", runtime.dtype},
+                  {"layers", config.num_hidden_layers},
+                  {"attention", attention},
+                  {"lora_rank", rank},
+                  {"lora_dropout", dropout},
+                  {"threads", torch::get_num_threads()}};
   const double rss_start = status_gib("VmRSS");
 
   // Uninitialised weights filled in place (values do not matter here):

@@ -44,7 +44,8 @@ upm::ModelConfig bench_config() {
 double prefill_flops(const upm::ModelConfig& c, int64_t T) {
   const double embeddings = double(c.vocab_size) * c.hidden_size * (c.tie_word_embeddings ? 1 : 2);
   const double matmul_params = double(upm::parameter_count(c)) - embeddings;
-  const double attention = 2.0 * 2.0 * (double(T) * T / 2.0) * c.q_size() * c.num_hidden_layers;  // QK^T and PV, causal half
+  const double attention =
+      2.0 * 2.0 * (double(T) * T / 2.0) * c.q_size() * c.num_hidden_layers;  // QK^T and PV, causal half
   return 2.0 * matmul_params * T + attention + 2.0 * c.hidden_size * c.vocab_size;
 }
 
@@ -76,7 +77,8 @@ void run_projections(const upm::CausalLM& model, const torch::Tensor& x, const t
 double decode_bytes(const upm::CausalLM& model) {
   double bytes = 0;
   for (const auto& [name, t] : model.hf_tensors()) {
-    if (name != "model.embed_tokens.weight" || model.config().tie_word_embeddings) bytes += double(t.numel()) * t.element_size();
+    if (name != "model.embed_tokens.weight" || model.config().tie_word_embeddings)
+      bytes += double(t.numel()) * t.element_size();
   }
   return bytes;
 }
@@ -136,18 +138,19 @@ nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dt
 
   const char* peak_key = dtype == "float32" ? "peak_gemm_gflops_fp32" : "peak_gemm_gflops_bf16";
   const double peak = baseline[peak_key].get<double>();
-  nlohmann::json r = {{"dtype", dtype},
-                      {"prefill_tokens", prompt},
-                      {"prefill_seconds", prefill_s},
-                      {"prefill_gflops", prefill_gflops},
-                      {"prefill_ratio_to_peak_gemm", prefill_gflops / peak},
-                      {"prefill_projections_seconds", projections_s},
-                      {"prefill_projections_ratio_to_peak_gemm", projection_flops(config, prompt) / projections_s / 1e9 / peak},
-                      {"prefill_projections_share", projections_s / prefill_s},
-                      {"decode_tokens", decode},
-                      {"decode_tokens_per_s", tokens_per_s},
-                      {"decode_effective_gbps", effective_gbps},
-                      {"decode_ratio_to_memory_bandwidth", effective_gbps / baseline["memory_read_gbps"].get<double>()}};
+  nlohmann::json r = {
+      {"dtype", dtype},
+      {"prefill_tokens", prompt},
+      {"prefill_seconds", prefill_s},
+      {"prefill_gflops", prefill_gflops},
+      {"prefill_ratio_to_peak_gemm", prefill_gflops / peak},
+      {"prefill_projections_seconds", projections_s},
+      {"prefill_projections_ratio_to_peak_gemm", projection_flops(config, prompt) / projections_s / 1e9 / peak},
+      {"prefill_projections_share", projections_s / prefill_s},
+      {"decode_tokens", decode},
+      {"decode_tokens_per_s", tokens_per_s},
+      {"decode_effective_gbps", effective_gbps},
+      {"decode_ratio_to_memory_bandwidth", effective_gbps / baseline["memory_read_gbps"].get<double>()}};
   if (unfused_s > 0) {
     r["prefill_unfused_seconds"] = unfused_s;
     r["prefill_unfused_ratio_to_peak_gemm"] = prefill_flops(config, prompt) / unfused_s / 1e9 / peak;

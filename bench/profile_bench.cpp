@@ -47,7 +47,12 @@ std::string make_model(const fs::path& dir) {
 }
 
 json event(const std::string& id, int i) {
-  if (i % 2) return {{"id", id}, {"source", "movies"}, {"kind", "rating"}, {"item", "Movie number " + std::to_string(i)}, {"value", 1 + i % 5}};
+  if (i % 2)
+    return {{"id", id},
+            {"source", "movies"},
+            {"kind", "rating"},
+            {"item", "Movie number " + std::to_string(i)},
+            {"value", 1 + i % 5}};
   return {{"id", id}, {"source", "forum"}, {"kind", "text"}, {"text", "A note about topic " + std::to_string(i)}};
 }
 
@@ -110,8 +115,12 @@ int main() {
     config.generation.max_batch_sequences = batch;
     const std::string output = fresh("throughput.jsonl");
     double s = seconds([&] { upm::run_profile_job(lm, config, (dir / "logs20.jsonl").string(), output); });
-    out["batch_profiling"].push_back({{"users", users}, {"events_per_user", 20}, {"batch_size", batch},
-                                      {"max_new_tokens", 32}, {"seconds", s}, {"profiles_per_s", users / s}});
+    out["batch_profiling"].push_back({{"users", users},
+                                      {"events_per_user", 20},
+                                      {"batch_size", batch},
+                                      {"max_new_tokens", 32},
+                                      {"seconds", s},
+                                      {"profiles_per_s", users / s}});
   }
 
   config.generation.max_batch_sequences = 8;
@@ -128,8 +137,11 @@ int main() {
     double update_s = seconds([&] { upm::run_update_job(lm, config, profiles, batch, update_out); });
     double profile_s = seconds([&] { upm::run_profile_job(lm, config, full, profile_out); });
     if (history == 10) update_10 = update_s;
-    rows.push_back({{"prior_events", history}, {"new_events", new_events}, {"users", users},
-                    {"update_s_per_user", update_s / users}, {"reprofile_s_per_user", profile_s / users},
+    rows.push_back({{"prior_events", history},
+                    {"new_events", new_events},
+                    {"users", users},
+                    {"update_s_per_user", update_s / users},
+                    {"reprofile_s_per_user", profile_s / users},
                     {"reprofile_over_update", profile_s / update_s},
                     {"update_vs_10_events", update_s / update_10}});
   }

@@ -147,8 +147,10 @@ int main(int argc, char** argv) {
   }
   nlohmann::json out;
   out["baseline"] = upm::bench::machine_baseline(torch::Device(torch::kCPU));
-  out["shape"] = {{"users_per_step", users}, {"group_size", c.group_size},
-                  {"new_tokens", c.generation.max_new_tokens}, {"steps_measured", n}};
+  out["shape"] = {{"users_per_step", users},
+                  {"group_size", c.group_size},
+                  {"new_tokens", c.generation.max_new_tokens},
+                  {"steps_measured", n}};
   out["shape"]["hidden"] = arg(argc, argv, "--hidden", 256);
   out["shape"]["layers"] = arg(argc, argv, "--layers", 4);
   out["step_time_s"] = n ? total / double(n) : 0.0;
@@ -156,8 +158,10 @@ int main(int argc, char** argv) {
   {
     auto model = upm::load_pretrained(c.policy);
     const int64_t prompt_tokens = arg(argc, argv, "--prompt-tokens", 512);
-    const double packed = logprob_pass_seconds(*model, users, c.group_size, prompt_tokens, c.generation.max_new_tokens, true);
-    const double apart = logprob_pass_seconds(*model, users, c.group_size, prompt_tokens, c.generation.max_new_tokens, false);
+    const double packed =
+        logprob_pass_seconds(*model, users, c.group_size, prompt_tokens, c.generation.max_new_tokens, true);
+    const double apart =
+        logprob_pass_seconds(*model, users, c.group_size, prompt_tokens, c.generation.max_new_tokens, false);
     out["logprob_pass"] = {{"prompt_tokens", prompt_tokens},
                            {"packed_s", packed},
                            {"one_row_per_sample_s", apart},

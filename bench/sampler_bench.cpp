@@ -22,13 +22,15 @@ int main() {
     for (int64_t i = 0; i < batch; ++i) rows[i] = i;
     for (const char* mode : {"greedy", "top_p"}) {
       upm::SamplingConfig config;
-      if (std::string(mode) == "greedy") config.temperature = 0;
-      else config.top_p = 0.9;
+      if (std::string(mode) == "greedy")
+        config.temperature = 0;
+      else
+        config.top_p = 0.9;
       upm::TokenSampler sampler(config, batch);
       double s = upm::bench::time_median([&] { sampler.sample(logits, rows); }, 21, 3, device);
       double one_pass = double(batch * vocab * 4) / (out["baseline"]["memory_read_gbps"].get<double>() * 1e9);
-      out["sample"].push_back({{"batch", batch}, {"mode", mode}, {"ms_per_step", s * 1e3},
-                               {"logit_passes_equivalent", s / one_pass}});
+      out["sample"].push_back(
+          {{"batch", batch}, {"mode", mode}, {"ms_per_step", s * 1e3}, {"logit_passes_equivalent", s / one_pass}});
     }
   }
   std::cout << out.dump(2) << std::endl;

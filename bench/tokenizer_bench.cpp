@@ -110,10 +110,11 @@ int main(int argc, char** argv) {
               {"tokenizer", tokenizer_path},
               {"documents", docs.size()},
               {"bytes", bytes},
-              {"upm", {{"encode_mb_per_s", bytes / 1e6 / encode_s},
-                       {"encode_mb_per_cpu_s", bytes / 1e6 / encode_cpu_s},
-                       {"tokens", tokens},
-                       {"decode_mb_per_s", decoded_bytes / 1e6 / decode_s}}}};
+              {"upm",
+               {{"encode_mb_per_s", bytes / 1e6 / encode_s},
+                {"encode_mb_per_cpu_s", bytes / 1e6 / encode_cpu_s},
+                {"tokens", tokens},
+                {"decode_mb_per_s", decoded_bytes / 1e6 / decode_s}}}};
   if (with_hf) {
     json hf = run_hf(tokenizer_path, docs);
     report["hf_tokenizers"] = hf;

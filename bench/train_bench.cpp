@@ -23,7 +23,8 @@ using upm::bench::arg;
 using upm::bench::flag;
 
 nlohmann::json run_peer(const nlohmann::json& shape) {
-  const std::string command = upm::bench::project_python() + " " + std::string(UPM_SOURCE_DIR) + "/bench/train_peer.py '" + shape.dump() + "'";
+  const std::string command =
+      upm::bench::project_python() + " " + std::string(UPM_SOURCE_DIR) + "/bench/train_peer.py '" + shape.dump() + "'";
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return {{"error", "cannot start python3"}};
   std::string text;
@@ -79,15 +80,25 @@ int main(int argc, char** argv) {
   const double tokens = double(batch * seq);
   const double gflops = 6.0 * double(params) * tokens / step_s / 1e9;
   const double peak = out["baseline"]["peak_gemm_gflops_fp32"].get<double>();
-  out["model"] = {{"parameters", params}, {"layers", config.num_hidden_layers}, {"hidden", config.hidden_size},
-                  {"intermediate", config.intermediate_size}, {"vocab", config.vocab_size}};
+  out["model"] = {{"parameters", params},
+                  {"layers", config.num_hidden_layers},
+                  {"hidden", config.hidden_size},
+                  {"intermediate", config.intermediate_size},
+                  {"vocab", config.vocab_size}};
   out["shape"] = {{"batch", batch}, {"seq", seq}, {"dtype", "float32"}};
-  out["upm"] = {{"step_s", step_s}, {"tokens_per_s", tokens / step_s}, {"achieved_gflops", gflops},
+  out["upm"] = {{"step_s", step_s},
+                {"tokens_per_s", tokens / step_s},
+                {"achieved_gflops", gflops},
                 {"fraction_of_peak_gemm", gflops / peak}};
   if (!flag(argc, argv, "--no-peer")) {
-    nlohmann::json shape = {{"layers", config.num_hidden_layers}, {"hidden", config.hidden_size},
-                            {"intermediate", config.intermediate_size}, {"heads", config.num_attention_heads},
-                            {"vocab", config.vocab_size}, {"batch", batch}, {"seq", seq}, {"reps", reps},
+    nlohmann::json shape = {{"layers", config.num_hidden_layers},
+                            {"hidden", config.hidden_size},
+                            {"intermediate", config.intermediate_size},
+                            {"heads", config.num_attention_heads},
+                            {"vocab", config.vocab_size},
+                            {"batch", batch},
+                            {"seq", seq},
+                            {"reps", reps},
                             {"threads", torch::get_num_threads()}};
     out["peer"] = run_peer(shape);
     if (out["peer"].contains("step_s")) out["upm_speedup_vs_peer"] = out["peer"]["step_s"].get<double>() / step_s;

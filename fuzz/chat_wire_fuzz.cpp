@@ -22,13 +22,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto replace = nlohmann::json::error_handler_t::replace;
   try {
     upm::openai::to_json(upm::openai::chat_request_from_json(doc, "request body")).dump(-1, ' ', false, replace);
-  } catch (const upm::InputError&) {
-  }
+  } catch (const upm::InputError&) {}
   try {
     auto response = upm::openai::chat_response_from_json(doc, "response");
     upm::openai::to_json(response).dump();  // must be valid UTF-8 without a handler
     for (const auto& choice : response.choices) upm::openai::top_logprob(choice, 0, "A");
-  } catch (const upm::InputError&) {
-  }
+  } catch (const upm::InputError&) {}
   return 0;
 }

@@ -83,7 +83,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         once.find("null") == std::string::npos) {
       __builtin_trap();
     }
-  } catch (const upm::InputError&) {
-  }
+  } catch (const upm::InputError&) {}
   return 0;
 }

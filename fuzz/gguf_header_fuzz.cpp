@@ -29,15 +29,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& [key, value] : header.metadata) {
       try {
         if (value.type == upm::GgufValueType::kArray) {
-          if (value.element_type == upm::GgufValueType::kString) upm::gguf_string_array(header, key, "fuzz.gguf");
-          else upm::gguf_integer_array(header, key, "fuzz.gguf");
+          if (value.element_type == upm::GgufValueType::kString)
+            upm::gguf_string_array(header, key, "fuzz.gguf");
+          else
+            upm::gguf_integer_array(header, key, "fuzz.gguf");
         } else {
           upm::gguf_number(header, key, "fuzz.gguf");
         }
-      } catch (const upm::InputError&) {
-      }
+      } catch (const upm::InputError&) {}
     }
-  } catch (const upm::InputError&) {
-  }
+  } catch (const upm::InputError&) {}
   return 0;
 }

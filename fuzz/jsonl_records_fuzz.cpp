@@ -81,12 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (auto it = record->value.begin(); it != record->value.end(); ++it) {
       try {
         upm::get_field<std::string>(*record, record->value, it.key().c_str());
-      } catch (const upm::InputError&) {
-      }
+      } catch (const upm::InputError&) {}
       try {
         upm::get_field<int64_t>(*record, record->value, it.key().c_str());
-      } catch (const upm::InputError&) {
-      }
+      } catch (const upm::InputError&) {}
     }
   }
   return 0;

@@ -19,7 +19,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
     (void)sink;
-  } catch (const upm::InputError&) {
-  }
+  } catch (const upm::InputError&) {}
   return 0;
 }

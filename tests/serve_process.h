@@ -16,7 +16,8 @@ namespace upm::test {
 
 class ServeProcess {
  public:
-  ServeProcess(const std::vector<std::string>& args, const std::string& log_path, const std::string& tool = "upm-serve") {
+  ServeProcess(const std::vector<std::string>& args, const std::string& log_path,
+               const std::string& tool = "upm-serve") {
     int fds[2];
     if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
     pid_ = fork();

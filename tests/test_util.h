@@ -29,15 +29,15 @@ class TempDir {
 };
 
 // Runs `statement`, expects exception type E whose what() contains `needle`.
-#define UPM_EXPECT_THROW_WITH(statement, E, needle)                                   \
-  do {                                                                               \
-    try {                                                                            \
-      statement;                                                                     \
-      ADD_FAILURE() << "expected " #E " containing \"" << (needle) << "\"";        \
-    } catch (const E& e) {                                                           \
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)               \
-          << "message: " << e.what() << "\nexpected to contain: " << (needle);       \
-    }                                                                                \
+#define UPM_EXPECT_THROW_WITH(statement, E, needle)                            \
+  do {                                                                         \
+    try {                                                                      \
+      statement;                                                               \
+      ADD_FAILURE() << "expected " #E " containing \"" << (needle) << "\"";    \
+    } catch (const E& e) {                                                     \
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)         \
+          << "message: " << e.what() << "\nexpected to contain: " << (needle); \
+    }                                                                          \
   } while (0)
 
 }  // namespace upm::test

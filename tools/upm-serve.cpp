@@ -53,26 +53,36 @@ int main(int argc, char** argv) {
   app.add_option("--api-key-env", config.api_key_env,
                  "environment variable holding the bearer token every request must carry (none: no auth)");
   app.add_option("--max-tokens", config.max_tokens, "largest max_tokens a request may ask")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--max-n", config.max_n, "most choices (n) per request")->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-n", config.max_n, "most choices (n) per request")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--max-body-bytes", config.max_body_bytes, "largest request body (413 above)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--max-request-tokens", config.max_request_tokens,
                  "most generated tokens per request, all n choices together")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--max-request-seconds", config.max_request_seconds,
                  "seconds a request may hold the model; decoding stops there (0 = no limit)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--max-connections", config.max_connections, "most open connections (503 above)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--max-queued-requests", config.max_queued_requests,
                  "most completions waiting for the model (503 above)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--request-read-timeout", config.request_read_timeout_s,
                  "seconds a request's headers and body may take to arrive")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--served-model-name", served_name, "model id in /v1/models and responses (default: folder name)");
-  app.add_option("--chat-template", chat_template, "template name overriding the folder's (qwen3, chatml, llama3, ...)");
+  app.add_option("--chat-template", chat_template,
+                 "template name overriding the folder's (qwen3, chatml, llama3, ...)");
   app.add_option("--device", runtime.device, "cpu, cuda, cuda:N")->capture_default_str();
   app.add_option("--dtype", runtime.dtype, "float32, bfloat16, float16, auto (the checkpoint's)")
       ->check(CLI::IsMember({"float32", "bfloat16", "float16", "auto"}))
@@ -94,8 +104,7 @@ int main(int argc, char** argv) {
     std::atomic<bool> served{false};
     std::thread watcher([&] {
       char byte = 0;
-      while (read(stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {
-      }
+      while (read(stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {}
       if (byte == 1) spdlog::info("upm-serve: stop signal received, shutting down");
       // A signal may come before serve() is listening, when stop() has nothing to stop yet.
       while (!served) {

@@ -68,8 +68,7 @@ void make_directories(const std::string& path) {
   throw InputError(Location{path, 0, ""}, "cannot create directory: " + ec.message());
 }
 
-AtomicFileWriter::AtomicFileWriter(std::string path)
-    : path_(std::move(path)), temp_path_(path_ + unique_suffix()) {
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)), temp_path_(path_ + unique_suffix()) {
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) throw_errno("cannot create", temp_path_);
 }

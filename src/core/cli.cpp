@@ -14,8 +14,7 @@ namespace upm::cli {
 void add_config_options(CLI::App& app, ConfigOptions& options, bool config_required) {
   auto* config = app.add_option("--config", options.config, "JSON config file");
   if (config_required) config->required();
-  app.add_option("--set", options.overrides,
-                 "override a config key, e.g. --set optimizer.lr=1e-5 (repeatable)")
+  app.add_option("--set", options.overrides, "override a config key, e.g. --set optimizer.lr=1e-5 (repeatable)")
       ->take_all();
 }
 

@@ -70,8 +70,8 @@ ConfigOverrides parse_overrides(const std::vector<std::string>& assignments) {
   return out;
 }
 
-ConfigIO::ConfigIO(const nlohmann::json* input, std::string source, ConfigOverrides* overrides,
-                   std::string path, std::vector<std::string>* problems)
+ConfigIO::ConfigIO(const nlohmann::json* input, std::string source, ConfigOverrides* overrides, std::string path,
+                   std::vector<std::string>* problems)
     : mode_(Mode::read),
       input_(input),
       source_(std::move(source)),
@@ -82,9 +82,7 @@ ConfigIO::ConfigIO(const nlohmann::json* input, std::string source, ConfigOverri
 ConfigIO::ConfigIO(nlohmann::json* output, std::string path)
     : mode_(Mode::write), output_(output), path_(std::move(path)) {}
 
-std::string ConfigIO::path_of(const std::string& key) const {
-  return path_.empty() ? key : path_ + "." + key;
-}
+std::string ConfigIO::path_of(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
 void ConfigIO::fail(const std::string& key, const std::string& problem) const {
   throw InputError(Location{source_, 0, path_of(key)}, problem);
@@ -228,14 +226,14 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
     // nlohmann's message starts with "[json.exception.parse_error.101] parse error at ...: ".
     auto colon = what.rfind(": ");
     std::string reason = colon == std::string::npos ? what : what.substr(colon + 2);
-    throw InputError(Location{source, line, ""},
-                     "invalid JSON at column " + std::to_string(column) + ": " + reason);
+    throw InputError(Location{source, line, ""}, "invalid JSON at column " + std::to_string(column) + ": " + reason);
   } catch (const nlohmann::json::out_of_range& e) {
     // A number beyond double's range (1e99999): nlohmann names the literal, not where it is.
     std::string what = e.what();
     const auto bracket = what.find("] ");
-    throw InputError(Location{source, 0, ""},
-                     "invalid JSON: " + text_excerpt(bracket == std::string::npos ? what : what.substr(bracket + 2), 120));
+    throw InputError(
+        Location{source, 0, ""},
+        "invalid JSON: " + text_excerpt(bracket == std::string::npos ? what : what.substr(bracket + 2), 120));
   }
 }
 

@@ -30,10 +30,8 @@ bool is_environment_errno(int error_number) {
     case EIO:
     case EFBIG:
     case EMFILE:
-    case ENFILE:
-      return true;
-    default:
-      return false;
+    case ENFILE: return true;
+    default: return false;
   }
 }
 
@@ -46,10 +44,8 @@ void throw_errno(const std::string& what, const std::string& path) {
     case ENOTDIR:
     case EISDIR:
     case ENAMETOOLONG:
-    case ELOOP:
-      throw InputError(message);
-    default:
-      throw Error(message);
+    case ELOOP: throw InputError(message);
+    default: throw Error(message);
   }
 }
 

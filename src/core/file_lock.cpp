@@ -26,7 +26,8 @@ std::string holder_pid(int fd) {
 // The file at `path` is still the one `fd` locked (a releasing holder
 // unlinks it; whoever opened the old file must open the new one).
 bool same_file(int fd, const std::string& path) {
-  struct stat open_stat {}, path_stat {};
+  struct stat open_stat {
+  }, path_stat{};
   if (::fstat(fd, &open_stat) != 0 || ::stat(path.c_str(), &path_stat) != 0) return false;
   return open_stat.st_dev == path_stat.st_dev && open_stat.st_ino == path_stat.st_ino;
 }
@@ -67,8 +68,7 @@ FileLock::FileLock(std::string lock_path, const std::string& what) : path_(std::
 
 FileLock::~FileLock() { release(); }
 
-FileLock::FileLock(FileLock&& other) noexcept
-    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+FileLock::FileLock(FileLock&& other) noexcept : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
 
 FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {

@@ -38,8 +38,10 @@ std::string path_of(const std::vector<Frame>& frames, long end) {
   std::string path;
   for (long i = 0; i <= end; ++i) {
     const Frame& f = frames[std::size_t(i)];
-    if (f.object) path += (path.empty() ? "" : ".") + f.key;
-    else path += "[" + std::to_string(f.index) + "]";
+    if (f.object)
+      path += (path.empty() ? "" : ".") + f.key;
+    else
+      path += "[" + std::to_string(f.index) + "]";
   }
   return path;
 }
@@ -50,7 +52,8 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
   std::size_t len;
   unsigned char low = 0x80, high = 0xBF;
   if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) len = 2;
+  if (c >= 0xC2 && c <= 0xDF)
+    len = 2;
   else if (c >= 0xE0 && c <= 0xEF) {
     len = 3;
     if (c == 0xE0) low = 0xA0;
@@ -111,9 +114,12 @@ std::optional<JsonDepthProblem> check_json_depth(std::string_view text, int max_
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = in_key = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = in_key = false;
       if (in_key && in_string && frames.back().key.size() < kMaxKeyChars) frames.back().key += c;
       continue;
     }
@@ -134,9 +140,9 @@ std::optional<JsonDepthProblem> check_json_depth(std::string_view text, int max_
           JsonDepthProblem p;
           p.field = path_of(frames, end);
           p.offset = frames[std::size_t(end + 1)].open_offset;
-          p.problem = "nested deeper than " + std::to_string(max_depth) +
-                      " levels (the limit; --max-json-depth raises it); value begins: " +
-                      text_excerpt(text.substr(p.offset));
+          p.problem =
+              "nested deeper than " + std::to_string(max_depth) +
+              " levels (the limit; --max-json-depth raises it); value begins: " + text_excerpt(text.substr(p.offset));
           return p;
         }
         break;
@@ -146,12 +152,13 @@ std::optional<JsonDepthProblem> check_json_depth(std::string_view text, int max_
         break;
       case ',':
         if (!frames.empty()) {
-          if (frames.back().object) frames.back().expecting_key = true;
-          else ++frames.back().index;
+          if (frames.back().object)
+            frames.back().expecting_key = true;
+          else
+            ++frames.back().index;
         }
         break;
-      default:
-        break;
+      default: break;
     }
   }
   return std::nullopt;
@@ -177,8 +184,10 @@ std::string text_excerpt(std::string_view text, std::size_t max_chars) {
   while (i < text.size()) {
     const std::size_t len = utf8_length(text, i);
     if (out.size() + (len ? len : 3) > max_chars) break;
-    if (len) out.append(text.substr(i, len));
-    else out += "\xEF\xBF\xBD";  // U+FFFD for an invalid byte
+    if (len)
+      out.append(text.substr(i, len));
+    else
+      out += "\xEF\xBF\xBD";  // U+FFFD for an invalid byte
     i += len ? len : 1;
   }
   if (i < text.size()) out += "\xE2\x80\xA6";  // "…"

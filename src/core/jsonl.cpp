@@ -111,15 +111,14 @@ T get_field(const JsonlRecord& record, const nlohmann::json& object, const char*
 }
 
 template <class T>
-T get_field_or(const JsonlRecord& record, const nlohmann::json& object, const char* field,
-               T fallback) {
+T get_field_or(const JsonlRecord& record, const nlohmann::json& object, const char* field, T fallback) {
   auto it = object.find(field);
   if (it == object.end() || it->is_null()) return fallback;
   return get_field<T>(record, object, field);
 }
 
-#define UPM_INSTANTIATE_FIELD(T)                                                               \
-  template T get_field<T>(const JsonlRecord&, const nlohmann::json&, const char*);           \
+#define UPM_INSTANTIATE_FIELD(T)                                                   \
+  template T get_field<T>(const JsonlRecord&, const nlohmann::json&, const char*); \
   template T get_field_or<T>(const JsonlRecord&, const nlohmann::json&, const char*, T);
 UPM_INSTANTIATE_FIELD(std::string)
 UPM_INSTANTIATE_FIELD(int64_t)

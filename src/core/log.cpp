@@ -16,8 +16,8 @@ spdlog::level::level_enum parse_level(const std::string& name) {
   auto level = spdlog::level::from_str(name);
   // from_str maps unknown names to "off"; only "off" itself may mean that.
   if (level == spdlog::level::off && name != "off") {
-    throw InputError(Location{"", 0, "log_level"}, "unknown level \"" + name +
-                                                       "\" (trace, debug, info, warn, error, off)");
+    throw InputError(Location{"", 0, "log_level"},
+                     "unknown level \"" + name + "\" (trace, debug, info, warn, error, off)");
   }
   return level;
 }

@@ -53,12 +53,12 @@ std::string Progress::status_line() const {
     std::string bar(filled, '#');
     bar.append(kWidth - filled, '.');
     double eta = r > 0 ? static_cast<double>(total_ - done_) / r : NAN;
-    std::snprintf(buffer, sizeof buffer, "%s [%s] %lld/%lld %s (%.0f%%) %.2f %s/s ETA %s",
-                  label_.c_str(), bar.c_str(), (long long)done_, (long long)total_, unit_.c_str(),
-                  100.0 * fraction, r, unit_.c_str(), format_duration(eta).c_str());
+    std::snprintf(buffer, sizeof buffer, "%s [%s] %lld/%lld %s (%.0f%%) %.2f %s/s ETA %s", label_.c_str(), bar.c_str(),
+                  (long long)done_, (long long)total_, unit_.c_str(), 100.0 * fraction, r, unit_.c_str(),
+                  format_duration(eta).c_str());
   } else {
-    std::snprintf(buffer, sizeof buffer, "%s %lld %s %.2f %s/s", label_.c_str(), (long long)done_,
-                  unit_.c_str(), r, unit_.c_str());
+    std::snprintf(buffer, sizeof buffer, "%s %lld %s %.2f %s/s", label_.c_str(), (long long)done_, unit_.c_str(), r,
+                  unit_.c_str());
   }
   return buffer;
 }

@@ -27,8 +27,7 @@ int env_int(const char* name, int fallback, int low, int high) {
     size_t used = 0;
     const int value = std::stoi(*text, &used);
     if (used == text->size() && value >= low && value <= high) return value;
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   throw env_error(name, "expected an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "], got \"" +
                             *text + "\"");
 }
@@ -37,8 +36,8 @@ int env_int(const char* name, int fallback, int low, int high) {
 int env_rank(const char* name, int fallback, int world_size) {
   const int rank = env_int(name, fallback, 0, 1 << 20);
   if (rank >= world_size) {
-    throw env_error(name, std::string(name) + " " + std::to_string(rank) + " must be < WORLD_SIZE " +
-                              std::to_string(world_size));
+    throw env_error(
+        name, std::string(name) + " " + std::to_string(rank) + " must be < WORLD_SIZE " + std::to_string(world_size));
   }
   return rank;
 }

@@ -51,9 +51,8 @@ std::optional<BenchmarkTask> parse_benchmark_task(const JsonlRecord& record, Pro
   auto options = read_options(f);
   auto label = f.integer("label", true);
   if (label && options && (*label < 0 || *label >= static_cast<int64_t>(options->size()))) {
-    f.problem("label", "label " + std::to_string(*label) + " is out of range for " +
-                           std::to_string(options->size()) + " options (0.." +
-                           std::to_string(options->size() - 1) + ")");
+    f.problem("label", "label " + std::to_string(*label) + " is out of range for " + std::to_string(options->size()) +
+                           " options (0.." + std::to_string(options->size() - 1) + ")");
   }
   if (problems.size() != before) return std::nullopt;
   BenchmarkTask task;
@@ -76,8 +75,7 @@ nlohmann::json to_json(const BenchmarkTask& task) {
   return j;
 }
 
-std::vector<BenchmarkTask> read_benchmark(const std::string& path, const ReadOptions& options,
-                                          ReadReport* report) {
+std::vector<BenchmarkTask> read_benchmark(const std::string& path, const ReadOptions& options, ReadReport* report) {
   return read_unique_records<BenchmarkTask>(
       path, options, report, parse_benchmark_task,
       [](const BenchmarkTask& task) { return "task id \"" + task.task_id + "\""; }, "task_id");

@@ -165,9 +165,8 @@ std::vector<UserLog> debian_packages_to_logs(const std::vector<Deb822Stanza>& st
   std::vector<UserLog> out;
   for (auto& [id, log] : users) {
     if (static_cast<int64_t>(log.events.size()) < config.min_packages) continue;
-    std::stable_sort(log.events.begin(), log.events.end(), [](const Event& a, const Event& b) {
-      return stable_hash(a.id) < stable_hash(b.id);
-    });
+    std::stable_sort(log.events.begin(), log.events.end(),
+                     [](const Event& a, const Event& b) { return stable_hash(a.id) < stable_hash(b.id); });
     if (config.max_packages > 0 && static_cast<int64_t>(log.events.size()) > config.max_packages) {
       log.events.resize(static_cast<std::size_t>(config.max_packages));
     }

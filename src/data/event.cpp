@@ -74,9 +74,8 @@ void read_rating(FieldReader& f, Event& e, bool& ok) {
   e.scale = scale;
   auto range = e.rating_scale();
   if (e.value < range[0] || e.value > range[1]) {
-    f.problem("value", "value " + show_number(e.value) + " is outside the scale [" +
-                           show_number(range[0]) + ", " + show_number(range[1]) + "]" +
-                           (scale ? "" : " (the default when \"scale\" is absent)"));
+    f.problem("value", "value " + show_number(e.value) + " is outside the scale [" + show_number(range[0]) + ", " +
+                           show_number(range[1]) + "]" + (scale ? "" : " (the default when \"scale\" is absent)"));
     ok = false;
   }
 }
@@ -114,8 +113,8 @@ void read_text(FieldReader& f, Event& e, bool& ok) {
 
 }  // namespace
 
-std::optional<Event> parse_event(const JsonlRecord& record, const nlohmann::json& object,
-                                 const std::string& path, Problems& problems) {
+std::optional<Event> parse_event(const JsonlRecord& record, const nlohmann::json& object, const std::string& path,
+                                 Problems& problems) {
   if (!object.is_object()) {
     problems.push_back({record.where(path), std::string("expected an object, got ") + object.type_name()});
     return std::nullopt;
@@ -178,9 +177,7 @@ nlohmann::json to_json(const Event& e) {
       j["item"] = e.item;
       if (!e.context.empty()) j["context"] = e.context;
       break;
-    case EventKind::text:
-      j["text"] = e.text;
-      break;
+    case EventKind::text: j["text"] = e.text; break;
   }
   return j;
 }

@@ -30,9 +30,7 @@ std::string one_line(const std::string& text, std::size_t max_chars) {
 
 namespace {
 
-std::string quoted(const std::string& text, std::size_t max_chars) {
-  return "\"" + one_line(text, max_chars) + "\"";
-}
+std::string quoted(const std::string& text, std::size_t max_chars) { return "\"" + one_line(text, max_chars) + "\""; }
 
 std::string header(const Event& e) {
   std::string date = e.ts.substr(0, 10);
@@ -57,12 +55,8 @@ std::string format_event(const Event& e, std::size_t max_chars) {
       if (!e.context.empty()) line += "asked " + quoted(e.context, max_chars) + ": ";
       line += "preferred " + quoted(e.chosen, max_chars) + " over " + quoted(e.rejected, max_chars);
       break;
-    case EventKind::click:
-      line += "clicked " + quoted(e.item, max_chars);
-      break;
-    case EventKind::text:
-      line += "wrote " + quoted(e.text, max_chars);
-      break;
+    case EventKind::click: line += "clicked " + quoted(e.item, max_chars); break;
+    case EventKind::text: line += "wrote " + quoted(e.text, max_chars); break;
   }
   return line;
 }

@@ -17,8 +17,7 @@ namespace upm::data::detail {
 
 class FieldReader {
  public:
-  FieldReader(const JsonlRecord& record, const nlohmann::json& object, std::string prefix,
-              Problems& problems)
+  FieldReader(const JsonlRecord& record, const nlohmann::json& object, std::string prefix, Problems& problems)
       : record_(record), object_(object), prefix_(std::move(prefix)), problems_(problems) {}
 
   std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }

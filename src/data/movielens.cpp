@@ -29,9 +29,10 @@ struct Rating {
 constexpr std::array<double, 2> kMl100kScale{1, 5};
 constexpr std::array<double, 2> kCsvScale{0.5, 5};
 
-const std::vector<std::string> kMl100kGenres{
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
-    "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"};
+const std::vector<std::string> kMl100kGenres{"unknown",   "Action",   "Adventure",   "Animation", "Children's",
+                                             "Comedy",    "Crime",    "Documentary", "Drama",     "Fantasy",
+                                             "Film-Noir", "Horror",   "Musical",     "Mystery",   "Romance",
+                                             "Sci-Fi",    "Thriller", "War",         "Western"};
 
 std::vector<std::string> split_on(const std::string& line, char sep) {
   std::vector<std::string> out;
@@ -64,8 +65,7 @@ int64_t parse_int(const std::string& text, const Location& where) {
     std::size_t used = 0;
     int64_t v = std::stoll(text, &used);
     if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   throw InputError(where, "expected an integer, got \"" + text + "\"");
 }
 
@@ -74,16 +74,15 @@ double parse_double(const std::string& text, const Location& where) {
     std::size_t used = 0;
     double v = std::stod(text, &used);
     if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   throw InputError(where, "expected a number, got \"" + text + "\"");
 }
 
 std::vector<std::string> fields_of(const std::string& path, std::size_t number, std::vector<std::string> fields,
                                    std::size_t at_least) {
   if (fields.size() < at_least) {
-    throw InputError(Location{path, number, ""}, "expected at least " + std::to_string(at_least) + " fields, got " +
-                                                     std::to_string(fields.size()));
+    throw InputError(Location{path, number, ""},
+                     "expected at least " + std::to_string(at_least) + " fields, got " + std::to_string(fields.size()));
   }
   return fields;
 }
@@ -97,8 +96,8 @@ Rating parse_rating(const std::string& path, std::size_t number, const std::vect
   r.time = parse_int(f[3], {path, number, names[3]});
   if (r.value < scale[0] || r.value > scale[1]) {
     throw InputError(Location{path, number, names[2]}, "rating " + f[2] + " is outside the scale [" +
-                                                         detail::number_json(scale[0]).dump() + ", " +
-                                                         detail::number_json(scale[1]).dump() + "]");
+                                                           detail::number_json(scale[0]).dump() + ", " +
+                                                           detail::number_json(scale[1]).dump() + "]");
   }
   return r;
 }
@@ -107,9 +106,8 @@ void read_ml100k(const std::string& dir, std::map<int64_t, Movie>& movies, std::
   std::vector<std::string> genres = kMl100kGenres;
   if (std::filesystem::exists(dir + "/u.genre")) {
     genres.clear();
-    for_each_line(dir + "/u.genre", [&](std::size_t, const std::string& line) {
-      genres.push_back(split_on(line, '|')[0]);
-    });
+    for_each_line(dir + "/u.genre",
+                  [&](std::size_t, const std::string& line) { genres.push_back(split_on(line, '|')[0]); });
   }
   const std::string items = dir + "/u.item";
   for_each_line(items, [&](std::size_t number, const std::string& line) {

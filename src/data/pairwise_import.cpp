@@ -44,7 +44,8 @@ std::vector<UserLog> pairwise_to_logs(const std::string& path, const PairwiseImp
     std::vector<std::pair<std::string, const nlohmann::json*>> pairs;  // (field path, object)
     if (value.contains("pairs")) {
       if (!value["pairs"].is_array()) {
-        problems.push_back({record.where("pairs"), std::string("expected an array, got ") + value["pairs"].type_name()});
+        problems.push_back(
+            {record.where("pairs"), std::string("expected an array, got ") + value["pairs"].type_name()});
         return;
       }
       for (std::size_t i = 0; i < value["pairs"].size(); ++i) {

@@ -42,8 +42,7 @@ nlohmann::json to_json(const ProfileRecord& p) {
   return j;
 }
 
-std::vector<ProfileRecord> read_profiles(const std::string& path, const ReadOptions& options,
-                                         ReadReport* report) {
+std::vector<ProfileRecord> read_profiles(const std::string& path, const ReadOptions& options, ReadReport* report) {
   return read_unique_records<ProfileRecord>(
       path, options, report, parse_profile_record,
       [](const ProfileRecord& p) {

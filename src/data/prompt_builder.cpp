@@ -11,15 +11,15 @@ std::string PromptConfig::template_path(const std::string& name) const {
 }
 
 std::string option_label(std::size_t index) {
-  if (index >= 26) throw InputError("at most 26 options can be labelled Item A..Item Z, got option " +
-                                    std::to_string(index + 1));
+  if (index >= 26)
+    throw InputError("at most 26 options can be labelled Item A..Item Z, got option " + std::to_string(index + 1));
   return std::string("Item ") + static_cast<char>('A' + index);
 }
 
 namespace {
 
-PromptTemplate load_checked(const PromptConfig& config, const std::string& name,
-                            std::set<std::string> required, const std::set<std::string>& optional) {
+PromptTemplate load_checked(const PromptConfig& config, const std::string& name, std::set<std::string> required,
+                            const std::set<std::string>& optional) {
   PromptTemplate t = PromptTemplate::load(config.template_path(name));
   std::set<std::string> known = required;
   known.insert(optional.begin(), optional.end());
@@ -40,8 +40,7 @@ PromptBuilder::PromptBuilder(PromptConfig config, TokenCounter count_tokens)
   profile_ = load_checked(config_, config_.profile_template, {"events"}, kEventExtras);
   update_ = load_checked(config_, config_.update_template, {"previous_profile", "events"}, kEventExtras);
   predict_ = load_checked(config_, config_.predict_template, {"profile", "context"}, kTaskExtras);
-  predict_history_ = load_checked(config_, config_.predict_history_template,
-                                  {"history", "context"}, kTaskExtras);
+  predict_history_ = load_checked(config_, config_.predict_history_template, {"history", "context"}, kTaskExtras);
   predict_none_ = load_checked(config_, config_.predict_none_template, {"context"}, kTaskExtras);
 }
 
@@ -118,8 +117,8 @@ std::map<std::string, std::string> PromptBuilder::task_values(const BenchmarkTas
   std::string options, labels;
   for (std::size_t i = 0; i < task.options.size(); ++i) {
     const std::string label = option_label(i);
-    options += (i ? "\n" : "") + label + ": " +
-               one_line(task.options[i], static_cast<std::size_t>(config_.max_field_chars));
+    options +=
+        (i ? "\n" : "") + label + ": " + one_line(task.options[i], static_cast<std::size_t>(config_.max_field_chars));
     labels += (i == 0 ? "" : i + 1 == task.options.size() ? " or " : ", ") + label;
   }
   return {{"user_id", task.user_id}, {"context", task.context}, {"options", options}, {"labels", labels}};

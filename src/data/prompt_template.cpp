@@ -12,8 +12,7 @@ namespace {
 
 bool valid_name(const std::string& name) {
   if (name.empty()) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+  return std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
 std::string trim(const std::string& s) {
@@ -51,8 +50,7 @@ PromptTemplate PromptTemplate::parse(const std::string& raw, const std::string& 
       throw InputError(Location{source, line, ""}, "unterminated placeholder \"{{\"");
     }
     if (!valid_name(name)) {
-      throw InputError(Location{source, line, ""},
-                       "bad placeholder {{" + name + "}} (letters, digits and '_' only)");
+      throw InputError(Location{source, line, ""}, "bad placeholder {{" + name + "}} (letters, digits and '_' only)");
     }
     t.pieces_.push_back({true, name, line});
     t.names_.insert(name);

@@ -63,8 +63,7 @@ PopularityBins::PopularityBins(const std::vector<const std::vector<UserLog>*>& p
   while (i < order.size()) {
     const int64_t n = order[i].first;
     // The bin of every item of popularity n: where the mass below n falls.
-    const auto b = static_cast<std::size_t>(
-        std::min<int64_t>(bins - 1, total > 0 ? (before * bins) / total : 0));
+    const auto b = static_cast<std::size_t>(std::min<int64_t>(bins - 1, total > 0 ? (before * bins) / total : 0));
     for (; i < order.size() && order[i].first == n; ++i) {
       const std::string& item = order[i].second;
       bin_of_.emplace_back(item, static_cast<int64_t>(b));
@@ -160,12 +159,13 @@ RecommendResult recommend_tasks(const RecommendPart& part, const std::string& pa
 
   std::size_t rec_label1 = 0;
   for (const auto& t : recs) rec_label1 += t.label == 1;
-  result.summary = {{"pair_tasks", pairs.size()},
-                    {"recommend_tasks", recs.size()},
-                    {"recommend_label_1", rec_label1},
-                    {"recommend_without_negative", no_negative},
-                    {"popularity_baseline", {{"recommend", popularity_baseline(recs, popularity)},
-                                             {"rating", popularity_baseline(pairs, popularity)}}}};
+  result.summary = {
+      {"pair_tasks", pairs.size()},
+      {"recommend_tasks", recs.size()},
+      {"recommend_label_1", rec_label1},
+      {"recommend_without_negative", no_negative},
+      {"popularity_baseline",
+       {{"recommend", popularity_baseline(recs, popularity)}, {"rating", popularity_baseline(pairs, popularity)}}}};
   result.tasks = std::move(pairs);
   for (auto& t : recs) result.tasks.push_back(std::move(t));
   return result;
@@ -196,9 +196,10 @@ nlohmann::json write_recommend_tasks(const std::string& split_dir, const std::st
   }
 
   make_directories(output_dir);
-  nlohmann::json summary = {{"config", {{"popularity_bins", config.popularity_bins},
-                                        {"max_tasks_per_user", config.max_tasks_per_user},
-                                        {"seed", config.seed}}},
+  nlohmann::json summary = {{"config",
+                             {{"popularity_bins", config.popularity_bins},
+                              {"max_tasks_per_user", config.max_tasks_per_user},
+                              {"seed", config.seed}}},
                             {"split", split_dir},
                             {"train_users", train.size()},
                             {"bins", popularity.describe()}};

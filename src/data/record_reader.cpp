@@ -85,13 +85,11 @@ void require_accepted_records(const ReadReport& report, const std::string& path)
     return;
   }
   if (report.accepted > 0) return;
-  throw InputError(Location{path, 0, ""}, "none of the " + std::to_string(report.records) +
-                                              " records is usable" +
+  throw InputError(Location{path, 0, ""}, "none of the " + std::to_string(report.records) + " records is usable" +
                                               (report.problems.empty() ? "" : "; first: " + report.problems.front()));
 }
 
-ReadReport read_validated(const std::string& path, const ReadOptions& options,
-                          const RecordCheck& check) {
+ReadReport read_validated(const std::string& path, const ReadOptions& options, const RecordCheck& check) {
   JsonlReader reader(path);
   RejectsFile rejects(options.strict ? "" : options.rejects_path);
   ReadReport report;

@@ -80,9 +80,8 @@ BenchmarkTask make_task(const std::string& user_id, const std::string& context, 
 // Liked-vs-disliked pairs among held-out ratings (see split.h).
 void rating_tasks(const std::string& user_id, std::vector<const Event*> ratings, double min_gap,
                   std::vector<BenchmarkTask>& out) {
-  std::stable_sort(ratings.begin(), ratings.end(), [](const Event* a, const Event* b) {
-    return a->normalized_value() > b->normalized_value();
-  });
+  std::stable_sort(ratings.begin(), ratings.end(),
+                   [](const Event* a, const Event* b) { return a->normalized_value() > b->normalized_value(); });
   for (std::size_t hi = 0, lo = ratings.size(); hi + 1 < lo; ++hi) {
     --lo;
     const Event& liked = *ratings[hi];
@@ -94,22 +93,20 @@ void rating_tasks(const std::string& user_id, std::vector<const Event*> ratings,
   }
 }
 
-std::vector<BenchmarkTask> tasks_for_part(const UserLog& user, std::size_t user_index,
-                                          const std::vector<Event>& part, const ClickPool& pool,
-                                          const std::set<std::string>& seen_items, const SplitConfig& config,
-                                          Rng& rng) {
+std::vector<BenchmarkTask> tasks_for_part(const UserLog& user, std::size_t user_index, const std::vector<Event>& part,
+                                          const ClickPool& pool, const std::set<std::string>& seen_items,
+                                          const SplitConfig& config, Rng& rng) {
   std::vector<BenchmarkTask> tasks;
   std::vector<const Event*> ratings;
   for (const auto& e : part) {
     if (e.kind == EventKind::pairwise) {
-      tasks.push_back(make_task(user.user_id,
-                                e.context.empty() ? "Which response would this user prefer?" : e.context,
+      tasks.push_back(make_task(user.user_id, e.context.empty() ? "Which response would this user prefer?" : e.context,
                                 e.chosen, e.rejected, e, {e.id}));
     } else if (e.kind == EventKind::click) {
       std::string negative = pool.negative(rng, user_index, e, seen_items);
       if (negative.empty()) continue;
-      tasks.push_back(make_task(user.user_id, e.context.empty() ? "Which item did this user pick?" : e.context,
-                                e.item, negative, e, {e.id}));
+      tasks.push_back(make_task(user.user_id, e.context.empty() ? "Which item did this user pick?" : e.context, e.item,
+                                negative, e, {e.id}));
     } else if (e.kind == EventKind::rating) {
       ratings.push_back(&e);
     }
@@ -174,7 +171,8 @@ SplitResult split_logs(const std::vector<UserLog>& logs, const SplitConfig& conf
   std::vector<std::string> ids;
   for (const auto& user : logs) ids.push_back(user.user_id);
   users.shuffle(ids);
-  std::size_t n_eval = static_cast<std::size_t>(std::llround(config.eval_user_fraction * static_cast<double>(ids.size())));
+  std::size_t n_eval =
+      static_cast<std::size_t>(std::llround(config.eval_user_fraction * static_cast<double>(ids.size())));
   if (config.eval_user_fraction > 0 && ids.size() >= 2) n_eval = std::clamp<std::size_t>(n_eval, 1, ids.size() - 1);
   result.eval_users.assign(ids.begin(), ids.begin() + n_eval);
   result.train_users.assign(ids.begin() + n_eval, ids.end());
@@ -227,8 +225,7 @@ void write_split(const SplitResult& split, const SplitConfig& config, const std:
   write_file_atomic(dir + "/split.json", summary.dump(2) + "\n");
 }
 
-nlohmann::json run_split_job(const std::string& input, const std::string& dir, const SplitConfig& config,
-                             bool strict) {
+nlohmann::json run_split_job(const std::string& input, const std::string& dir, const SplitConfig& config, bool strict) {
   make_directories(dir);
   ReadOptions read;
   read.strict = strict;

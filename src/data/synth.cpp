@@ -20,22 +20,41 @@ struct TopicWords {
 
 const std::vector<TopicWords>& topic_table() {
   static const std::vector<TopicWords> table{
-      {"science fiction", {"a starship crew stranded beyond Jupiter", "an android who learns to dream", "first contact on a frozen moon"}},
-      {"horror", {"a haunted farmhouse that feeds on fear", "a creature stalking a snowed-in hotel", "a cursed doll that whispers at night"}},
-      {"romance", {"two rivals who fall in love in Paris", "a wedding planner who meets her match", "letters between long-lost sweethearts"}},
-      {"comedy", {"a bumbling detective and his clever dog", "a family road trip where everything goes wrong", "an office party that spirals out of control"}},
-      {"documentary", {"a year inside a coral reef", "the true story of the first vaccines", "life on a remote research station"}},
-      {"fantasy", {"a young mage hunting a stolen crown", "dragons returning to a forgotten kingdom", "an elven archer on a desperate quest"}},
-      {"thriller", {"a spy racing to stop a bomb in Berlin", "a hacker framed for a murder", "a kidnapping on a night train"}},
-      {"history", {"the fall of the Roman republic", "sailors on the first voyage around the world", "a medieval town during the plague"}},
-      {"cooking", {"a chef rebuilding her grandmother's bakery", "the secrets of regional Italian pasta", "street food across Southeast Asia"}},
-      {"sports", {"an underdog team chasing the championship", "a marathon runner's comeback", "the rivalry of two tennis legends"}},
+      {"science fiction",
+       {"a starship crew stranded beyond Jupiter", "an android who learns to dream", "first contact on a frozen moon"}},
+      {"horror",
+       {"a haunted farmhouse that feeds on fear", "a creature stalking a snowed-in hotel",
+        "a cursed doll that whispers at night"}},
+      {"romance",
+       {"two rivals who fall in love in Paris", "a wedding planner who meets her match",
+        "letters between long-lost sweethearts"}},
+      {"comedy",
+       {"a bumbling detective and his clever dog", "a family road trip where everything goes wrong",
+        "an office party that spirals out of control"}},
+      {"documentary",
+       {"a year inside a coral reef", "the true story of the first vaccines", "life on a remote research station"}},
+      {"fantasy",
+       {"a young mage hunting a stolen crown", "dragons returning to a forgotten kingdom",
+        "an elven archer on a desperate quest"}},
+      {"thriller",
+       {"a spy racing to stop a bomb in Berlin", "a hacker framed for a murder", "a kidnapping on a night train"}},
+      {"history",
+       {"the fall of the Roman republic", "sailors on the first voyage around the world",
+        "a medieval town during the plague"}},
+      {"cooking",
+       {"a chef rebuilding her grandmother's bakery", "the secrets of regional Italian pasta",
+        "street food across Southeast Asia"}},
+      {"sports",
+       {"an underdog team chasing the championship", "a marathon runner's comeback",
+        "the rivalry of two tennis legends"}},
   };
   return table;
 }
 
-const std::vector<std::string> kTitleWords1{"Silent", "Crimson", "Last", "Hidden", "Golden", "Broken", "Endless", "Distant", "Midnight", "Wild", "Quiet", "Burning"};
-const std::vector<std::string> kTitleWords2{"Orbit", "Harbor", "Crown", "Garden", "Signal", "Winter", "River", "Promise", "Shadow", "Kitchen", "Season", "Letter"};
+const std::vector<std::string> kTitleWords1{"Silent",  "Crimson", "Last",     "Hidden", "Golden", "Broken",
+                                            "Endless", "Distant", "Midnight", "Wild",   "Quiet",  "Burning"};
+const std::vector<std::string> kTitleWords2{"Orbit", "Harbor",  "Crown",  "Garden",  "Signal", "Winter",
+                                            "River", "Promise", "Shadow", "Kitchen", "Season", "Letter"};
 
 struct ChatQuestion {
   std::string question, short_answer, long_answer;
@@ -44,17 +63,28 @@ struct ChatQuestion {
 const std::vector<ChatQuestion>& chat_questions() {
   static const std::vector<ChatQuestion> questions{
       {"How long should I boil an egg?", "About 9 minutes for hard-boiled.",
-       "Put the egg in cold water, bring it to a boil, then simmer: about 6 minutes for a soft yolk and 9 to 10 for hard-boiled. Cool it in ice water so it peels easily."},
+       "Put the egg in cold water, bring it to a boil, then simmer: about 6 minutes for a soft yolk and 9 to 10 for "
+       "hard-boiled. Cool it in ice water so it peels easily."},
       {"What is a neural network?", "A function built from layers of weighted sums and nonlinearities, fitted to data.",
-       "A neural network is a stack of layers; each computes weighted sums of its inputs and applies a nonlinearity. Training adjusts the weights by gradient descent so that the outputs match examples, which lets the network learn patterns such as images or language."},
+       "A neural network is a stack of layers; each computes weighted sums of its inputs and applies a nonlinearity. "
+       "Training adjusts the weights by gradient descent so that the outputs match examples, which lets the network "
+       "learn patterns such as images or language."},
       {"Why is the sky blue?", "Air scatters blue light more than red.",
-       "Sunlight holds every color. Molecules in the air scatter short wavelengths far more than long ones (Rayleigh scattering), so blue light reaches your eyes from every direction of the sky, while the sun itself looks slightly yellow."},
+       "Sunlight holds every color. Molecules in the air scatter short wavelengths far more than long ones (Rayleigh "
+       "scattering), so blue light reaches your eyes from every direction of the sky, while the sun itself looks "
+       "slightly yellow."},
       {"How do I keep basil alive?", "Give it sun, water when the soil is dry, and pinch off flowers.",
-       "Basil wants six or more hours of sun and warm temperatures. Water at the base when the top of the soil feels dry, never let it sit in water, and pinch off flower buds so the plant keeps making leaves. Harvest from the top to make it bushy."},
+       "Basil wants six or more hours of sun and warm temperatures. Water at the base when the top of the soil feels "
+       "dry, never let it sit in water, and pinch off flower buds so the plant keeps making leaves. Harvest from the "
+       "top to make it bushy."},
       {"What does compound interest mean?", "Interest earned on earlier interest as well as on the principal.",
-       "With compound interest, each period's interest is added to the balance, so the next period earns interest on a larger amount. Over many years this makes savings grow much faster than simple interest, which only pays on the original principal."},
+       "With compound interest, each period's interest is added to the balance, so the next period earns interest on a "
+       "larger amount. Over many years this makes savings grow much faster than simple interest, which only pays on "
+       "the original principal."},
       {"How can I sleep better?", "Keep a fixed bedtime, a dark room and no screens late.",
-       "Go to bed and wake up at the same times every day, keep the bedroom cool and dark, avoid caffeine after noon and screens in the last hour before bed, and get daylight in the morning. If you cannot sleep after twenty minutes, get up and read until you feel tired."},
+       "Go to bed and wake up at the same times every day, keep the bedroom cool and dark, avoid caffeine after noon "
+       "and screens in the last hour before bed, and get daylight in the morning. If you cannot sleep after twenty "
+       "minutes, get up and read until you feel tired."},
   };
   return questions;
 }
@@ -106,8 +136,8 @@ SynthTruth make_truth(Rng& rng, const std::string& user_id) {
   std::sort(t.dislikes.begin(), t.dislikes.end());
   t.verbosity = rng.chance(0.5) ? "concise" : "detailed";
   t.tone = rng.chance(0.5) ? "formal" : "casual";
-  t.profile = "Likes " + join_and(t.likes) + ". Dislikes " + join_and(t.dislikes) + ". Prefers " +
-              t.verbosity + " answers in a " + t.tone + " tone.";
+  t.profile = "Likes " + join_and(t.likes) + ". Dislikes " + join_and(t.dislikes) + ". Prefers " + t.verbosity +
+              " answers in a " + t.tone + " tone.";
   return t;
 }
 
@@ -220,7 +250,8 @@ class UserSimulator {
       e.text = truth_.verbosity == "concise" ? "Please keep answers short and to the point."
                                              : "I like thorough, detailed explanations.";
     } else if (u < 0.8) {
-      e.text = truth_.tone == "formal" ? "I appreciate polite, formal replies." : "Keep it casual, no need to be formal.";
+      e.text =
+          truth_.tone == "formal" ? "I appreciate polite, formal replies." : "Keep it casual, no need to be formal.";
     } else {
       e.text = rng_.pick(small_talk);
     }
@@ -245,8 +276,11 @@ const std::vector<std::string>& synth_topics() {
 }
 
 nlohmann::json to_json(const SynthTruth& t) {
-  return {{"user_id", t.user_id}, {"likes", t.likes}, {"dislikes", t.dislikes},
-          {"style", {{"verbosity", t.verbosity}, {"tone", t.tone}}}, {"profile", t.profile}};
+  return {{"user_id", t.user_id},
+          {"likes", t.likes},
+          {"dislikes", t.dislikes},
+          {"style", {{"verbosity", t.verbosity}, {"tone", t.tone}}},
+          {"profile", t.profile}};
 }
 
 namespace {
@@ -255,17 +289,21 @@ namespace {
 // flag or config the mix came from.
 void check_event_mix(const SynthEventMix& m, const std::string& source) {
   for (double w : {m.rating, m.click, m.item_pair, m.chat_pair, m.statement}) {
-    if (!(w >= 0.0) || !std::isfinite(w)) throw InputError(Location{source, 0, "mix"}, "weights must be finite and >= 0");
+    if (!(w >= 0.0) || !std::isfinite(w))
+      throw InputError(Location{source, 0, "mix"}, "weights must be finite and >= 0");
   }
-  if (!(m.total() > 0.0)) throw InputError(Location{source, 0, "mix"}, "the event mix needs at least one positive weight");
+  if (!(m.total() > 0.0))
+    throw InputError(Location{source, 0, "mix"}, "the event mix needs at least one positive weight");
 }
 
 }  // namespace
 
 SynthEventMix parse_event_mix(const std::string& text) {
   SynthEventMix mix;
-  const std::map<std::string, double*> weights{{"rating", &mix.rating},       {"click", &mix.click},
-                                               {"item_pair", &mix.item_pair}, {"chat_pair", &mix.chat_pair},
+  const std::map<std::string, double*> weights{{"rating", &mix.rating},
+                                               {"click", &mix.click},
+                                               {"item_pair", &mix.item_pair},
+                                               {"chat_pair", &mix.chat_pair},
                                                {"statement", &mix.statement}};
   size_t start = 0;
   while (start <= text.size()) {

@@ -27,9 +27,8 @@ std::optional<UserLog> parse_user_log(const JsonlRecord& record, Problems& probl
       if (!event) continue;
       auto [it, fresh] = first_index.emplace(event->id, i);
       if (!fresh) {
-        problems.push_back({record.where(path + ".id"),
-                            "duplicate event id \"" + event->id + "\" (first at events[" +
-                                std::to_string(it->second) + "])"});
+        problems.push_back({record.where(path + ".id"), "duplicate event id \"" + event->id + "\" (first at events[" +
+                                                            std::to_string(it->second) + "])"});
         continue;
       }
       log.events.push_back(std::move(*event));
@@ -50,11 +49,10 @@ nlohmann::json to_json(const UserLog& log) {
   return j;
 }
 
-std::vector<UserLog> read_user_logs(const std::string& path, const ReadOptions& options,
-                                    ReadReport* report) {
+std::vector<UserLog> read_user_logs(const std::string& path, const ReadOptions& options, ReadReport* report) {
   return read_unique_records<UserLog>(
-      path, options, report, parse_user_log,
-      [](const UserLog& log) { return "user id \"" + log.user_id + "\""; }, "user_id");
+      path, options, report, parse_user_log, [](const UserLog& log) { return "user id \"" + log.user_id + "\""; },
+      "user_id");
 }
 
 void write_user_logs(const std::string& path, const std::vector<UserLog>& logs) {

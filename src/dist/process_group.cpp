@@ -17,7 +17,6 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
-
 namespace upm {
 
 namespace {

@@ -17,17 +17,15 @@ Embedder::Embedder(std::shared_ptr<CausalLM> model, std::shared_ptr<EmbeddingPro
     : model_(std::move(model)), projection_(std::move(projection)), settings_(settings) {
   if (!model_) throw Error("Embedder: no model");
   if (projection_ && projection_->in_features() != model_->config().hidden_size) {
-    throw InputError(Location{"", 0, "projection"},
-                     "head expects width " + std::to_string(projection_->in_features()) + ", the model's hidden size is " +
-                         std::to_string(model_->config().hidden_size));
+    throw InputError(Location{"", 0, "projection"}, "head expects width " + std::to_string(projection_->in_features()) +
+                                                        ", the model's hidden size is " +
+                                                        std::to_string(model_->config().hidden_size));
   }
 }
 
 Embedder::~Embedder() = default;
 
-int64_t Embedder::dim() const {
-  return projection_ ? projection_->out_features() : model_->config().hidden_size;
-}
+int64_t Embedder::dim() const { return projection_ ? projection_->out_features() : model_->config().hidden_size; }
 
 void Embedder::ensure_cache(int64_t slots, int64_t length) {
   if (cache_ && cache_->max_sequences() >= slots && cache_->max_length() >= length) return;
@@ -55,7 +53,8 @@ torch::Tensor Embedder::prefill_chunk(const torch::Tensor& ids, const torch::Ten
 torch::Tensor Embedder::prefill(const std::vector<int64_t>& history, const std::vector<int64_t>& shared_query) {
   const int64_t H = int64_t(history.size());
   torch::Tensor ids = torch::tensor(history, torch::kLong).to(model_->device()).view({1, H});
-  torch::Tensor sum = torch::zeros({model_->config().hidden_size}, torch::TensorOptions().dtype(torch::kFloat).device(model_->device()));
+  torch::Tensor sum = torch::zeros({model_->config().hidden_size},
+                                   torch::TensorOptions().dtype(torch::kFloat).device(model_->device()));
   cache_->reset(0);
   for (int64_t start = 0; start < H; start += settings_.prefill_chunk) {
     const int64_t length = std::min(settings_.prefill_chunk, H - start);
@@ -76,7 +75,8 @@ void Embedder::set_soft_prompts(std::shared_ptr<const SoftPrompts> prompts) {
     throw InputError(Location{"", 0, "soft_prompts"}, "prompt vectors are not of the model's hidden size");
   }
   if (prompts && prompts->centroids.size(1) != dim()) {
-    throw InputError(Location{"", 0, "soft_prompts"}, "centroids are not of the embedding width " + std::to_string(dim()));
+    throw InputError(Location{"", 0, "soft_prompts"},
+                     "centroids are not of the embedding width " + std::to_string(dim()));
   }
   soft_prompts_ = std::move(prompts);
 }

@@ -50,8 +50,8 @@ KMeansResult kmeans(const torch::Tensor& points, const KMeansConfig& config) {
   if (points.dim() != 2) throw Error("kmeans: points must be [n, d]");
   const int64_t n = points.size(0), k = config.k;
   if (k <= 0 || n < k) {
-    throw InputError(Location{"", 0, "k"}, "k-means needs 1 <= k <= points, got k = " + std::to_string(k) +
-                                              " for " + std::to_string(n) + " points");
+    throw InputError(Location{"", 0, "k"}, "k-means needs 1 <= k <= points, got k = " + std::to_string(k) + " for " +
+                                               std::to_string(n) + " points");
   }
   c10::InferenceMode guard;
   torch::Tensor x = points.to(torch::kFloat);

@@ -16,17 +16,19 @@ int64_t SoftPrompts::cluster_of(const torch::Tensor& pooled) const {
 SoftPrompts load_soft_prompts(const std::string& path, int64_t hidden, int64_t dim) {
   SafetensorsFile file(path);
   for (const auto& [name, entry] : file.header().tensors) {
-    if (name != "prompts" && name != "centroids") throw InputError(Location{path, 0, name}, "unexpected tensor in a soft-prompt file");
+    if (name != "prompts" && name != "centroids")
+      throw InputError(Location{path, 0, name}, "unexpected tensor in a soft-prompt file");
   }
   const SafetensorsEntry& p = file.entry("prompts");
   const SafetensorsEntry& c = file.entry("centroids");
   if (p.shape.size() != 3 || p.shape[0] < 1 || p.shape[1] < 1 || p.shape[2] != hidden) {
-    throw InputError(Location{path, 0, "prompts"}, "expected [clusters, tokens, " + std::to_string(hidden) +
-                                                        "] (the model's hidden size)");
+    throw InputError(Location{path, 0, "prompts"},
+                     "expected [clusters, tokens, " + std::to_string(hidden) + "] (the model's hidden size)");
   }
   if (c.shape.size() != 2 || c.shape[0] != p.shape[0] || c.shape[1] != dim) {
     throw InputError(Location{path, 0, "centroids"}, "expected [" + std::to_string(p.shape[0]) + ", " +
-                                                          std::to_string(dim) + "] (one centroid per cluster, the embedding width)");
+                                                         std::to_string(dim) +
+                                                         "] (one centroid per cluster, the embedding width)");
   }
   SoftPrompts out;
   out.prompts = file.tensor("prompts").to(torch::kFloat).clone();

@@ -19,7 +19,9 @@ void add_generation_flags(CLI::App& cmd, GenerationConfig& config, int64_t& num_
 }
 
 nlohmann::json generation_to_json(const Generation& g) {
-  nlohmann::json out = {{"ids", g.tokens}, {"logprobs", g.logprobs}, {"text", g.text},
+  nlohmann::json out = {{"ids", g.tokens},
+                        {"logprobs", g.logprobs},
+                        {"text", g.text},
                         {"finish_reason", finish_reason_name(g.finish_reason)}};
   if (!g.stop_string.empty()) out["stop_string"] = g.stop_string;
   return out;

@@ -31,9 +31,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 bool passed(const std::optional<Clock::time_point>& deadline) { return deadline && Clock::now() >= *deadline; }
 
@@ -84,7 +82,8 @@ class Wave {
            std::vector<Sequence>& seqs) {
     std::vector<std::vector<int64_t>> part(prompts.begin() + first, prompts.begin() + first + count);
     int64_t longest_budget = 0;
-    for (size_t s = first * group; s < (first + count) * group; ++s) longest_budget = std::max(longest_budget, seqs[s].budget);
+    for (size_t s = first * group; s < (first + count) * group; ++s)
+      longest_budget = std::max(longest_budget, seqs[s].budget);
     if (longest_budget == 0) return;
     if (passed(deadline_)) {
       for (size_t s = first * group; s < (first + count) * group; ++s) {
@@ -185,9 +184,9 @@ int64_t token_budget(const std::vector<int64_t>& prompt, const GenerationConfig&
   const int64_t n = int64_t(prompt.size());
   if (config.max_length <= 0) return config.max_new_tokens;
   if (n >= config.max_length) {
-    throw InputError(Location{"", 0, "prompt " + std::to_string(index)},
-                     "prompt of " + std::to_string(n) + " tokens leaves no room in max_length " +
-                         std::to_string(config.max_length));
+    throw InputError(
+        Location{"", 0, "prompt " + std::to_string(index)},
+        "prompt of " + std::to_string(n) + " tokens leaves no room in max_length " + std::to_string(config.max_length));
   }
   return std::min(config.max_new_tokens, config.max_length - n);
 }
@@ -201,16 +200,15 @@ std::vector<Generation> Generator::generate(const std::vector<std::vector<int64_
   return generate_groups(prompts, 1, config, seeds);
 }
 
-std::vector<Generation> Generator::generate_groups(const std::vector<std::vector<int64_t>>& prompts,
-                                                   int64_t group_size, const GenerationConfig& config,
-                                                   const std::vector<uint64_t>& seeds) {
+std::vector<Generation> Generator::generate_groups(const std::vector<std::vector<int64_t>>& prompts, int64_t group_size,
+                                                   const GenerationConfig& config, const std::vector<uint64_t>& seeds) {
   c10::InferenceMode inference;
   stats_ = GenerationStats{};
   if (group_size < 1) throw InputError(Location{"", 0, "group_size"}, "must be >= 1");
   const size_t total = prompts.size() * size_t(group_size);
   if (!seeds.empty() && seeds.size() != total) {
-    throw InputError(Location{"", 0, "seeds"}, std::to_string(seeds.size()) + " seeds given for " +
-                                                   std::to_string(total) + " sequences");
+    throw InputError(Location{"", 0, "seeds"},
+                     std::to_string(seeds.size()) + " seeds given for " + std::to_string(total) + " sequences");
   }
   StopCriteria stops(config, tokenizer_, model_.config());
   std::vector<Sequence> seqs(total);
@@ -222,8 +220,8 @@ std::vector<Generation> Generator::generate_groups(const std::vector<std::vector
       seqs[p * group_size + g].budget = budget;
     }
   }
-  TokenSampler sampler = seeds.empty() ? TokenSampler(config.sampling, int64_t(total))
-                                       : TokenSampler(config.sampling, seeds);
+  TokenSampler sampler =
+      seeds.empty() ? TokenSampler(config.sampling, int64_t(total)) : TokenSampler(config.sampling, seeds);
   stats_.sequences = int64_t(total);
 
   // A wave holds as many whole groups as max_batch_sequences allows (at least one).

@@ -21,8 +21,7 @@ std::vector<int64_t> widen(const std::vector<TokenId>& ids) { return std::vector
 
 }  // namespace
 
-LanguageModel load_language_model(const std::string& dir, const ModelRuntime& runtime,
-                                  const PromptFormat& format) {
+LanguageModel load_language_model(const std::string& dir, const ModelRuntime& runtime, const PromptFormat& format) {
   LanguageModel lm;
   lm.dir = dir;
   lm.name = folder_name(dir);
@@ -32,9 +31,9 @@ LanguageModel load_language_model(const std::string& dir, const ModelRuntime& ru
   lm.enable_thinking = format.enable_thinking;
   // A tokenizer larger than the embedding table would index out of range.
   if (lm.tokenizer->vocab_size() > lm.model->config().vocab_size) {
-    throw InputError(Location{dir, 0, "vocab_size"},
-                     "tokenizer has " + std::to_string(lm.tokenizer->vocab_size()) +
-                         " tokens but the model's vocabulary holds " + std::to_string(lm.model->config().vocab_size));
+    throw InputError(Location{dir, 0, "vocab_size"}, "tokenizer has " + std::to_string(lm.tokenizer->vocab_size()) +
+                                                         " tokens but the model's vocabulary holds " +
+                                                         std::to_string(lm.model->config().vocab_size));
   }
   return lm;
 }
@@ -54,9 +53,9 @@ std::vector<int64_t> encode_prompt(const LanguageModel& lm, const std::string& t
   }
   const int64_t window = lm.model->config().max_position_embeddings;
   if (int64_t(ids.size()) >= window) {
-    throw InputError(Location{lm.dir, 0, "max_position_embeddings"},
-                     "prompt of " + std::to_string(ids.size()) + " tokens does not fit the context window of " +
-                         std::to_string(window));
+    throw InputError(Location{lm.dir, 0, "max_position_embeddings"}, "prompt of " + std::to_string(ids.size()) +
+                                                                         " tokens does not fit the context window of " +
+                                                                         std::to_string(window));
   }
   return ids;
 }

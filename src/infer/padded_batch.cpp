@@ -29,9 +29,8 @@ void check_token_ids(const std::vector<int64_t>& ids, int64_t vocab_size, const 
   if (ids.empty()) throw InputError(Location{"", 0, what}, "empty token sequence");
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= vocab_size) {
-      throw InputError(Location{"", 0, what},
-                       "token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) +
-                           " is outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
+      throw InputError(Location{"", 0, what}, "token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) +
+                                                  " is outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
     }
   }
 }

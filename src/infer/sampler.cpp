@@ -28,8 +28,8 @@ void check_logits(const at::Tensor& logits) {
 }
 }  // namespace
 
-at::Tensor apply_repetition_penalty(const at::Tensor& logits,
-                                    const std::vector<std::vector<TokenId>>& seen, double penalty) {
+at::Tensor apply_repetition_penalty(const at::Tensor& logits, const std::vector<std::vector<TokenId>>& seen,
+                                    double penalty) {
   check_logits(logits);
   if (penalty == 1.0 || seen.empty()) return logits;
   at::Tensor out = logits.clone();
@@ -113,8 +113,7 @@ at::Tensor sampling_probabilities(const at::Tensor& logits, const SamplingConfig
   return x.softmax(1);
 }
 
-TokenSampler::TokenSampler(SamplingConfig config, std::vector<uint64_t> seeds)
-    : config_(config) {
+TokenSampler::TokenSampler(SamplingConfig config, std::vector<uint64_t> seeds) : config_(config) {
   streams_.reserve(seeds.size());
   for (uint64_t s : seeds) streams_.emplace_back(s);
 }
@@ -130,8 +129,8 @@ std::vector<TokenId> TokenSampler::sample(const at::Tensor& logits, const std::v
                                           const std::vector<std::vector<TokenId>>& seen) {
   check_logits(logits);
   if (logits.size(0) != static_cast<int64_t>(rows.size())) {
-    throw Error("sampler: " + std::to_string(logits.size(0)) + " logit rows for " +
-                std::to_string(rows.size()) + " sequences");
+    throw Error("sampler: " + std::to_string(logits.size(0)) + " logit rows for " + std::to_string(rows.size()) +
+                " sequences");
   }
   at::Tensor x = apply_repetition_penalty(logits, seen, config_.repetition_penalty);
   at::Tensor chosen;

@@ -11,9 +11,7 @@
 
 namespace upm {
 
-void describe(ConfigIO& io, ScoringConfig& c) {
-  io.field("max_batch_sequences", c.max_batch_sequences).at_least(1);
-}
+void describe(ConfigIO& io, ScoringConfig& c) { io.field("max_batch_sequences", c.max_batch_sequences).at_least(1); }
 
 namespace {
 

@@ -38,7 +38,8 @@ std::atomic<int64_t> sdpa_passes{0};
 AttentionKernel attention_kernel_from_name(const std::string& name) {
   if (name == "sdpa") return AttentionKernel::sdpa;
   if (name == "eager") return AttentionKernel::eager;
-  throw InputError(Location{"", 0, "runtime.attention"}, "unknown attention kernel \"" + name + "\" (expected sdpa or eager)");
+  throw InputError(Location{"", 0, "runtime.attention"},
+                   "unknown attention kernel \"" + name + "\" (expected sdpa or eager)");
 }
 
 std::string attention_kernel_name(AttentionKernel kernel) { return kernel == AttentionKernel::sdpa ? "sdpa" : "eager"; }
@@ -60,7 +61,8 @@ namespace {
 
 // Scaled scores [B, KVH, groups*n, S] of n query positions plus the additive
 // fp32 mask [B, 1, n, S] -> attention probabilities in `dtype`, same shape.
-torch::Tensor probabilities(const torch::Tensor& scores, const torch::Tensor& mask, int64_t groups, c10::ScalarType dtype) {
+torch::Tensor probabilities(const torch::Tensor& scores, const torch::Tensor& mask, int64_t groups,
+                            c10::ScalarType dtype) {
   const int64_t B = scores.size(0), KVH = scores.size(1), n = mask.size(2), S = scores.size(3);
   torch::Tensor masked = scores.to(torch::kFloat).view({B, KVH, groups, n, S}) + mask.view({B, 1, 1, n, S});
   return torch::softmax(masked, -1).to(dtype).view({B, KVH, groups * n, S});
@@ -181,7 +183,8 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
   // the prefix to each row's keys is the copy this path avoids; two SDPA
   // calls merged by their log-sum-exp need an output SDPA does not return).
   if (!shared) {
-    const bool keep_graph = at::GradMode::is_enabled() && (qg.requires_grad() || k.requires_grad() || v.requires_grad());
+    const bool keep_graph =
+        at::GradMode::is_enabled() && (qg.requires_grad() || k.requires_grad() || v.requires_grad());
     const int64_t rows = keep_graph ? Tq : attention_query_rows_per_slice(B, heads_, Tq, k.size(2));
     torch::Tensor out;
     if (rows >= Tq) {
@@ -194,7 +197,8 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
       for (int64_t t0 = 0; t0 < Tq; t0 += rows) {
         const int64_t n = std::min(rows, Tq - t0);
         const torch::Tensor slice = q5.narrow(3, t0, n).reshape({B, kv_heads_, groups * n, head_dim_});
-        parts.push_back(attend(slice, k, v, mask.narrow(2, t0, n), groups, scale).view({B, kv_heads_, groups, n, head_dim_}));
+        parts.push_back(
+            attend(slice, k, v, mask.narrow(2, t0, n), groups, scale).view({B, kv_heads_, groups, n, head_dim_}));
       }
       out = torch::cat(parts, 3);
     }
@@ -227,8 +231,8 @@ torch::Tensor Attention::forward(const torch::Tensor& x, const AttentionContext&
 torch::Tensor Attention::forward_decode(const torch::Tensor& x, const AttentionContext& ctx, int64_t layer,
                                         const torch::Tensor& residual) const {
   const int64_t B = x.size(0);
-  auto qkv = bf16_gemv_multi(x, {q_proj->weight, k_proj->weight, v_proj->weight},
-                             {q_proj->bias, k_proj->bias, v_proj->bias});
+  auto qkv =
+      bf16_gemv_multi(x, {q_proj->weight, k_proj->weight, v_proj->weight}, {q_proj->bias, k_proj->bias, v_proj->bias});
   torch::Tensor q = qkv[0].view({B, 1, heads_, head_dim_});
   torch::Tensor k = qkv[1].view({B, 1, kv_heads_, head_dim_});
   if (q_norm) {
@@ -244,14 +248,17 @@ torch::Tensor Attention::forward_decode(const torch::Tensor& x, const AttentionC
 }
 
 MLP::MLP(const ModelConfig& c, const torch::TensorOptions& options) {
-  gate_proj = register_module("gate_proj", std::make_shared<Linear>(c.hidden_size, c.intermediate_size, false, options));
+  gate_proj =
+      register_module("gate_proj", std::make_shared<Linear>(c.hidden_size, c.intermediate_size, false, options));
   up_proj = register_module("up_proj", std::make_shared<Linear>(c.hidden_size, c.intermediate_size, false, options));
-  down_proj = register_module("down_proj", std::make_shared<Linear>(c.intermediate_size, c.hidden_size, false, options));
+  down_proj =
+      register_module("down_proj", std::make_shared<Linear>(c.intermediate_size, c.hidden_size, false, options));
 }
 
 torch::Tensor MLP::forward(const torch::Tensor& x) const {
   const torch::Tensor gate = gate_proj->forward(x), up = up_proj->forward(x);
-  if (fused_prefill_applies({gate, up}) && gate.sizes() == up.sizes()) return down_proj->forward(fused_silu_mul(gate, up));
+  if (fused_prefill_applies({gate, up}) && gate.sizes() == up.sizes())
+    return down_proj->forward(fused_silu_mul(gate, up));
   return down_proj->forward(torch::silu(gate) * up);
 }
 
@@ -262,7 +269,8 @@ torch::Tensor MLP::forward_decode(const torch::Tensor& x, const torch::Tensor& r
 DecoderLayer::DecoderLayer(const ModelConfig& c, const torch::TensorOptions& options) {
   self_attn = register_module("self_attn", std::make_shared<Attention>(c, options));
   mlp = register_module("mlp", std::make_shared<MLP>(c, options));
-  input_layernorm = register_module("input_layernorm", std::make_shared<RMSNorm>(c.hidden_size, c.rms_norm_eps, options));
+  input_layernorm =
+      register_module("input_layernorm", std::make_shared<RMSNorm>(c.hidden_size, c.rms_norm_eps, options));
   post_attention_layernorm =
       register_module("post_attention_layernorm", std::make_shared<RMSNorm>(c.hidden_size, c.rms_norm_eps, options));
 }
@@ -270,8 +278,9 @@ DecoderLayer::DecoderLayer(const ModelConfig& c, const torch::TensorOptions& opt
 bool DecoderLayer::fused_decode_applies(const torch::Tensor& x, const AttentionContext& ctx) const {
   if (!fused_decode_enabled() || x.dim() != 3 || x.size(1) != 1 || x.size(0) > kBf16GemvMaxRows) return false;
   if (!bf16_gemv_applies(x, self_attn->q_proj->weight, self_attn->q_proj->bias)) return false;
-  for (const Linear* linear : {self_attn->q_proj.get(), self_attn->k_proj.get(), self_attn->v_proj.get(),
-                               self_attn->o_proj.get(), mlp->gate_proj.get(), mlp->up_proj.get(), mlp->down_proj.get()}) {
+  for (const Linear* linear :
+       {self_attn->q_proj.get(), self_attn->k_proj.get(), self_attn->v_proj.get(), self_attn->o_proj.get(),
+        mlp->gate_proj.get(), mlp->up_proj.get(), mlp->down_proj.get()}) {
     if (linear->adapter || !bf16_gemv_weight_applies(linear->weight, linear->bias)) return false;
   }
   // The fused epilogues add no bias after o_proj and the MLP.

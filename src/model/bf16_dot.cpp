@@ -67,7 +67,8 @@ UPM_BF16_DOT_TARGET float dot(const uint16_t* w, const uint16_t* x, int64_t in) 
   for (__m256& v : a) v = _mm256_setzero_ps();
   int64_t k = 0;
   for (; k + kAcc * kStep <= in; k += kAcc * kStep) {
-    for (int j = 0; j < kAcc; ++j) a[j] = _mm256_dpbf16_ps(a[j], load_bf16(w + k + j * kStep), load_bf16(x + k + j * kStep));
+    for (int j = 0; j < kAcc; ++j)
+      a[j] = _mm256_dpbf16_ps(a[j], load_bf16(w + k + j * kStep), load_bf16(x + k + j * kStep));
   }
   for (; k + kStep <= in; k += kStep) a[0] = _mm256_dpbf16_ps(a[0], load_bf16(w + k), load_bf16(x + k));
   if (k < in) a[1] = _mm256_dpbf16_ps(a[1], load_bf16_tail(w + k, in - k), load_bf16_tail(x + k, in - k));

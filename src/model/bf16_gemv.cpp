@@ -73,8 +73,8 @@ __attribute__((always_inline)) inline void dot_rows_body(const Weight* w, const 
 }
 
 UPM_MULTIVERSION
-void dot_rows(const uint16_t* w, const float* x, int64_t in, int64_t rows, int64_t out, int64_t begin,
-              int64_t end, float* y) {
+void dot_rows(const uint16_t* w, const float* x, int64_t in, int64_t rows, int64_t out, int64_t begin, int64_t end,
+              float* y) {
   dot_rows_body(w, x, in, rows, out, begin, end, y);
 }
 
@@ -94,7 +94,8 @@ bool bf16_dot_active() { return bf16_dot_enabled() && bf16_dot_supported(); }
 
 bool bf16_gemv_weight_applies(const at::Tensor& weight, const at::Tensor& bias) {
   if (!bf16_gemv_enabled()) return false;
-  if (weight.scalar_type() != at::kBFloat16 || !weight.device().is_cpu() || weight.dim() != 2 || !weight.is_contiguous())
+  if (weight.scalar_type() != at::kBFloat16 || !weight.device().is_cpu() || weight.dim() != 2 ||
+      !weight.is_contiguous())
     return false;
   if (bias.defined() && (bias.scalar_type() != at::kBFloat16 || !bias.device().is_cpu() || !bias.is_contiguous() ||
                          bias.numel() != weight.size(0)))
@@ -138,13 +139,17 @@ class GemvInput {
     rows_ = x2.size(0);
     const int64_t s0 = x2.stride(0), s1 = x2.stride(1);
     const uint16_t* p = raw(x2);
-    if (dot_) bits_.resize(size_t(rows_ * in));
-    else widened_.resize(size_t(rows_ * in));
+    if (dot_)
+      bits_.resize(size_t(rows_ * in));
+    else
+      widened_.resize(size_t(rows_ * in));
     for (int64_t m = 0; m < rows_; ++m) {
       for (int64_t k = 0; k < in; ++k) {
         const uint16_t b = p[m * s0 + k * s1];
-        if (dot_) bits_[size_t(m * in + k)] = b;
-        else widened_[size_t(m * in + k)] = widen(b);
+        if (dot_)
+          bits_[size_t(m * in + k)] = b;
+        else
+          widened_[size_t(m * in + k)] = widen(b);
       }
     }
   }
@@ -153,8 +158,10 @@ class GemvInput {
   // acc[m * out + o] = x[m] . weight[o] for output rows [begin, end).
   void dot(const at::Tensor& weight, int64_t begin, int64_t end, float* acc) const {
     const int64_t out = weight.size(0);
-    if (dot_) bf16_dot_rows(raw(weight), bits_.data(), in_, rows_, out, begin, end, acc);
-    else dot_rows(raw(weight), widened_.data(), in_, rows_, out, begin, end, acc);
+    if (dot_)
+      bf16_dot_rows(raw(weight), bits_.data(), in_, rows_, out, begin, end, acc);
+    else
+      dot_rows(raw(weight), widened_.data(), in_, rows_, out, begin, end, acc);
   }
 
  private:

@@ -75,8 +75,8 @@ void silu_mul_portable(const uint16_t* gate, const uint16_t* up, int64_t n, uint
 #ifdef UPM_BF16_ROWS_AVX512
 
 bool avx512_supported() {
-  static const bool supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                                __builtin_cpu_supports("avx512vl");
+  static const bool supported =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
   return supported;
 }
 

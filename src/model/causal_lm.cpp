@@ -26,7 +26,8 @@ CausalLM::CausalLM(const ModelConfig& config, const ModelRuntime& runtime, InitM
   auto options = torch::TensorOptions().dtype(dtype_).device(device_);
   model = register_module("model", std::make_shared<DecoderModel>(config, options));
   if (!config.tie_word_embeddings) {
-    lm_head = register_module("lm_head", std::make_shared<Linear>(config.hidden_size, config.vocab_size, false, options));
+    lm_head =
+        register_module("lm_head", std::make_shared<Linear>(config.hidden_size, config.vocab_size, false, options));
   }
   if (init == InitMode::random) init_random(seed);
 }
@@ -57,7 +58,7 @@ torch::Tensor attention_mask(const torch::Tensor& key_valid, const torch::Tensor
                              const torch::Tensor& segments = {}) {
   const int64_t S = key_valid.size(1);
   auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(key_valid.device());
-  torch::Tensor query_index = old_lengths.unsqueeze(1) + torch::arange(T, long_opts);      // [B, T]
+  torch::Tensor query_index = old_lengths.unsqueeze(1) + torch::arange(T, long_opts);              // [B, T]
   torch::Tensor causal = torch::arange(S, long_opts).view({1, 1, S}) <= query_index.unsqueeze(2);  // [B, T, S]
   torch::Tensor allowed = causal.logical_and(key_valid.unsqueeze(1));
   if (segments.defined()) {
@@ -78,11 +79,13 @@ ForwardOutput CausalLM::forward(const ForwardInput& in) {
   if (embeds && (in.inputs_embeds.dim() != 3 || in.inputs_embeds.size(2) != config_.hidden_size)) {
     throw Error("CausalLM::forward: inputs_embeds must be [B, T, hidden]");
   }
-  if (!embeds && (!in.input_ids.defined() || in.input_ids.dim() != 2)) throw Error("CausalLM::forward: input_ids must be [B, T]");
+  if (!embeds && (!in.input_ids.defined() || in.input_ids.dim() != 2))
+    throw Error("CausalLM::forward: input_ids must be [B, T]");
   const torch::Tensor& shape = embeds ? in.inputs_embeds : in.input_ids;
   const int64_t B = shape.size(0), T = shape.size(1);
-  torch::Tensor valid = in.attention_mask.defined() ? in.attention_mask.to(device_).ne(0)
-                                                    : torch::ones({B, T}, torch::TensorOptions().dtype(torch::kBool).device(device_));
+  torch::Tensor valid = in.attention_mask.defined()
+                            ? in.attention_mask.to(device_).ne(0)
+                            : torch::ones({B, T}, torch::TensorOptions().dtype(torch::kBool).device(device_));
   auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(device_);
 
   std::vector<int64_t> slots = in.slots;

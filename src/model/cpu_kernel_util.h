@@ -15,7 +15,6 @@
 #define UPM_MULTIVERSION
 #endif
 
-
 namespace upm {
 
 // True when the environment sets `name` to "0": the kernels' switches start

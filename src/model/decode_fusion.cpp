@@ -103,7 +103,7 @@ namespace {
 // fp32 sum afterwards (attention_values).
 UPM_MULTIVERSION
 float attention_probs(const float* q, const bf16* keys, int64_t key_stride, int64_t S, int64_t D, const float* mask,
-                     int64_t mask_stride, float scale, float* probs) {
+                      int64_t mask_stride, float scale, float* probs) {
   float top = -std::numeric_limits<float>::infinity();
   for (int64_t s = 0; s < S; ++s) {
     const bf16* kr = keys + s * key_stride;
@@ -168,8 +168,8 @@ at::Tensor fused_decode_attention(const at::Tensor& q, const at::Tensor& keys_in
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / H, h = task % H, kvh = h / groups;
       for (int64_t d = 0; d < D; ++d) qf[size_t(d)] = static_cast<float>(qp[task * D + d]);
-      const float total = attention_probs(qf.data(), kp + b * keys.stride(0) + kvh * keys.stride(1), keys.stride(2),
-                                          S, D, mp + b * mask.stride(0), mask.stride(3), scale_f, probs.data());
+      const float total = attention_probs(qf.data(), kp + b * keys.stride(0) + kvh * keys.stride(1), keys.stride(2), S,
+                                          D, mp + b * mask.stride(0), mask.stride(3), scale_f, probs.data());
       attention_values(probs.data(), total, vp + b * values.stride(0) + kvh * values.stride(1), values.stride(2), S, D,
                        acc.data(), op + task * D);
     }

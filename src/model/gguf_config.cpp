@@ -61,8 +61,9 @@ ModelConfig model_config_from_gguf(const GgufHeader& header, const std::string& 
   c.num_hidden_layers = positive(header, p + "block_count", source);
   c.intermediate_size = positive(header, p + "feed_forward_length", source);
   c.num_attention_heads = positive(header, p + "attention.head_count", source);
-  c.num_key_value_heads = header.find(p + "attention.head_count_kv") ? positive(header, p + "attention.head_count_kv", source)
-                                                                     : c.num_attention_heads;
+  c.num_key_value_heads = header.find(p + "attention.head_count_kv")
+                              ? positive(header, p + "attention.head_count_kv", source)
+                              : c.num_attention_heads;
   if (c.num_attention_heads % c.num_key_value_heads != 0)
     fail(source, p + "attention.head_count_kv", "must divide " + p + "attention.head_count");
   c.max_position_embeddings = positive(header, p + "context_length", source);
@@ -70,7 +71,8 @@ ModelConfig model_config_from_gguf(const GgufHeader& header, const std::string& 
 
   if (header.find(p + "attention.key_length")) {
     c.head_dim = positive(header, p + "attention.key_length", source);
-    if (header.find(p + "attention.value_length") && positive(header, p + "attention.value_length", source) != c.head_dim)
+    if (header.find(p + "attention.value_length") &&
+        positive(header, p + "attention.value_length", source) != c.head_dim)
       fail(source, p + "attention.value_length", "must equal " + p + "attention.key_length");
   } else {
     if (c.hidden_size % c.num_attention_heads != 0)
@@ -78,9 +80,10 @@ ModelConfig model_config_from_gguf(const GgufHeader& header, const std::string& 
     c.head_dim = c.hidden_size / c.num_attention_heads;
   }
   if (header.find(p + "rope.dimension_count") && positive(header, p + "rope.dimension_count", source) != c.head_dim)
-    fail(source, p + "rope.dimension_count", "partial rotary embeddings are not supported (rotary dims " +
-                                                 std::to_string(*gguf_unsigned(header, p + "rope.dimension_count", source)) +
-                                                 ", head dim " + std::to_string(c.head_dim) + ")");
+    fail(source, p + "rope.dimension_count",
+         "partial rotary embeddings are not supported (rotary dims " +
+             std::to_string(*gguf_unsigned(header, p + "rope.dimension_count", source)) + ", head dim " +
+             std::to_string(c.head_dim) + ")");
 
   c.rope_theta = number(header, p + "rope.freq_base", source, 10000.0);
   if (!(c.rope_theta > 0)) fail(source, p + "rope.freq_base", "must be > 0");

@@ -186,17 +186,14 @@ void dequantize_gguf_blocks(GgmlType type, const uint8_t* src, float* dst, uint6
                                                   " (supported: " + gguf_dequantizable_types() + ")");
   GgmlTypeTraits traits = ggml_type_traits(static_cast<uint32_t>(type));
   switch (type) {
-    case GgmlType::kF32:
-      std::memcpy(dst, src, blocks * 4);
-      return;
+    case GgmlType::kF32: std::memcpy(dst, src, blocks * 4); return;
     case GgmlType::kF16:
       for (uint64_t i = 0; i < blocks; ++i) dst[i] = fp16_to_fp32(src + 2 * i);
       return;
     case GgmlType::kBF16:
       for (uint64_t i = 0; i < blocks; ++i) dst[i] = bf16_to_fp32(src + 2 * i);
       return;
-    default:
-      break;
+    default: break;
   }
   BlockFn fn = block_function(type);
   for (uint64_t i = 0; i < blocks; ++i) fn(src + i * traits.type_size, dst + i * traits.block_size);

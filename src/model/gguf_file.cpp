@@ -13,7 +13,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "GGUF data is little-en
 namespace {
 
 constexpr uint32_t kGgufMagic = 0x46554747;  // "GGUF" read as a little-endian u32
-constexpr uint32_t kMaxDims = 4;              // GGML_MAX_DIMS
+constexpr uint32_t kMaxDims = 4;             // GGML_MAX_DIMS
 // Arrays inside arrays are legal GGUF but no model uses more than one level;
 // the bound keeps hostile input from exhausting the stack.
 constexpr int kMaxArrayDepth = 4;
@@ -46,8 +46,9 @@ class Cursor {
   }
   void need(uint64_t n, const std::string& field) const {
     if (n > size_ - pos_)
-      fail(source_, field, "truncated file: needs " + std::to_string(n) + " bytes at offset " +
-                               std::to_string(pos_) + ", file has " + std::to_string(size_));
+      fail(source_, field,
+           "truncated file: needs " + std::to_string(n) + " bytes at offset " + std::to_string(pos_) + ", file has " +
+               std::to_string(size_));
   }
   size_t pos() const { return pos_; }
   size_t remaining() const { return size_ - pos_; }
@@ -71,10 +72,17 @@ bool known_value_type(uint32_t type) { return type <= static_cast<uint32_t>(Gguf
 // the rest of the file can hold, checked before reserving memory for them.
 uint64_t min_value_bytes(GgufValueType type) {
   switch (type) {
-    case GgufValueType::kUint8: case GgufValueType::kInt8: case GgufValueType::kBool: return 1;
-    case GgufValueType::kUint16: case GgufValueType::kInt16: return 2;
-    case GgufValueType::kUint32: case GgufValueType::kInt32: case GgufValueType::kFloat32: return 4;
-    case GgufValueType::kString: case GgufValueType::kUint64: case GgufValueType::kInt64:
+    case GgufValueType::kUint8:
+    case GgufValueType::kInt8:
+    case GgufValueType::kBool: return 1;
+    case GgufValueType::kUint16:
+    case GgufValueType::kInt16: return 2;
+    case GgufValueType::kUint32:
+    case GgufValueType::kInt32:
+    case GgufValueType::kFloat32: return 4;
+    case GgufValueType::kString:
+    case GgufValueType::kUint64:
+    case GgufValueType::kInt64:
     case GgufValueType::kFloat64: return 8;
     case GgufValueType::kArray: return 12;
   }
@@ -103,7 +111,8 @@ GgufValue read_value(Cursor& in, GgufValueType type, const std::string& key, int
     }
     case GgufValueType::kString: value.string = in.read_string(key); break;
     case GgufValueType::kArray: {
-      if (depth >= kMaxArrayDepth) fail(in.source(), key, "arrays nested deeper than " + std::to_string(kMaxArrayDepth));
+      if (depth >= kMaxArrayDepth)
+        fail(in.source(), key, "arrays nested deeper than " + std::to_string(kMaxArrayDepth));
       uint32_t element = in.read<uint32_t>(key);
       if (!known_value_type(element)) fail(in.source(), key, "unknown array element type " + std::to_string(element));
       value.element_type = static_cast<GgufValueType>(element);
@@ -135,7 +144,8 @@ GgufTensorInfo read_tensor_info(Cursor& in, size_t index) {
   uint64_t elements = 1;
   for (uint32_t d = 0; d < n_dims; ++d) {
     uint64_t dim = in.read<uint64_t>(name);
-    if (dim == 0 || dim > static_cast<uint64_t>(INT64_MAX)) fail(in.source(), name, "wrong shape: dim " + std::to_string(d) + " is " + std::to_string(dim));
+    if (dim == 0 || dim > static_cast<uint64_t>(INT64_MAX))
+      fail(in.source(), name, "wrong shape: dim " + std::to_string(d) + " is " + std::to_string(dim));
     elements = checked_mul(elements, dim, in.source(), name);
     tensor.dims.push_back(dim);
   }
@@ -144,8 +154,9 @@ GgufTensorInfo read_tensor_info(Cursor& in, size_t index) {
   if (!traits.name) fail(in.source(), name, "unknown ggml type " + std::to_string(type));
   tensor.type = static_cast<GgmlType>(type);
   if (tensor.dims[0] % traits.block_size != 0)
-    fail(in.source(), name, "wrong shape: row of " + std::to_string(tensor.dims[0]) + " elements is not a whole number of " +
-                                traits.name + " blocks of " + std::to_string(traits.block_size));
+    fail(in.source(), name,
+         "wrong shape: row of " + std::to_string(tensor.dims[0]) + " elements is not a whole number of " + traits.name +
+             " blocks of " + std::to_string(traits.block_size));
   tensor.nbytes = checked_mul(elements / traits.block_size, traits.type_size, in.source(), name);
   tensor.offset = in.read<uint64_t>(name);
   return tensor;
@@ -158,12 +169,14 @@ void check_tensor_layout(GgufHeader& header, size_t file_size, const std::string
   for (const GgufTensorInfo& tensor : header.tensors) {
     if (seen[tensor.name]++) fail(source, tensor.name, "tensor name appears twice");
     if (tensor.offset % header.alignment != 0)
-      fail(source, tensor.name, "data offset " + std::to_string(tensor.offset) + " is not a multiple of the alignment " +
-                                    std::to_string(header.alignment));
+      fail(source, tensor.name,
+           "data offset " + std::to_string(tensor.offset) + " is not a multiple of the alignment " +
+               std::to_string(header.alignment));
     if (tensor.offset > data_size || tensor.nbytes > data_size - tensor.offset)
-      fail(source, tensor.name, "truncated file: tensor data [" + std::to_string(tensor.offset) + ", " +
-                                    std::to_string(tensor.offset + tensor.nbytes) + ") runs past the " +
-                                    std::to_string(data_size) + " data bytes");
+      fail(source, tensor.name,
+           "truncated file: tensor data [" + std::to_string(tensor.offset) + ", " +
+               std::to_string(tensor.offset + tensor.nbytes) + ") runs past the " + std::to_string(data_size) +
+               " data bytes");
     by_offset.push_back(&tensor);
   }
   std::sort(by_offset.begin(), by_offset.end(),
@@ -184,19 +197,23 @@ const GgufValue& typed(const GgufHeader& header, const std::string& key, const s
 }  // namespace
 
 const char* gguf_value_type_name(GgufValueType type) {
-  static const char* const kNames[] = {"uint8", "int8",    "uint16", "int16",  "uint32", "int32", "float32",
-                                       "bool",  "string",  "array",  "uint64", "int64",  "float64"};
+  static const char* const kNames[] = {"uint8", "int8",   "uint16", "int16",  "uint32", "int32",  "float32",
+                                       "bool",  "string", "array",  "uint64", "int64",  "float64"};
   uint32_t id = static_cast<uint32_t>(type);
   return id < sizeof(kNames) / sizeof(kNames[0]) ? kNames[id] : "unknown";
 }
 
 bool GgufValue::is_integer() const {
   switch (type) {
-    case GgufValueType::kUint8: case GgufValueType::kInt8: case GgufValueType::kUint16: case GgufValueType::kInt16:
-    case GgufValueType::kUint32: case GgufValueType::kInt32: case GgufValueType::kUint64: case GgufValueType::kInt64:
-      return true;
-    default:
-      return false;
+    case GgufValueType::kUint8:
+    case GgufValueType::kInt8:
+    case GgufValueType::kUint16:
+    case GgufValueType::kInt16:
+    case GgufValueType::kUint32:
+    case GgufValueType::kInt32:
+    case GgufValueType::kUint64:
+    case GgufValueType::kInt64: return true;
+    default: return false;
   }
 }
 
@@ -206,9 +223,7 @@ uint64_t GgufTensorInfo::element_count() const {
   return n;
 }
 
-std::vector<int64_t> GgufTensorInfo::shape() const {
-  return std::vector<int64_t>(dims.rbegin(), dims.rend());
-}
+std::vector<int64_t> GgufTensorInfo::shape() const { return std::vector<int64_t>(dims.rbegin(), dims.rend()); }
 
 const GgufValue* GgufHeader::find(const std::string& key) const {
   auto it = metadata.find(key);
@@ -231,7 +246,8 @@ GgufHeader parse_gguf_header(const uint8_t* bytes, size_t size, const std::strin
   uint64_t tensor_count = in.read<uint64_t>("tensor_count");
   uint64_t kv_count = in.read<uint64_t>("kv_count");
   // Each key-value pair takes at least 12 bytes, each tensor record 24.
-  if (kv_count > in.remaining() / 12) fail(source, "kv_count", "truncated file: " + std::to_string(kv_count) + " keys do not fit");
+  if (kv_count > in.remaining() / 12)
+    fail(source, "kv_count", "truncated file: " + std::to_string(kv_count) + " keys do not fit");
   for (uint64_t i = 0; i < kv_count; ++i) {
     std::string key = in.read_string("key #" + std::to_string(i));
     uint32_t type = in.read<uint32_t>(key);
@@ -252,8 +268,9 @@ GgufHeader parse_gguf_header(const uint8_t* bytes, size_t size, const std::strin
   }
   uint64_t start = (in.pos() + header.alignment - 1) / header.alignment * header.alignment;
   if (!header.tensors.empty() && start > size)
-    fail(source, "data", "truncated file: the data section would start at " + std::to_string(start) +
-                             ", file has " + std::to_string(size) + " bytes");
+    fail(source, "data",
+         "truncated file: the data section would start at " + std::to_string(start) + ", file has " +
+             std::to_string(size) + " bytes");
   header.data_start = std::min<uint64_t>(start, size);
   check_tensor_layout(header, size, source);
   return header;
@@ -262,7 +279,8 @@ GgufHeader parse_gguf_header(const uint8_t* bytes, size_t size, const std::strin
 std::optional<uint64_t> gguf_unsigned(const GgufHeader& header, const std::string& key, const std::string& source) {
   if (!header.find(key)) return std::nullopt;
   const GgufValue& value = typed(header, key, source, false);
-  if (!value.is_integer()) fail(source, key, std::string("expected an integer, got ") + gguf_value_type_name(value.type));
+  if (!value.is_integer())
+    fail(source, key, std::string("expected an integer, got ") + gguf_value_type_name(value.type));
   if (!is_signed(value.type)) return value.unsigned_integer;
   if (value.integer < 0) fail(source, key, "expected a non-negative integer, got " + std::to_string(value.integer));
   return static_cast<uint64_t>(value.integer);
@@ -309,15 +327,15 @@ std::vector<std::string> gguf_string_array(const GgufHeader& header, const std::
                                            const std::string& source) {
   const GgufValue& value = typed(header, key, source, true);
   if (value.element_type != GgufValueType::kString)
-    fail(source, key, std::string("expected an array of strings, got one of ") + gguf_value_type_name(value.element_type));
+    fail(source, key,
+         std::string("expected an array of strings, got one of ") + gguf_value_type_name(value.element_type));
   std::vector<std::string> out;
   out.reserve(value.items.size());
   for (const GgufValue& item : value.items) out.push_back(item.string);
   return out;
 }
 
-std::vector<int64_t> gguf_integer_array(const GgufHeader& header, const std::string& key,
-                                        const std::string& source) {
+std::vector<int64_t> gguf_integer_array(const GgufHeader& header, const std::string& key, const std::string& source) {
   const GgufValue& value = typed(header, key, source, true);
   std::vector<int64_t> out;
   out.reserve(value.items.size());
@@ -334,13 +352,13 @@ std::vector<int64_t> gguf_integer_array(const GgufHeader& header, const std::str
   return out;
 }
 
-std::vector<double> gguf_number_array(const GgufHeader& header, const std::string& key,
-                                      const std::string& source) {
+std::vector<double> gguf_number_array(const GgufHeader& header, const std::string& key, const std::string& source) {
   const GgufValue& value = typed(header, key, source, true);
   std::vector<double> out;
   out.reserve(value.items.size());
   for (const GgufValue& item : value.items) {
-    if (!item.is_float()) fail(source, key, std::string("expected an array of floats, got one of ") + gguf_value_type_name(item.type));
+    if (!item.is_float())
+      fail(source, key, std::string("expected an array of floats, got one of ") + gguf_value_type_name(item.type));
     out.push_back(item.number);
   }
   return out;

@@ -81,11 +81,12 @@ std::vector<std::pair<std::string, torch::Tensor>> gguf_weights_as_hf(const Gguf
     if (hf.empty() || it == expected.end())
       fail(source, tensor.name, "no " + config.model_type + " weight of this configuration is called that");
     if (tensor.shape() != it->second)
-      fail(source, tensor.name, "wrong shape: " + shape_text(tensor.shape()) + " (as " + hf + "), the metadata implies " +
-                                    shape_text(it->second));
+      fail(source, tensor.name,
+           "wrong shape: " + shape_text(tensor.shape()) + " (as " + hf + "), the metadata implies " +
+               shape_text(it->second));
     if (!gguf_can_dequantize(tensor.type))
-      fail(source, tensor.name, "unsupported ggml type " + ggml_type_name(tensor.type) + " (supported: " +
-                                    gguf_dequantizable_types() + ")");
+      fail(source, tensor.name,
+           "unsupported ggml type " + ggml_type_name(tensor.type) + " (supported: " + gguf_dequantizable_types() + ")");
     gguf_of[hf] = tensor.name;
   }
   for (const auto& [hf, shape] : expected)

@@ -105,8 +105,10 @@ json byte_level_step(bool use_regex) {
 }
 
 json pre_tokenizer_for(const std::string& pre) {
-  static const std::set<std::string> kDigitsThenGpt2{"smollm", "starcoder", "refact", "codeshell", "exaone", "minerva-7b"};
-  static const std::set<std::string> kLlama3{"llama3", "llama-v3", "llama-bpe", "falcon3", "smaug-bpe", "dbrx", "pixtral"};
+  static const std::set<std::string> kDigitsThenGpt2{"smollm",    "starcoder", "refact",
+                                                     "codeshell", "exaone",    "minerva-7b"};
+  static const std::set<std::string> kLlama3{"llama3",    "llama-v3", "llama-bpe", "falcon3",
+                                             "smaug-bpe", "dbrx",     "pixtral"};
   static const std::set<std::string> kQwen2{"qwen2", "deepseek-r1-qwen", "megrez"};
   if (kDigitsThenGpt2.count(pre))  // every digit its own piece, then GPT-2's split
     return {{"type", "Sequence"}, {"pretokenizers", json::array({split_step(R"(\p{N})"), byte_level_step(true)})}};
@@ -123,7 +125,8 @@ std::vector<int64_t> token_types(const GgufHeader& header, const std::string& so
   if (!header.find("tokenizer.ggml.token_type")) return std::vector<int64_t>(count, kNormal);
   std::vector<int64_t> types = gguf_integer_array(header, "tokenizer.ggml.token_type", source);
   if (types.size() != count)
-    fail(source, "tokenizer.ggml.token_type", std::to_string(types.size()) + " types for " + std::to_string(count) + " tokens");
+    fail(source, "tokenizer.ggml.token_type",
+         std::to_string(types.size()) + " types for " + std::to_string(count) + " tokens");
   return types;
 }
 
@@ -131,7 +134,9 @@ std::optional<int64_t> special_id(const GgufHeader& header, const std::string& k
                                   size_t vocab) {
   auto id = gguf_unsigned(header, key, source);
   if (!id) return std::nullopt;
-  if (*id >= vocab) fail(source, key, "token id " + std::to_string(*id) + " out of range (vocabulary of " + std::to_string(vocab) + ")");
+  if (*id >= vocab)
+    fail(source, key,
+         "token id " + std::to_string(*id) + " out of range (vocabulary of " + std::to_string(vocab) + ")");
   return static_cast<int64_t>(*id);
 }
 
@@ -160,14 +165,20 @@ std::vector<json> added_token_list(const std::vector<std::string>& tokens, const
   std::vector<json> added;
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (!parts.added[i]) continue;
-    added.push_back({{"id", static_cast<int64_t>(i)}, {"content", tokens[i]}, {"single_word", false},
-                     {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", bool(parts.special[i])}});
+    added.push_back({{"id", static_cast<int64_t>(i)},
+                     {"content", tokens[i]},
+                     {"single_word", false},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"normalized", false},
+                     {"special", bool(parts.special[i])}});
   }
   return added;
 }
 
 // tokenizer.ggml.merges as [left, right] pairs, each naming tokens of `ids`.
-json file_merges(const GgufHeader& header, const std::string& source, const std::unordered_map<std::string, int64_t>& ids) {
+json file_merges(const GgufHeader& header, const std::string& source,
+                 const std::unordered_map<std::string, int64_t>& ids) {
   std::vector<std::string> merges = gguf_string_array(header, "tokenizer.ggml.merges", source);
   json merge_list = json::array();
   for (size_t i = 0; i < merges.size(); ++i) {
@@ -177,7 +188,8 @@ json file_merges(const GgufHeader& header, const std::string& source, const std:
       fail(source, key, "expected \"left right\", got \"" + merges[i] + "\"");
     std::string left = merges[i].substr(0, space), right = merges[i].substr(space + 1);
     for (const std::string& token : {left, right, left + right}) {
-      if (!ids.count(token)) fail(source, key, "merge \"" + merges[i] + "\" names \"" + token + "\", which is not a token");
+      if (!ids.count(token))
+        fail(source, key, "merge \"" + merges[i] + "\" names \"" + token + "\", which is not a token");
     }
     merge_list.push_back({left, right});
   }
@@ -205,10 +217,18 @@ ModelParts byte_level_parts(const GgufHeader& header, const std::string& source,
   std::string pre = gguf_string(header, "tokenizer.ggml.pre", source).value_or("default");
   parts.pre_tokenizer = pre_tokenizer_for(pre);
   parts.decoder = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
-  parts.plain_post_processor = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
-  parts.model = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", ""},
-                 {"end_of_word_suffix", ""}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
-                 {"vocab", vocab}, {"merges", file_merges(header, source, ids)}};
+  parts.plain_post_processor = {
+      {"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
+  parts.model = {{"type", "BPE"},
+                 {"dropout", nullptr},
+                 {"unk_token", nullptr},
+                 {"continuing_subword_prefix", ""},
+                 {"end_of_word_suffix", ""},
+                 {"fuse_unk", false},
+                 {"byte_fallback", false},
+                 {"ignore_merges", false},
+                 {"vocab", vocab},
+                 {"merges", file_merges(header, source, ids)}};
   return parts;
 }
 
@@ -223,7 +243,8 @@ std::vector<size_t> code_point_starts(const std::string& token) {
 std::vector<double> token_scores(const GgufHeader& header, const std::string& source, size_t count) {
   std::vector<double> scores = gguf_number_array(header, "tokenizer.ggml.scores", source);
   if (scores.size() != count)
-    fail(source, "tokenizer.ggml.scores", std::to_string(scores.size()) + " scores for " + std::to_string(count) + " tokens");
+    fail(source, "tokenizer.ggml.scores",
+         std::to_string(scores.size()) + " scores for " + std::to_string(count) + " tokens");
   return scores;
 }
 
@@ -290,16 +311,25 @@ ModelParts sentencepiece_parts(const GgufHeader& header, const std::string& sour
   // LlamaTokenizer(add_prefix_space=False) neither prepends nor strips.
   bool prefix_space = gguf_bool(header, "tokenizer.ggml.add_space_prefix", source).value_or(true);
   const std::string kSpace = "\xE2\x96\x81";  // U+2581
-  parts.pre_tokenizer = {{"type", "Metaspace"}, {"replacement", kSpace},
-                         {"prepend_scheme", prefix_space ? "first" : "never"}, {"split", false}};
+  parts.pre_tokenizer = {{"type", "Metaspace"},
+                         {"replacement", kSpace},
+                         {"prepend_scheme", prefix_space ? "first" : "never"},
+                         {"split", false}};
   json decoders = json::array({{{"type", "Replace"}, {"pattern", {{"String", kSpace}}}, {"content", " "}},
-                               {{"type", "ByteFallback"}}, {{"type", "Fuse"}}});
+                               {{"type", "ByteFallback"}},
+                               {{"type", "Fuse"}}});
   if (prefix_space) decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
   parts.decoder = {{"type", "Sequence"}, {"decoders", decoders}};
   parts.plain_post_processor = nullptr;
-  parts.model = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", unk ? json(tokens[*unk]) : json()},
-                 {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", true},
-                 {"byte_fallback", true}, {"ignore_merges", false}, {"vocab", vocab},
+  parts.model = {{"type", "BPE"},
+                 {"dropout", nullptr},
+                 {"unk_token", unk ? json(tokens[*unk]) : json()},
+                 {"continuing_subword_prefix", nullptr},
+                 {"end_of_word_suffix", nullptr},
+                 {"fuse_unk", true},
+                 {"byte_fallback", true},
+                 {"ignore_merges", false},
+                 {"vocab", vocab},
                  {"merges", header.find("tokenizer.ggml.merges")
                                 ? file_merges(header, source, ids)
                                 : sentencepiece_merges(tokens, token_scores(header, source, tokens.size()), ids)}};
@@ -313,7 +343,8 @@ GgufTokenizerFiles tokenizer_files_from_gguf(const GgufHeader& header, const std
   std::string model = gguf_required_string(header, "tokenizer.ggml.model", source);
   if (model != "gpt2" && model != "llama")
     fail(source, "tokenizer.ggml.model",
-         "tokenizer \"" + model + "\" is not supported (only \"gpt2\", byte-level BPE, and \"llama\", SentencePiece BPE)");
+         "tokenizer \"" + model +
+             "\" is not supported (only \"gpt2\", byte-level BPE, and \"llama\", SentencePiece BPE)");
   std::vector<std::string> tokens = gguf_string_array(header, "tokenizer.ggml.tokens", source);
   if (tokens.empty()) fail(source, "tokenizer.ggml.tokens", "empty vocabulary");
   std::vector<int64_t> types = token_types(header, source, tokens.size());
@@ -343,8 +374,11 @@ GgufTokenizerFiles tokenizer_files_from_gguf(const GgufHeader& header, const std
   };
 
   json& config = files.tokenizer_config;
-  config = {{"tokenizer_class", "PreTrainedTokenizerFast"}, {"add_bos_token", add_bos}, {"add_eos_token", add_eos},
-            {"clean_up_tokenization_spaces", false}, {"model_max_length", model_max_length}};
+  config = {{"tokenizer_class", "PreTrainedTokenizerFast"},
+            {"add_bos_token", add_bos},
+            {"add_eos_token", add_eos},
+            {"clean_up_tokenization_spaces", false},
+            {"model_max_length", model_max_length}};
   auto name = [&](std::optional<int64_t> id) { return id ? json(tokens[*id]) : json(); };
   config["bos_token"] = name(bos);
   config["eos_token"] = name(eos);

@@ -7,8 +7,8 @@
 
 namespace upm {
 
-KVCache::KVCache(const ModelConfig& config, int64_t max_sequences, int64_t max_length,
-                 c10::ScalarType dtype, c10::Device device)
+KVCache::KVCache(const ModelConfig& config, int64_t max_sequences, int64_t max_length, c10::ScalarType dtype,
+                 c10::Device device)
     : max_length_(max_length), lengths_(max_sequences, 0), positions_(max_sequences, 0) {
   if (max_sequences <= 0 || max_length <= 0) throw Error("KVCache: sizes must be positive");
   auto options = torch::TensorOptions().dtype(dtype).device(device);
@@ -21,8 +21,7 @@ KVCache::KVCache(const ModelConfig& config, int64_t max_sequences, int64_t max_l
 
 void KVCache::check_slot(int64_t slot) const {
   if (slot < 0 || slot >= max_sequences()) {
-    throw Error("KVCache: slot " + std::to_string(slot) + " out of range [0, " +
-                std::to_string(max_sequences()) + ")");
+    throw Error("KVCache: slot " + std::to_string(slot) + " out of range [0, " + std::to_string(max_sequences()) + ")");
   }
 }
 
@@ -51,8 +50,8 @@ void KVCache::copy_prefix(int64_t src, int64_t dst, int64_t n) {
   check_slot(src);
   check_slot(dst);
   if (n < 0 || n > lengths_[src]) {
-    throw Error("KVCache: cannot copy " + std::to_string(n) + " entries of slot " + std::to_string(src) +
-                " holding " + std::to_string(lengths_[src]));
+    throw Error("KVCache: cannot copy " + std::to_string(n) + " entries of slot " + std::to_string(src) + " holding " +
+                std::to_string(lengths_[src]));
   }
   if (src != dst && n > 0) {
     for (size_t l = 0; l < keys_.size(); ++l) {
@@ -82,21 +81,23 @@ KVCacheStep KVCache::begin_step(const std::vector<int64_t>& slots, const torch::
     }
     step.prefix_slot = prefix_slot;
     step.prefix_length = prefix_length;
-    step.prefix_positions = prefix_length == 0 ? 0 : valid_[prefix_slot].narrow(0, 0, prefix_length).sum().item<int64_t>();
+    step.prefix_positions =
+        prefix_length == 0 ? 0 : valid_[prefix_slot].narrow(0, 0, prefix_length).sum().item<int64_t>();
   }
   step.slots = slots;
   step.new_tokens = new_valid.size(1);
   int64_t longest = 0;
   std::vector<int64_t> sorted = slots;
   std::sort(sorted.begin(), sorted.end());
-  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) throw Error("KVCache: a slot appears twice in one step");
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    throw Error("KVCache: a slot appears twice in one step");
   for (int64_t slot : slots) {
     check_slot(slot);
     if (lengths_[slot] + step.new_tokens > max_length_) {
-      throw InputError(Location{"", 0, "kv_cache"},
-                       "sequence in slot " + std::to_string(slot) + " holds " + std::to_string(lengths_[slot]) +
-                           " tokens; " + std::to_string(step.new_tokens) + " more exceed the cache length " +
-                           std::to_string(max_length_));
+      throw InputError(Location{"", 0, "kv_cache"}, "sequence in slot " + std::to_string(slot) + " holds " +
+                                                        std::to_string(lengths_[slot]) + " tokens; " +
+                                                        std::to_string(step.new_tokens) +
+                                                        " more exceed the cache length " + std::to_string(max_length_));
     }
     step.old_lengths.push_back(lengths_[slot]);
     longest = std::max(longest, lengths_[slot]);
@@ -111,7 +112,8 @@ KVCacheStep KVCache::begin_step(const std::vector<int64_t>& slots, const torch::
   }
   step.key_valid = rows(valid_, step).narrow(1, 0, step.key_length);
   if (step.prefix_length > 0) {
-    torch::Tensor shared = valid_[prefix_slot].narrow(0, 0, prefix_length).unsqueeze(0).expand({int64_t(slots.size()), prefix_length});
+    torch::Tensor shared =
+        valid_[prefix_slot].narrow(0, 0, prefix_length).unsqueeze(0).expand({int64_t(slots.size()), prefix_length});
     step.key_valid = torch::cat({shared, step.key_valid}, 1);
   }
   torch::Tensor counts = valid.sum(1).to(torch::kCPU);
@@ -125,8 +127,8 @@ torch::Tensor KVCache::rows(const torch::Tensor& all, const KVCacheStep& step) c
   return all.index_select(0, index);
 }
 
-std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const KVCacheStep& step,
-                                                        const torch::Tensor& k, const torch::Tensor& v) {
+std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const KVCacheStep& step, const torch::Tensor& k,
+                                                        const torch::Tensor& v) {
   torch::Tensor& keys = keys_.at(layer);
   torch::Tensor& values = values_.at(layer);
   const bool same_offset = std::all_of(step.old_lengths.begin(), step.old_lengths.end(),

@@ -25,8 +25,7 @@ void describe(ConfigIO& io, LoraConfig& c) {
 
 class LoraAdapter : public LinearAdapter {
  public:
-  LoraAdapter(const Linear& base, int64_t rank, double scale, double dropout)
-      : scale(scale), dropout(dropout) {
+  LoraAdapter(const Linear& base, int64_t rank, double scale, double dropout) : scale(scale), dropout(dropout) {
     const auto options = base.weight.options();
     A = torch::zeros({rank, base.weight.size(1)}, options).requires_grad_(true);
     B = torch::zeros({base.weight.size(0), rank}, options).requires_grad_(true);
@@ -79,9 +78,9 @@ LoraConfig lora_config_from_json(const nlohmann::json& j, const std::string& sou
       throw InputError(Location{source, 0, key}, "must be false (not supported)");
     }
   }
-  for (const char* key : {"rank_pattern", "alpha_pattern", "layers_to_transform", "exclude_modules", "modules_to_save",
-                          "layer_replication", "target_parameters", "trainable_token_indices",
-                          "alora_invocation_tokens"}) {
+  for (const char* key :
+       {"rank_pattern", "alpha_pattern", "layers_to_transform", "exclude_modules", "modules_to_save",
+        "layer_replication", "target_parameters", "trainable_token_indices", "alora_invocation_tokens"}) {
     if (j.contains(key) && !j[key].is_null() && !j[key].empty()) {
       throw InputError(Location{source, 0, key}, "must be null or empty (not supported)");
     }

@@ -77,8 +77,7 @@ RopeScaling read_rope_scaling(const nlohmann::json& rs, const std::string& sourc
   if (out.type == "llama3") {
     out.low_freq_factor = f.number("low_freq_factor", 1.0);
     out.high_freq_factor = f.number("high_freq_factor", 4.0);
-    out.original_max_position_embeddings =
-        f.positive("original_max_position_embeddings", 8192, true);
+    out.original_max_position_embeddings = f.positive("original_max_position_embeddings", 8192, true);
     if (!(out.high_freq_factor > out.low_freq_factor)) {
       f.fail("high_freq_factor", "must be > low_freq_factor");
     }
@@ -122,11 +121,11 @@ void reject_unsupported(const HfFields& f, const ModelConfig& c) {
   if (act != "silu") f.fail("hidden_act", "unsupported activation \"" + act + "\" (only silu)");
   if (f.boolean("use_sliding_window", false)) f.fail("use_sliding_window", "sliding-window attention is not supported");
   if (f.boolean("mlp_bias", false)) f.fail("mlp_bias", "MLP biases are not supported");
-  if (f.number("partial_rotary_factor", 1.0) != 1.0) f.fail("partial_rotary_factor", "partial rotary embeddings are not supported");
+  if (f.number("partial_rotary_factor", 1.0) != 1.0)
+    f.fail("partial_rotary_factor", "partial rotary embeddings are not supported");
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
-    f.fail("num_key_value_heads", "must divide num_attention_heads (" +
-                                      std::to_string(c.num_attention_heads) + "), got " +
-                                      std::to_string(c.num_key_value_heads));
+    f.fail("num_key_value_heads", "must divide num_attention_heads (" + std::to_string(c.num_attention_heads) +
+                                      "), got " + std::to_string(c.num_key_value_heads));
   }
   if (c.head_dim % 2 != 0) f.fail("head_dim", "must be even for rotary embeddings");
   if (!(c.rms_norm_eps > 0)) f.fail("rms_norm_eps", "must be > 0");

@@ -21,11 +21,19 @@ struct DtypeInfo {
 };
 
 constexpr DtypeInfo kDtypes[] = {
-    {"F64", 8, torch::kDouble},  {"F32", 4, torch::kFloat},  {"F16", 2, torch::kHalf},
-    {"BF16", 2, torch::kBFloat16}, {"I64", 8, torch::kLong}, {"I32", 4, torch::kInt},
-    {"I16", 2, torch::kShort},   {"I8", 1, torch::kChar},    {"U8", 1, torch::kByte},
-    {"BOOL", 1, torch::kBool},   {"U16", 2, torch::ScalarType::Undefined},
-    {"U32", 4, torch::ScalarType::Undefined}, {"U64", 8, torch::ScalarType::Undefined},
+    {"F64", 8, torch::kDouble},
+    {"F32", 4, torch::kFloat},
+    {"F16", 2, torch::kHalf},
+    {"BF16", 2, torch::kBFloat16},
+    {"I64", 8, torch::kLong},
+    {"I32", 4, torch::kInt},
+    {"I16", 2, torch::kShort},
+    {"I8", 1, torch::kChar},
+    {"U8", 1, torch::kByte},
+    {"BOOL", 1, torch::kBool},
+    {"U16", 2, torch::ScalarType::Undefined},
+    {"U32", 4, torch::ScalarType::Undefined},
+    {"U64", 8, torch::ScalarType::Undefined},
 };
 
 // JSON nesting deeper than this is no tensor header; checked before parsing so
@@ -38,8 +46,10 @@ bool nesting_within_limit(const char* text, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
@@ -93,12 +103,14 @@ SafetensorsEntry parse_entry(const std::string& name, const nlohmann::json& j, u
   e.end = read_offset(j["data_offsets"][1], source, name);
   if (e.begin > e.end) fail(source, name, "data_offsets begin > end");
   if (e.end > data_size) {
-    fail(source, name, "data_offsets end " + std::to_string(e.end) + " beyond the data buffer (" +
-                           std::to_string(data_size) + " bytes)");
+    fail(source, name,
+         "data_offsets end " + std::to_string(e.end) + " beyond the data buffer (" + std::to_string(data_size) +
+             " bytes)");
   }
   if (e.end - e.begin != nbytes) {
-    fail(source, name, "holds " + std::to_string(e.end - e.begin) + " bytes but dtype " + e.dtype +
-                           " x shape needs " + std::to_string(nbytes));
+    fail(source, name,
+         "holds " + std::to_string(e.end - e.begin) + " bytes but dtype " + e.dtype + " x shape needs " +
+             std::to_string(nbytes));
   }
   return e;
 }
@@ -192,8 +204,7 @@ torch::Tensor SafetensorsFile::tensor(const std::string& name) const {
   return out;
 }
 
-void write_safetensors(const std::string& path,
-                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;

@@ -55,7 +55,8 @@ void SafetensorsFolder::open_sharded(const std::string& index_path) {
       by_file[shard] = files_.back().get();
     }
     const SafetensorsFile* file = by_file[shard];
-    if (!file->contains(it.key())) throw InputError(Location{file->path(), 0, it.key()}, "tensor listed in the index is missing from the shard");
+    if (!file->contains(it.key()))
+      throw InputError(Location{file->path(), 0, it.key()}, "tensor listed in the index is missing from the shard");
     owner_[it.key()] = file;
   }
   for (const auto& file : files_) {
@@ -83,9 +84,9 @@ const SafetensorsFile& SafetensorsFolder::file_of(const std::string& name) const
   return *it->second;
 }
 
-std::vector<std::string> write_safetensors_folder(
-    const std::string& dir, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
-    uint64_t max_shard_bytes) {
+std::vector<std::string> write_safetensors_folder(const std::string& dir,
+                                                  const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                                                  uint64_t max_shard_bytes) {
   make_directories(dir);
   std::vector<std::vector<std::pair<std::string, torch::Tensor>>> shards(1);
   uint64_t shard_bytes = 0, total = 0;

@@ -67,7 +67,8 @@ void load_weights(CausalLM& model, const std::string& dir) {
     }
   }
   for (const auto& name : folder.names()) {
-    if (!expected.count(name) && !ignorable(name, model.config())) problems.push_back(name + ": unused (not a parameter of this model)");
+    if (!expected.count(name) && !ignorable(name, model.config()))
+      problems.push_back(name + ": unused (not a parameter of this model)");
   }
   if (!problems.empty()) report(dir, problems);
 

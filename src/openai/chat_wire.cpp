@@ -163,9 +163,8 @@ json choice_logprobs_json(const std::vector<TokenLogprob>& logprobs) {
 json to_json(const ChatRequest& request) {
   json messages = json::array();
   for (const auto& m : request.messages) messages.push_back({{"role", m.role}, {"content", wire_text(m.content)}});
-  json out{{"model", request.model},           {"messages", std::move(messages)},
-           {"temperature", request.temperature}, {"top_p", request.top_p},
-           {"max_tokens", request.max_tokens},   {"n", request.n}};
+  json out{{"model", request.model}, {"messages", std::move(messages)},  {"temperature", request.temperature},
+           {"top_p", request.top_p}, {"max_tokens", request.max_tokens}, {"n", request.n}};
   if (request.seed) out["seed"] = *request.seed;
   if (!request.stop.empty()) out["stop"] = request.stop;
   if (request.logprobs) {
@@ -190,8 +189,8 @@ ChatRequest chat_request_from_json(const json& body, const std::string& source) 
   if (r.top_p <= 0.0) top_p.fail("expected a number in (0, 1], got 0");
   // max_completion_tokens is OpenAI's newer name for max_tokens.
   Field max_completion = field("max_completion_tokens");
-  r.max_tokens = wire::integer_at(max_completion.present() ? max_completion : field("max_tokens"), r.max_tokens, 1,
-                                  kMaxInt);
+  r.max_tokens =
+      wire::integer_at(max_completion.present() ? max_completion : field("max_tokens"), r.max_tokens, 1, kMaxInt);
   r.n = wire::integer_at(field("n"), r.n, 1, kMaxInt);
   r.seed = read_seed(field("seed"));
   r.stop = read_stop(field("stop"));

@@ -15,9 +15,9 @@ struct HttpAttempt {
     fatal,      // any other status: retrying cannot help
   };
   Outcome outcome = Outcome::fatal;
-  int status = 0;      // 0 when no response arrived
+  int status = 0;  // 0 when no response arrived
   std::string body;
-  std::string reason;  // why it failed, for the error message
+  std::string reason;        // why it failed, for the error message
   double retry_after_s = 0;  // the server's Retry-After (seconds), 0 when absent
 };
 

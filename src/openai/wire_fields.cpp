@@ -105,7 +105,8 @@ std::string one_of(const Field& f, const std::vector<std::string>& allowed) {
       if (v == a) return v;
     }
   }
-  f.fail("expected one of " + list + ", got " + f.value->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  f.fail("expected one of " + list + ", got " +
+         f.value->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace upm::openai::wire

@@ -14,10 +14,9 @@ nlohmann::json error_body(const std::string& message, const std::string& type, c
 nlohmann::json default_error_body(int status, int64_t max_body_bytes) {
   switch (status) {
     case 404:
-      return error_body("no such route (POST /v1/chat/completions, GET /v1/models, GET /health)",
-                        "not_found_error", "not_found");
-    case 405:
-      return error_body("method not allowed", "invalid_request_error", "method_not_allowed");
+      return error_body("no such route (POST /v1/chat/completions, GET /v1/models, GET /health)", "not_found_error",
+                        "not_found");
+    case 405: return error_body("method not allowed", "invalid_request_error", "method_not_allowed");
     case 413:
       return error_body("request body exceeds " + std::to_string(max_body_bytes) + " bytes", "invalid_request_error",
                         "request_too_large");

@@ -55,7 +55,7 @@ GenerationConfig generation_config(const openai::ChatRequest& request, int64_t p
 }
 
 std::vector<openai::TokenLogprob> choice_logprobs(const Tokenizer& tokenizer, const Generation& generation,
-                                          const std::vector<PositionAlternatives>* alternatives) {
+                                                  const std::vector<PositionAlternatives>* alternatives) {
   std::vector<openai::TokenLogprob> out;
   for (size_t j = 0; j < generation.tokens.size(); ++j) {
     openai::TokenLogprob t;
@@ -79,9 +79,9 @@ ChatModel load_chat_model(const std::string& dir, const ModelRuntime& runtime, c
               ChatTemplate::for_model(dir, chat_template)};
   // A tokenizer larger than the embedding table would index out of range.
   if (m.tokenizer->vocab_size() > m.model->config().vocab_size) {
-    throw InputError(Location{dir, 0, "vocab_size"},
-                     "tokenizer has " + std::to_string(m.tokenizer->vocab_size()) +
-                         " tokens but the model's vocabulary holds " + std::to_string(m.model->config().vocab_size));
+    throw InputError(Location{dir, 0, "vocab_size"}, "tokenizer has " + std::to_string(m.tokenizer->vocab_size()) +
+                                                         " tokens but the model's vocabulary holds " +
+                                                         std::to_string(m.model->config().vocab_size));
   }
   return m;
 }

@@ -128,9 +128,8 @@ struct ChatServer::Impl {
         send_json(res, 400, error_body(e.what(), "invalid_request_error", "invalid_value"));
       }
     });
-    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-      send_json(res, 200, models_body(engine));
-    });
+    http.Get("/v1/models",
+             [this](const httplib::Request&, httplib::Response& res) { send_json(res, 200, models_body(engine)); });
     http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
       send_json(res, 200, {{"status", "ok"}});
     });
@@ -144,8 +143,7 @@ struct ChatServer::Impl {
         std::rethrow_exception(ep);
       } catch (const std::exception& e) {
         what = e.what();
-      } catch (...) {
-      }
+      } catch (...) {}
       spdlog::error("chat server: {}", what);
       send_json(res, 500, error_body("internal server error: " + what, "server_error", "internal_error"));
     });
@@ -161,7 +159,8 @@ ChatServer::~ChatServer() { stop(); }
 
 int ChatServer::bind() {
   const auto& c = impl_->config;
-  impl_->port = c.port == 0 ? impl_->http.bind_to_any_port(c.host) : (impl_->http.bind_to_port(c.host, int(c.port)) ? int(c.port) : -1);
+  impl_->port = c.port == 0 ? impl_->http.bind_to_any_port(c.host)
+                            : (impl_->http.bind_to_port(c.host, int(c.port)) ? int(c.port) : -1);
   if (impl_->port <= 0) {
     throw InputError(Location{"", 0, "--port"}, "cannot listen on " + c.host + ":" + std::to_string(c.port));
   }

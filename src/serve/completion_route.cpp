@@ -23,9 +23,9 @@ openai::ChatRequest parse_request(const std::string& body, const ChatServerConfi
   std::string error, field;
   nlohmann::json json = parse_json_bounded(body, max_json_depth(), &error, &field);
   if (json.is_discarded()) {
-    throw ApiError(400, kInvalid, "invalid_json", field,
-                   "request body: " + (field.empty() ? "" : field + ": ") +
-                       (error == "invalid JSON" ? "not valid JSON" : error));
+    throw ApiError(
+        400, kInvalid, "invalid_json", field,
+        "request body: " + (field.empty() ? "" : field + ": ") + (error == "invalid JSON" ? "not valid JSON" : error));
   }
   openai::ChatRequest request;
   try {
@@ -47,8 +47,8 @@ openai::ChatRequest parse_request(const std::string& body, const ChatServerConfi
 void check_limits(const openai::ChatRequest& request, const ChatServerConfig& limits, const ChatEngine& engine) {
   if (request.max_tokens > limits.max_tokens) {
     throw ApiError(400, kInvalid, "invalid_value", "max_tokens",
-                   "request body: max_tokens: " + std::to_string(request.max_tokens) + " exceeds this server's limit of " +
-                       std::to_string(limits.max_tokens));
+                   "request body: max_tokens: " + std::to_string(request.max_tokens) +
+                       " exceeds this server's limit of " + std::to_string(limits.max_tokens));
   }
   if (request.n > limits.max_n) {
     throw ApiError(400, kInvalid, "invalid_value", "n",
@@ -81,8 +81,8 @@ std::string next_completion_id() {
 
 nlohmann::json complete_chat_body(ChatEngine& engine, const ChatServerConfig& limits, const std::string& body) {
   if (int64_t(body.size()) > limits.max_body_bytes) {
-    throw ApiError(413, kInvalid, "request_too_large",
-                   "", "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes");
+    throw ApiError(413, kInvalid, "request_too_large", "",
+                   "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes");
   }
   openai::ChatRequest request = parse_request(body, limits, engine);
   check_limits(request, limits, engine);
@@ -97,8 +97,8 @@ nlohmann::json complete_chat_body(ChatEngine& engine, const ChatServerConfig& li
     throw ApiError(400, kInvalid, "context_length_exceeded", "messages", e.what());
   }
   response.id = next_completion_id();
-  response.created = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+  response.created =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("chat completion: {} prompt + {} completion tokens, n={}, {:.2f} s", response.prompt_tokens,
                response.completion_tokens, request.n, seconds);
@@ -107,8 +107,8 @@ nlohmann::json complete_chat_body(ChatEngine& engine, const ChatServerConfig& li
 
 nlohmann::json models_body(const ChatEngine& engine) {
   return {{"object", "list"},
-          {"data", nlohmann::json::array({{{"id", engine.model_id()}, {"object", "model"}, {"created", 0},
-                                            {"owned_by", "upm"}}})}};
+          {"data", nlohmann::json::array(
+                       {{{"id", engine.model_id()}, {"object", "model"}, {"created", 0}, {"owned_by", "upm"}}})}};
 }
 
 }  // namespace upm::serve

@@ -18,12 +18,12 @@
 namespace upm::serve {
 
 struct ConnectionLimits {
-  int64_t max_connections = 64;         // open at once; more are answered 503
-  double request_read_timeout_s = 10;   // a request's headers and body, from its first byte
-  double keep_alive_timeout_s = 5;      // idle wait for the next request on a connection
+  int64_t max_connections = 64;        // open at once; more are answered 503
+  double request_read_timeout_s = 10;  // a request's headers and body, from its first byte
+  double keep_alive_timeout_s = 5;     // idle wait for the next request on a connection
   int64_t max_requests_per_connection = 100;
   double write_timeout_s = 30;
-  int64_t retry_after_s = 1;            // the Retry-After of a 503
+  int64_t retry_after_s = 1;  // the Retry-After of a 503
 };
 
 class GuardedHttpServer : public httplib::Server {

@@ -36,9 +36,9 @@ std::vector<PositionAlternatives> read_positions(const torch::Tensor& logits, co
 
 }  // namespace
 
-std::vector<std::vector<PositionAlternatives>> token_alternatives(CausalLM& model, const std::vector<int64_t>& prompt,
-                                                                  const std::vector<std::vector<int64_t>>& continuations,
-                                                                  int64_t k) {
+std::vector<std::vector<PositionAlternatives>> token_alternatives(
+    CausalLM& model, const std::vector<int64_t>& prompt, const std::vector<std::vector<int64_t>>& continuations,
+    int64_t k) {
   c10::InferenceMode inference;
   const int64_t vocab = model.config().vocab_size;
   check_token_ids(prompt, vocab, "prompt");

@@ -10,8 +10,7 @@ namespace upm::text {
 
 bool is_unicode_whitespace(char32_t cp) {
   return (cp >= 9 && cp <= 13) || cp == 32 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
-         cp == 0x205F || cp == 0x3000;
+         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 namespace {
@@ -68,9 +67,8 @@ AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedToken> tokens) : tokens_(s
     by_first_byte_[static_cast<unsigned char>(tokens_[i].content[0])].push_back(i);
   }
   for (auto& candidates : by_first_byte_) {
-    std::stable_sort(candidates.begin(), candidates.end(), [&](int a, int b) {
-      return tokens_[a].content.size() > tokens_[b].content.size();
-    });
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [&](int a, int b) { return tokens_[a].content.size() > tokens_[b].content.size(); });
   }
 }
 

@@ -24,9 +24,7 @@ struct Candidate {
   uint32_t rank;
   int pos;  // index of the left symbol
   TokenId merged;
-  bool operator>(const Candidate& other) const {
-    return rank != other.rank ? rank > other.rank : pos > other.pos;
-  }
+  bool operator>(const Candidate& other) const { return rank != other.rank ? rank > other.rank : pos > other.pos; }
 };
 
 }  // namespace
@@ -78,8 +76,10 @@ void BpeModel::tokenize(std::string_view piece, std::vector<TokenId>& out) const
 void BpeModel::byte_symbols(std::string_view piece, std::vector<TokenId>& ids) const {
   for (unsigned char byte : piece) {
     TokenId id = byte_ids_[byte];
-    if (id >= 0) ids.push_back(id);
-    else if (unk_) ids.push_back(*unk_);  // without an unk HF drops a character it cannot represent
+    if (id >= 0)
+      ids.push_back(id);
+    else if (unk_)
+      ids.push_back(*unk_);  // without an unk HF drops a character it cannot represent
   }
 }
 
@@ -100,9 +100,9 @@ void BpeModel::character_symbols(std::string_view piece, std::vector<TokenId>& i
       ids.push_back(it->second);
       continue;
     }
-    if (options_.byte_fallback &&
-        std::all_of(character.begin(), character.end(),
-                    [&](char byte) { return fallback_ids_[static_cast<unsigned char>(byte)] >= 0; })) {
+    if (options_.byte_fallback && std::all_of(character.begin(), character.end(), [&](char byte) {
+          return fallback_ids_[static_cast<unsigned char>(byte)] >= 0;
+        })) {
       // HF leaves a pending unk pending here: it lands after these bytes.
       for (unsigned char byte : character) ids.push_back(fallback_ids_[byte]);
       continue;
@@ -125,8 +125,10 @@ void BpeModel::merge_word(std::string_view piece, std::vector<TokenId>& out) con
   }
   thread_local std::vector<TokenId> ids;  // reused: most words miss the cache only once
   ids.clear();
-  if (options_.byte_level) byte_symbols(piece, ids);
-  else character_symbols(piece, ids);
+  if (options_.byte_level)
+    byte_symbols(piece, ids);
+  else
+    character_symbols(piece, ids);
   if (ids.empty()) return;
   std::vector<Symbol> symbols;
   symbols.reserve(ids.size());

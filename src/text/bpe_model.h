@@ -31,8 +31,8 @@ class BpeModel {
   };
   // `vocab`: token string -> id. `merges` in rank order. `unk`: id used for
   // a symbol missing from the vocab (without one it is dropped, as HF does).
-  BpeModel(std::unordered_map<std::string, TokenId> vocab, const std::vector<Merge>& merges,
-           std::optional<TokenId> unk, Options options);
+  BpeModel(std::unordered_map<std::string, TokenId> vocab, const std::vector<Merge>& merges, std::optional<TokenId> unk,
+           Options options);
 
   // Ids of one pre-token given as raw bytes.
   void tokenize(std::string_view piece, std::vector<TokenId>& out) const;

@@ -50,9 +50,9 @@ bool nfc_inert(std::string_view text) {
 
 std::string nfc(std::string_view text) {
   utf8proc_uint8_t* result = nullptr;
-  auto size = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-                           static_cast<utf8proc_ssize_t>(text.size()), &result,
-                           static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  auto size =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), static_cast<utf8proc_ssize_t>(text.size()),
+                   &result, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
   if (size < 0) throw Error(std::string("NFC normalization failed: ") + utf8proc_errmsg(size));
   std::string normalized(reinterpret_cast<char*>(result), static_cast<std::size_t>(size));
   std::free(result);
@@ -71,9 +71,7 @@ std::string BpeTokenizer::Impl::normalize(std::string_view segment) const {
       case text::NormalizerStep::Kind::kPrepend:
         if (!text.empty()) text.insert(0, step.content);
         break;
-      case text::NormalizerStep::Kind::kReplace:
-        text::replace_all(text, step.pattern, step.content);
-        break;
+      case text::NormalizerStep::Kind::kReplace: text::replace_all(text, step.pattern, step.content); break;
     }
   }
   return text;
@@ -123,8 +121,10 @@ void BpeTokenizer::Impl::pre_tokenize_and_encode(std::string_view segment, bool 
       std::string_view piece = pieces[i];
       if (step.kind == text::PreTokenizerStep::Kind::kMetaspace) {
         piece = metaspace(step, piece, text_start && i == 0, owned);
-        if (step.split_at_replacement) split_before(piece, step.replacement, next);
-        else next.push_back(piece);
+        if (step.split_at_replacement)
+          split_before(piece, step.replacement, next);
+        else
+          next.push_back(piece);
         continue;
       }
       if (step.kind == text::PreTokenizerStep::Kind::kByteLevel && step.add_prefix_space &&

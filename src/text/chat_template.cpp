@@ -217,9 +217,11 @@ std::string ChatTemplate::render_llama(const std::vector<ChatMessage>& messages,
       system = python_strip(messages.front().content);
       first = 1;
     }
-    out += turn("system", "Cutting Knowledge Date: December 2023\nToday Date: " + options.date_string + "\n\n" + system);
+    out +=
+        turn("system", "Cutting Knowledge Date: December 2023\nToday Date: " + options.date_string + "\n\n" + system);
   }
-  for (std::size_t i = first; i < messages.size(); ++i) out += turn(messages[i].role, python_strip(messages[i].content));
+  for (std::size_t i = first; i < messages.size(); ++i)
+    out += turn(messages[i].role, python_strip(messages[i].content));
   if (options.add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
   return out;
 }

@@ -24,8 +24,7 @@ json read_optional_json(const fs::path& path) {
   std::ifstream file(path);
   if (!file) return json();
   json value = json::parse(file, nullptr, false);
-  if (value.is_discarded() || !value.is_object())
-    throw InputError(Location{path.string(), 0, ""}, "not a JSON object");
+  if (value.is_discarded() || !value.is_object()) throw InputError(Location{path.string(), 0, ""}, "not a JSON object");
   return value;
 }
 

@@ -28,14 +28,14 @@ RegexSplitter::RegexSplitter(const std::string& pattern, const std::string& cont
     : compiled_(std::make_unique<Compiled>()) {
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;
-  compiled_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                  PCRE2_UTF | PCRE2_UCP, &error_code, &error_offset, nullptr);
+  compiled_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF | PCRE2_UCP,
+                                  &error_code, &error_offset, nullptr);
   if (!compiled_->code) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error_code, message, sizeof(message));
-    throw InputError(Location{context, 0, "pre_tokenizer.pattern"},
-                     "regex rejected at offset " + std::to_string(error_offset) + ": " +
-                         reinterpret_cast<const char*>(message));
+    throw InputError(
+        Location{context, 0, "pre_tokenizer.pattern"},
+        "regex rejected at offset " + std::to_string(error_offset) + ": " + reinterpret_cast<const char*>(message));
   }
   // Without JIT pcre2_match interprets; still correct, only slower.
   pcre2_jit_compile(compiled_->code, PCRE2_JIT_COMPLETE);
@@ -43,15 +43,13 @@ RegexSplitter::RegexSplitter(const std::string& pattern, const std::string& cont
 
 RegexSplitter::~RegexSplitter() = default;
 
-void RegexSplitter::split(std::string_view text, std::vector<std::string_view>& pieces,
-                          bool drop_matches) const {
+void RegexSplitter::split(std::string_view text, std::vector<std::string_view>& pieces, bool drop_matches) const {
   MatchData match(compiled_->code);
   auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   std::size_t offset = 0, gap_start = 0;
   while (offset <= text.size()) {
     // The caller guarantees valid UTF-8, so PCRE2's own check is skipped.
-    int rc = pcre2_match(compiled_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK,
-                         match.data, nullptr);
+    int rc = pcre2_match(compiled_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, match.data, nullptr);
     if (rc < 0) {
       if (rc == PCRE2_ERROR_NOMATCH) break;
       throw Error("pre-tokenizer regex failed with PCRE2 error " + std::to_string(rc));

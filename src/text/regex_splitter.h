@@ -21,8 +21,7 @@ class RegexSplitter {
   // Splits valid UTF-8 `text` into matches and the gaps between them, in
   // order ("Isolated"). With `drop_matches` the matches are dropped
   // ("Removed"). Appends views into `text` to `pieces`.
-  void split(std::string_view text, std::vector<std::string_view>& pieces,
-             bool drop_matches = false) const;
+  void split(std::string_view text, std::vector<std::string_view>& pieces, bool drop_matches = false) const;
 
  private:
   struct Compiled;

@@ -12,19 +12,30 @@ namespace {
 enum ModelField { kPieces = 1, kTrainerSpec = 2, kNormalizerSpec = 3, kDenormalizerSpec = 5 };
 enum PieceField { kPieceText = 1, kPieceScore = 2, kPieceType = 3 };
 enum TrainerField {
-  kModelType = 3, kTreatWhitespaceAsSuffix = 24, kByteFallback = 35, kUnkSurface = 44,
-  kUnkPiece = 45, kBosPiece = 46, kEosPiece = 47, kPadPiece = 48
+  kModelType = 3,
+  kTreatWhitespaceAsSuffix = 24,
+  kByteFallback = 35,
+  kUnkSurface = 44,
+  kUnkPiece = 45,
+  kBosPiece = 46,
+  kEosPiece = 47,
+  kPadPiece = 48
 };
-enum NormalizerField { kName = 1, kPrecompiledCharsmap = 2, kAddDummyPrefix = 3, kRemoveExtraWhitespaces = 4,
-                       kEscapeWhitespaces = 5 };
+enum NormalizerField {
+  kName = 1,
+  kPrecompiledCharsmap = 2,
+  kAddDummyPrefix = 3,
+  kRemoveExtraWhitespaces = 4,
+  kEscapeWhitespaces = 5
+};
 constexpr uint64_t kModelTypeBpe = 2;
 
 // One protobuf field as read from the wire.
 struct WireField {
   uint32_t number = 0;
   int wire_type = 0;
-  uint64_t varint = 0;        // wire type 0, and fixed32/64 bits
-  std::string_view bytes;     // wire type 2
+  uint64_t varint = 0;     // wire type 0, and fixed32/64 bits
+  std::string_view bytes;  // wire type 2
 };
 
 class WireReader {
@@ -139,8 +150,8 @@ void parse_normalizer_spec(std::string_view bytes, const std::string& source, Se
     }
   }
   if (has_rules)
-    throw InputError(Location{source, 0, ""}, std::string(which) + ".name=" + name +
-                                                  " (precompiled normalization rules) is not supported");
+    throw InputError(Location{source, 0, ""},
+                     std::string(which) + ".name=" + name + " (precompiled normalization rules) is not supported");
 }
 
 }  // namespace

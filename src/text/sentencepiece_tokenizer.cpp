@@ -137,7 +137,9 @@ std::vector<std::string_view> SentencePieceTokenizer::Impl::bpe(std::string_view
     std::size_t size;
   };
   // Highest score first; among equals the leftmost.
-  auto worse = [](const Pair& a, const Pair& b) { return a.score < b.score || (a.score == b.score && a.left > b.left); };
+  auto worse = [](const Pair& a, const Pair& b) {
+    return a.score < b.score || (a.score == b.score && a.left > b.left);
+  };
   std::priority_queue<Pair, std::vector<Pair>, decltype(worse)> agenda(worse);
   std::unordered_map<std::string_view, std::pair<std::string_view, std::string_view>> reverse_merges;
   std::vector<Symbol> symbols;
@@ -147,8 +149,8 @@ std::vector<std::string_view> SentencePieceTokenizer::Impl::bpe(std::string_view
     bool freeze = length > 0;
     if (!freeze) length = std::min(normalized.size() - pos, one_char_len(static_cast<unsigned char>(normalized[pos])));
     int index = static_cast<int>(symbols.size());
-    symbols.push_back({index - 1, pos + length < normalized.size() ? index + 1 : -1, freeze,
-                       normalized.substr(pos, length)});
+    symbols.push_back(
+        {index - 1, pos + length < normalized.size() ? index + 1 : -1, freeze, normalized.substr(pos, length)});
     pos += length;
   }
   auto maybe_add = [&](int left, int right) {
@@ -281,7 +283,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<TokenId>& ids, bool
   using Model = text::SentencePieceModel;
   const auto& model = impl_->model;
   std::string out;
-  bool text_written = false;   // SentencePiece's own text (control pieces not counted)
+  bool text_written = false;  // SentencePiece's own text (control pieces not counted)
   bool expect_bos_space = model.add_dummy_prefix || model.remove_extra_whitespaces;
   for (TokenId id : ids) {
     if (id < 0 || id >= static_cast<TokenId>(model.pieces.size())) continue;  // unknown ids are skipped

@@ -41,8 +41,11 @@ std::string join(const std::vector<std::string>& items) {
 
 // Lets load_tokenizer() find bos / eos / pad by name, as for an HF folder.
 void write_tokenizer_config(const fs::path& dir) {
-  nlohmann::json config = {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"pad_token", "<pad>"},
-                           {"unk_token", "<unk>"}, {"tokenizer_class", "upm.SentencePiece"}};
+  nlohmann::json config = {{"bos_token", "<s>"},
+                           {"eos_token", "</s>"},
+                           {"pad_token", "<pad>"},
+                           {"unk_token", "<unk>"},
+                           {"tokenizer_class", "upm.SentencePiece"}};
   write_file_atomic((dir / "tokenizer_config.json").string(), config.dump(2) + "\n");
 }
 
@@ -71,8 +74,7 @@ int run_process(const std::vector<std::string>& argv, const fs::path& log) {
     throw Error(std::string("cannot run ") + argv[0] + ": " + std::strerror(rc) +
                 " (install the Debian package 'sentencepiece')");
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -95,7 +97,10 @@ void train_sentencepiece(const SentencePieceTrainOptions& options) {
       {"remove_extra_whitespaces", "false"},
       {"split_digits", "true"},
       {"allow_whitespace_only_pieces", "true"},
-      {"unk_id", "0"}, {"bos_id", "1"}, {"eos_id", "2"}, {"pad_id", "3"},
+      {"unk_id", "0"},
+      {"bos_id", "1"},
+      {"eos_id", "2"},
+      {"pad_id", "3"},
   };
   if (options.max_sentences > 0) {
     args["input_sentence_size"] = std::to_string(options.max_sentences);

@@ -77,9 +77,7 @@ std::string decode_tokens(const std::vector<DecoderStep>& steps, std::vector<std
       case DecoderStep::Kind::kReplace:
         for (std::string& token : tokens) replace_all(token, step.pattern, step.content);
         break;
-      case DecoderStep::Kind::kByteFallback:
-        tokens = fuse_fallback_bytes(std::move(tokens));
-        break;
+      case DecoderStep::Kind::kByteFallback: tokens = fuse_fallback_bytes(std::move(tokens)); break;
       case DecoderStep::Kind::kFuse: {
         std::string joined;
         for (const std::string& token : tokens) joined += token;

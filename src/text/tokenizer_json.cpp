@@ -13,8 +13,7 @@ namespace {
 using nlohmann::json;
 
 // GPT-2's pre-tokenizer regex, used by ByteLevel with use_regex = true.
-const char* const kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+const char* const kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 class Reader {
  public:
@@ -115,8 +114,8 @@ void parse_pre_tokenizer(const Reader& in, const json& node, const std::string& 
     step.drop_matches = behavior == "Removed";
     const json& pattern = in.object_field(node, "pattern", path);
     if (pattern.is_object() && pattern.contains("Regex")) {
-      step.splitter = std::make_shared<RegexSplitter>(in.string_field(pattern, "Regex", path + ".pattern"),
-                                                      in.source());
+      step.splitter =
+          std::make_shared<RegexSplitter>(in.string_field(pattern, "Regex", path + ".pattern"), in.source());
     } else if (pattern.is_object() && pattern.contains("String")) {
       // A literal: quote it for PCRE2 (\Q...\E cannot hold "\E" itself).
       std::string literal = in.string_field(pattern, "String", path + ".pattern"), quoted;
@@ -137,13 +136,17 @@ void parse_pre_tokenizer(const Reader& in, const json& node, const std::string& 
     if (scheme == node.end() || scheme->is_null()) {
       // Files older than prepend_scheme say add_prefix_space instead.
       step.prepend = in.flag(node, "add_prefix_space", path, true) ? PreTokenizerStep::Prepend::kAlways
-                                                                  : PreTokenizerStep::Prepend::kNever;
+                                                                   : PreTokenizerStep::Prepend::kNever;
     } else {
       std::string name = in.string_field(node, "prepend_scheme", path);
-      if (name == "always") step.prepend = PreTokenizerStep::Prepend::kAlways;
-      else if (name == "first") step.prepend = PreTokenizerStep::Prepend::kFirst;
-      else if (name == "never") step.prepend = PreTokenizerStep::Prepend::kNever;
-      else in.unsupported(path + ".prepend_scheme=" + name);
+      if (name == "always")
+        step.prepend = PreTokenizerStep::Prepend::kAlways;
+      else if (name == "first")
+        step.prepend = PreTokenizerStep::Prepend::kFirst;
+      else if (name == "never")
+        step.prepend = PreTokenizerStep::Prepend::kNever;
+      else
+        in.unsupported(path + ".prepend_scheme=" + name);
     }
   } else {
     in.unsupported(path + ".type=" + type);
@@ -250,8 +253,8 @@ std::vector<BpeModel::Merge> parse_merges(const Reader& in, const json& model,
   return merges;
 }
 
-void parse_post_processor(const Reader& in, const json& node, const std::string& path,
-                          TokenizerJsonSpec& spec, int64_t id_limit) {
+void parse_post_processor(const Reader& in, const json& node, const std::string& path, TokenizerJsonSpec& spec,
+                          int64_t id_limit) {
   if (node.is_null()) return;
   std::string type = in.string_field(node, "type", path);
   if (type == "ByteLevel") return;  // only trims offsets; ids unchanged

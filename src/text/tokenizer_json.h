@@ -50,7 +50,7 @@ struct TokenizerJsonSpec {
   std::vector<PreTokenizerStep> pre_tokenizer;
   std::unique_ptr<BpeModel> model;
   std::vector<AddedToken> added_tokens;
-  std::vector<std::string> id_to_token;  // "" for ids with no token
+  std::vector<std::string> id_to_token;         // "" for ids with no token
   std::vector<TokenId> prefix_ids, suffix_ids;  // post-processor (add_special)
   std::vector<DecoderStep> decoder;             // empty: tokens joined with spaces
 };

@@ -88,7 +88,8 @@ std::string save_checkpoint(const std::string& checkpoints_dir, const TrainerSta
   return final_dir.string();
 }
 
-std::string write_final_model(const std::string& run_dir, const std::function<void(const std::string& dir)>& write_model) {
+std::string write_final_model(const std::string& run_dir,
+                              const std::function<void(const std::string& dir)>& write_model) {
   const fs::path final_dir = fs::path(run_dir) / "final";
   const fs::path temp_dir = fs::path(run_dir) / ".final.tmp";
   fs::remove_all(temp_dir);
@@ -110,7 +111,8 @@ std::optional<std::string> checkpoint_to_resume(const std::string& run_dir, bool
   std::optional<std::string> latest = latest_checkpoint(checkpoints_dir);
   if (resume && !latest) throw InputError(Location{run_dir, 0, ""}, "no checkpoint to resume from");
   if (!resume && latest) {
-    throw InputError(Location{run_dir, 0, ""}, "holds checkpoints of an earlier run: resume it or pick another run_dir");
+    throw InputError(Location{run_dir, 0, ""},
+                     "holds checkpoints of an earlier run: resume it or pick another run_dir");
   }
   return resume ? latest : std::nullopt;
 }

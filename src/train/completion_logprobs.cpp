@@ -24,9 +24,9 @@ int64_t longest_completion(const std::vector<CompletionRef>& rows) {
 // (CausalLM segment_ids), positions running on from the prompt's end. A
 // completion's last token is left out: nothing is predicted from it.
 struct PromptPacking {
-  PaddedBatch batch;          // [R, T] ids + mask, right-padded
-  torch::Tensor positions;    // [R, T] int64
-  torch::Tensor segments;     // [R, T] int64
+  PaddedBatch batch;                                              // [R, T] ids + mask, right-padded
+  torch::Tensor positions;                                        // [R, T] int64
+  torch::Tensor segments;                                         // [R, T] int64
   std::vector<int64_t> packed_row, prompt_end, completion_start;  // per input row
 };
 
@@ -87,7 +87,8 @@ torch::Tensor pad_token_values(const std::vector<const std::vector<float>*>& row
   torch::Tensor out = torch::zeros({int64_t(rows.size()), Tc}, torch::kFloat);
   for (size_t b = 0; b < rows.size(); ++b) {
     if (rows[b]->empty()) continue;
-    out[int64_t(b)].narrow(0, 0, int64_t(rows[b]->size()))
+    out[int64_t(b)]
+        .narrow(0, 0, int64_t(rows[b]->size()))
         .copy_(torch::from_blob(const_cast<float*>(rows[b]->data()), {int64_t(rows[b]->size())}, torch::kFloat));
   }
   return out.to(device);
@@ -133,8 +134,8 @@ CompletionLogprobs completion_logprobs(CausalLM& model, const std::vector<Comple
   torch::Tensor hidden = model.forward(in).hidden;  // [packed rows, T, H]
   auto index = [&](const std::vector<int64_t>& v) { return torch::tensor(v, torch::kLong).to(device); };
   torch::Tensor h = hidden.reshape({-1, hidden.size(2)}).index_select(0, index(source_rows));  // [N, H]
-  torch::Tensor logp = torch::log_softmax(model.logits(h).to(torch::kFloat), -1);             // [N, V]
-  torch::Tensor chosen = logp.gather(1, index(labels).unsqueeze(1)).squeeze(1);               // [N]
+  torch::Tensor logp = torch::log_softmax(model.logits(h).to(torch::kFloat), -1);              // [N, V]
+  torch::Tensor chosen = logp.gather(1, index(labels).unsqueeze(1)).squeeze(1);                // [N]
   out.logprobs = flat.index_put({index(target_slots)}, chosen).view({B, Tc});
   if (with_entropy) {
     torch::AutoGradMode grad_mode(entropy_grad && torch::GradMode::is_enabled());

@@ -37,7 +37,7 @@ const char* kHeadFile = "projection.safetensors";
 const char* kSoftPromptFile = "soft_prompts.safetensors";
 
 struct Example {
-  int64_t user = 0;                // index into the run's users
+  int64_t user = 0;  // index into the run's users
   const std::vector<int64_t>* query = nullptr;
   std::vector<int64_t> positive;
 };
@@ -53,8 +53,8 @@ struct EmbedSession {
   std::vector<std::vector<int64_t>> histories;            // per user (only users with pairs)
   std::map<std::string, std::vector<int64_t>> query_ids;  // query text -> ids
   std::vector<Example> examples;
-  SoftPrompts soft;                  // soft-prompt mode: prompts (trainable) and centroids
-  std::vector<int64_t> clusters;     // soft-prompt mode: cluster of each user
+  SoftPrompts soft;               // soft-prompt mode: prompts (trainable) and centroids
+  std::vector<int64_t> clusters;  // soft-prompt mode: cluster of each user
 };
 
 namespace {
@@ -62,8 +62,9 @@ namespace {
 void check_vocab(const EmbedTrainConfig& config, const std::vector<int64_t>& ids, int64_t vocab) {
   for (int64_t id : ids) {
     if (id < 0 || id >= vocab) {
-      throw InputError(Location{config.tokenizer.empty() ? config.model : config.tokenizer, 0, "tokenizer"},
-                       "token id " + std::to_string(id) + " is outside the model's vocabulary of " + std::to_string(vocab));
+      throw InputError(
+          Location{config.tokenizer.empty() ? config.model : config.tokenizer, 0, "tokenizer"},
+          "token id " + std::to_string(id) + " is outside the model's vocabulary of " + std::to_string(vocab));
     }
   }
 }
@@ -93,7 +94,8 @@ void load_data(const EmbedTrainConfig& config, EmbedSession& s) {
     auto [it, fresh] = user_index.emplace(pair.user_id, int64_t(s.histories.size()));
     if (fresh) {
       s.histories.push_back(prompts.history(*log->second).ids);
-      if (s.histories.back().empty()) throw InputError(Location{config.data.logs, 0, "events"}, "user \"" + pair.user_id + "\" has an empty history");
+      if (s.histories.back().empty())
+        throw InputError(Location{config.data.logs, 0, "events"}, "user \"" + pair.user_id + "\" has an empty history");
       check_vocab(config, s.histories.back(), vocab);
     }
     auto query = s.query_ids.find(pair.query);
@@ -107,15 +109,16 @@ void load_data(const EmbedTrainConfig& config, EmbedSession& s) {
     const auto& special = s.tokenizer->special_tokens();
     if (config.text.add_bos && special.bos) ex.positive.push_back(*special.bos);
     for (TokenId id : s.tokenizer->encode(pair.positive, false)) ex.positive.push_back(id);
-    if (int64_t(ex.positive.size()) > config.data.max_positive_tokens) ex.positive.resize(size_t(config.data.max_positive_tokens));
+    if (int64_t(ex.positive.size()) > config.data.max_positive_tokens)
+      ex.positive.resize(size_t(config.data.max_positive_tokens));
     if (ex.positive.empty()) throw InputError(Location{config.data.pairs, pair.line, "positive"}, "no tokens");
     check_vocab(config, ex.positive, vocab);
     s.examples.push_back(std::move(ex));
   }
   if (int64_t(s.examples.size()) < config.batch_size) {
-    throw InputError(Location{config.data.pairs, 0, "batch_size"}, std::to_string(s.examples.size()) +
-                                                                       " pairs cannot fill one batch of " +
-                                                                       std::to_string(config.batch_size));
+    throw InputError(
+        Location{config.data.pairs, 0, "batch_size"},
+        std::to_string(s.examples.size()) + " pairs cannot fill one batch of " + std::to_string(config.batch_size));
   }
 }
 
@@ -160,8 +163,9 @@ void assign_clusters(const EmbedTrainConfig& config, EmbedSession& s, const std:
     // Each cluster's vectors start as the embeddings of random vocabulary
     // tokens (a common prompt-tuning init: inputs the LM has seen).
     auto generator = at::make_generator<at::CPUGeneratorImpl>(config.seed);
-    torch::Tensor ids = torch::randint(s.model->config().vocab_size,
-                                       {config.soft_prompt.clusters * config.soft_prompt.tokens}, generator, torch::kLong);
+    torch::Tensor ids =
+        torch::randint(s.model->config().vocab_size, {config.soft_prompt.clusters * config.soft_prompt.tokens},
+                       generator, torch::kLong);
     torch::NoGradGuard no_grad;
     s.soft.prompts = s.model->model->embed_tokens->weight.index_select(0, ids.to(s.model->device()))
                          .to(torch::kFloat)
@@ -174,7 +178,8 @@ void assign_clusters(const EmbedTrainConfig& config, EmbedSession& s, const std:
   for (int64_t c : s.clusters) ++sizes[size_t(c)];
   std::string text;
   for (int64_t n : sizes) text += (text.empty() ? "" : " ") + std::to_string(n);
-  spdlog::info("soft prompts: {} clusters of {} vectors; users per cluster: {}", s.soft.clusters(), s.soft.tokens(), text);
+  spdlog::info("soft prompts: {} clusters of {} vectors; users per cluster: {}", s.soft.clusters(), s.soft.tokens(),
+               text);
 }
 
 void build_trainable(const EmbedTrainConfig& config, EmbedSession& s, const std::optional<std::string>& resume_from) {
@@ -203,7 +208,8 @@ void build_trainable(const EmbedTrainConfig& config, EmbedSession& s, const std:
       s.head = load_embedding_projection(head_file, hidden, options);
     } else {
       const int64_t inner = config.projection.inner > 0 ? config.projection.inner : hidden;
-      s.head = std::make_shared<EmbeddingProjection>(hidden, inner, config.projection.out, options);  // seeded by manual_seed
+      s.head = std::make_shared<EmbeddingProjection>(hidden, inner, config.projection.out,
+                                                     options);  // seeded by manual_seed
     }
     for (auto& p : head_params(*s.head)) params.push_back(p);
     s.trainable->extra_files = [head = s.head](const std::string& dir) {
@@ -269,8 +275,9 @@ AnchorOutput anchor_forward(const EmbedSession& s, const std::vector<int64_t>& b
       const Example& ex = s.examples[size_t(batch[b])];
       const int64_t H = int64_t(s.histories[size_t(ex.user)].size());
       const int64_t rest = embeds.size(1) - H - P;
-      with_prompts.push_back(torch::cat({embeds[int64_t(b)].narrow(0, 0, H), s.soft.prompts[s.clusters[size_t(ex.user)]],
-                                         embeds[int64_t(b)].narrow(0, H + P, rest)}));
+      with_prompts.push_back(
+          torch::cat({embeds[int64_t(b)].narrow(0, 0, H), s.soft.prompts[s.clusters[size_t(ex.user)]],
+                      embeds[int64_t(b)].narrow(0, H + P, rest)}));
     }
     in.inputs_embeds = torch::stack(with_prompts);
   }
@@ -285,12 +292,14 @@ AnchorOutput anchor_forward(const EmbedSession& s, const std::vector<int64_t>& b
       if (H > 1) targets[int64_t(b)].narrow(0, 1, H - 1).fill_(true);
       result.lm_tokens += std::max<int64_t>(0, H - 1);
     }
-    if (result.lm_tokens > 0) result.lm_nll = target_nll_from_hidden(*s.model, out.hidden, in.input_ids, targets.to(device));
+    if (result.lm_tokens > 0)
+      result.lm_nll = target_nll_from_hidden(*s.model, out.hidden, in.input_ids, targets.to(device));
   }
   return result;
 }
 
-torch::Tensor positive_forward(const EmbedTrainConfig& config, const EmbedSession& s, const std::vector<int64_t>& batch) {
+torch::Tensor positive_forward(const EmbedTrainConfig& config, const EmbedSession& s,
+                               const std::vector<int64_t>& batch) {
   std::vector<std::vector<int64_t>> rows;
   for (int64_t i : batch) rows.push_back(s.examples[size_t(i)].positive);
   auto [ids, mask] = pad_rows(rows);
@@ -338,8 +347,11 @@ StepReport embed_step(const EmbedTrainConfig& config, EmbedSession& s, const std
 
   StepReport report;
   report.loss = loss.item<double>();
-  report.fields = {{"info_nce", nce.loss.item<double>()}, {"lm_loss", lm_loss}, {"masked", nce.masked},
-                   {"grad_norm", grad_norm}, {"pairs", int64_t(batch.size())}};
+  report.fields = {{"info_nce", nce.loss.item<double>()},
+                   {"lm_loss", lm_loss},
+                   {"masked", nce.masked},
+                   {"grad_norm", grad_norm},
+                   {"pairs", int64_t(batch.size())}};
   return report;
 }
 
@@ -356,7 +368,9 @@ EmbedTrainer::EmbedTrainer(const EmbedTrainConfig& config, const std::optional<s
 
 EmbedTrainer::~EmbedTrainer() = default;
 
-StepReport EmbedTrainer::step(const std::vector<int64_t>& batch, double lr) { return embed_step(config_, *s_, batch, lr); }
+StepReport EmbedTrainer::step(const std::vector<int64_t>& batch, double lr) {
+  return embed_step(config_, *s_, batch, lr);
+}
 
 void EmbedTrainer::write_model_files(const std::string& dir) const { upm::write_model_files(config_, *s_, dir); }
 
@@ -369,7 +383,8 @@ std::vector<std::pair<std::string, torch::Tensor>> EmbedTrainer::head_tensors() 
 }
 
 EmbedTrainResult run_embed_training(const EmbedTrainConfig& config, const EmbedRunOptions& options) {
-  const RunStart run = start_run(config.run_dir, config_to_json(config), config.threads, options.resume, /*writer=*/true);
+  const RunStart run =
+      start_run(config.run_dir, config_to_json(config), config.threads, options.resume, /*writer=*/true);
   EmbedTrainer trainer(config, run.resume_from);
   // The trainer seeded before building its head: a fresh run keeps that RNG.
   const TrainerState state = start_state(trainer.optimizer(), run.resume_from, std::nullopt, nullptr);

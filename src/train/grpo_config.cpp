@@ -26,7 +26,8 @@ void describe(ConfigIO& io, RlPredictorConfig& c) {
   io.field("remote", c.remote);
   io.field("missing_label_logprob", c.missing_label_logprob);
   if (io.reading() && c.kind == "remote") {
-    if (c.predictor.mode != "label") io.fail("predictor", "mode must be \"label\" for a remote judge (it reads option labels)");
+    if (c.predictor.mode != "label")
+      io.fail("predictor", "mode must be \"label\" for a remote judge (it reads option labels)");
     // Checked now, so that a typo fails before any model is loaded.
     config_from_json<openai::OpenAIClientConfig>(c.remote, io.path_of("remote"));
   }

@@ -29,8 +29,8 @@ at::Tensor aggregate(const at::Tensor& per_token, const at::Tensor& m, const std
 
 at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, const GrpoLossConfig& config) {
   if (rewards.dim() != 1 || group_size <= 0 || rewards.size(0) % group_size != 0) {
-    throw Error("group_advantages: rewards must be [N * group_size], got " +
-                std::to_string(rewards.numel()) + " rewards for groups of " + std::to_string(group_size));
+    throw Error("group_advantages: rewards must be [N * group_size], got " + std::to_string(rewards.numel()) +
+                " rewards for groups of " + std::to_string(group_size));
   }
   at::Tensor r = rewards.to(torch::kDouble).view({-1, group_size});
   at::Tensor valid = r.isnan().logical_not();
@@ -46,11 +46,11 @@ at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, const
   return advantages.view({-1}).to(rewards.scalar_type());
 }
 
-GrpoLossTerms grpo_loss(const at::Tensor& new_logprobs, const at::Tensor& old_logprobs,
-                        const at::Tensor& ref_logprobs, const at::Tensor& advantages,
-                        const at::Tensor& mask, const GrpoLossConfig& config, const at::Tensor& entropy) {
-  if (new_logprobs.sizes() != old_logprobs.sizes() || new_logprobs.sizes() != mask.sizes() ||
-      new_logprobs.dim() != 2 || advantages.dim() != 1 || advantages.size(0) != new_logprobs.size(0)) {
+GrpoLossTerms grpo_loss(const at::Tensor& new_logprobs, const at::Tensor& old_logprobs, const at::Tensor& ref_logprobs,
+                        const at::Tensor& advantages, const at::Tensor& mask, const GrpoLossConfig& config,
+                        const at::Tensor& entropy) {
+  if (new_logprobs.sizes() != old_logprobs.sizes() || new_logprobs.sizes() != mask.sizes() || new_logprobs.dim() != 2 ||
+      advantages.dim() != 1 || advantages.size(0) != new_logprobs.size(0)) {
     throw Error("grpo_loss: expected logprobs/mask [B, T] and advantages [B]");
   }
   at::Tensor m = mask.to(new_logprobs.scalar_type());

@@ -63,8 +63,11 @@ void load_judge(const GrpoConfig& config, ProfileJudge* given, RlSession& s) {
   }
   const RlPredictorConfig& p = config.predictor;
   if (p.kind == "remote") {
-    auto client = std::make_shared<openai::OpenAIClient>(config_from_json<openai::OpenAIClientConfig>(p.remote, "predictor.remote"));
-    ChatSender send = [client](const std::vector<openai::ChatRequest>& requests) { return client->chat_many(requests); };
+    auto client = std::make_shared<openai::OpenAIClient>(
+        config_from_json<openai::OpenAIClientConfig>(p.remote, "predictor.remote"));
+    ChatSender send = [client](const std::vector<openai::ChatRequest>& requests) {
+      return client->chat_many(requests);
+    };
     s.own_judge = std::make_unique<RemoteJudge>(
         send, p.predictor, config.prompts,
         [tok = s.policy.tokenizer](std::string_view text) { return tok->count_tokens(text); }, p.missing_label_logprob,
@@ -81,8 +84,10 @@ void load_judge(const GrpoConfig& config, ProfileJudge* given, RlSession& s) {
 
 void load_users(const GrpoConfig& config, RlSession& s) {
   int64_t skipped = 0;
-  s.train = load_rl_users(config.data.users, config.data.tasks, config.data.streaming, config.data.stage1_fraction, &skipped);
-  if (skipped) spdlog::warn("{} user(s) of {} have no task in {} and are left out", skipped, config.data.users, config.data.tasks);
+  s.train =
+      load_rl_users(config.data.users, config.data.tasks, config.data.streaming, config.data.stage1_fraction, &skipped);
+  if (skipped)
+    spdlog::warn("{} user(s) of {} have no task in {} and are left out", skipped, config.data.users, config.data.tasks);
   if (int64_t(s.train.size()) < config.users_per_step) {
     throw InputError(Location{config.data.users, 0, "users_per_step"},
                      std::to_string(s.train.size()) + " users with tasks, fewer than users_per_step " +
@@ -165,8 +170,9 @@ GrpoUpdateInput update_input(const GrpoConfig& config, RlSession& s, const Episo
 
 // One RL step: rollouts of this rank's users, then the learner update; the
 // step's metrics summed over the ranks.
-StepReport rl_step(const GrpoConfig& config, RlSession& s, Generator& generator, const std::vector<int64_t>& batch_users,
-                   const std::vector<int64_t>& positions, double lr, int64_t done, Distributed* dist) {
+StepReport rl_step(const GrpoConfig& config, RlSession& s, Generator& generator,
+                   const std::vector<int64_t>& batch_users, const std::vector<int64_t>& positions, double lr,
+                   int64_t done, Distributed* dist) {
   std::vector<const RlUser*> users;
   for (int64_t p : positions) users.push_back(&s.train[size_t(batch_users[size_t(p)])]);
   EpisodeSettings settings;
@@ -178,7 +184,8 @@ StepReport rl_step(const GrpoConfig& config, RlSession& s, Generator& generator,
   settings.max_tasks_per_user = config.data.max_tasks_per_user;
   settings.streaming = config.data.streaming;
   s.trainable->set_training(false);
-  EpisodeBatch episodes = run_episodes({generator, s.policy, *s.prompts}, users, positions, *s.judge, config.reward, settings);
+  EpisodeBatch episodes =
+      run_episodes({generator, s.policy, *s.prompts}, users, positions, *s.judge, config.reward, settings);
 
   const auto optim_start = Clock::now();
   s.trainable->set_training(true);

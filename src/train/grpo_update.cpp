@@ -79,7 +79,8 @@ torch::Tensor frozen_logprobs(CausalLM& model, const std::vector<CompletionRef>&
   torch::NoGradGuard no_grad;
   int64_t Tc = 1;
   for (const auto& r : rows) Tc = std::max<int64_t>(Tc, int64_t(r.completion->size()));
-  torch::Tensor out = torch::zeros({int64_t(rows.size()), Tc}, torch::TensorOptions().dtype(torch::kFloat).device(model.device()));
+  torch::Tensor out =
+      torch::zeros({int64_t(rows.size()), Tc}, torch::TensorOptions().dtype(torch::kFloat).device(model.device()));
   for (size_t start = 0; start < rows.size(); start += size_t(micro_batch_size)) {
     const size_t end = std::min(rows.size(), start + size_t(micro_batch_size));
     std::vector<CompletionRef> part(rows.begin() + long(start), rows.begin() + long(end));
@@ -118,8 +119,9 @@ GrpoUpdateStats grpo_update(CausalLM& policy, AdamW& optimizer, const GrpoUpdate
       if (global <= 0) continue;  // every rank sees the same total
       optimizer.zero_grad();
       for (size_t s = 0; s < minibatch.size(); s += size_t(options.micro_batch_size)) {
-        std::vector<int64_t> micro(minibatch.begin() + long(s),
-                                   minibatch.begin() + long(std::min(minibatch.size(), s + size_t(options.micro_batch_size))));
+        std::vector<int64_t> micro(
+            minibatch.begin() + long(s),
+            minibatch.begin() + long(std::min(minibatch.size(), s + size_t(options.micro_batch_size))));
         const double share = by_token ? double(token_count(input, micro)) : double(micro.size());
         micro_step(policy, input, micro, share / global, options.loss, pass == 0, sums);
       }
@@ -129,8 +131,8 @@ GrpoUpdateStats grpo_update(CausalLM& policy, AdamW& optimizer, const GrpoUpdate
       ++stats.updates;
     }
   }
-  const std::vector<double> total = sum_over_ranks(
-      dist, {sums.loss, sums.kl, sums.clip, sums.ratio, sums.tokens, sums.entropy, sums.entropy_tokens});
+  const std::vector<double> total =
+      sum_over_ranks(dist, {sums.loss, sums.kl, sums.clip, sums.ratio, sums.tokens, sums.entropy, sums.entropy_tokens});
   const double tokens = std::max(total[4], 1.0);
   stats.loss = stats.updates ? total[0] / double(stats.updates) : 0.0;
   stats.kl = total[1] / tokens;

@@ -44,7 +44,8 @@ Prediction prediction_from_top_logprobs(const openai::ChatResponse& response, co
                                         int label, double missing_label_logprob, const std::string& source) {
   if (response.choices.empty()) throw InputError(Location{source, 0, "choices"}, "no choice in the response");
   const auto& logprobs = response.choices[0].logprobs;
-  if (logprobs.empty()) throw InputError(Location{source, 0, "choices[0].logprobs"}, "no log-probs (does the server return them?)");
+  if (logprobs.empty())
+    throw InputError(Location{source, 0, "choices[0].logprobs"}, "no log-probs (does the server return them?)");
   const openai::TokenLogprob& first = logprobs[0];
   Prediction p;
   p.shown_order = shown_order;
@@ -83,8 +84,9 @@ std::vector<Prediction> RemoteJudge::judge(const std::vector<PredictRequest>& re
     chats.push_back(judge_request(builder_.predict(shown_task(task, orders.back()), request.profile).text));
   }
   const std::vector<openai::ChatResponse> responses = send_(chats);
-  if (responses.size() != requests.size()) throw Error("remote judge: " + std::to_string(responses.size()) +
-                                                       " responses for " + std::to_string(requests.size()) + " requests");
+  if (responses.size() != requests.size())
+    throw Error("remote judge: " + std::to_string(responses.size()) + " responses for " +
+                std::to_string(requests.size()) + " requests");
   std::vector<Prediction> out;
   for (size_t r = 0; r < requests.size(); ++r) {
     out.push_back(prediction_from_top_logprobs(responses[r], orders[r], requests[r].task.label, missing_,

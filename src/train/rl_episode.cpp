@@ -43,17 +43,18 @@ std::vector<RlUser> load_rl_users(const std::string& users_path, const std::stri
       user.stage1_tasks = it->second;
     } else {
       if (events.size() < 2) {
-        throw InputError(Location{users_path, 0, "user " + log.user_id},
-                         "a two-stage episode needs at least 2 events");
+        throw InputError(Location{users_path, 0, "user " + log.user_id}, "a two-stage episode needs at least 2 events");
       }
       // At least one event on each side of the cut.
       size_t cut = size_t(stage1_fraction * double(events.size()) + 0.5);
       cut = std::clamp<size_t>(cut, 1, events.size() - 1);
       user.stage1_events.assign(events.begin(), events.begin() + long(cut));
       user.stage2_events.assign(events.begin() + long(cut), events.end());
-      for (const auto& task : it->second) (is_stage1_task(task) ? user.stage1_tasks : user.stage2_tasks).push_back(task);
+      for (const auto& task : it->second)
+        (is_stage1_task(task) ? user.stage1_tasks : user.stage2_tasks).push_back(task);
       if (user.stage2_tasks.empty()) {
-        throw InputError(Location{tasks_path, 0, "user " + log.user_id}, "no task rewards stage 2 (all have \"stage\": 1)");
+        throw InputError(Location{tasks_path, 0, "user " + log.user_id},
+                         "no task rewards stage 2 (all have \"stage\": 1)");
       }
       if (user.stage1_tasks.empty()) user.stage1_tasks = user.stage2_tasks;
     }

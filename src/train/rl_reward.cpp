@@ -76,12 +76,11 @@ double length_term(int64_t profile_tokens, const RewardConfig& config) {
   return 0.0;
 }
 
-RewardTerms combine_reward(const std::vector<double>& task_scores, int64_t profile_tokens,
-                           const RewardConfig& config) {
+RewardTerms combine_reward(const std::vector<double>& task_scores, int64_t profile_tokens, const RewardConfig& config) {
   RewardTerms terms;
   if (!task_scores.empty()) {
-    terms.predictor = std::accumulate(task_scores.begin(), task_scores.end(), 0.0) /
-                      static_cast<double>(task_scores.size());
+    terms.predictor =
+        std::accumulate(task_scores.begin(), task_scores.end(), 0.0) / static_cast<double>(task_scores.size());
   }
   terms.length = length_term(profile_tokens, config);
   terms.total = config.predictor_weight * terms.predictor + config.length_weight * terms.length;

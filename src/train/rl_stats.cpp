@@ -58,9 +58,10 @@ void RlSums::add_groups(const EpisodeBatch& batch) {
 
 void RlSums::sum_over_ranks(Distributed* dist) {
   if (!dist) return;
-  std::vector<double*> fields{&samples, &reward, &reward_sq, &predictor, &format, &length, &streaming, &well_formed,
-                              &tasks, &tasks_judged, &correct, &p_correct, &profile_tokens, &completion_tokens,
-                              &judge_requests, &groups, &zero_std_groups, &group_std, &distinct_samples};
+  std::vector<double*> fields{
+      &samples,        &reward, &reward_sq,       &predictor, &format,          &length,         &streaming,
+      &well_formed,    &tasks,  &tasks_judged,    &correct,   &p_correct,       &profile_tokens, &completion_tokens,
+      &judge_requests, &groups, &zero_std_groups, &group_std, &distinct_samples};
   std::vector<double> values;
   for (double* f : fields) values.push_back(*f);
   values = upm::sum_over_ranks(dist, std::move(values));

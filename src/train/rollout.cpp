@@ -19,7 +19,8 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 // Returns the index of the first new group.
 size_t add_stage(PolicyHandle& policy, const std::vector<std::string>& prompt_texts,
                  std::vector<std::vector<data::BenchmarkTask>> tasks, const std::vector<int64_t>& positions, int stage,
-                 ProfileJudge& judge, const RewardConfig& reward, const EpisodeSettings& settings, EpisodeBatch& batch) {
+                 ProfileJudge& judge, const RewardConfig& reward, const EpisodeSettings& settings,
+                 EpisodeBatch& batch) {
   const size_t first_group = batch.prompts.size();
   const int64_t G = settings.group_size;
   std::vector<std::vector<int64_t>> prompts;
@@ -98,7 +99,8 @@ EpisodeBatch run_episodes(PolicyHandle policy, const std::vector<const RlUser*>&
   for (size_t i = 0; i < users.size(); ++i) {
     seeded[i] = pick_seed_sample(batch, i, G, sequence_seed(settings.pick_seed ^ 0x5eedULL, uint64_t(positions[i])));
     const ScoredOutput& seed = batch.scored[i * size_t(G) + size_t(seeded[i])];
-    texts.push_back(policy.prompts.update(users[i]->user_id, seed.well_formed ? seed.profile : "", users[i]->stage2_events).text);
+    texts.push_back(
+        policy.prompts.update(users[i]->user_id, seed.well_formed ? seed.profile : "", users[i]->stage2_events).text);
     tasks.push_back(pick_tasks(users[i]->stage2_tasks, settings.max_tasks_per_user,
                                sequence_seed(settings.pick_seed, uint64_t(2 * positions[i] + 1))));
   }

@@ -92,9 +92,10 @@ SftExample encode_messages(const JsonlRecord& record, const Tokenizer& tokenizer
     const std::string turn = chat.render(through);
     if (before.empty() || !is_prefix(context, turn) || !is_prefix(turn, text) || context.size() < done) {
       record.fail("messages[" + std::to_string(i) + "]",
-                  "the " + chat.name() + " chat template does not render this conversation turn by turn "
-                  "(an assistant turn must follow another turn, and earlier turns must render the same "
-                  "when later ones are added); use a single-turn row or prompt/completion");
+                  "the " + chat.name() +
+                      " chat template does not render this conversation turn by turn "
+                      "(an assistant turn must follow another turn, and earlier turns must render the same "
+                      "when later ones are added); use a single-turn row or prompt/completion");
     }
     size_t end = turn.find_last_not_of(" \n") + 1;
     append(ex, tokenizer.encode(text.substr(done, context.size() - done), false), false);
@@ -121,7 +122,8 @@ SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokeniz
     if (row.contains("prompt") || row.contains("completion")) {
       record.fail("messages", "a row has either messages or prompt/completion, not both");
     }
-    return finish(encode_messages(record, tokenizer, options.chat_template ? *options.chat_template : ChatTemplate::named("plain")));
+    return finish(encode_messages(record, tokenizer,
+                                  options.chat_template ? *options.chat_template : ChatTemplate::named("plain")));
   }
   if (!row.contains("prompt") && !row.contains("completion")) {
     record.fail("", "expected {\"prompt\", \"completion\"} or {\"messages\"}");
@@ -136,8 +138,8 @@ SftDataset read_sft_file(const std::string& path, const Tokenizer& tokenizer, co
     SftExample ex = encode_sft_record(*record, tokenizer, options);
     if (int64_t(ex.ids.size()) > options.max_length) {
       if (options.too_long == "error") {
-        record->fail("", std::to_string(ex.ids.size()) + " tokens, more than max_length " +
-                             std::to_string(options.max_length));
+        record->fail(
+            "", std::to_string(ex.ids.size()) + " tokens, more than max_length " + std::to_string(options.max_length));
       }
       if (options.too_long == "skip") {
         ++data.skipped;
@@ -156,8 +158,8 @@ SftDataset read_sft_file(const std::string& path, const Tokenizer& tokenizer, co
   }
   if (data.examples.empty()) throw InputError(Location{path, 0, ""}, "no usable SFT example");
   if (data.truncated || data.skipped) {
-    spdlog::warn("{}: {} examples; {} truncated to {} tokens, {} skipped", path, data.examples.size(),
-                 data.truncated, options.max_length, data.skipped);
+    spdlog::warn("{}: {} examples; {} truncated to {} tokens, {} skipped", path, data.examples.size(), data.truncated,
+                 options.max_length, data.skipped);
   }
   return data;
 }

@@ -56,8 +56,8 @@ torch::Tensor target_nll_from_hidden(CausalLM& model, const torch::Tensor& hidde
   torch::Tensor h = hidden.narrow(1, 0, T - 1).reshape({-1, hidden.size(2)}).index_select(0, rows);
   torch::Tensor labels = input_ids.narrow(1, 1, T - 1).reshape({-1}).index_select(0, rows);
   torch::Tensor logits = model.logits(h).to(torch::kFloat);  // [N, V]
-  return torch::nn::functional::cross_entropy(
-      logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  return torch::nn::functional::cross_entropy(logits, labels,
+                                              torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
 }
 
 StepStats sft_train_step(CausalLM& model, AdamW& optimizer, const std::vector<SftBatch>& micro_batches,

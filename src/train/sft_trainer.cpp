@@ -22,8 +22,7 @@ namespace upm {
 
 namespace fs = std::filesystem;
 
-double sft_eval_loss(CausalLM& model, const std::vector<SftExample>& examples, int64_t batch_size,
-                     Distributed* dist) {
+double sft_eval_loss(CausalLM& model, const std::vector<SftExample>& examples, int64_t batch_size, Distributed* dist) {
   const int rank = dist ? dist->rank() : 0, world = dist ? dist->world_size() : 1;
   std::vector<int64_t> mine;
   for (int64_t i = rank; i < int64_t(examples.size()); i += world) mine.push_back(i);
@@ -33,7 +32,8 @@ double sft_eval_loss(CausalLM& model, const std::vector<SftExample>& examples, i
   double nll = 0.0, targets = 0.0;
   for (size_t start = 0; start < mine.size(); start += size_t(batch_size)) {
     std::vector<const SftExample*> group;
-    for (size_t i = start; i < std::min(mine.size(), start + size_t(batch_size)); ++i) group.push_back(&examples[mine[i]]);
+    for (size_t i = start; i < std::min(mine.size(), start + size_t(batch_size)); ++i)
+      group.push_back(&examples[mine[i]]);
     SftBatch batch = collate_sft(group, model.device());
     nll += target_nll_sum(model, batch).item<double>();
     targets += double(batch.target_tokens);
@@ -131,8 +131,8 @@ SftResult run_sft(const SftConfig& config, const SftRunOptions& options) {
   TrainLoopSettings settings = loop_settings(config, plan.batches_per_epoch(), options.stop_after_steps, "sft");
   settings.eval_every = config.eval_every;
   settings.writer = writer;
-  spdlog::info("SFT: {} train examples, {} per step over {} rank(s), {} steps, {} trainable tensors", s.train.examples.size(),
-               global_batch, world, settings.total_steps, t.optimizer().params().size());
+  spdlog::info("SFT: {} train examples, {} per step over {} rank(s), {} steps, {} trainable tensors",
+               s.train.examples.size(), global_batch, world, settings.total_steps, t.optimizer().params().size());
 
   TrainLoopHooks hooks;
   hooks.step = [&](const std::vector<int64_t>& batch, double lr, int64_t) {

@@ -38,7 +38,8 @@ Trainable::~Trainable() = default;
 
 void Trainable::attach_weights(const std::optional<std::string>& resume_from) {
   if (settings_.lora.enabled) {
-    lora_ = resume_from ? Lora::load(*model_, *resume_from) : std::make_unique<Lora>(*model_, settings_.lora, settings_.seed);
+    lora_ = resume_from ? Lora::load(*model_, *resume_from)
+                        : std::make_unique<Lora>(*model_, settings_.lora, settings_.seed);
     lora_->train(true);
   } else if (resume_from) {
     load_weights(*model_, *resume_from);

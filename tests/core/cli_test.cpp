@@ -56,7 +56,8 @@ TEST(Cli, ShortcutsAreExactlySetOfTheirKey) {
   EXPECT_EQ(job.model, "default-model");
   EXPECT_EQ(job.steps, 3);
   // An explicit --set of the same key wins, wherever it stands.
-  job = upm::cli::load_job_config<ShortcutJob>(parse_job({"upm-test", "--set", "model=m2", "--model", "m1", "--output", "r"}));
+  job = upm::cli::load_job_config<ShortcutJob>(
+      parse_job({"upm-test", "--set", "model=m2", "--model", "m1", "--output", "r"}));
   EXPECT_EQ(job.model, "m2");
   UPM_EXPECT_THROW_WITH(upm::cli::load_job_config<ShortcutJob>(parse_job({"upm-test"})), upm::InputError, "run_dir");
 }
@@ -101,8 +102,7 @@ TEST(Progress, FormatsDurations) {
 namespace {
 
 // A subcommand registered the way tools/upm-*/ files do it.
-upm::cli::RegisterSubcommand echo_code{"echo-code", "returns --code as the exit code",
-                                       [](CLI::App& cmd) {
+upm::cli::RegisterSubcommand echo_code{"echo-code", "returns --code as the exit code", [](CLI::App& cmd) {
                                          auto code = std::make_shared<int>(0);
                                          cmd.add_option("--code", *code)->required();
                                          return [code] { return *code; };
@@ -117,8 +117,8 @@ int run_tool(std::vector<std::string> args) {
 TEST(Cli, RegisteredSubcommandsDispatch) {
   EXPECT_EQ(run_tool({"upm-test", "echo-code", "--code", "0"}), 0);
   EXPECT_EQ(run_tool({"upm-test", "echo-code", "--code", "7"}), 7);
-  EXPECT_EQ(run_tool({"upm-test"}), 2);                          // no subcommand
-  EXPECT_EQ(run_tool({"upm-test", "echo-code"}), 2);             // missing --code
+  EXPECT_EQ(run_tool({"upm-test"}), 2);               // no subcommand
+  EXPECT_EQ(run_tool({"upm-test", "echo-code"}), 2);  // missing --code
   EXPECT_EQ(run_tool({"upm-test", "no-such-command"}), 2);
 }
 

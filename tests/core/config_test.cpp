@@ -48,8 +48,8 @@ TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
 }
 
 TEST(Config, ReadsNestedValues) {
-  auto c = parse(json{{"model", "m"}, {"batch_size", 3}, {"bf16", true},
-                      {"optimizer", {{"lr", 3e-4}, {"schedule", "linear"}}}});
+  auto c = parse(
+      json{{"model", "m"}, {"batch_size", 3}, {"bf16", true}, {"optimizer", {{"lr", 3e-4}, {"schedule", "linear"}}}});
   EXPECT_EQ(c.batch_size, 3);
   EXPECT_TRUE(c.bf16);
   EXPECT_DOUBLE_EQ(c.optimizer.lr, 3e-4);
@@ -59,13 +59,11 @@ TEST(Config, ReadsNestedValues) {
 TEST(Config, UnknownKeyIsRejectedByNameWithHint) {
   UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"batch_sise", 2}}), InputError,
                         "train.json: batch_sise: unknown key (did you mean \"batch_size\"?)");
-  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"optimizer", {{"learning_rate", 1}}}}),
-                        InputError, "optimizer.learning_rate: unknown key");
+  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"optimizer", {{"learning_rate", 1}}}}), InputError,
+                        "optimizer.learning_rate: unknown key");
 }
 
-TEST(Config, CommentKeysAreIgnored) {
-  EXPECT_NO_THROW(parse(json{{"model", "m"}, {"// batch_size", "per rank"}}));
-}
+TEST(Config, CommentKeysAreIgnored) { EXPECT_NO_THROW(parse(json{{"model", "m"}, {"// batch_size", "per rank"}})); }
 
 TEST(Config, WrongTypeNamesFieldAndTypes) {
   UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"batch_size", "8"}}), InputError,
@@ -73,23 +71,19 @@ TEST(Config, WrongTypeNamesFieldAndTypes) {
   UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"batch_size", 2.5}}), InputError,
                         "batch_size: expected an integer, got 2.5");
   UPM_EXPECT_THROW_WITH(parse(json{{"model", 5}}), InputError, "model: expected a string, got number");
-  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"bf16", 1}}), InputError,
-                        "bf16: expected true or false");
+  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"bf16", 1}}), InputError, "bf16: expected true or false");
   UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"targets", {"a", 1}}}), InputError,
                         "targets: element 1: expected a string");
-  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"optimizer", 1}}), InputError,
-                        "optimizer: expected an object");
+  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"optimizer", 1}}), InputError, "optimizer: expected an object");
 }
 
 TEST(Config, OutOfRangeValuesAreRejected) {
-  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"batch_size", 0}}), InputError,
-                        "batch_size: must be >= 1, got 0");
+  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"batch_size", 0}}), InputError, "batch_size: must be >= 1, got 0");
   UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"optimizer", {{"lr", 0.0}}}}), InputError,
                         "optimizer.lr: must be > 0");
-  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"optimizer", {{"schedule", "cosin"}}}}),
-                        InputError, "must be one of {cosine, linear, constant}, got \"cosin\"");
-  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"batch_size", 1LL << 40}}), InputError,
-                        "integer out of range");
+  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"optimizer", {{"schedule", "cosin"}}}}), InputError,
+                        "must be one of {cosine, linear, constant}, got \"cosin\"");
+  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}, {"batch_size", 1LL << 40}}), InputError, "integer out of range");
 }
 
 TEST(Config, RequiredFieldMustBeGiven) {
@@ -98,9 +92,8 @@ TEST(Config, RequiredFieldMustBeGiven) {
 }
 
 TEST(Config, OverridesAreTypedLikeTheFile) {
-  auto c = parse(json{{"model", "m"}},
-                 {"batch_size=16", "optimizer.lr=2e-4", "bf16=true", "targets=[\"o_proj\"]",
-                  "optimizer.schedule=constant"});
+  auto c = parse(json{{"model", "m"}}, {"batch_size=16", "optimizer.lr=2e-4", "bf16=true", "targets=[\"o_proj\"]",
+                                        "optimizer.schedule=constant"});
   EXPECT_EQ(c.batch_size, 16);
   EXPECT_DOUBLE_EQ(c.optimizer.lr, 2e-4);
   EXPECT_TRUE(c.bf16);
@@ -116,10 +109,8 @@ TEST(Config, BadOverridesAreRejected) {
                         "--set: batch_size: expected an integer, got string (value \"many\")");
   UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}}, {"optimizer.lrr=1"}), InputError,
                         "--set: optimizer.lrr: unknown key");
-  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}}, {"no-equals-sign"}), InputError,
-                        "expected key=value");
-  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}}, {"batch_size=0"}), InputError,
-                        "batch_size: must be >= 1");
+  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}}, {"no-equals-sign"}), InputError, "expected key=value");
+  UPM_EXPECT_THROW_WITH(parse(json{{"model", "m"}}, {"batch_size=0"}), InputError, "batch_size: must be >= 1");
 }
 
 TEST(Config, ResolvedConfigRoundTrips) {

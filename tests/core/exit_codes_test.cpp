@@ -46,11 +46,14 @@ TEST(ExitCodes, MissingDirectoriesStayInputErrors) {
 }
 
 TEST(ExitCodes, FilesystemErrorsMapByErrno) {
-  const std::filesystem::filesystem_error full("cannot copy", "/data/out", std::make_error_code(std::errc::no_space_on_device));
+  const std::filesystem::filesystem_error full("cannot copy", "/data/out",
+                                               std::make_error_code(std::errc::no_space_on_device));
   EXPECT_EQ(upm::exit_code_for(full), upm::kExitEnvironment);
-  const std::filesystem::filesystem_error ro("cannot copy", "/data/out", std::make_error_code(std::errc::read_only_file_system));
+  const std::filesystem::filesystem_error ro("cannot copy", "/data/out",
+                                             std::make_error_code(std::errc::read_only_file_system));
   EXPECT_EQ(upm::exit_code_for(ro), upm::kExitEnvironment);
-  const std::filesystem::filesystem_error other("cannot copy", "/data/out", std::make_error_code(std::errc::invalid_argument));
+  const std::filesystem::filesystem_error other("cannot copy", "/data/out",
+                                                std::make_error_code(std::errc::invalid_argument));
   EXPECT_EQ(upm::exit_code_for(other), upm::kExitInternal);
   EXPECT_EQ(upm::exit_code_for(upm::InputError("x")), upm::kExitBadInput);
 }

@@ -44,8 +44,7 @@ TEST(FileLock, ThreadsRacingForOneLockGetItOnceAtATime) {
           upm::FileLock lock(path, "race");
           const int now = ++holders;
           int seen = max_holders.load();
-          while (now > seen && !max_holders.compare_exchange_weak(seen, now)) {
-          }
+          while (now > seen && !max_holders.compare_exchange_weak(seen, now)) {}
           ++acquired;
           --holders;
         } catch (const InputError&) {

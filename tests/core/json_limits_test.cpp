@@ -71,7 +71,11 @@ TEST(JsonLimits, ExcerptsAreBounded) {
   EXPECT_EQ(upm::json_excerpt(deep), "[[[[...]]]]");
   EXPECT_EQ(upm::json_excerpt(nlohmann::json(std::string(1000, 'x')), 10).size(), 10u + 3u);
   // Invalid UTF-8 is replaced, so the excerpt can go into a JSON errors file.
-  EXPECT_EQ(upm::text_excerpt("a\xff" "b", 40), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(upm::text_excerpt("a\xff"
+                              "b",
+                              40),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(upm::text_excerpt(std::string(100, 'z'), 5), "zzzzz\xE2\x80\xA6");
 }
 
@@ -127,8 +131,9 @@ TEST(JsonLimits, TypedFieldErrorsQuoteAnExcerpt) {
 
 TEST(JsonLimits, DeepConfigFileIsAnInputErrorNamingLineAndField) {
   upm::test::TempDir dir;
-  auto path = write(dir, "deep.json", "{\n  \"model\": \"m\",\n  \"extra\": " + std::string(100000, '[') +
-                                          std::string(100000, ']') + "\n}\n");
+  auto path =
+      write(dir, "deep.json",
+            "{\n  \"model\": \"m\",\n  \"extra\": " + std::string(100000, '[') + std::string(100000, ']') + "\n}\n");
   UPM_EXPECT_THROW_WITH(upm::read_json_file(path), InputError, path + ":3: extra: at column 12: nested deeper than 64");
   UPM_EXPECT_THROW_WITH(upm::parse_json_text("[" + std::string(100, '{'), "text"), InputError, "text:1: ");
 }

@@ -77,8 +77,7 @@ TEST(Jsonl, TypedFieldErrorsNameFileLineAndField) {
 }
 
 TEST(Jsonl, MissingFileIsAnInputError) {
-  UPM_EXPECT_THROW_WITH(upm::JsonlReader("/nonexistent/x.jsonl"), InputError,
-                        "/nonexistent/x.jsonl: cannot open");
+  UPM_EXPECT_THROW_WITH(upm::JsonlReader("/nonexistent/x.jsonl"), InputError, "/nonexistent/x.jsonl: cannot open");
 }
 
 }  // namespace

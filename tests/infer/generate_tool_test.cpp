@@ -43,8 +43,8 @@ class GenerateTool : public ::testing::Test {
 
 TEST_F(GenerateTool, MessagesGoThroughTheModelsChatTemplate) {
   write_file_atomic(dir.file("chat.json"), R"([{"role": "user", "content": "hello world"}])");
-  Result r = run_generate("--model " + dir.path() + " --messages " + dir.file("chat.json") +
-                          " --max-new-tokens 6 --json");
+  Result r =
+      run_generate("--model " + dir.path() + " --messages " + dir.file("chat.json") + " --max-new-tokens 6 --json");
   ASSERT_EQ(r.code, 0) << r.output;
   GenerationConfig config;
   config.sampling.temperature = 0.0;

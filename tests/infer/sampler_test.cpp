@@ -11,9 +11,7 @@ namespace {
 using upm::SamplingConfig;
 
 // Logits whose softmax is exactly `probs`.
-torch::Tensor logits_of(std::vector<float> probs) {
-  return torch::tensor(probs).log().unsqueeze(0);
-}
+torch::Tensor logits_of(std::vector<float> probs) { return torch::tensor(probs).log().unsqueeze(0); }
 
 std::vector<bool> kept(const torch::Tensor& filtered) {
   std::vector<bool> out;
@@ -165,10 +163,10 @@ TEST(Sampler, BatchedRowsMatchSeparateRunsWithSameSeeds) {
 }
 
 TEST(Sampler, ConfigValidatesRanges) {
-  UPM_EXPECT_THROW_WITH(upm::config_from_json<SamplingConfig>({{"top_p", 1.5}}, "s.json"),
-                        upm::InputError, "top_p: must be <= 1");
-  UPM_EXPECT_THROW_WITH(upm::config_from_json<SamplingConfig>({{"temperature", -1}}, "s.json"),
-                        upm::InputError, "temperature: must be >= 0");
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<SamplingConfig>({{"top_p", 1.5}}, "s.json"), upm::InputError,
+                        "top_p: must be <= 1");
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<SamplingConfig>({{"temperature", -1}}, "s.json"), upm::InputError,
+                        "temperature: must be >= 0");
   auto c = upm::config_from_json<SamplingConfig>({{"seed", 18446744073709551615ULL}}, "s.json");
   EXPECT_EQ(c.seed, 18446744073709551615ULL);
 }

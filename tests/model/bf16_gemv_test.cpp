@@ -81,15 +81,15 @@ void expect_inner_loop_is_right(bool dot) {
     for (int64_t out : {1, 3, 257}) {
       for (int64_t rows : {1, 2}) {
         torch::Tensor w = bf16_randn({out, in}), x = bf16_randn({rows, 1, in}), b = bf16_randn({out});
-        const std::string what = std::string(dot ? "vdpbf16ps" : "portable") + " in " + std::to_string(in) +
-                                 " out " + std::to_string(out) + " rows " + std::to_string(rows);
+        const std::string what = std::string(dot ? "vdpbf16ps" : "portable") + " in " + std::to_string(in) + " out " +
+                                 std::to_string(out) + " rows " + std::to_string(rows);
         expect_matches_reference(bf16_gemv(x, w, {}), x, w, {}, what);
         expect_matches_reference(bf16_gemv(x, w, b), x, w, b, what + " bias");
         const torch::Tensor residual = bf16_randn({rows, 1, out});
         EXPECT_TRUE(torch::equal(bf16_gemv_add(x, w, residual), residual + bf16_gemv(x, w, {}))) << what;
         const torch::Tensor up = bf16_randn({out, in});
-        expect_within_bf16_ulps(bf16_gemv_swiglu(x, w, up), torch::silu(bf16_gemv(x, w, {})) * bf16_gemv(x, up, {}),
-                                2, out >= 257 ? 0.9 : 0.0, what + " swiglu");
+        expect_within_bf16_ulps(bf16_gemv_swiglu(x, w, up), torch::silu(bf16_gemv(x, w, {})) * bf16_gemv(x, up, {}), 2,
+                                out >= 257 ? 0.9 : 0.0, what + " swiglu");
       }
     }
   }
@@ -156,7 +156,8 @@ TEST(Bf16Gemv, LinearForwardUsesItForAFewInferenceRows) {
   torch::Tensor got = linear.forward(x);
   EXPECT_TRUE(torch::equal(got, bf16_gemv(x, linear.weight, linear.bias)));
   torch::Tensor expected = torch::linear(x, linear.weight, linear.bias).to(torch::kFloat);
-  EXPECT_TRUE(((got.to(torch::kFloat) - expected).abs() <= expected.abs() * std::ldexp(1.0, -7) + 1e-3).all().item<bool>());
+  EXPECT_TRUE(
+      ((got.to(torch::kFloat) - expected).abs() <= expected.abs() * std::ldexp(1.0, -7) + 1e-3).all().item<bool>());
 }
 
 TEST(Bf16Gemv, OtherCasesKeepTorchLinear) {
@@ -177,8 +178,7 @@ TEST(Bf16Gemv, OtherCasesKeepTorchLinear) {
   linear.weight = trainable;
   linear.forward(x).to(torch::kFloat).sum().backward();
   ASSERT_TRUE(trainable.grad().defined());
-  EXPECT_TRUE(torch::allclose(trainable.grad().to(torch::kFloat),
-                              x.to(torch::kFloat).expand({8, 16}), 0, 0));
+  EXPECT_TRUE(torch::allclose(trainable.grad().to(torch::kFloat), x.to(torch::kFloat).expand({8, 16}), 0, 0));
 }
 
 // Greedy batch-1 bf16 decode with a KV cache (greedy_decode in

@@ -36,7 +36,9 @@ TEST_P(ModelParity, LogitsMatchReference) {
 
 // Restores the attention score budget after a test that shrinks it.
 struct ScopedScoreBudget {
-  explicit ScopedScoreBudget(int64_t elements) : before(attention_score_budget()) { set_attention_score_budget(elements); }
+  explicit ScopedScoreBudget(int64_t elements) : before(attention_score_budget()) {
+    set_attention_score_budget(elements);
+  }
   ~ScopedScoreBudget() { set_attention_score_budget(before); }
   int64_t before;
 };
@@ -126,9 +128,8 @@ TEST_P(ModelParity, PaddedBatchEqualsSingleSequences) {
   auto model = load_reference_model(GetParam());
   c10::InferenceMode guard;
   std::vector<int64_t> all = to_vector(golden(GetParam(), "input_ids")[0]);
-  std::vector<std::vector<int64_t>> seqs = {{all.begin(), all.begin() + 12},
-                                            {all.begin(), all.begin() + 3},
-                                            {all.begin() + 4, all.begin() + 11}};
+  std::vector<std::vector<int64_t>> seqs = {
+      {all.begin(), all.begin() + 12}, {all.begin(), all.begin() + 3}, {all.begin() + 4, all.begin() + 11}};
   for (PadSide side : {PadSide::left, PadSide::right}) {
     PaddedBatch batch = pad_sequences(seqs, side, /*pad_id=*/7);
     ForwardInput in;

@@ -125,7 +125,7 @@ TEST(DecodeFusion, AttentionMatchesTheTorchPath) {
   // Keys and values as cache views: a longer buffer narrowed to S entries.
   torch::Tensor k = bf16_randn({B, KVH, 50, D}).narrow(2, 0, S), v = bf16_randn({B, KVH, 50, D}).narrow(2, 0, S);
   torch::Tensor mask = torch::zeros({B, 1, 1, S}, torch::kFloat);
-  mask[0].narrow(-1, 0, 5).fill_(std::numeric_limits<float>::lowest());  // row 0: left padding
+  mask[0].narrow(-1, 0, 5).fill_(std::numeric_limits<float>::lowest());   // row 0: left padding
   mask[1].narrow(-1, 30, 7).fill_(std::numeric_limits<float>::lowest());  // row 1: shorter
   const double scale = 1.0 / 8.0;
   torch::Tensor fused = fused_decode_attention(q, k, v, mask, scale);
@@ -136,7 +136,8 @@ TEST(DecodeFusion, AttentionMatchesTheTorchPath) {
   // zero (values cancelling) is held to the rows' scale, not its own.
   const torch::Tensor err = (fused.to(torch::kFloat) - plain.to(torch::kFloat)).abs();
   const double row_scale = plain.to(torch::kFloat).abs().max().item<double>();
-  const torch::Tensor bound = plain.to(torch::kFloat).abs() * (2 * std::ldexp(1.0, -7)) + row_scale * std::ldexp(1.0, -8);
+  const torch::Tensor bound =
+      plain.to(torch::kFloat).abs() * (2 * std::ldexp(1.0, -7)) + row_scale * std::ldexp(1.0, -8);
   EXPECT_TRUE((err <= bound).all().item<bool>()) << "max error " << err.max().item<double>();
   EXPECT_GE(fused.eq(plain).to(torch::kFloat).mean().item<double>(), 0.9) << "bit-identical share";
   // Masked keys get no weight: changing them changes nothing.
@@ -160,8 +161,8 @@ std::vector<torch::Tensor> forced_decode_logits(CausalLM& model, const std::vect
                                                 size_t prompt_length) {
   KVCache cache(model.config(), 1, int64_t(tokens.size()), model.dtype(), model.device());
   ForwardInput in;
-  in.input_ids = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.begin() + long(prompt_length)),
-                               torch::kLong).view({1, -1});
+  in.input_ids = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.begin() + long(prompt_length)), torch::kLong)
+                     .view({1, -1});
   in.cache = &cache;
   in.logits_for = LogitsFor::last;
   std::vector<torch::Tensor> out;
@@ -217,8 +218,8 @@ TEST(DecodeFusion, DecodeIsAsCloseToFp32AsTheTorchPath) {
     // kernels, prefill_fusion.h, run with either setting): nearly the same
     // numbers.
     EXPECT_LE(max_abs_diff(fused[0], plain[0]), 0.01 * exact[0].abs().max().item<double>()) << family;
-    EXPECT_LE(fused_error, 1.25 * plain_error) << family << ": mean relative error " << fused_error / 16
-                                              << " against " << plain_error / 16;
+    EXPECT_LE(fused_error, 1.25 * plain_error)
+        << family << ": mean relative error " << fused_error / 16 << " against " << plain_error / 16;
   }
 }
 
@@ -262,7 +263,6 @@ TEST(DecodeFusion, OnlyBf16InferenceDecodeStepsTakeIt) {
   EXPECT_TRUE(layer.fused_decode_applies(row, ctx));
 }
 
-
 // The fp32 GEMV of batch-1 fp32 decode against torch::mv (+ bias) on the
 // same values: the same products, summed in another order, so within the
 // fp32 summation error bound in * 2^-24 * sum|w x| of either side.
@@ -276,7 +276,8 @@ TEST(DecodeFusion, Fp32GemvMatchesTorchMv) {
       torch::Tensor got = fp32_gemv(x, w, b);
       torch::Tensor expected = (torch::mv(w, x.reshape({-1})) + b).view({1, 1, out});
       const torch::Tensor bound =
-          torch::mv(w.abs(), x.reshape({-1}).abs()).view({1, 1, out}) * (2.0 * double(in) * std::ldexp(1.0, -24)) + 1e-6;
+          torch::mv(w.abs(), x.reshape({-1}).abs()).view({1, 1, out}) * (2.0 * double(in) * std::ldexp(1.0, -24)) +
+          1e-6;
       EXPECT_TRUE(((got - expected).abs() <= bound).all().item<bool>()) << "in " << in << " out " << out;
     }
   }

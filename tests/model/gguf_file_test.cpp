@@ -24,7 +24,9 @@ std::vector<uint8_t> file_bytes() {
   return std::vector<uint8_t>(text.begin(), text.end());
 }
 
-GgufHeader parse(const std::vector<uint8_t>& bytes) { return parse_gguf_header(bytes.data(), bytes.size(), "test.gguf"); }
+GgufHeader parse(const std::vector<uint8_t>& bytes) {
+  return parse_gguf_header(bytes.data(), bytes.size(), "test.gguf");
+}
 
 size_t record_of(const std::vector<uint8_t>& bytes, const std::string& name) {
   return gguf_record_after_name(std::string(bytes.begin(), bytes.end()), name);
@@ -43,8 +45,10 @@ nlohmann::json flat(const GgufValue& value) {
   nlohmann::json out = nlohmann::json::array();
   for (const GgufValue& item : value.items) {
     nlohmann::json inner = flat(item);
-    if (inner.is_array()) for (auto& x : inner) out.push_back(x);
-    else out.push_back(inner);
+    if (inner.is_array())
+      for (auto& x : inner) out.push_back(x);
+    else
+      out.push_back(inner);
   }
   return out;
 }
@@ -87,7 +91,8 @@ TEST(GgufFile, EveryTruncationIsAnInputError) {
   std::vector<uint8_t> bytes = file_bytes();
   GgufHeader whole = parse(bytes);
   size_t last_data_end = 0;
-  for (const auto& t : whole.tensors) last_data_end = std::max<size_t>(last_data_end, whole.data_start + t.offset + t.nbytes);
+  for (const auto& t : whole.tensors)
+    last_data_end = std::max<size_t>(last_data_end, whole.data_start + t.offset + t.nbytes);
   // GGUFWriter pads the last tensor to the alignment too.
   ASSERT_LE(last_data_end, bytes.size());
   ASSERT_LT(bytes.size() - last_data_end, whole.alignment);
@@ -147,7 +152,8 @@ TEST(GgufFile, TypedLookupsNameTheKey) {
   const GgufHeader& h = file.header();
   EXPECT_EQ(*gguf_unsigned(h, "test.uint64", "f"), 18000000000000000000ull);
   EXPECT_FALSE(gguf_unsigned(h, "test.absent", "f"));
-  UPM_EXPECT_THROW_WITH(gguf_unsigned(h, "test.int8", "f.gguf"), InputError, "f.gguf: test.int8: GGUF: expected a non-negative");
+  UPM_EXPECT_THROW_WITH(gguf_unsigned(h, "test.int8", "f.gguf"), InputError,
+                        "f.gguf: test.int8: GGUF: expected a non-negative");
   UPM_EXPECT_THROW_WITH(gguf_string(h, "test.uint8", "f.gguf"), InputError, "test.uint8: GGUF: expected a string");
   UPM_EXPECT_THROW_WITH(gguf_required_string(h, "test.absent", "f.gguf"), InputError, "test.absent: GGUF: missing key");
   EXPECT_EQ(gguf_integer_array(h, "test.int_array", "f"), (std::vector<int64_t>{1, -2, 3}));

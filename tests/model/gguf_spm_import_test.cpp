@@ -85,8 +85,7 @@ TEST(GgufSentencePieceImport, SpacePrefixFlagFileMergesAndMismatchedScores) {
   header.metadata.erase("tokenizer.ggml.merges");
 
   header.metadata["tokenizer.ggml.scores"].items.pop_back();
-  UPM_EXPECT_THROW_WITH(tokenizer_files_from_gguf(header, "spm.gguf", 128), InputError,
-                        "799 scores for 800 tokens");
+  UPM_EXPECT_THROW_WITH(tokenizer_files_from_gguf(header, "spm.gguf", 128), InputError, "799 scores for 800 tokens");
 }
 
 }  // namespace

@@ -63,7 +63,8 @@ inline void expect_tensors_equal(const std::string& dir, const nlohmann::json& e
 
 // Each {text, ids} row encodes to its ids (specials added as the tokenizer's
 // post-processor says) and, with `round_trip`, decodes back to its text.
-inline void expect_token_ids(const Tokenizer& tokenizer, const std::vector<nlohmann::json>& rows, bool round_trip = true) {
+inline void expect_token_ids(const Tokenizer& tokenizer, const std::vector<nlohmann::json>& rows,
+                             bool round_trip = true) {
   for (const nlohmann::json& row : rows) {
     std::string text = row["text"];
     auto ids = row["ids"].get<std::vector<TokenId>>();

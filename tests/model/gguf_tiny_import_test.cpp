@@ -65,14 +65,14 @@ TEST(GgufTinyImportParity, TensorsTokensAndLogitsEqualTransformers) {
 
 TEST(GgufImportTool, WritesFoldersUpmLoadsInFp32AndBf16) {
   TempDir dir;
-  ToolResult fp32 = run_tool("upm-model", "import-gguf --input " + gguf_data("tiny_llama.gguf") + " --output " +
-                                              dir.file("fp32"));
+  ToolResult fp32 =
+      run_tool("upm-model", "import-gguf --input " + gguf_data("tiny_llama.gguf") + " --output " + dir.file("fp32"));
   ASSERT_EQ(fp32.code, 0) << fp32.output;
   ToolResult bf16 = run_tool("upm-model", "import-gguf --input " + gguf_data("tiny_llama.gguf") + " --output " +
                                               dir.file("bf16") + " --dtype bf16");
   ASSERT_EQ(bf16.code, 0) << bf16.output;
-  for (const char* file : {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                           "generation_config.json"})
+  for (const char* file :
+       {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json"})
     EXPECT_TRUE(std::filesystem::exists(dir.file(std::string("bf16/") + file))) << file;
   EXPECT_EQ(load_model_config(dir.file("bf16")).torch_dtype, "bfloat16");
   SafetensorsFolder full(dir.file("fp32")), half(dir.file("bf16"));
@@ -104,7 +104,8 @@ TEST(GgufImportTool, DamagedFilesExitTwoNamingTheProblem) {
     std::function<void(std::string&)> edit;
   };
   std::vector<Case> cases = {
-      {"truncated.gguf", "blk.1.ffn_down.weight: GGUF: truncated file", [](std::string& b) { b.resize(b.size() - 100); }},
+      {"truncated.gguf", "blk.1.ffn_down.weight: GGUF: truncated file",
+       [](std::string& b) { b.resize(b.size() - 100); }},
       {"header_cut.gguf", "truncated file", [](std::string& b) { b.resize(2000); }},
       {"unknown_type.gguf", "blk.0.attn_v.weight: GGUF: unknown ggml type 77",
        [](std::string& b) {
@@ -140,7 +141,8 @@ TEST(GgufImportTool, DamagedFilesExitTwoNamingTheProblem) {
   }
   ToolResult not_a_model = import(gguf_data("quant_types.gguf"));
   EXPECT_EQ(not_a_model.code, 2);
-  EXPECT_NE(not_a_model.output.find("llama.embedding_length: GGUF: missing key"), std::string::npos) << not_a_model.output;
+  EXPECT_NE(not_a_model.output.find("llama.embedding_length: GGUF: missing key"), std::string::npos)
+      << not_a_model.output;
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ TEST(InferToolParity, ScoreMatchesReferenceLogprobs) {
       auto lp = got[s]["logprobs"].get<std::vector<double>>();
       auto want = expected[s]["logprobs"].get<std::vector<double>>();
       ASSERT_EQ(lp.size(), want.size());
-      for (size_t i = 0; i < lp.size(); ++i) EXPECT_NEAR(lp[i], want[i], 1e-4) << family << " seq " << s << " token " << i;
+      for (size_t i = 0; i < lp.size(); ++i)
+        EXPECT_NEAR(lp[i], want[i], 1e-4) << family << " seq " << s << " token " << i;
     }
   }
 }
@@ -48,8 +49,8 @@ TEST(InferToolParity, GenerateMatchesReferenceGreedy) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(nlohmann::json::parse(r.output)["ids"].get<std::vector<int64_t>>(), expected);
 
-  Result stop = run_infer("generate --model " + model_dir("qwen2") + " --ids " + ids + " --max-new-tokens 32 --stop-ids " +
-                          std::to_string(expected[2]));
+  Result stop = run_infer("generate --model " + model_dir("qwen2") + " --ids " + ids +
+                          " --max-new-tokens 32 --stop-ids " + std::to_string(expected[2]));
   ASSERT_EQ(stop.code, 0) << stop.output;
   // Stops at the first occurrence of the stop id (kept).
   size_t first = size_t(std::find(expected.begin(), expected.end(), expected[2]) - expected.begin());
@@ -71,8 +72,10 @@ TEST(InferTool, ScoresTextWithTheFolderTokenizer) {
   const std::string text = "the user likes quiet films";
   std::vector<TokenId> encoded = tokenizer->encode(text, true);
   std::vector<int64_t> ids(encoded.begin(), encoded.end());
-  write_file_atomic(dir.file("in.jsonl"), nlohmann::json{{"text", text}}.dump() + "\n" + nlohmann::json{{"ids", ids}}.dump() + "\n");
-  Result r = run_infer("score --model " + dir.file("lm") + " --input " + dir.file("in.jsonl") + " --output " + dir.file("out.jsonl"));
+  write_file_atomic(dir.file("in.jsonl"),
+                    nlohmann::json{{"text", text}}.dump() + "\n" + nlohmann::json{{"ids", ids}}.dump() + "\n");
+  Result r = run_infer("score --model " + dir.file("lm") + " --input " + dir.file("in.jsonl") + " --output " +
+                       dir.file("out.jsonl"));
   ASSERT_EQ(r.code, 0) << r.output;
   auto out = read_jsonl_file(dir.file("out.jsonl"));
   ASSERT_EQ(out.size(), 2u);
@@ -97,7 +100,8 @@ TEST(InferTool, BadInputExitsTwoNamingFileLineAndField) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("out.jsonl")));
 
   write_file_atomic(dir.file("in.jsonl"), "{\"ids\": [1, 2]}\nnot json\n");
-  r = run_infer("score --model " + model_dir("llama") + " --input " + dir.file("in.jsonl") + " --output " + dir.file("o"));
+  r = run_infer("score --model " + model_dir("llama") + " --input " + dir.file("in.jsonl") + " --output " +
+                dir.file("o"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.output.find("in.jsonl:2"), std::string::npos) << r.output;
 

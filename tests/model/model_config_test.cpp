@@ -62,7 +62,8 @@ TEST(ModelConfig, ReadsTransformers5RopeParameters) {
   auto j = llama_json();
   j.erase("rope_scaling");
   j["rope_theta"] = 1.0;  // rope_parameters wins, as in transformers
-  j["rope_parameters"] = {{"rope_type", "llama3"}, {"rope_theta", 250000.0}, {"factor", 4.0}, {"low_freq_factor", 1.0},
+  j["rope_parameters"] = {{"rope_type", "llama3"},   {"rope_theta", 250000.0},
+                          {"factor", 4.0},           {"low_freq_factor", 1.0},
                           {"high_freq_factor", 2.0}, {"original_max_position_embeddings", 64}};
   ModelConfig c = model_config_from_json(j, "config.json");
   EXPECT_DOUBLE_EQ(c.rope_theta, 250000.0);
@@ -90,19 +91,27 @@ TEST(ModelConfig, UnsupportedSettingsNameTheField) {
     j[key] = value;
     return j;
   };
-  UPM_EXPECT_THROW_WITH(model_config_from_json(with("model_type", "gpt2"), "c.json"), InputError, "c.json: model_type: unsupported model type");
+  UPM_EXPECT_THROW_WITH(model_config_from_json(with("model_type", "gpt2"), "c.json"), InputError,
+                        "c.json: model_type: unsupported model type");
   UPM_EXPECT_THROW_WITH(model_config_from_json(with("hidden_act", "gelu"), "c.json"), InputError, "hidden_act");
-  UPM_EXPECT_THROW_WITH(model_config_from_json(with("use_sliding_window", true), "c.json"), InputError, "use_sliding_window");
+  UPM_EXPECT_THROW_WITH(model_config_from_json(with("use_sliding_window", true), "c.json"), InputError,
+                        "use_sliding_window");
   UPM_EXPECT_THROW_WITH(model_config_from_json(with("mlp_bias", true), "c.json"), InputError, "mlp_bias");
-  UPM_EXPECT_THROW_WITH(model_config_from_json(with("num_key_value_heads", 3), "c.json"), InputError, "num_key_value_heads: must divide");
-  UPM_EXPECT_THROW_WITH(model_config_from_json(with("hidden_size", -4), "c.json"), InputError, "hidden_size: must be > 0");
-  UPM_EXPECT_THROW_WITH(model_config_from_json(with("vocab_size", "many"), "c.json"), InputError, "vocab_size: expected an integer");
-  UPM_EXPECT_THROW_WITH(model_config_from_json(with("torch_dtype", "int8"), "c.json"), InputError, "torch_dtype: unsupported dtype");
-  UPM_EXPECT_THROW_WITH(model_config_from_json(with("rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}}), "c.json"),
-                        InputError, "rope_scaling.rope_type: unsupported rope scaling \"yarn\"");
+  UPM_EXPECT_THROW_WITH(model_config_from_json(with("num_key_value_heads", 3), "c.json"), InputError,
+                        "num_key_value_heads: must divide");
+  UPM_EXPECT_THROW_WITH(model_config_from_json(with("hidden_size", -4), "c.json"), InputError,
+                        "hidden_size: must be > 0");
+  UPM_EXPECT_THROW_WITH(model_config_from_json(with("vocab_size", "many"), "c.json"), InputError,
+                        "vocab_size: expected an integer");
+  UPM_EXPECT_THROW_WITH(model_config_from_json(with("torch_dtype", "int8"), "c.json"), InputError,
+                        "torch_dtype: unsupported dtype");
+  UPM_EXPECT_THROW_WITH(
+      model_config_from_json(with("rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}}), "c.json"), InputError,
+      "rope_scaling.rope_type: unsupported rope scaling \"yarn\"");
   auto missing = llama_json();
   missing.erase("num_hidden_layers");
-  UPM_EXPECT_THROW_WITH(model_config_from_json(missing, "c.json"), InputError, "num_hidden_layers: required but missing");
+  UPM_EXPECT_THROW_WITH(model_config_from_json(missing, "c.json"), InputError,
+                        "num_hidden_layers: required but missing");
 }
 
 // The published Qwen3-8B config (configs/models/qwen3-8b/config.json): 8.19 B

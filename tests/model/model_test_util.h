@@ -32,9 +32,7 @@ inline torch::Tensor bf16_randn(std::vector<int64_t> sizes) {
   return torch::randn(sizes, torch::kFloat).to(torch::kBFloat16);
 }
 
-inline std::string model_dir(const std::string& family) {
-  return std::string(UPM_TEST_DATA_DIR) + "/model/" + family;
-}
+inline std::string model_dir(const std::string& family) { return std::string(UPM_TEST_DATA_DIR) + "/model/" + family; }
 
 // A tensor of <family>/golden.safetensors (copied out of the mapping).
 inline torch::Tensor golden(const std::string& family, const std::string& name) {
@@ -96,7 +94,7 @@ inline std::vector<int64_t> greedy_decode(CausalLM& model, std::vector<int64_t> 
 // absolute floor for values near zero), and at least `exact` of the
 // elements bit-identical.
 inline void expect_within_bf16_ulps(const torch::Tensor& got, const torch::Tensor& expected, double ulps, double exact,
-                                     const std::string& what) {
+                                    const std::string& what) {
   ASSERT_EQ(got.sizes(), expected.sizes()) << what;
   ASSERT_EQ(got.scalar_type(), expected.scalar_type()) << what;
   const torch::Tensor g = got.to(torch::kFloat), e = expected.to(torch::kFloat);

@@ -84,8 +84,9 @@ TEST(Safetensors, RejectsInconsistentHeadersByName) {
   expect_error(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 4, "beyond the data buffer");
   expect_error(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", 8, "begin > end");
   expect_error(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}})", 4, "overflows");
-  expect_error(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-               12, "overlaps tensor \"a\"");
+  expect_error(
+      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+      12, "overlaps tensor \"a\"");
   expect_error(R"({"w":{"dtype":"F32","shape":[1]}})", 4, "data_offsets");
   expect_error(R"({"__metadata__":{"format":1}})", 0, "__metadata__.format");
   expect_error(std::string(40, '[') + std::string(40, ']'), 0, "nested too deeply");
@@ -101,8 +102,9 @@ TEST(Safetensors, RejectsInconsistentHeadersByName) {
 // Thousands of random and mutated headers: each parses or is an InputError,
 // never a crash or another exception (run under UPM_SANITIZE=1 for memory errors).
 TEST(Safetensors, SurvivesRandomAndMutatedHeaders) {
-  std::vector<std::pair<std::string, torch::Tensor>> tensors = {
-      {"model.embed_tokens.weight", torch::randn({4, 3})}, {"ids", torch::arange(5)}, {"b", torch::ones({2}, torch::kBFloat16)}};
+  std::vector<std::pair<std::string, torch::Tensor>> tensors = {{"model.embed_tokens.weight", torch::randn({4, 3})},
+                                                                {"ids", torch::arange(5)},
+                                                                {"b", torch::ones({2}, torch::kBFloat16)}};
   TempDir dir;
   write_safetensors(dir.file("seed.safetensors"), tensors);
   const std::string seed = read_file(dir.file("seed.safetensors"));
@@ -162,19 +164,24 @@ TEST(SafetensorsFolder, ShardsAboveTheLimitAndReadsBack) {
 
 TEST(SafetensorsFolder, RejectsInconsistentIndexes) {
   TempDir dir;
-  std::vector<std::pair<std::string, torch::Tensor>> tensors = {{"a", torch::ones({100})}, {"b", torch::ones({100})}, {"c", torch::ones({100})}};
+  std::vector<std::pair<std::string, torch::Tensor>> tensors = {
+      {"a", torch::ones({100})}, {"b", torch::ones({100})}, {"c", torch::ones({100})}};
   write_safetensors_folder(dir.path(), tensors, 1000);  // shards {a, b} and {c}
   auto index = read_json_file(dir.file("model.safetensors.index.json"));
-  auto write_index = [&](const nlohmann::json& j) { write_file_atomic(dir.file("model.safetensors.index.json"), j.dump()); };
+  auto write_index = [&](const nlohmann::json& j) {
+    write_file_atomic(dir.file("model.safetensors.index.json"), j.dump());
+  };
 
   auto bad = index;
   bad["weight_map"]["a"] = "../escape.safetensors";
   write_index(bad);
-  UPM_EXPECT_THROW_WITH(SafetensorsFolder{dir.path()}, InputError, "weight_map.a: must be a file name inside the folder");
+  UPM_EXPECT_THROW_WITH(SafetensorsFolder{dir.path()}, InputError,
+                        "weight_map.a: must be a file name inside the folder");
   bad = index;
   bad["weight_map"]["c"] = "model-00001-of-00002.safetensors";
   write_index(bad);
-  UPM_EXPECT_THROW_WITH(SafetensorsFolder{dir.path()}, InputError, "c: tensor listed in the index is missing from the shard");
+  UPM_EXPECT_THROW_WITH(SafetensorsFolder{dir.path()}, InputError,
+                        "c: tensor listed in the index is missing from the shard");
   bad = index;
   bad["weight_map"].erase("b");
   write_index(bad);

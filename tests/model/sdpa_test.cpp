@@ -27,9 +27,9 @@ double tolerance(c10::ScalarType dtype) { return dtype == torch::kFloat ? 1e-5 :
 // One forward (and, with `backward`, one backward of a fixed random
 // weighting of the real positions' logits) under `kernel`.
 struct Pass {
-  torch::Tensor logits;                        // fp32
+  torch::Tensor logits;                                      // fp32
   std::vector<std::pair<std::string, torch::Tensor>> grads;  // fp32, named
-  int64_t sdpa_passes = 0;                     // Attention::forward calls through SDPA
+  int64_t sdpa_passes = 0;                                   // Attention::forward calls through SDPA
 };
 
 Pass run(CausalLM& model, AttentionKernel kernel, const ForwardInput& in, const torch::Tensor& real, bool backward) {
@@ -42,7 +42,8 @@ Pass run(CausalLM& model, AttentionKernel kernel, const ForwardInput& in, const 
   pass.logits = out.logits.detach().to(torch::kFloat);
   if (backward) {
     torch::manual_seed(11);
-    const torch::Tensor weights = torch::randn(out.logits.sizes(), torch::kFloat) * real.unsqueeze(-1).to(torch::kFloat);
+    const torch::Tensor weights =
+        torch::randn(out.logits.sizes(), torch::kFloat) * real.unsqueeze(-1).to(torch::kFloat);
     (out.logits.to(torch::kFloat) * weights).sum().backward();
     for (const auto& [name, p] : model.hf_tensors()) {
       if (p.grad().defined()) pass.grads.emplace_back(name, p.grad().to(torch::kFloat));
@@ -111,10 +112,14 @@ ForwardInput padded(int64_t vocab) {
 ForwardInput packed(int64_t vocab) {
   ForwardInput in;
   in.input_ids = random_ids(vocab, 2, 15);
-  in.segment_ids = torch::tensor({0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-                                 torch::kLong).view({2, 15});
-  in.position_ids = torch::tensor({0, 1, 2, 3, 4, 5, 6, 7, 8, 5, 6, 7, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0, 0, 0},
-                                  torch::kLong).view({2, 15});
+  in.segment_ids =
+      torch::tensor({0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                    torch::kLong)
+          .view({2, 15});
+  in.position_ids =
+      torch::tensor({0, 1, 2, 3, 4, 5, 6, 7, 8, 5, 6, 7, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0, 0, 0},
+                    torch::kLong)
+          .view({2, 15});
   in.attention_mask = torch::ones({2, 15}, torch::kLong);
   in.attention_mask[1].narrow(0, 11, 4).fill_(0);
   return in;
@@ -145,8 +150,8 @@ TEST_P(SdpaParity, LogitsAndGradientsMatchEager) {
   const int64_t layers = model->config().num_hidden_layers;
   for (const Case& c : cases()) {
     const ForwardInput in = c.input(model->config().vocab_size);
-    torch::Tensor real = in.attention_mask.defined() ? in.attention_mask.ne(0)
-                                                     : torch::ones(in.input_ids.sizes(), torch::kBool);
+    torch::Tensor real =
+        in.attention_mask.defined() ? in.attention_mask.ne(0) : torch::ones(in.input_ids.sizes(), torch::kBool);
     if (in.hidden_at.defined()) real = torch::ones({real.size(0), 1}, torch::kBool);
     const Pass eager = run(*model, AttentionKernel::eager, in, real, c.backward);
     const Pass sdpa = run(*model, AttentionKernel::sdpa, in, real, c.backward);
@@ -180,7 +185,8 @@ TEST_P(SdpaParity, ToleranceDetectsAPerturbedPath) {
     weight.copy_(saved);
   }
   const double tol = tolerance(dtype);
-  bool outside = max_abs_diff(sdpa.logits, perturbed.logits) > tol * std::max(1.0, perturbed.logits.abs().max().item<double>());
+  bool outside =
+      max_abs_diff(sdpa.logits, perturbed.logits) > tol * std::max(1.0, perturbed.logits.abs().max().item<double>());
   for (size_t i = 0; i < sdpa.grads.size(); ++i) {
     const torch::Tensor& g = perturbed.grads[i].second;
     outside |= max_abs_diff(sdpa.grads[i].second, g) > tol * std::max(g.abs().max().item<double>(), 1e-6);

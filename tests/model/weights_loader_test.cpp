@@ -99,10 +99,16 @@ TEST(WeightsLoader, StrictLoadingNamesTheTensor) {
   expect_load_error([](auto& t) { t.erase(t.begin() + 3); }, "model.layers.0.self_attn.v_proj.weight: missing");
   expect_load_error([](auto& t) { t.emplace_back("model.layers.9.mlp.up_proj.weight", torch::ones({2})); },
                     "model.layers.9.mlp.up_proj.weight: unused");
-  expect_load_error([](auto& t) { t[1].second = torch::ones({16, 31}); },
-                    "model.layers.0.self_attn.q_proj.weight: wrong shape; expected [32, 32], got [16, 31]");
-  expect_load_error([](auto& t) { t[1].second = torch::ones({32, 32}, torch::kLong); },
-                    "q_proj.weight: dtype I64 is not a floating-point weight");
+  expect_load_error(
+      [](auto& t) {
+        t[1].second = torch::ones({16, 31});
+      },
+      "model.layers.0.self_attn.q_proj.weight: wrong shape; expected [32, 32], got [16, 31]");
+  expect_load_error(
+      [](auto& t) {
+        t[1].second = torch::ones({32, 32}, torch::kLong);
+      },
+      "q_proj.weight: dtype I64 is not a floating-point weight");
 }
 
 TEST(WeightsLoader, TiedCheckpointMayCarryLmHeadAndRotaryBuffers) {

@@ -178,8 +178,8 @@ TEST(BuildSft, DecisionsEqualAccuraciesComputedByHand) {
   EXPECT_EQ(report["users"]["input"], 8);
   EXPECT_EQ(report["rows"], rows);
   EXPECT_EQ(report["rounds"]["1"]["candidates"], 32);
-  EXPECT_NEAR(report["rounds"]["1"]["pass_rate"].get<double>(),
-              report["rounds"]["1"]["kept"].get<double>() / 32.0, 1e-12);
+  EXPECT_NEAR(report["rounds"]["1"]["pass_rate"].get<double>(), report["rounds"]["1"]["kept"].get<double>() / 32.0,
+              1e-12);
 }
 
 TEST(BuildSft, EveryUserEndsWrittenOrInTheErrorsFile) {
@@ -196,7 +196,8 @@ TEST(BuildSft, EveryUserEndsWrittenOrInTheErrorsFile) {
   lines.push_back(R"({"user_id": "filtered-out", "events": [{"id": "e1", "kind": "text", "text": "hi"}]})");
   upm::test::write_lines(dir.file("history.jsonl"), lines);
   // A user list as data/select_users.h reads it: comments and blank lines skipped.
-  upm::test::write_lines(dir.file("users.txt"), {"# training users", "synth-1", "synth-2", "", "synth-3", " synth-4", "no-tasks"});
+  upm::test::write_lines(dir.file("users.txt"),
+                         {"# training users", "synth-1", "synth-2", "", "synth-3", " synth-4", "no-tasks"});
   upm::BuildSftConfig config = base_config(dir.path());
   config.users = dir.file("users.txt");
   config.merge.kind = "best_of";
@@ -222,8 +223,14 @@ size_t count_lines(const std::string& path) {
 }
 
 std::vector<std::string> tool_args(const std::string& config, const std::string& run_dir) {
-  return {std::string(UPM_BIN_DIR) + "/upm-data", "--log-level", "warn", "build-sft", "--config", config,
-          "--set", "run_dir=" + run_dir};
+  return {std::string(UPM_BIN_DIR) + "/upm-data",
+          "--log-level",
+          "warn",
+          "build-sft",
+          "--config",
+          config,
+          "--set",
+          "run_dir=" + run_dir};
 }
 
 std::string shell(const std::vector<std::string>& args) {
@@ -268,7 +275,8 @@ TEST(BuildSft, KillAndRerunWritesWhatOneRunWrites) {
   }
   // A third run has nothing to do and changes nothing.
   ASSERT_EQ(std::system(shell(args).c_str()), 0);
-  EXPECT_EQ(upm::test::read_text(run + "/candidates.jsonl"), upm::test::read_text(dir.file("whole") + "/candidates.jsonl"));
+  EXPECT_EQ(upm::test::read_text(run + "/candidates.jsonl"),
+            upm::test::read_text(dir.file("whole") + "/candidates.jsonl"));
 }
 
 TEST(BuildSft, BadConfigAndInputExitTwoNamingTheFileLineAndField) {
@@ -351,8 +359,12 @@ TEST(BuildSft, TheTeacherReadsOnlyTheEventsThePromptShows) {
 }
 
 TEST(BuildSft, AlignXplorePresetSetsItsDefaultsAndKeysStillOverride) {
-  const json base = {{"run_dir", "r"}, {"history", "h"}, {"tasks", "t"}, {"predictor", {{"model", "m"}}},
-                     {"preset", "alignxplore"}, {"validate", {{"min_kept", 2}}}};
+  const json base = {{"run_dir", "r"},
+                     {"history", "h"},
+                     {"tasks", "t"},
+                     {"predictor", {{"model", "m"}}},
+                     {"preset", "alignxplore"},
+                     {"validate", {{"min_kept", 2}}}};
   const auto c = upm::config_from_json<upm::BuildSftConfig>(base, "test");
   EXPECT_EQ(c.validate.min_accuracy, 1.0);
   EXPECT_EQ(c.validate.vs_baseline, "none");

@@ -32,35 +32,29 @@ TEST(DemoWriter, LikedTopicsAndToneFromUnseenHistoriesAreMostlyTrue) {
   synth.seed = 11;
   synth.min_events = 12;
   synth.max_events = 20;
-  synth.category_first = true; // the demo's worlds
+  synth.category_first = true;  // the demo's worlds
   const auto world = upm::data::make_synthetic_world(synth);
-  upm::data::SplitConfig
-      split; // the demo's split: profiles read the first half of each log
+  upm::data::SplitConfig split;  // the demo's split: profiles read the first half of each log
   split.val_fraction = 0.25;
   split.test_fraction = 0.25;
-  upm::data::write_split(upm::data::split_logs(world.logs, split), split,
-                         dir.path());
+  upm::data::write_split(upm::data::split_logs(world.logs, split), split, dir.path());
 
   const std::string source = UPM_SOURCE_DIR;
   const auto run = upm::test::run_tool(
-      "upm-profile", "--model " + source + "/data/demo-writer --input " +
-                         dir.file("history.jsonl") + " --output " +
-                         dir.file("profiles.jsonl") + " --config " + source +
-                         "/configs/demo/profile.json");
+      "upm-profile", "--model " + source + "/data/demo-writer --input " + dir.file("history.jsonl") + " --output " +
+                         dir.file("profiles.jsonl") + " --config " + source + "/configs/demo/profile.json");
   ASSERT_EQ(run.code, 0) << run.output;
 
   std::map<std::string, upm::data::SynthTruth> truth;
-  for (const auto &t : world.truth)
-    truth[t.user_id] = t;
+  for (const auto& t : world.truth) truth[t.user_id] = t;
   int named = 0, true_ones = 0, users = 0, tones_named = 0, tones_true = 0;
   std::set<std::string> tone_words;
-  for (const auto &row :
-       upm::test::read_json_lines(dir.file("profiles.jsonl"))) {
+  for (const auto& row : upm::test::read_json_lines(dir.file("profiles.jsonl"))) {
     ++users;
-    const auto &user = truth.at(row.at("user_id").get<std::string>());
-    const auto &likes = user.likes;
+    const auto& user = truth.at(row.at("user_id").get<std::string>());
+    const auto& likes = user.likes;
     const std::string profile = row.at("profile").get<std::string>();
-    for (const auto &topic : liked_topics(profile)) {
+    for (const auto& topic : liked_topics(profile)) {
       ++named;
       true_ones += std::find(likes.begin(), likes.end(), topic) != likes.end();
     }
@@ -71,10 +65,8 @@ TEST(DemoWriter, LikedTopicsAndToneFromUnseenHistoriesAreMostlyTrue) {
       tone_words.insert(tone);
     }
   }
-  std::printf("tones named: %d, true: %d, distinct words: %zu\n", tones_named,
-              tones_true, tone_words.size());
-  std::printf("liked topics named: %d, true: %d (%.2f)\n", named, true_ones,
-              double(true_ones) / std::max(named, 1));
+  std::printf("tones named: %d, true: %d, distinct words: %zu\n", tones_named, tones_true, tone_words.size());
+  std::printf("liked topics named: %d, true: %d (%.2f)\n", named, true_ones, double(true_ones) / std::max(named, 1));
   EXPECT_EQ(users, 48);
   ASSERT_GE(named, 30) << "the writer named too few liked topics to judge";
   // Measured: 0.52 here (the phase-1 writer 0.57; data/demo-model, which does
@@ -86,8 +78,7 @@ TEST(DemoWriter, LikedTopicsAndToneFromUnseenHistoriesAreMostlyTrue) {
   // "formal" for all 34, 0.59).
   ASSERT_GE(tones_named, 12) << "the writer named too few tones to judge";
   EXPECT_EQ(tone_words.size(), 2u) << "one tone word for every user";
-  EXPECT_GT(double(tones_true) / tones_named, 0.7)
-      << tones_true << " of " << tones_named;
+  EXPECT_GT(double(tones_true) / tones_named, 0.7) << tones_true << " of " << tones_named;
 }
 
-} // namespace
+}  // namespace

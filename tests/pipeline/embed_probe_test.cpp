@@ -91,9 +91,13 @@ TEST(Probe, RunProbeComparesTheQueryRowsWithTheBaselineRows) {
 TEST(Probe, LabelsFileErrorsNameLineAndField) {
   test::TempDir dir;
   const std::string path = dir.file("labels.jsonl");
-  test::write_text_file(path, "{\"user_id\": \"u1\", \"task\": \"t\", \"label\": 1}\n{\"user_id\": \"u2\", \"task\": \"t\", \"label\": 2}\n");
+  test::write_text_file(
+      path,
+      "{\"user_id\": \"u1\", \"task\": \"t\", \"label\": 1}\n{\"user_id\": \"u2\", \"task\": \"t\", \"label\": 2}\n");
   UPM_EXPECT_THROW_WITH(read_probe_labels(path), InputError, "labels.jsonl:2: label: must be 0 or 1");
-  test::write_text_file(path, "{\"user_id\": \"u1\", \"task\": \"t\", \"label\": 1}\n{\"user_id\": \"u1\", \"task\": \"t\", \"label\": 0}\n");
+  test::write_text_file(
+      path,
+      "{\"user_id\": \"u1\", \"task\": \"t\", \"label\": 1}\n{\"user_id\": \"u1\", \"task\": \"t\", \"label\": 0}\n");
   UPM_EXPECT_THROW_WITH(read_probe_labels(path), InputError, "labels.jsonl:2: user_id: duplicate label");
   test::write_text_file(path, "{\"user_id\": \"u1\", \"task\": \"t\", \"label\": 1}\n");
   auto labels = read_probe_labels(path);

@@ -130,11 +130,13 @@ TEST(Embedder, ProjectionHeadRoundTripsAndApplies) {
   expected = expected / expected.norm();
   EXPECT_LT(max_diff(e.queries[2], expected), 1e-5);
 
-  UPM_EXPECT_THROW_WITH(load_embedding_projection(dir.file("head.safetensors"), 48, torch::TensorOptions()),
-                        InputError, "fc1.weight: wrong shape; expected [24, 48]");
-  write_safetensors(dir.file("extra.safetensors"),
-                    {{"fc1.weight", torch::zeros({4, 32})}, {"fc1.bias", torch::zeros({4})},
-                     {"fc2.weight", torch::zeros({2, 4})}, {"fc2.bias", torch::zeros({2})}, {"fc3.bias", torch::zeros({2})}});
+  UPM_EXPECT_THROW_WITH(load_embedding_projection(dir.file("head.safetensors"), 48, torch::TensorOptions()), InputError,
+                        "fc1.weight: wrong shape; expected [24, 48]");
+  write_safetensors(dir.file("extra.safetensors"), {{"fc1.weight", torch::zeros({4, 32})},
+                                                    {"fc1.bias", torch::zeros({4})},
+                                                    {"fc2.weight", torch::zeros({2, 4})},
+                                                    {"fc2.bias", torch::zeros({2})},
+                                                    {"fc3.bias", torch::zeros({2})}});
   UPM_EXPECT_THROW_WITH(load_embedding_projection(dir.file("extra.safetensors"), 32, torch::TensorOptions()),
                         InputError, "fc3.bias: unexpected tensor");
 }
@@ -153,7 +155,8 @@ TEST(EmbeddingPrompts, MarkerTokenWhenTheTokenizerHasOneElseLastQueryToken) {
   auto q_plain = fallback.query("Does this user like horror?");
   EXPECT_EQ(q_marked.back(), 865);
   EXPECT_EQ(std::vector<int64_t>(q_marked.begin(), q_marked.end() - 1), q_plain);
-  EXPECT_EQ(plain->decode(std::vector<TokenId>(q_plain.begin(), q_plain.end())), "\nQuery: Does this user like horror?");
+  EXPECT_EQ(plain->decode(std::vector<TokenId>(q_plain.begin(), q_plain.end())),
+            "\nQuery: Does this user like horror?");
 
   EmbeddingPromptConfig strict;
   strict.require_marker = true;
@@ -224,22 +227,25 @@ TEST(EmbeddingJob, WritesEmbeddingsAndIndexThatMatchDirectComputation) {
 
   EmbeddingTable table = read_embedding_table(files.dir.file("emb"));
   const std::vector<std::pair<std::string, std::string>> expected_rows{
-      {"u1", "horror"}, {"u1", "garden"}, {"u1", kHistoryMeanQueryId}, {"u2", "horror"}, {"u2", "garden"},
-      {"u2", kHistoryMeanQueryId}, {"u3", "horror"}, {"u3", "garden"}, {"u3", kHistoryMeanQueryId}};
+      {"u1", "horror"}, {"u1", "garden"}, {"u1", kHistoryMeanQueryId},
+      {"u2", "horror"}, {"u2", "garden"}, {"u2", kHistoryMeanQueryId},
+      {"u3", "horror"}, {"u3", "garden"}, {"u3", kHistoryMeanQueryId}};
   ASSERT_EQ(table.rows.size(), expected_rows.size());
   for (size_t r = 0; r < expected_rows.size(); ++r) {
     EXPECT_EQ(table.rows[r].user_id, expected_rows[r].first);
     EXPECT_EQ(table.rows[r].query_id, expected_rows[r].second);
   }
   EXPECT_EQ(test::read_text(files.dir.file("emb.index.jsonl")).substr(0, 46),
-            R"({"query_id":"horror","row":0,"user_id":"u1"})" "\n{");
+            R"({"query_id":"horror","row":0,"user_id":"u1"})"
+            "\n{");
 
   // Row u2/garden equals a full forward over u2's history + the query + marker.
   std::shared_ptr<const Tokenizer> tokenizer = load_tokenizer(files.model);
   EmbeddingPrompts prompts(tokenizer, config.text);
   auto logs = data::read_user_logs(files.logs);
   Embedder embedder(load_pretrained(files.model), nullptr, EmbedderSettings{});
-  torch::Tensor reference = embedder.embed_from_scratch(prompts.history(logs[1]).ids, prompts.query("Is this user a gardener?"));
+  torch::Tensor reference =
+      embedder.embed_from_scratch(prompts.history(logs[1]).ids, prompts.query("Is this user a gardener?"));
   EXPECT_LT(max_diff(table.embeddings[4], reference), 1e-5);
 }
 
@@ -248,7 +254,8 @@ TEST(EmbeddingJob, BadQueriesAndLogsNameFileLineAndField) {
   EmbedJobPaths paths{files.model, files.logs, files.queries, files.dir.file("emb")};
   test::write_text_file(files.queries, "{\"query_id\": \"a\", \"text\": \"x\"}\n{\"query_id\": \"b\"}\n");
   UPM_EXPECT_THROW_WITH(run_embedding_job(paths, {}), InputError, "queries.jsonl:2: text: required field is missing");
-  test::write_text_file(files.queries, "{\"query_id\": \"a\", \"text\": \"x\"}\n{\"query_id\": \"a\", \"text\": \"y\"}\n");
+  test::write_text_file(files.queries,
+                        "{\"query_id\": \"a\", \"text\": \"x\"}\n{\"query_id\": \"a\", \"text\": \"y\"}\n");
   UPM_EXPECT_THROW_WITH(run_embedding_job(paths, {}), InputError, "queries.jsonl:2: query_id: duplicate query id");
   test::write_text_file(files.queries, "{\"query_id\": \"@history_mean\", \"text\": \"x\"}\n");
   UPM_EXPECT_THROW_WITH(run_embedding_job(paths, {}), InputError, "queries.jsonl:1: query_id: ids starting with '@'");
@@ -256,7 +263,8 @@ TEST(EmbeddingJob, BadQueriesAndLogsNameFileLineAndField) {
   UPM_EXPECT_THROW_WITH(run_embedding_job(paths, {}), InputError, "queries.jsonl:1");
 
   test::write_text_file(files.queries, kQueries);
-  test::write_text_file(files.logs, std::string(kLogs) + "{\"user_id\": \"u4\", \"events\": [{\"id\": \"e1\", \"kind\": \"rating\"}]}\n");
+  test::write_text_file(
+      files.logs, std::string(kLogs) + "{\"user_id\": \"u4\", \"events\": [{\"id\": \"e1\", \"kind\": \"rating\"}]}\n");
   UPM_EXPECT_THROW_WITH(run_embedding_job(paths, {}), InputError, "logs.jsonl:4: events[0]");
   EXPECT_FALSE(std::filesystem::exists(files.dir.file("emb.safetensors")));
 }
@@ -269,8 +277,9 @@ TEST(EmbeddingJob, ResumesAfterAStopWithoutDuplicatesAndRefusesOtherSettings) {
   JobFiles files(true);
   std::string logs;
   for (int u = 0; u < 7; ++u) {
-    logs += "{\"user_id\": \"u" + std::to_string(u) + "\", \"events\": [{\"id\": \"e1\", \"kind\": \"text\", \"text\": \"I like topic " +
-            std::to_string(u) + "\"}]}\n";
+    logs += "{\"user_id\": \"u" + std::to_string(u) +
+            "\", \"events\": [{\"id\": \"e1\", \"kind\": \"text\", \"text\": \"I like topic " + std::to_string(u) +
+            "\"}]}\n";
   }
   test::write_text_file(files.logs, logs);
   EmbedJobConfig config;
@@ -351,18 +360,21 @@ TEST(UpmEmbedTool, ProbeSubcommandReportsQueryAndBaseline) {
     const bool horror = u % 3 == 0;
     const std::string id = "u" + std::to_string(u);
     logs += R"({"user_id": ")" + id + R"(", "events": [{"id": "e1", "kind": "rating", "item": ")" +
-            (horror ? "Scream (1996) | Horror" : "Notting Hill | Comedy") + R"(", "value": 5}]})" "\n";
+            (horror ? "Scream (1996) | Horror" : "Notting Hill | Comedy") +
+            R"(", "value": 5}]})"
+            "\n";
     labels += R"({"user_id": ")" + id + R"(", "task": "likes_horror", "query_id": "horror", "label": )" +
               (horror ? "1" : "0") + "}\n";
   }
   test::write_text_file(files.logs, logs);
   test::write_text_file(files.dir.file("labels.jsonl"), labels);
-  auto embed = test::run_tool("upm-embed", "--model " + files.model + " --input " + files.logs + " --queries " +
-                                               files.queries + " --output " + files.dir.file("emb") +
-                                               " --set embedder.mean_pooled=true");
+  auto embed =
+      test::run_tool("upm-embed", "--model " + files.model + " --input " + files.logs + " --queries " + files.queries +
+                                      " --output " + files.dir.file("emb") + " --set embedder.mean_pooled=true");
   ASSERT_EQ(embed.code, 0) << embed.output;
-  auto probe = test::run_tool("upm-embed", "probe --embeddings " + files.dir.file("emb") + " --labels " +
-                                               files.dir.file("labels.jsonl") + " --output " + files.dir.file("report.json"));
+  auto probe =
+      test::run_tool("upm-embed", "probe --embeddings " + files.dir.file("emb") + " --labels " +
+                                      files.dir.file("labels.jsonl") + " --output " + files.dir.file("report.json"));
   ASSERT_EQ(probe.code, 0) << probe.output;
   nlohmann::json report = read_json_file(files.dir.file("report.json"));
   const auto& task = report["tasks"][0];

@@ -42,8 +42,12 @@ inline void write_tiny_model_folder(const std::string& dir, const std::string& f
   save_pretrained(*tiny_model(family, seed), dir);
   nlohmann::json tokenizer = read_json_file(tiny_tokenizer_json());
   if (marker) {
-    tokenizer["added_tokens"].push_back({{"id", 865}, {"content", "<USER_EMB>"}, {"single_word", false},
-                                         {"lstrip", false}, {"rstrip", false}, {"normalized", false},
+    tokenizer["added_tokens"].push_back({{"id", 865},
+                                         {"content", "<USER_EMB>"},
+                                         {"single_word", false},
+                                         {"lstrip", false},
+                                         {"rstrip", false},
+                                         {"normalized", false},
                                          {"special", true}});
   }
   std::ofstream(dir + "/tokenizer.json") << tokenizer.dump();

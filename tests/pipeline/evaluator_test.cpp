@@ -117,7 +117,8 @@ TEST(Evaluator, ReportMatchesAHandComputation) {
       },
       [&](const upm::data::BenchmarkTask& t) -> Prompt {
         auto history = history_of(t.user_id);
-        return [&builder, history](const upm::data::BenchmarkTask& s) { return builder.predict_history(s, history).text; };
+        return
+            [&builder, history](const upm::data::BenchmarkTask& s) { return builder.predict_history(s, history).text; };
       },
       [&](const upm::data::BenchmarkTask& t) -> Prompt {
         auto it = profiles.find(t.user_id);
@@ -142,7 +143,8 @@ TEST(Evaluator, ReportMatchesAHandComputation) {
     expect_estimate(r.at("accuracy"), upm::bootstrap_mean(correct, 0.95, 500, 9), 1e-12);
     expect_estimate(r.at("p_correct"), upm::bootstrap_mean(p, 0.95, 500, 9), 1e-4);
     const auto by_source = upm::bootstrap_by_group(correct, sources, 0.95, 500, 9);
-    for (const auto& [source, e] : by_source) expect_estimate(r.at("by").at("source").at(source).at("accuracy"), e, 1e-12);
+    for (const auto& [source, e] : by_source)
+      expect_estimate(r.at("by").at("source").at(source).at("accuracy"), e, 1e-12);
     EXPECT_EQ(r.at("by").at("kind").at("rating").at("accuracy").at("n"), 4);
     // AUC: P(second option) against "the second option is right".
     std::vector<double> second;
@@ -168,8 +170,8 @@ TEST(Evaluator, ReportMatchesAHandComputation) {
     EXPECT_EQ(differences[d].at("baseline"), results[b].at("condition"));
     expect_estimate(differences[d].at("accuracy"),
                     upm::bootstrap_mean_difference(correct_of[c], correct_of[b], 0.95, 500, 9), 1e-12);
-    expect_estimate(differences[d].at("p_correct"),
-                    upm::bootstrap_mean_difference(p_of[c], p_of[b], 0.95, 500, 9), 1e-4);
+    expect_estimate(differences[d].at("p_correct"), upm::bootstrap_mean_difference(p_of[c], p_of[b], 0.95, 500, 9),
+                    1e-4);
   }
 
   const std::string md = upm::test::read_text(dir.file("run/report.md"));
@@ -204,7 +206,8 @@ TEST(Evaluator, ComparisonOfAnUnknownConditionIsAnInputError) {
 }
 
 TEST(Evaluator, UnknownConfigKeyIsRejected) {
-  const json config_json = {{"benchmark", "b"}, {"run_dir", "r"}, {"predictors", {{{"model", "m"}, {"mdoe", "label"}}}}};
+  const json config_json = {
+      {"benchmark", "b"}, {"run_dir", "r"}, {"predictors", {{{"model", "m"}, {"mdoe", "label"}}}}};
   EXPECT_THROW(upm::config_from_json<upm::EvalConfig>(config_json, "test"), upm::InputError);
 }
 

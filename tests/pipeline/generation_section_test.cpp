@@ -24,8 +24,8 @@ TEST(GenerationSection, ProfileDefaultIsGreedyAndEqualsTheGreedyLoop) {
   GreedyOptions greedy;
   greedy.max_new_tokens = 12;
   greedy.stop_ids = stop_token_ids(lm);
-  auto ids = greedy_generate(*lm.model, {encode_prompt(lm, "likes jazz"), encode_prompt(lm, "hates horror films")},
-                             greedy);
+  auto ids =
+      greedy_generate(*lm.model, {encode_prompt(lm, "likes jazz"), encode_prompt(lm, "hates horror films")}, greedy);
   ASSERT_EQ(texts.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     std::vector<TokenId> tokens(ids[i].begin(), ids[i].end());

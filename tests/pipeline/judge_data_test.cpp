@@ -72,7 +72,8 @@ TEST(JudgeData, ContinuationModeRowsEndWithTheTrueOptionsText) {
   predictor.mode = "continuation";
   auto builder = word_builder();
   std::vector<nlohmann::json> rows;
-  make_judge_rows({task("t1", 1), task("t2", 2)}, {{"u1", "Likes horror."}}, {}, builder, predictor, JudgeDataConfig{}, rows);
+  make_judge_rows({task("t1", 1), task("t2", 2)}, {{"u1", "Likes horror."}}, {}, builder, predictor, JudgeDataConfig{},
+                  rows);
   ASSERT_EQ(rows.size(), 4u);
   for (const auto& row : rows) {
     const int label = row["task_id"] == "t1" ? 1 : 2;

@@ -26,9 +26,9 @@ inline const std::string& tiny_model_dir() {
   static TempDir dir;
   static const std::string path = [] {
     nlohmann::json cfg = read_json_file(std::string(UPM_TEST_DATA_DIR) + "/model/qwen3/config.json");
-    cfg["vocab_size"] = 896;                  // room for the tokenizer's 865 ids
-    cfg["max_position_embeddings"] = 4096;    // the prompt templates are long
-    cfg["initializer_range"] = 0.3;           // sharper (still random) distributions than 0.02
+    cfg["vocab_size"] = 896;                // room for the tokenizer's 865 ids
+    cfg["max_position_embeddings"] = 4096;  // the prompt templates are long
+    cfg["initializer_range"] = 0.3;         // sharper (still random) distributions than 0.02
     ModelConfig config = model_config_from_json(cfg, "tiny test model");
     CausalLM model(config, ModelRuntime{}, InitMode::random, 7);
     std::string folder = dir.file("tiny-qwen3");
@@ -55,10 +55,15 @@ inline std::string user_line(const std::string& user_id, int n, const std::strin
   nlohmann::json events = nlohmann::json::array();
   for (int i = first; i < first + n; ++i) {
     if (i % 2) {
-      events.push_back({{"id", prefix + std::to_string(i)}, {"source", "movies"}, {"kind", "rating"},
-                        {"item", "Movie " + std::to_string(i) + " of " + user_id}, {"value", 1 + i % 5}});
+      events.push_back({{"id", prefix + std::to_string(i)},
+                        {"source", "movies"},
+                        {"kind", "rating"},
+                        {"item", "Movie " + std::to_string(i) + " of " + user_id},
+                        {"value", 1 + i % 5}});
     } else {
-      events.push_back({{"id", prefix + std::to_string(i)}, {"source", "forum"}, {"kind", "text"},
+      events.push_back({{"id", prefix + std::to_string(i)},
+                        {"source", "forum"},
+                        {"kind", "text"},
                         {"text", "I wrote note " + std::to_string(i)}});
     }
   }

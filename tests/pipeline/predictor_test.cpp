@@ -70,8 +70,7 @@ void expect_matches_independent(const std::string& mode, bool normalize,
   config.seed = 11;
   config.max_batch_rows = 5;  // forces several forward chunks
   upm::Predictor predictor(tiny_model(), config, prompts);
-  upm::data::PromptBuilder builder(prompts,
-                                   [](std::string_view t) { return tiny_model().tokenizer->count_tokens(t); });
+  upm::data::PromptBuilder builder(prompts, [](std::string_view t) { return tiny_model().tokenizer->count_tokens(t); });
   std::vector<upm::PredictRequest> requests;
   for (const auto& task : sample_tasks()) {
     upm::PredictRequest r;
@@ -93,7 +92,8 @@ void expect_matches_independent(const std::string& mode, bool normalize,
       const std::string shown = mode == "label" ? upm::data::option_label(k) : task.options[order[k]];
       expected[order[k]] = independent_logprob(context, " " + shown, normalize);
     }
-    for (size_t o = 0; o < expected.size(); ++o) EXPECT_NEAR(p.scores[o], expected[o], 2e-4) << "task " << i << " option " << o;
+    for (size_t o = 0; o < expected.size(); ++o)
+      EXPECT_NEAR(p.scores[o], expected[o], 2e-4) << "task " << i << " option " << o;
     const int argmax = int(std::max_element(expected.begin(), expected.end()) - expected.begin());
     EXPECT_EQ(p.choice, argmax) << "task " << i;
     EXPECT_EQ(p.correct, argmax == task.label);
@@ -106,9 +106,7 @@ void expect_matches_independent(const std::string& mode, bool normalize,
 
 TEST(Predictor, LabelModeChoiceIsArgmaxOfIndependentLabelLogprobs) { expect_matches_independent("label", false); }
 
-TEST(Predictor, ContinuationModeMatchesIndependentOptionLogprobs) {
-  expect_matches_independent("continuation", false);
-}
+TEST(Predictor, ContinuationModeMatchesIndependentOptionLogprobs) { expect_matches_independent("continuation", false); }
 
 TEST(Predictor, LengthNormalizedContinuationUsesMeanPerToken) { expect_matches_independent("continuation", true); }
 
@@ -200,7 +198,8 @@ TEST(ContinuationScorer, SharedContextEqualsFullSequenceScoring) {
       auto full = upm::token_logprobs(model, {all})[0];
       ASSERT_EQ(scores[g][c].token_logprobs.size(), cont.size());
       for (size_t i = 0; i < cont.size(); ++i) {
-        EXPECT_NEAR(scores[g][c].token_logprobs[i], full[groups[g].context.size() - 1 + i], 1e-4) << g << "/" << c << "/" << i;
+        EXPECT_NEAR(scores[g][c].token_logprobs[i], full[groups[g].context.size() - 1 + i], 1e-4)
+            << g << "/" << c << "/" << i;
       }
     }
   }

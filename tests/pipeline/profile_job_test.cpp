@@ -27,7 +27,8 @@ std::vector<std::string> mixed_logs() {
   std::vector<std::string> lines;
   for (int u = 0; u < 10; ++u) lines.push_back(user_line("u" + std::to_string(u), 2 + u % 4));
   lines.insert(lines.begin() + 3, "{not json");
-  lines.insert(lines.begin() + 6, R"({"user_id": "bad", "events": [{"id": "e1", "kind": "rating", "item": "x", "value": "five"}]})");
+  lines.insert(lines.begin() + 6,
+               R"({"user_id": "bad", "events": [{"id": "e1", "kind": "rating", "item": "x", "value": "five"}]})");
   lines.push_back(user_line("u2", 1));  // duplicate of u2
   lines.push_back(R"({"user_id": "empty", "events": []})");
   return lines;
@@ -62,9 +63,19 @@ TEST(ProfileJob, EveryUserAccountedForAfterKillAndRerun) {
   const std::string logs = dir.file("logs.jsonl"), out = dir.file("profiles.jsonl");
   upm::test::write_lines(logs, mixed_logs());
   const std::string tool = std::string(UPM_BIN_DIR) + "/upm-profile";
-  std::vector<std::string> args = {tool, "--model", upm::test::tiny_model_dir(), "--input", logs, "--output", out,
-                                   "--log-level", "warn", "--set", "generation.max_batch_sequences=1",
-                                   "generation.max_new_tokens=160", "window_users=3"};
+  std::vector<std::string> args = {tool,
+                                   "--model",
+                                   upm::test::tiny_model_dir(),
+                                   "--input",
+                                   logs,
+                                   "--output",
+                                   out,
+                                   "--log-level",
+                                   "warn",
+                                   "--set",
+                                   "generation.max_batch_sequences=1",
+                                   "generation.max_new_tokens=160",
+                                   "window_users=3"};
   const pid_t pid = upm::test::spawn_process(args);
   ASSERT_GE(pid, 0);
   // Kill it for real once two users are on disk.
@@ -155,9 +166,8 @@ TEST(ProfileJob, BadRankEnvironmentIsAnInputError) {
 
 TEST(ProfileJob, ToolExitsTwoOnAMissingModel) {
   upm::test::TempDir dir;
-  const std::string command = std::string(UPM_BIN_DIR) + "/upm-profile --model " + dir.file("nope") +
-                              " --input " + dir.file("in.jsonl") + " --output " + dir.file("o.jsonl") +
-                              " 2>/dev/null";
+  const std::string command = std::string(UPM_BIN_DIR) + "/upm-profile --model " + dir.file("nope") + " --input " +
+                              dir.file("in.jsonl") + " --output " + dir.file("o.jsonl") + " 2>/dev/null";
   int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2);
@@ -181,8 +191,8 @@ TEST(ProfileJob, PathsAreConfigKeysThatTheJobRequires) {
   upm::test::write_lines(dir.file("job.json"), {config.dump()});
   auto from_config = upm::test::run_tool("upm-profile", "--config " + dir.file("job.json"));
   ASSERT_EQ(from_config.code, 0) << from_config.output;
-  auto from_flags = upm::test::run_tool("upm-profile", "--config " + dir.file("job.json") + " --output " +
-                                                           dir.file("from_flags.jsonl"));
+  auto from_flags = upm::test::run_tool(
+      "upm-profile", "--config " + dir.file("job.json") + " --output " + dir.file("from_flags.jsonl"));
   ASSERT_EQ(from_flags.code, 0) << from_flags.output;
   auto profiles = [](const std::string& path) {
     std::vector<std::string> out;

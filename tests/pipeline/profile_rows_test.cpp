@@ -74,8 +74,9 @@ data::Event rating(const std::string& id, const std::string& item, double value)
 }
 
 TEST(ProfileRows, RuleTargetsSayWhatEachUsersOwnHistorySays) {
-  data::UserLog fan{"fan", {rating("e1", "Category: horror | A", 5), rating("e2", "Category: horror | B", 5),
-                            rating("e3", "Category: cooking | C", 1)}};
+  data::UserLog fan{"fan",
+                    {rating("e1", "Category: horror | A", 5), rating("e2", "Category: horror | B", 5),
+                     rating("e3", "Category: cooking | C", 1)}};
   data::UserLog other{"other", {rating("e1", "Category: comedy | A", 5), rating("e2", "Category: comedy | B", 4)}};
   // One candidate: the teacher's full reading (candidate 0) of each history.
   auto targets = rule_profiles({fan, other}, RuleTeacherConfig{}, 1, 0);
@@ -91,8 +92,8 @@ TEST(ProfileRows, RuleTargetsDrawOneOfTheTeachersCandidatesPerUser) {
   for (int u = 0; u < 24; ++u) {
     data::UserLog log{"u" + std::to_string(u), {}};
     for (int e = 0; e < 8; ++e) {
-      log.events.push_back(rating("e" + std::to_string(e), e % 2 ? "Category: horror | A" : "Category: comedy | B",
-                                  e % 3 ? 5.0 : 1.0));
+      log.events.push_back(
+          rating("e" + std::to_string(e), e % 2 ? "Category: horror | A" : "Category: comedy | B", e % 3 ? 5.0 : 1.0));
     }
     logs.push_back(log);
   }
@@ -109,7 +110,7 @@ TEST(ProfileRows, RuleTargetsDrawOneOfTheTeachersCandidatesPerUser) {
     ASSERT_GE(match, 0) << log.user_id << ": " << targets.at(log.user_id);
     drawn.insert(match);
   }
-  EXPECT_GE(drawn.size(), 2u);  // not always the same candidate
+  EXPECT_GE(drawn.size(), 2u);                          // not always the same candidate
   EXPECT_EQ(rule_profiles(logs, rule, 4, 3), targets);  // seeded
 }
 

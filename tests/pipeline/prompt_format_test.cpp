@@ -31,8 +31,8 @@ TEST(PromptFormat, ChatWrapsTheTextInTheTemplate) {
   std::string rendered = ChatTemplate::named("qwen3").render({{"user", "likes jazz"}}, options);
   EXPECT_NE(rendered.find("<think>\n\n</think>"), std::string::npos);
   EXPECT_EQ(encode_prompt(lm, "likes jazz"), widen(lm.tokenizer->encode(rendered, false)));
-  EXPECT_NE(encode_prompt(lm, "likes jazz"), encode_prompt(load_language_model(test::tiny_model_dir(), ModelRuntime{}),
-                                                          "likes jazz"));
+  EXPECT_NE(encode_prompt(lm, "likes jazz"),
+            encode_prompt(load_language_model(test::tiny_model_dir(), ModelRuntime{}), "likes jazz"));
 }
 
 TEST(PromptFormat, ConfigRejectsUnknownKindsAndTemplates) {

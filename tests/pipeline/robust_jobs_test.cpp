@@ -41,9 +41,9 @@ TEST(OutputLock, ASecondWriterOfTheSameOutputIsRefusedAtOnce) {
   {
     upm::JobOutput first(out, upm::Shard{});
     EXPECT_TRUE(std::filesystem::exists(out + ".lock"));
-    UPM_EXPECT_THROW_WITH(upm::JobOutput(out, upm::Shard{}), upm::InputError,
-                          out + ": in use by another process (PID " + std::to_string(getpid()) + "; lock " + out +
-                              ".lock)");
+    UPM_EXPECT_THROW_WITH(
+        upm::JobOutput(out, upm::Shard{}), upm::InputError,
+        out + ": in use by another process (PID " + std::to_string(getpid()) + "; lock " + out + ".lock)");
     // Ranks write their own files: no conflict.
     upm::JobOutput rank1(out, upm::Shard{1, 2});
   }
@@ -80,16 +80,20 @@ TEST(JobExitCode, EmptyInputWarnsAndAllErrorsExitsTwo) {
   upm::test::TempDir dir;
   const std::string model = upm::test::tiny_model_dir();
   upm::test::write_lines(dir.file("empty.jsonl"), {});
-  auto empty = upm::test::run_tool("upm-profile", "--model " + model + " --input " + dir.file("empty.jsonl") +
-                                                      " --output " + dir.file("o1.jsonl"));
+  auto empty = upm::test::run_tool(
+      "upm-profile", "--model " + model + " --input " + dir.file("empty.jsonl") + " --output " + dir.file("o1.jsonl"));
   EXPECT_EQ(empty.code, 0) << empty.output;
   EXPECT_NE(empty.output.find("holds no records"), std::string::npos) << empty.output;
 
   std::string garbage;
-  for (int i = 0; i < 40; ++i) garbage += std::string("\x7f" "ELF\x02\x01\x01 \x03 garbage ") + std::to_string(i) + "\n";
+  for (int i = 0; i < 40; ++i)
+    garbage += std::string(
+                   "\x7f"
+                   "ELF\x02\x01\x01 \x03 garbage ") +
+               std::to_string(i) + "\n";
   upm::test::write_lines(dir.file("binary.jsonl"), {garbage});
-  auto binary = upm::test::run_tool("upm-profile", "--model " + model + " --input " + dir.file("binary.jsonl") +
-                                                       " --output " + dir.file("o2.jsonl"));
+  auto binary = upm::test::run_tool(
+      "upm-profile", "--model " + model + " --input " + dir.file("binary.jsonl") + " --output " + dir.file("o2.jsonl"));
   EXPECT_EQ(binary.code, 2) << binary.output;
   EXPECT_NE(binary.output.find("upm-profile: no record succeeded: 0 written, 40 errors"), std::string::npos)
       << binary.output;

@@ -97,8 +97,8 @@ TEST(EventStatistics, CenteredRatingsVoteAgainstTheRatersOwnMean) {
     e.scale = std::array<double, 2>{0.5, 5.0};
     return e;
   };
-  const std::vector<upm::data::Event> events{r("1", "A | Comedy", 5), r("2", "B | Comedy", 4.5),
-                                             r("3", "C | Drama", 4), r("4", "D | Drama", 3.5)};
+  const std::vector<upm::data::Event> events{r("1", "A | Comedy", 5), r("2", "B | Comedy", 4.5), r("3", "C | Drama", 4),
+                                             r("4", "D | Drama", 3.5)};
   upm::EventStatistics plain = upm::tally_events(events, upm::VoteWeights{0.5, 2.0, false});
   EXPECT_GT(plain.topics.at("comedy").score, 0.0);
   EXPECT_GT(plain.topics.at("drama").score, 0.0);
@@ -118,10 +118,10 @@ TEST(EventStatistics, CenteredRatingsVoteAgainstTheRatersOwnMean) {
 
 TEST(RuleBasedTeacher, FirstCandidateSaysWhatTheEventsSay) {
   upm::RuleBasedTeacher teacher({});
-  auto out = teacher.generate({request_of(
-      {rating("e1", "A | comedy", 5), rating("e2", "B | comedy", 4), rating("e3", "C | horror", 1),
-       statement("e4", "I can't stand sports."), statement("e5", "Keep it casual, no need to be formal."),
-       pairwise("e6", "Short.", "A much longer answer that explains everything in detail.")})});
+  auto out = teacher.generate(
+      {request_of({rating("e1", "A | comedy", 5), rating("e2", "B | comedy", 4), rating("e3", "C | horror", 1),
+                   statement("e4", "I can't stand sports."), statement("e5", "Keep it casual, no need to be formal."),
+                   pairwise("e6", "Short.", "A much longer answer that explains everything in detail.")})});
   ASSERT_EQ(out.size(), 1u);
   ASSERT_EQ(out[0].size(), 1u);
   const upm::TeacherOutput& c = out[0][0];
@@ -135,7 +135,8 @@ TEST(RuleBasedTeacher, FirstCandidateSaysWhatTheEventsSay) {
 // casual answer (1 vote) names the tone at margin 1, not at 2; a stated
 // preference (2 votes) does at 2. 0 falls back to style_margin.
 TEST(RuleBasedTeacher, ToneMarginAsksMoreVotesOfTheTone) {
-  const auto choice = pairwise("e1", "Sure thing! Nine minutes. :)", "Certainly. Nine minutes. I hope this is helpful.");
+  const auto choice =
+      pairwise("e1", "Sure thing! Nine minutes. :)", "Certainly. Nine minutes. I hope this is helpful.");
   const auto short_one = pairwise("e2", "Short.", "A much longer answer that explains everything in detail.");
   const auto stated = statement("e3", "Keep it casual, no need to be formal.");
   auto profile = [&](double style_margin, double tone_margin, std::vector<Event> events) {
@@ -199,8 +200,8 @@ TEST(RuleBasedTeacher, CandidatesVaryAcrossKButNotAcrossRuns) {
 TEST(RuleBasedTeacher, RecoversSyntheticUsersTruePreferences) {
   auto w = world(60);
   upm::RuleBasedTeacher teacher({});
-  double likes_found = 0, likes_named = 0, likes_right = 0, dislikes_found = 0, dislikes_named = 0,
-         dislikes_right = 0, style_right = 0, style_named = 0;
+  double likes_found = 0, likes_named = 0, likes_right = 0, dislikes_found = 0, dislikes_named = 0, dislikes_right = 0,
+         style_right = 0, style_named = 0;
   for (size_t u = 0; u < w.logs.size(); ++u) {
     // The history part of a default split (70% of the events).
     auto events = upm::data::chronological(w.logs[u].events);
@@ -221,9 +222,10 @@ TEST(RuleBasedTeacher, RecoversSyntheticUsersTruePreferences) {
   const double like_recall = likes_found / (2 * n), like_precision = likes_right / likes_named;
   const double dislike_recall = dislikes_found / (2 * n), dislike_precision = dislikes_right / dislikes_named;
   const double style_precision = style_right / style_named, style_recall = style_right / (2 * n);
-  std::printf("synthetic truth: likes recall %.3f precision %.3f; dislikes recall %.3f precision %.3f; "
-              "style recall %.3f precision %.3f\n",
-              like_recall, like_precision, dislike_recall, dislike_precision, style_recall, style_precision);
+  std::printf(
+      "synthetic truth: likes recall %.3f precision %.3f; dislikes recall %.3f precision %.3f; "
+      "style recall %.3f precision %.3f\n",
+      like_recall, like_precision, dislike_recall, dislike_precision, style_recall, style_precision);
   // Measured (seed 11, 60 users): likes 0.783 / 0.832, dislikes 0.633 / 0.752,
   // style 0.908 / 0.991; naming 2 of the 10 topics at random scores 0.2.
   EXPECT_GT(like_recall, 0.75);
@@ -251,8 +253,9 @@ TEST(RuleBasedTeacher, MergeIsAnInformationalSetUnion) {
 }
 
 TEST(ProfileFacts, RoundTripsTheTeachersSentences) {
-  const std::string text = "Likes science fiction, comedy and history. Dislikes horror. Prefers a formal tone. "
-                           "Most active on reviews and assistant. Watches films at night.";
+  const std::string text =
+      "Likes science fiction, comedy and history. Dislikes horror. Prefers a formal tone. "
+      "Most active on reviews and assistant. Watches films at night.";
   const upm::ProfileFacts f = upm::parse_profile_facts(text);
   EXPECT_EQ(f.likes, (std::vector<std::string>{"science fiction", "comedy", "history"}));
   EXPECT_EQ(f.tone, "formal");

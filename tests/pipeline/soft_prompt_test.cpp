@@ -33,7 +33,8 @@ TEST(SoftPrompts, RoundTripThroughSafetensorsAndStrictLoad) {
   EXPECT_TRUE(torch::equal(back.centroids, p.centroids));
   EXPECT_EQ(back.clusters(), 3);
   EXPECT_EQ(back.tokens(), 6);
-  UPM_EXPECT_THROW_WITH(load_soft_prompts(dir.file("sp.safetensors"), 64, 16), InputError, "expected [clusters, tokens, 64]");
+  UPM_EXPECT_THROW_WITH(load_soft_prompts(dir.file("sp.safetensors"), 64, 16), InputError,
+                        "expected [clusters, tokens, 64]");
   UPM_EXPECT_THROW_WITH(load_soft_prompts(dir.file("sp.safetensors"), 32, 8), InputError, "centroids");
   write_safetensors(dir.file("only.safetensors"), {{"prompts", p.prompts}});
   UPM_EXPECT_THROW_WITH(load_soft_prompts(dir.file("only.safetensors"), 32, 16), InputError, "centroids");

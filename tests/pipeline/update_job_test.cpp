@@ -121,9 +121,10 @@ TEST(UpdateFailure, AFailedUpdateKeepsThePreviousProfileMarked) {
   const auto before = by_user(f.profiles);
   ASSERT_EQ(before.size(), 3u);
   // a: new events; b: a bad events record; c: new user; d: absent.
-  upm::test::write_lines(f.batch, {user_line("a", 3, "e", 3),
-                                   R"({"user_id": "b", "events": [{"id": "n1", "kind": "rating", "item": "x", "value": "five"}]})",
-                                   user_line("c", 2)});
+  upm::test::write_lines(
+      f.batch, {user_line("a", 3, "e", 3),
+                R"({"user_id": "b", "events": [{"id": "n1", "kind": "rating", "item": "x", "value": "five"}]})",
+                user_line("c", 2)});
   f.config.prompts.max_prompt_tokens = 40;  // no update prompt fits: every update fails
   const std::string out = f.dir.file("v2.jsonl");
   auto summary = upm::run_update_job(tiny_model(), f.config, f.profiles, f.batch, out);
@@ -213,8 +214,9 @@ TEST(Tools, UpdateAndEvalRunEndToEnd) {
                      " --events " + f.batch + " --output " + out + " --set generation.max_new_tokens=8"),
             0);
   EXPECT_EQ(by_user(out).size(), 4u);
-  upm::test::write_lines(f.dir.file("bench.jsonl"),
-                         {R"({"user_id": "a", "task_id": "t1", "context": "Pick", "options": ["x", "y"], "label": 1})"});
+  upm::test::write_lines(
+      f.dir.file("bench.jsonl"),
+      {R"({"user_id": "a", "task_id": "t1", "context": "Pick", "options": ["x", "y"], "label": 1})"});
   const json config = {{"benchmark", f.dir.file("bench.jsonl")},
                        {"run_dir", f.dir.file("run")},
                        {"predictors", {{{"model", upm::test::tiny_model_dir()}}}},

@@ -81,7 +81,8 @@ TEST(OpenAIClient, SendsTheRequestAndReadsTheAnswer) {
 }
 
 // Answers `status` to the first `failures` requests, then echoes.
-Handler fail_first(int failures, int status, std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0)) {
+Handler fail_first(int failures, int status,
+                   std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0)) {
   return [=](const httplib::Request& req, httplib::Response& res) {
     if ((*calls)++ < failures) {
       res.status = status;
@@ -146,7 +147,8 @@ TEST(OpenAIClient, TimeoutsAreRetriedThenReported) {
   config.max_retries = 1;
   openai::OpenAIClient client(config);
   const auto start = std::chrono::steady_clock::now();
-  UPM_EXPECT_THROW_WITH(client.chat(ask("slow")), openai::RemoteError, "failed after 2 attempt(s); last: transport error");
+  UPM_EXPECT_THROW_WITH(client.chat(ask("slow")), openai::RemoteError,
+                        "failed after 2 attempt(s); last: transport error");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 1.2);  // two 0.2 s attempts, not two 0.7 s answers
   EXPECT_EQ(endpoint.requests, 2);
@@ -157,7 +159,8 @@ TEST(OpenAIClient, MalformedJsonFailsAtOnceWithTheReason) {
     res.set_content("{\"choices\": [oops", "application/json");
   });
   openai::OpenAIClient client(endpoint.config());
-  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), openai::RemoteError, "malformed JSON in response: \"{\"choices\": [oops\"");
+  UPM_EXPECT_THROW_WITH(client.chat(ask("x")), openai::RemoteError,
+                        "malformed JSON in response: \"{\"choices\": [oops\"");
   EXPECT_EQ(endpoint.requests, 1);
 }
 
@@ -240,8 +243,7 @@ TEST(OpenAIClient, ChatManyKeepsOrderAndBoundsConcurrency) {
   FakeEndpoint endpoint([&](const httplib::Request& req, httplib::Response& res) {
     const int now = ++in_flight;
     int seen = most.load();
-    while (now > seen && !most.compare_exchange_weak(seen, now)) {
-    }
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {}
     std::this_thread::sleep_for(std::chrono::milliseconds(40));
     --in_flight;
     echo(req, res);
@@ -268,7 +270,8 @@ TEST(OpenAIClient, ChatManyReportsTheFirstFailure) {
     echo(req, res);
   });
   openai::OpenAIClient client(endpoint.config());
-  UPM_EXPECT_THROW_WITH(client.chat_many({ask("ok"), ask("bad"), ask("ok")}), openai::RemoteError, "HTTP 422: unprocessable");
+  UPM_EXPECT_THROW_WITH(client.chat_many({ask("ok"), ask("bad"), ask("ok")}), openai::RemoteError,
+                        "HTTP 422: unprocessable");
 }
 
 TEST(OpenAIClient, ListsModels) {

@@ -26,9 +26,7 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 int connect_to(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -134,7 +132,8 @@ TEST(ServerGuard, GeneratedTokensAreBudgetedAcrossChoices) {
   auto over = post(server.port(), messages + R"(, "n": 4, "max_tokens": 4})");
   EXPECT_EQ(over.first, 400);
   EXPECT_EQ(over.second["error"]["param"], "max_tokens");
-  EXPECT_NE(over.second["error"]["message"].get<std::string>().find("n x max_tokens = 4 x 4 exceeds this server's budget of 12"),
+  EXPECT_NE(over.second["error"]["message"].get<std::string>().find(
+                "n x max_tokens = 4 x 4 exceeds this server's budget of 12"),
             std::string::npos)
       << over.second.dump();
   // Without max_tokens each of the n choices gets its share of the budget.
@@ -153,7 +152,7 @@ TEST(ServerGuard, ARequestIsCutAtItsTimeBudgetAndTheNextOneIsServedPromptly) {
   config.max_n = 64;
   config.max_request_tokens = 64 * 4000;
   config.max_request_seconds = 0.25;  // uncut, the 64 seeded choices take over 10 s
-  const double slack = 2.0;  // a loaded machine, one decode step, the response's JSON
+  const double slack = 2.0;           // a loaded machine, one decode step, the response's JSON
   RunningServer server(config);
   const std::string messages = R"({"messages": [{"role": "user", "content": "hi"}], "temperature": 1, "seed": 3)";
   std::pair<int, json> big;
@@ -197,8 +196,8 @@ TEST(ServerGuard, ARequestIsCutAtItsTimeBudgetAndTheNextOneIsServedPromptly) {
 
 TEST(ServerGuard, ADeeplyNestedBodyIsA400) {
   RunningServer server;
-  const std::string deep = R"({"messages": [{"role": "user", "content": )" + std::string(50000, '[') +
-                           std::string(50000, ']') + "}]}";
+  const std::string deep =
+      R"({"messages": [{"role": "user", "content": )" + std::string(50000, '[') + std::string(50000, ']') + "}]}";
   auto got = post(server.port(), deep);
   EXPECT_EQ(got.first, 400);
   EXPECT_EQ(got.second["error"]["code"], "invalid_json");

@@ -18,12 +18,13 @@ TEST(UpmServe, PortZeroPrintsTheAddressServesAndStopsOnSignals) {
   TempDir dir;
   ::setenv("UPM_SERVE_TOOL_KEY", "tool-key", 1);
   for (int signal : {SIGTERM, SIGINT}) {
-    ServeProcess process({"--model", tiny_model_dir(), "--port", "0", "--api-key-env", "UPM_SERVE_TOOL_KEY",
-                          "--max-tokens", "32"},
-                         dir.file("serve.log"));
+    ServeProcess process(
+        {"--model", tiny_model_dir(), "--port", "0", "--api-key-env", "UPM_SERVE_TOOL_KEY", "--max-tokens", "32"},
+        dir.file("serve.log"));
     const std::string url = process.first_line();
-    ASSERT_TRUE(std::regex_match(url, std::regex(R"(http://127\.0\.0\.1:[0-9]+/v1)"))) << url << "\n"
-                                                                                      << read_text(dir.file("serve.log"));
+    ASSERT_TRUE(std::regex_match(url, std::regex(R"(http://127\.0\.0\.1:[0-9]+/v1)")))
+        << url << "\n"
+        << read_text(dir.file("serve.log"));
     openai::OpenAIClientConfig config;
     config.base_url = url;
     config.model = "tiny-qwen3";
@@ -45,7 +46,8 @@ TEST(UpmServe, BadInputExitsTwoNamingTheProblem) {
   EXPECT_EQ(missing_model.code, 2) << missing_model.output;
   EXPECT_NE(missing_model.output.find("/nonexistent/model"), std::string::npos) << missing_model.output;
   ::unsetenv("UPM_SERVE_TOOL_UNSET");
-  auto missing_key = run_tool("upm-serve", "--model " + tiny_model_dir() + " --port 0 --api-key-env UPM_SERVE_TOOL_UNSET");
+  auto missing_key =
+      run_tool("upm-serve", "--model " + tiny_model_dir() + " --port 0 --api-key-env UPM_SERVE_TOOL_UNSET");
   EXPECT_EQ(missing_key.code, 2) << missing_key.output;
   EXPECT_NE(missing_key.output.find("environment variable UPM_SERVE_TOOL_UNSET is not set"), std::string::npos)
       << missing_key.output;

@@ -85,14 +85,16 @@ TEST(ChatWire, RequestErrorsNameTheField) {
   expect_request_error(R"({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})",
                        "messages[0].content[0].type: expected one of text");
   const std::string ok = R"("messages": [{"role": "user", "content": "x"}])";
-  expect_request_error("{" + ok + R"(, "temperature": 3})", "request body: temperature: expected a number in [0, 2], got 3");
+  expect_request_error("{" + ok + R"(, "temperature": 3})",
+                       "request body: temperature: expected a number in [0, 2], got 3");
   expect_request_error("{" + ok + R"(, "top_p": 0})", "request body: top_p: expected a number in (0, 1]");
   expect_request_error("{" + ok + R"(, "max_tokens": "many"})", "request body: max_tokens: expected an integer");
   expect_request_error("{" + ok + R"(, "max_tokens": 0})", "request body: max_tokens: expected an integer in [1,");
   expect_request_error("{" + ok + R"(, "n": 1.5})", "request body: n: expected an integer");
   expect_request_error("{" + ok + R"(, "n": 18446744073709551615})", "request body: n: expected an integer");
   expect_request_error("{" + ok + R"(, "top_logprobs": 3})", "request body: top_logprobs: needs \"logprobs\": true");
-  expect_request_error("{" + ok + R"(, "logprobs": true, "top_logprobs": 21})", "top_logprobs: expected an integer in [0, 20]");
+  expect_request_error("{" + ok + R"(, "logprobs": true, "top_logprobs": 21})",
+                       "top_logprobs: expected an integer in [0, 20]");
   expect_request_error("{" + ok + R"(, "logprobs": "yes"})", "request body: logprobs: expected true or false");
   expect_request_error("{" + ok + R"(, "stop": [""]})", "request body: stop: stop strings must not be empty");
   expect_request_error("{" + ok + R"(, "stop": 3})", "request body: stop: expected a string or an array of strings");
@@ -161,8 +163,9 @@ TEST(ChatWire, ResponseErrorsNameTheField) {
   expect_error(R"({"choices": [{"message": {"content": 5}}]})", "choices[0].message.content: expected a string");
   expect_error(R"({"choices": [{"message": {"content": "a"}, "logprobs": {"content": [{"token": "a"}]}}]})",
                "choices[0].logprobs.content[0].logprob: missing");
-  expect_error(R"({"choices": [{"message": {"content": "a"}, "logprobs": {"content": [{"token": "a", "logprob": 0.5}]}}]})",
-               "choices[0].logprobs.content[0].logprob: expected a number in [-inf, ");
+  expect_error(
+      R"({"choices": [{"message": {"content": "a"}, "logprobs": {"content": [{"token": "a", "logprob": 0.5}]}}]})",
+      "choices[0].logprobs.content[0].logprob: expected a number in [-inf, ");
   expect_error(R"({"choices": [], "usage": {"prompt_tokens": -1}})", "usage.prompt_tokens: expected an integer");
   // A null content (tool calls, refusals) is an empty answer, not an error.
   EXPECT_EQ(openai::chat_response_from_json(json::parse(R"({"choices": [{"message": {"content": null}}]})"), "r")
@@ -174,10 +177,29 @@ TEST(ChatWire, ResponseErrorsNameTheField) {
 // Random JSON documents built from the fields' own vocabulary: each parse
 // either succeeds or throws InputError; nothing else escapes.
 json random_value(std::mt19937& rng, int depth) {
-  static const std::vector<std::string> keys = {"model", "messages", "role", "content", "temperature", "top_p",
-                                                "max_tokens", "n", "seed", "stop", "logprobs", "top_logprobs",
-                                                "choices", "message", "index", "finish_reason", "token", "bytes",
-                                                "usage", "prompt_tokens", "type", "text", "chat_template_kwargs"};
+  static const std::vector<std::string> keys = {"model",
+                                                "messages",
+                                                "role",
+                                                "content",
+                                                "temperature",
+                                                "top_p",
+                                                "max_tokens",
+                                                "n",
+                                                "seed",
+                                                "stop",
+                                                "logprobs",
+                                                "top_logprobs",
+                                                "choices",
+                                                "message",
+                                                "index",
+                                                "finish_reason",
+                                                "token",
+                                                "bytes",
+                                                "usage",
+                                                "prompt_tokens",
+                                                "type",
+                                                "text",
+                                                "chat_template_kwargs"};
   switch (rng() % (depth > 4 ? 6 : 8)) {
     case 0: return nullptr;
     case 1: return bool(rng() % 2);
@@ -206,14 +228,12 @@ TEST(ChatWire, GarbageIsRefusedWithInputErrors) {
     try {
       openai::chat_request_from_json(doc, "request body");
       ++accepted;
-    } catch (const InputError&) {
-    }
+    } catch (const InputError&) {}
     try {
       auto r = openai::chat_response_from_json(doc, "response");
       openai::to_json(r).dump();  // and it serialises again
       ++accepted;
-    } catch (const InputError&) {
-    }
+    } catch (const InputError&) {}
   }
   EXPECT_GT(accepted, 0);  // the generator does reach valid documents
 }

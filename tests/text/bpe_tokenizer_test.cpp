@@ -72,7 +72,8 @@ namespace {
 TEST(BpeTokenizer, ConcurrentEncodingMatchesSequential) {
   auto tokenizer = BpeTokenizer::from_file(test::text_data("tiny_bpe/tokenizer.json"));
   std::vector<std::string> texts;
-  for (const auto& line : read_jsonl_file(test::text_data("parity_corpus.jsonl"))) texts.push_back(test::line_bytes(line));
+  for (const auto& line : read_jsonl_file(test::text_data("parity_corpus.jsonl")))
+    texts.push_back(test::line_bytes(line));
   std::vector<std::vector<TokenId>> expected;
   for (const auto& text : texts) expected.push_back(tokenizer->encode(text));
   auto fresh = BpeTokenizer::from_file(test::text_data("tiny_bpe/tokenizer.json"));  // cold cache

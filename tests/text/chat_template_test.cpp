@@ -39,7 +39,8 @@ TEST(ChatTemplate, RendersExactlyWhatTransformersRenders) {
     std::string name = golden.at("template");
     const json& c = cases.at(golden.at("case").get<std::size_t>());
     SCOPED_TRACE(name + " case " + golden.at("case").dump());
-    EXPECT_EQ(ChatTemplate::named(name).render(messages_of(c), options_of(c)), golden.at("rendered").get<std::string>());
+    EXPECT_EQ(ChatTemplate::named(name).render(messages_of(c), options_of(c)),
+              golden.at("rendered").get<std::string>());
     seen.insert(name);
   }
   EXPECT_EQ(seen, (std::set<std::string>{"qwen3", "llama3", "llama3.1", "qwen2"}));
@@ -70,8 +71,10 @@ TEST(ChatTemplate, FolderWithoutTemplateIsQwen3ByModelTypeElsePlainChatml) {
   std::ofstream(dir.file("config.json")) << R"({"model_type": "llama"})";
   auto text = ChatTemplate::for_model(dir.path()).render({{"user", "hi"}}, {true});
   EXPECT_EQ(text, "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
-  std::ofstream(dir.file("tokenizer_config.json")) << R"({"chat_template": [{"name": "default", "template": "<|start_header_id|>"}], "bos_token": "<s>"})";
-  EXPECT_EQ(ChatTemplate::for_model(dir.path()).render({{"user", " x "}}), "<s><|start_header_id|>user<|end_header_id|>\n\nx<|eot_id|>");
+  std::ofstream(dir.file("tokenizer_config.json"))
+      << R"({"chat_template": [{"name": "default", "template": "<|start_header_id|>"}], "bos_token": "<s>"})";
+  EXPECT_EQ(ChatTemplate::for_model(dir.path()).render({{"user", " x "}}),
+            "<s><|start_header_id|>user<|end_header_id|>\n\nx<|eot_id|>");
 }
 
 TEST(ChatTemplate, RejectsEmptyChatsAndUnknownRoles) {

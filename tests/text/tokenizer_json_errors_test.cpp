@@ -101,8 +101,7 @@ void load_or_refuse(const std::string& text) {
     auto tokenizer = BpeTokenizer::from_json(text, "mutant.json");
     auto ids = tokenizer->encode("Hello <|im_end|> wörld 123 \xF0\x9F\x98\x80 \xFF", true);
     tokenizer->decode(ids);
-  } catch (const InputError&) {
-  }
+  } catch (const InputError&) {}
 }
 
 TEST(TokenizerJson, SurvivesRandomByteMutations) {
@@ -127,8 +126,8 @@ TEST(TokenizerJson, SurvivesRandomByteMutations) {
 
 // Replaces a random node of the document (any depth) with a random value.
 void mutate_structure(json& node, std::mt19937& rng) {
-  static const json replacements[] = {nullptr, 7, -1, 1e300, "x", "", json::array(), json::object(),
-                                      json::array({1, "a b", nullptr}), true};
+  static const json replacements[] = {
+      nullptr, 7, -1, 1e300, "x", "", json::array(), json::object(), json::array({1, "a b", nullptr}), true};
   if ((node.is_object() || node.is_array()) && !node.empty() && rng() % 4 != 0) {
     auto it = node.begin();
     std::advance(it, rng() % node.size());

@@ -21,11 +21,13 @@ TEST(Utf8, ValidTextIsLeftAlone) {
 }
 
 TEST(Utf8, MaximalSubpartsBecomeOneReplacementEach) {
-  EXPECT_EQ(utf8_lossy("a\x80" "b"), "a" + kFffd + "b");               // stray continuation
-  EXPECT_EQ(utf8_lossy("\xE4\xBD"), kFffd);                            // truncated 3-byte: one
-  EXPECT_EQ(utf8_lossy("\xF0\x9F\x98 q"), kFffd + " q");               // truncated 4-byte: one
-  EXPECT_EQ(utf8_lossy("\xC0\xAF"), kFffd + kFffd);                    // overlong lead: each byte
-  EXPECT_EQ(utf8_lossy("\xED\xA0\x80"), kFffd + kFffd + kFffd);        // surrogate: each byte
+  EXPECT_EQ(utf8_lossy("a\x80"
+                       "b"),
+            "a" + kFffd + "b");                                              // stray continuation
+  EXPECT_EQ(utf8_lossy("\xE4\xBD"), kFffd);                                  // truncated 3-byte: one
+  EXPECT_EQ(utf8_lossy("\xF0\x9F\x98 q"), kFffd + " q");                     // truncated 4-byte: one
+  EXPECT_EQ(utf8_lossy("\xC0\xAF"), kFffd + kFffd);                          // overlong lead: each byte
+  EXPECT_EQ(utf8_lossy("\xED\xA0\x80"), kFffd + kFffd + kFffd);              // surrogate: each byte
   EXPECT_EQ(utf8_lossy("\xF4\x90\x80\x80"), kFffd + kFffd + kFffd + kFffd);  // > U+10FFFF
   EXPECT_EQ(utf8_lossy("\xE2\x82 a\xE2\x82\xAC"), kFffd + " a\xE2\x82\xAC");
   EXPECT_FALSE(is_valid_utf8("\xFF"));

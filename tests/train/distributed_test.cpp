@@ -175,24 +175,29 @@ TEST(DistributedTest, TwoGlooRanksEvaluateLikeOneProcess) {
   {
     std::ofstream bench(dir.file("bench.jsonl")), profiles(dir.file("profiles.jsonl"));
     for (int i = 0; i < 11; ++i) {  // odd: the ranks hold 6 and 5 tasks
-      nlohmann::json task = {{"user_id", "u" + std::to_string(i % 4)}, {"task_id", "t" + std::to_string(i)},
-                             {"context", "Which one?"}, {"options", {"tea " + std::to_string(i), "coffee", "juice"}},
-                             {"label", i % 3}, {"source", i % 2 ? "a" : "b"}};
+      nlohmann::json task = {{"user_id", "u" + std::to_string(i % 4)},
+                             {"task_id", "t" + std::to_string(i)},
+                             {"context", "Which one?"},
+                             {"options", {"tea " + std::to_string(i), "coffee", "juice"}},
+                             {"label", i % 3},
+                             {"source", i % 2 ? "a" : "b"}};
       bench << task.dump() << "\n";
     }
     for (int u = 0; u < 3; ++u) {  // u3 has no profile: a missing input
-      profiles << nlohmann::json{{"user_id", "u" + std::to_string(u)}, {"profile", "Drinks tea " + std::to_string(u)}}.dump()
-               << "\n";
+      profiles
+          << nlohmann::json{{"user_id", "u" + std::to_string(u)}, {"profile", "Drinks tea " + std::to_string(u)}}.dump()
+          << "\n";
     }
   }
   auto config = [&](const std::string& run) {
-    nlohmann::json j = {{"benchmark", dir.file("bench.jsonl")},
-                        {"run_dir", dir.file(run)},
-                        {"predictors", {{{"name", "judge"}, {"model", model}, {"seed", 1}}}},
-                        {"conditions", {{{"kind", "none"}}, {{"name", "mine"}, {"profiles", dir.file("profiles.jsonl")}}}},
-                        {"batch_tasks", 4},
-                        {"bootstrap_resamples", 200},
-                        {"group_by", {"source"}}};
+    nlohmann::json j = {
+        {"benchmark", dir.file("bench.jsonl")},
+        {"run_dir", dir.file(run)},
+        {"predictors", {{{"name", "judge"}, {"model", model}, {"seed", 1}}}},
+        {"conditions", {{{"kind", "none"}}, {{"name", "mine"}, {"profiles", dir.file("profiles.jsonl")}}}},
+        {"batch_tasks", 4},
+        {"bootstrap_resamples", 200},
+        {"group_by", {"source"}}};
     return config_from_json<EvalConfig>(j, "test");
   };
   const EvalConfig one = config("one"), two = config("two");
@@ -219,7 +224,8 @@ TEST(DistributedTest, TwoGlooRanksEvaluateLikeOneProcess) {
   EXPECT_NEAR(single["differences"][0]["accuracy"]["mean"].get<double>(),
               rank0["differences"][0]["accuracy"]["mean"].get<double>(), 1e-12);
 
-  const auto a = read_jsonl_file(dir.file("one/predictions.jsonl")), b = read_jsonl_file(dir.file("two/predictions.jsonl"));
+  const auto a = read_jsonl_file(dir.file("one/predictions.jsonl")),
+             b = read_jsonl_file(dir.file("two/predictions.jsonl"));
   ASSERT_EQ(a.size(), 22u);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {

@@ -37,14 +37,14 @@ struct DemoSettings {
   uint64_t seed = 0;
   int64_t history_tokens = 256;
   int64_t field_chars = 1000;
-  int vocab = 0;  // > 0: a SentencePiece tokenizer trained on the world's text
+  int vocab = 0;            // > 0: a SentencePiece tokenizer trained on the world's text
   int64_t probe_users = 0;  // 0 = the other half
   double lr = 3e-3;
   // "" = a fresh random tiny model; else a pretrained model folder (full fine-tuning
   // or LoRA), e.g. data/demo-model, which has its own tokenizer.
   std::string base;
-  bool category_first = false;       // item text "Category: horror | Title: ..."
-  bool category_positives = false;   // the item query's positive is the item's category only
+  bool category_first = false;      // item text "Category: horror | Title: ..."
+  bool category_positives = false;  // the item query's positive is the item's category only
   bool lora = false;
   int64_t lora_rank = 8;
   double lm_weight = 0.1;
@@ -76,7 +76,9 @@ struct DemoResult {
 // "Category: horror and romance | The Silent Orbit: ..." -> "Category: horror and romance".
 const char* kJudgeHistory = "Here are a user's most recent actions, oldest first, one per line:\n{{events}}\n";
 const char* kJudgeAsk = "\nJudging only from these actions, what did this user choose?\nAnswer:";
-std::string judge_item_query() { return std::string("\nTask: Which would you rather read next?") + kJudgeAsk + " Category:"; }
+std::string judge_item_query() {
+  return std::string("\nTask: Which would you rather read next?") + kJudgeAsk + " Category:";
+}
 std::string judge_style_query() { return std::string("\nTask: How can I sleep better?") + kJudgeAsk; }
 
 // configs/prompts/profile.txt cut after the events; the rest of it, the
@@ -161,16 +163,16 @@ DemoResult run_demo(const DemoSettings& d) {
   // Probe users: the second half, full logs.
   std::vector<data::UserLog> probe_logs(all.world.logs.begin() + train_users, all.world.logs.end());
   data::write_user_logs(dir.file("probe_logs.jsonl"), probe_logs);
-  write_file_atomic(dir.file("queries.jsonl"), nlohmann::json{{"query_id", "items"}, {"text", form_query(d, true)}}.dump() +
-                                                   "\n" +
-                                                   nlohmann::json{{"query_id", "style"}, {"text", form_query(d, false)}}.dump() +
-                                                   "\n");
+  write_file_atomic(dir.file("queries.jsonl"),
+                    nlohmann::json{{"query_id", "items"}, {"text", form_query(d, true)}}.dump() + "\n" +
+                        nlohmann::json{{"query_id", "style"}, {"text", form_query(d, false)}}.dump() + "\n");
   EmbedJobConfig job;
   job.text = c.text;
   if (d.lora) job.adapter = c.run_dir + "/final";
   job.embedder.mean_pooled = true;
   job.projection = c.run_dir + "/final/projection.safetensors";
-  EmbedJobPaths paths{d.lora ? model_dir : c.run_dir + "/final", dir.file("probe_logs.jsonl"), dir.file("queries.jsonl"), dir.file("emb")};
+  EmbedJobPaths paths{d.lora ? model_dir : c.run_dir + "/final", dir.file("probe_logs.jsonl"),
+                      dir.file("queries.jsonl"), dir.file("emb")};
   EmbedJobReport jr = run_embedding_job(paths, job);
   // How much of each history the model actually sees (see the tokenizer test below).
   std::cout << "probe users " << jr.users << ", history tokens per user " << jr.history_tokens / jr.users
@@ -209,8 +211,8 @@ DemoResult run_demo(const DemoSettings& d) {
   result.style.baseline /= style_count;
   spdlog::info("seed {}: topics AUC query {:.3f} vs baseline {:.3f}; style AUC query {:.3f} vs baseline {:.3f}", d.seed,
                result.topics.query, result.topics.baseline, result.style.query, result.style.baseline);
-  std::cout << "seed " << d.seed << ": topics " << result.topics.query << " vs " << result.topics.baseline
-            << "; style " << result.style.query << " vs " << result.style.baseline << std::endl;
+  std::cout << "seed " << d.seed << ": topics " << result.topics.query << " vs " << result.topics.baseline << "; style "
+            << result.style.query << " vs " << result.style.baseline << std::endl;
   return result;
 }
 

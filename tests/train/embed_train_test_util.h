@@ -20,14 +20,15 @@ inline const std::string kItemQuery = "Which titles would this user enjoy?";
 inline const std::string kStyleQuery = "How does this user like answers to be written?";
 
 struct SynthEmbedData {
-  std::string logs;    // histories (held-out events removed)
-  std::string pairs;   // (user, query, positive)
+  std::string logs;   // histories (held-out events removed)
+  std::string pairs;  // (user, query, positive)
   data::SynthWorld world;
 };
 
 // Item behaviour (ratings, clicks, survey choices) answers the item query,
 // chat-answer choices the style query.
-inline SynthEmbedData write_synth_embed_data(const std::string& dir, const data::SynthConfig& sc, int64_t per_user = 4) {
+inline SynthEmbedData write_synth_embed_data(const std::string& dir, const data::SynthConfig& sc,
+                                             int64_t per_user = 4) {
   SynthEmbedData out;
   out.world = data::make_synthetic_world(sc);
   HoldoutOptions ho;
@@ -41,7 +42,8 @@ inline SynthEmbedData write_synth_embed_data(const std::string& dir, const data:
   return out;
 }
 
-inline data::SynthConfig small_synth_config(int64_t users, int64_t seed, int64_t min_events = 14, int64_t max_events = 20) {
+inline data::SynthConfig small_synth_config(int64_t users, int64_t seed, int64_t min_events = 14,
+                                            int64_t max_events = 20) {
   data::SynthConfig sc;
   sc.users = users;
   sc.seed = seed;
@@ -51,8 +53,8 @@ inline data::SynthConfig small_synth_config(int64_t users, int64_t seed, int64_t
   return sc;
 }
 
-inline SynthEmbedData write_synth_embed_data(const std::string& dir, int64_t users, int64_t seed,
-                                             int64_t per_user = 4, int64_t min_events = 14, int64_t max_events = 20) {
+inline SynthEmbedData write_synth_embed_data(const std::string& dir, int64_t users, int64_t seed, int64_t per_user = 4,
+                                             int64_t min_events = 14, int64_t max_events = 20) {
   return write_synth_embed_data(dir, small_synth_config(users, seed, min_events, max_events), per_user);
 }
 

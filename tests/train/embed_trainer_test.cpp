@@ -51,7 +51,9 @@ struct Fixture {
     test::write_tiny_model_folder(model_dir, "qwen3", /*marker=*/true);
     data = test::write_synth_embed_data(dir.path(), 12, 5);
   }
-  EmbedTrainConfig config(const std::string& run) const { return test::tiny_embed_config(dir.file(run), model_dir, data); }
+  EmbedTrainConfig config(const std::string& run) const {
+    return test::tiny_embed_config(dir.file(run), model_dir, data);
+  }
 };
 
 TEST(EmbedTrainer, LoraStepTrainsOnlyAdaptersAndHeadAndLowersTheLossOnATinyBatch) {
@@ -170,18 +172,20 @@ TEST(EmbedTrainTool, TrainsAndRejectsBadConfigAndDataWithExitTwo) {
   EXPECT_TRUE(std::filesystem::exists(c.run_dir + "/final/projection.safetensors"));
   EXPECT_EQ(losses(c.run_dir).size(), 2u);
 
-  auto bad = test::run_tool("upm-train", "embed --config " + f.dir.file("embed.json") + " --set batch_size=1 --set run_dir=" + f.dir.file("x"));
+  auto bad = test::run_tool("upm-train", "embed --config " + f.dir.file("embed.json") +
+                                             " --set batch_size=1 --set run_dir=" + f.dir.file("x"));
   EXPECT_EQ(bad.code, 2) << bad.output;
   EXPECT_NE(bad.output.find("batch_size"), std::string::npos) << bad.output;
   auto soft = test::run_tool("upm-train", "embed --config " + f.dir.file("embed.json") +
-                                             " --set soft_prompt.enabled=true --set run_dir=" + f.dir.file("y"));
+                                              " --set soft_prompt.enabled=true --set run_dir=" + f.dir.file("y"));
   EXPECT_EQ(soft.code, 2) << soft.output;
   EXPECT_NE(soft.output.find("projection.init"), std::string::npos) << soft.output;
 
   write_file_atomic(f.dir.file("bad_pairs.jsonl"),
-                    "{\"user_id\": \"synth-1\", \"query\": \"q\", \"positive\": \"p\"}\n{\"user_id\": \"nobody\", \"query\": \"q\", \"positive\": \"p\"}\n");
+                    "{\"user_id\": \"synth-1\", \"query\": \"q\", \"positive\": \"p\"}\n{\"user_id\": \"nobody\", "
+                    "\"query\": \"q\", \"positive\": \"p\"}\n");
   auto unknown = test::run_tool("upm-train", "embed --config " + f.dir.file("embed.json") + " --set data.pairs=" +
-                                                f.dir.file("bad_pairs.jsonl") + " --set run_dir=" + f.dir.file("z"));
+                                                 f.dir.file("bad_pairs.jsonl") + " --set run_dir=" + f.dir.file("z"));
   EXPECT_EQ(unknown.code, 2) << unknown.output;
   EXPECT_NE(unknown.output.find("bad_pairs.jsonl:2: user_id"), std::string::npos) << unknown.output;
 }

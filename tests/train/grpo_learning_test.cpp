@@ -42,13 +42,15 @@ TrainedModels& models() {
 }
 const std::string& trained_predictor() {
   if (models().predictor.empty()) {
-    models().predictor = sft_model(models().dir.path(), "predictor", predictor_rows(), env_int("UPM_RL_PRED_STEPS", 300), 5,
-                                   std::getenv("UPM_RL_PRED_LR") ? std::atof(std::getenv("UPM_RL_PRED_LR")) : 3e-3);
+    models().predictor =
+        sft_model(models().dir.path(), "predictor", predictor_rows(), env_int("UPM_RL_PRED_STEPS", 300), 5,
+                  std::getenv("UPM_RL_PRED_LR") ? std::atof(std::getenv("UPM_RL_PRED_LR")) : 3e-3);
   }
   return models().predictor;
 }
 const std::string& trained_policy() {
-  if (models().policy.empty()) models().policy = sft_model(models().dir.path(), "policy", policy_rows(2560, 21), 160, 6, 3e-3);
+  if (models().policy.empty())
+    models().policy = sft_model(models().dir.path(), "policy", policy_rows(2560, 21), 160, 6, 3e-3);
   return models().policy;
 }
 

@@ -47,8 +47,9 @@ TEST(GrpoAdvantages, NanRewardsAreLeftOutAndGetZero) {
   EXPECT_EQ(adv[1].item<double>(), 0.0);
   EXPECT_NEAR(adv[2].item<double>(), -0.5, 1e-12);
   for (int i = 3; i < 6; ++i) EXPECT_EQ(adv[i].item<double>(), 0.0);  // all-NaN group
-  EXPECT_FALSE(torch::isnan(upm::group_advantages(torch::tensor({nan, 1.0}, torch::kDouble), 2,
-                                                  GrpoLossConfig{})).any().item<bool>());
+  EXPECT_FALSE(torch::isnan(upm::group_advantages(torch::tensor({nan, 1.0}, torch::kDouble), 2, GrpoLossConfig{}))
+                   .any()
+                   .item<bool>());
 }
 
 TEST(GrpoAdvantages, RejectsRaggedGroups) {
@@ -91,8 +92,7 @@ TEST(GrpoLoss, OnPolicyLossIsMinusMeanAdvantageAndKlZero) {
   auto mask = torch::tensor({{1.0, 1.0, 1.0}, {1.0, 0.0, 0.0}}, torch::kDouble);
   GrpoLossConfig config;
   config.kl_beta = 0.1;
-  auto terms = upm::grpo_loss(lp, lp.detach(), lp.detach(), torch::tensor({1.0, -2.0}, torch::kDouble),
-                              mask, config);
+  auto terms = upm::grpo_loss(lp, lp.detach(), lp.detach(), torch::tensor({1.0, -2.0}, torch::kDouble), mask, config);
   EXPECT_NEAR(terms.loss.item<double>(), -(3 * 1.0 + 1 * -2.0) / 4.0, 1e-12);
   EXPECT_NEAR(terms.kl.item<double>(), 0.0, 1e-12);
   EXPECT_NEAR(terms.clip_fraction.item<double>(), 0.0, 1e-12);
@@ -121,8 +121,8 @@ TEST(GrpoLoss, EntropyBonusSubtractsCoefTimesAggregatedEntropy) {
 }
 
 TEST(GrpoLoss, ConfigRejectsUnknownAggregation) {
-  UPM_EXPECT_THROW_WITH(upm::config_from_json<GrpoLossConfig>({{"aggregation", "tokens"}}, "rl.json"),
-                        upm::InputError, "aggregation: must be one of {token, sequence}");
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<GrpoLossConfig>({{"aggregation", "tokens"}}, "rl.json"), upm::InputError,
+                        "aggregation: must be one of {token, sequence}");
 }
 
 }  // namespace

@@ -158,8 +158,8 @@ TEST(GrpoReward, MalformedOutputsGetThePenaltyAndNeverReachTheJudge) {
   RewardConfig config;
   config.format_penalty = -0.7;
   std::vector<RewardInput> inputs;
-  for (const char* text : {"<think>a</think> likes art", "no think block", "<think>never closed", "<think>b</think> food",
-                           "<think>c</think>   "}) {
+  for (const char* text : {"<think>a</think> likes art", "no think block", "<think>never closed",
+                           "<think>b</think> food", "<think>c</think>   "}) {
     inputs.push_back({text, &world.tasks});
   }
   auto scored = score_outputs(inputs, judge, config, *lm.tokenizer, 9);
@@ -250,7 +250,8 @@ TEST(RemoteJudge, ReadsOptionLabelLogprobsFromTheFirstTokenAndMapsThemBack) {
   EXPECT_FALSE(q.correct);
 
   response.choices[0].logprobs.clear();
-  UPM_EXPECT_THROW_WITH(prediction_from_top_logprobs(response, {0, 1}, 0, -30.0, "endpoint X"), InputError, "endpoint X");
+  UPM_EXPECT_THROW_WITH(prediction_from_top_logprobs(response, {0, 1}, 0, -30.0, "endpoint X"), InputError,
+                        "endpoint X");
   openai::ChatRequest request = judge_request("prompt");
   EXPECT_EQ(request.max_tokens, 1);
   EXPECT_TRUE(request.logprobs);
@@ -300,7 +301,8 @@ TEST(CompletionLogprobs, EqualTheSamplersLogprobsOfTheSameTokens) {
       EXPECT_NEAR(lp.logprobs[int64_t(i)][int64_t(j)].item<float>(), outs[i].logprobs[j], 1e-4) << i << "," << j;
       EXPECT_EQ(lp.mask[int64_t(i)][int64_t(j)].item<float>(), 1.0f);
     }
-    for (int64_t j = int64_t(outs[i].tokens.size()); j < lp.mask.size(1); ++j) EXPECT_EQ(lp.mask[int64_t(i)][j].item<float>(), 0.0f);
+    for (int64_t j = int64_t(outs[i].tokens.size()); j < lp.mask.size(1); ++j)
+      EXPECT_EQ(lp.mask[int64_t(i)][j].item<float>(), 0.0f);
   }
   EXPECT_TRUE(lp.logprobs.requires_grad());
 }
@@ -347,7 +349,8 @@ TEST(CompletionLogprobs, PackedGroupsEqualEachSampleRunAloneWithGradients) {
       torch::Tensor v = logp[P - 1 + int64_t(j)][c[j]];
       loss_ref = loss_ref + v * weights[int64_t(i)][int64_t(j)];
       reference[int64_t(i)][int64_t(j)] = v.detach();
-      reference_entropy[int64_t(i)][int64_t(j)] = -(logp[P - 1 + int64_t(j)].exp() * logp[P - 1 + int64_t(j)]).sum().detach();
+      reference_entropy[int64_t(i)][int64_t(j)] =
+          -(logp[P - 1 + int64_t(j)].exp() * logp[P - 1 + int64_t(j)]).sum().detach();
     }
   }
   const auto grads_ref = grads_of(loss_ref);
@@ -361,7 +364,8 @@ TEST(CompletionLogprobs, PackedGroupsEqualEachSampleRunAloneWithGradients) {
     const auto grads = grads_of((lp.logprobs * weights).sum());
     for (size_t k = 0; k < params.size(); ++k) {
       const double scale = std::max(1.0, grads_ref[k].abs().max().item<double>());
-      EXPECT_LE((grads[k] - grads_ref[k]).abs().max().item<double>() / scale, 1e-4) << "param " << k << " share " << share;
+      EXPECT_LE((grads[k] - grads_ref[k]).abs().max().item<double>() / scale, 1e-4)
+          << "param " << k << " share " << share;
     }
   }
 }

@@ -38,7 +38,8 @@ TEST(LoraTest, AStepChangesOnlyAdapterWeights) {
     sft_train_step(*model, optimizer, {collate_sft({&ex}, model->device())}, ex.target_count(), 1e-2, 1.0, nullptr);
   }
   for (auto& [name, p] : model->hf_tensors()) EXPECT_TRUE(torch::equal(p, before[name])) << name << " changed";
-  for (auto& [name, p] : lora.parameters()) EXPECT_FALSE(torch::equal(p, adapters_before[name])) << name << " did not change";
+  for (auto& [name, p] : lora.parameters())
+    EXPECT_FALSE(torch::equal(p, adapters_before[name])) << name << " did not change";
 }
 
 TEST(LoraTest, MergedModelComputesBasePlusAdapterAndSavedAdapterReloads) {
@@ -82,18 +83,20 @@ TEST(LoraTest, BadAdapterFoldersAreInputErrors) {
     auto other = tiny_llama();
     Lora(*other, config, 0).save(dir.file("a"), "");
   }
-  write_file_atomic(dir.file("a/adapter_config.json"), R"({"peft_type": "LORA", "r": 16, "lora_alpha": 8, "target_modules": ["q_proj"]})");
+  write_file_atomic(dir.file("a/adapter_config.json"),
+                    R"({"peft_type": "LORA", "r": 16, "lora_alpha": 8, "target_modules": ["q_proj"]})");
   UPM_EXPECT_THROW_WITH(Lora::load(*model, dir.file("a")), InputError, "wrong shape");
   write_file_atomic(dir.file("a/adapter_config.json"), R"({"peft_type": "PREFIX"})");
   UPM_EXPECT_THROW_WITH(Lora::load(*model, dir.file("a")), InputError, "peft_type");
   // PEFT options that would change what the adapter computes are refused by name.
-  for (const auto& [option, field] : std::vector<std::pair<std::string, std::string>>{
-           {R"("use_dora": true)", "use_dora"},
-           {R"("rank_pattern": {"q_proj": 2})", "rank_pattern"},
-           {R"("layers_to_transform": [0])", "layers_to_transform"},
-           {R"("bias": "all")", "bias"}}) {
-    write_file_atomic(dir.file("a/adapter_config.json"),
-                      R"({"peft_type": "LORA", "r": 8, "lora_alpha": 16, "target_modules": ["q_proj"], )" + option + "}");
+  for (const auto& [option, field] :
+       std::vector<std::pair<std::string, std::string>>{{R"("use_dora": true)", "use_dora"},
+                                                        {R"("rank_pattern": {"q_proj": 2})", "rank_pattern"},
+                                                        {R"("layers_to_transform": [0])", "layers_to_transform"},
+                                                        {R"("bias": "all")", "bias"}}) {
+    write_file_atomic(
+        dir.file("a/adapter_config.json"),
+        R"({"peft_type": "LORA", "r": 8, "lora_alpha": 16, "target_modules": ["q_proj"], )" + option + "}");
     UPM_EXPECT_THROW_WITH(Lora::load(*model, dir.file("a")), InputError, "adapter_config.json: " + field);
   }
   write_file_atomic(dir.file("a/adapter_config.json"),

@@ -31,8 +31,8 @@ TEST(LrSchedule, LinearAndConstantAndFloor) {
 TEST(LrSchedule, ConfigValidation) {
   UPM_EXPECT_THROW_WITH(upm::config_from_json<LrScheduleConfig>({{"kind", "cosine_restarts"}}, "c.json"),
                         upm::InputError, "kind: must be one of {constant, linear, cosine}");
-  UPM_EXPECT_THROW_WITH(upm::config_from_json<LrScheduleConfig>({{"warmup_steps", -1}}, "c.json"),
-                        upm::InputError, "warmup_steps: must be >= 0");
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<LrScheduleConfig>({{"warmup_steps", -1}}, "c.json"), upm::InputError,
+                        "warmup_steps: must be >= 0");
 }
 
 }  // namespace

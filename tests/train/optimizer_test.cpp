@@ -83,7 +83,8 @@ TEST(OptimizerTest, StateRoundTripsAndRejectsMismatches) {
   AdamW fresh({{"w.weight", w.detach().clone().requires_grad_(true)}}, {});
   fresh.load_state(opt.state(), opt.steps(), "test");
   EXPECT_EQ(fresh.steps(), 1);
-  for (size_t i = 0; i < opt.state().size(); ++i) EXPECT_TRUE(torch::equal(opt.state()[i].second, fresh.state()[i].second));
+  for (size_t i = 0; i < opt.state().size(); ++i)
+    EXPECT_TRUE(torch::equal(opt.state()[i].second, fresh.state()[i].second));
   auto state = opt.state();
   state.pop_back();
   EXPECT_THROW(fresh.load_state(state, 1, "test"), InputError);

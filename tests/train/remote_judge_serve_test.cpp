@@ -65,7 +65,8 @@ std::string without_spaces(const std::string& text) {
 Prediction local_first_token_prediction(const LanguageModel& lm, const data::PromptBuilder& builder,
                                         const PredictRequest& request, uint64_t order_seed, bool& ok) {
   const std::vector<int> order = shown_option_order(request.task.task_id, request.task.options.size(), order_seed);
-  const std::vector<int64_t> ids = encode_prompt(lm, builder.predict(shown_task(request.task, order), request.profile).text);
+  const std::vector<int64_t> ids =
+      encode_prompt(lm, builder.predict(shown_task(request.task, order), request.profile).text);
   torch::NoGradGuard no_grad;
   ForwardInput in;
   in.input_ids = torch::tensor(ids, torch::kLong).unsqueeze(0);
@@ -97,8 +98,9 @@ TEST(RemoteJudgeServe, RewardsThroughUpmServeEqualTheLocalModelsFirstTokenProbab
   ServeProcess server({"--model", model, "--port", "0", "--served-model-name", "judge", "--max-tokens", "4"},
                       dir.file("serve.log"));
   const std::string url = server.first_line();
-  ASSERT_TRUE(std::regex_match(url, std::regex(R"(http://127\.0\.0\.1:[0-9]+/v1)"))) << url << "\n"
-                                                                                    << read_text(dir.file("serve.log"));
+  ASSERT_TRUE(std::regex_match(url, std::regex(R"(http://127\.0\.0\.1:[0-9]+/v1)")))
+      << url << "\n"
+      << read_text(dir.file("serve.log"));
   openai::OpenAIClientConfig client_config;
   client_config.base_url = url;
   client_config.model = "judge";
@@ -137,7 +139,8 @@ TEST(RemoteJudgeServe, RewardsThroughUpmServeEqualTheLocalModelsFirstTokenProbab
     lowest = std::min(lowest, want.p_correct);
     highest = std::max(highest, want.p_correct);
   }
-  EXPECT_TRUE(labels_in_top20) << "the judge model does not rank the labels in its top 20: the test would compare floors";
+  EXPECT_TRUE(labels_in_top20)
+      << "the judge model does not rank the labels in its top 20: the test would compare floors";
   // Not a constant judge: rewards differ across prompts (measured spread 0.021;
   // 40 SFT steps teach the letter format, not yet the topic).
   EXPECT_GT(highest - lowest, 0.01);

@@ -67,11 +67,10 @@ TEST(RlReward, StreamingCreditFavoursTheSeedingSample) {
 }
 
 TEST(RlReward, ConfigValidation) {
-  UPM_EXPECT_THROW_WITH(
-      upm::config_from_json<RewardConfig>({{"min_profile_tokens", 600}}, "rl.json"), upm::InputError,
-      "min_profile_tokens: must be <= max_profile_tokens");
-  UPM_EXPECT_THROW_WITH(upm::config_from_json<RewardConfig>({{"predictor_reward", "prob"}}, "rl.json"),
-                        upm::InputError, "predictor_reward: must be one of {confidence, accuracy}");
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<RewardConfig>({{"min_profile_tokens", 600}}, "rl.json"), upm::InputError,
+                        "min_profile_tokens: must be <= max_profile_tokens");
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<RewardConfig>({{"predictor_reward", "prob"}}, "rl.json"), upm::InputError,
+                        "predictor_reward: must be one of {confidence, accuracy}");
 }
 
 }  // namespace

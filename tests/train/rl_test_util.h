@@ -97,7 +97,8 @@ inline void write_topic_world(const TopicWorld& world, const std::string& users_
 inline std::string rl_tokenizer_dir(const std::string& root) {
   const std::string dir = root + "/tokenizer";
   std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(tiny_tokenizer(), dir + "/tokenizer.json", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(tiny_tokenizer(), dir + "/tokenizer.json",
+                             std::filesystem::copy_options::overwrite_existing);
   write_file_atomic(dir + "/tokenizer_config.json", R"({"bos_token": "<|bos|>", "eos_token": "<|eos|>"})");
   return dir;
 }
@@ -159,7 +160,8 @@ inline std::vector<nlohmann::json> predictor_rows() {
         task.context = "Pick one.";
         task.options = {a, b};
         const std::string prompt = builder.predict(task, profile).text;
-        for (const auto& answer : profile.empty() ? std::vector<std::string>{a, b} : std::vector<std::string>{profile}) {
+        for (const auto& answer :
+             profile.empty() ? std::vector<std::string>{a, b} : std::vector<std::string>{profile}) {
           rows.push_back({{"prompt", prompt}, {"completion", " " + answer}});
         }
       }

@@ -31,10 +31,12 @@ class SftDataTest : public ::testing::Test {
 };
 
 TEST_F(SftDataTest, PromptCompletionTrainsOnlyCompletionAndEos) {
-  const std::string path = write(R"({"prompt": "Ratings: Heat: 5.", "completion": " likes crime."})" "\n");
+  const std::string path = write(R"({"prompt": "Ratings: Heat: 5.", "completion": " likes crime."})"
+                                 "\n");
   // A bare tokenizer.json names no EOS: the model config's id is the fallback.
   ASSERT_FALSE(tokenizer->special_tokens().eos.has_value());
-  UPM_EXPECT_THROW_WITH(read_sft_file(path, *tokenizer, {}), InputError, path + ":1: completion: the tokenizer has no EOS");
+  UPM_EXPECT_THROW_WITH(read_sft_file(path, *tokenizer, {}), InputError,
+                        path + ":1: completion: the tokenizer has no EOS");
   SftDataOptions options;
   options.eos = *tokenizer->token_to_id("<|eos|>");
   auto data = read_sft_file(path, *tokenizer, options);
@@ -55,7 +57,8 @@ TEST_F(SftDataTest, PromptCompletionTrainsOnlyCompletionAndEos) {
 
 TEST_F(SftDataTest, MessagesTrainOnlyAssistantContentAndEndMarker) {
   auto data = read_sft_file(write(R"({"messages": [{"role": "user", "content": "hi"},)"
-                                  R"( {"role": "assistant", "content": "hello"}]})" "\n"),
+                                  R"( {"role": "assistant", "content": "hello"}]})"
+                                  "\n"),
                             *tokenizer, {});
   const SftExample& ex = data.examples[0];
   // Unset template = "plain" ChatML. The prompt is tokenized as one string
@@ -89,9 +92,10 @@ std::vector<std::string> target_runs(const SftExample& ex, const Tokenizer& toke
   return runs;
 }
 
-const char* kTwoTurns = R"({"messages": [{"role": "system", "content": "Be brief."},)"
-                        R"( {"role": "user", "content": "Profile?"}, {"role": "assistant", "content": "Likes jazz."},)"
-                        R"( {"role": "user", "content": "More?"}, {"role": "assistant", "content": "Avoids horror."}]})";
+const char* kTwoTurns =
+    R"({"messages": [{"role": "system", "content": "Be brief."},)"
+    R"( {"role": "user", "content": "Profile?"}, {"role": "assistant", "content": "Likes jazz."},)"
+    R"( {"role": "user", "content": "More?"}, {"role": "assistant", "content": "Avoids horror."}]})";
 
 TEST_F(SftDataTest, MessagesFollowTheLlama3TemplateWithItsOwnMarkers) {
   UPM_REFERENCE_FILE(path, test::kLlama3TokenizerJson);
@@ -101,8 +105,11 @@ TEST_F(SftDataTest, MessagesFollowTheLlama3TemplateWithItsOwnMarkers) {
   auto data = read_sft_file(write(std::string(kTwoTurns) + "\n"), *llama, options);
   const SftExample& ex = data.examples[0];
   // The whole example is the template's text, begin-of-text included, tokenized as HF would.
-  std::vector<ChatMessage> chat{{"system", "Be brief."}, {"user", "Profile?"}, {"assistant", "Likes jazz."},
-                                {"user", "More?"}, {"assistant", "Avoids horror."}};
+  std::vector<ChatMessage> chat{{"system", "Be brief."},
+                                {"user", "Profile?"},
+                                {"assistant", "Likes jazz."},
+                                {"user", "More?"},
+                                {"assistant", "Avoids horror."}};
   std::vector<TokenId> as_tokens(ex.ids.begin(), ex.ids.end());
   EXPECT_EQ(llama->decode(as_tokens, false), ChatTemplate::named("llama3").render(chat));
   EXPECT_EQ(ex.ids.front(), *llama->token_to_id("<|begin_of_text|>"));
@@ -115,7 +122,8 @@ TEST_F(SftDataTest, MessagesFollowTheQwen3TemplateIncludingItsThinkBlock) {
   SftDataOptions options;
   options.chat_template = ChatTemplate::named("qwen3");
   auto data = read_sft_file(write(R"({"messages": [{"role": "user", "content": "Profile?"},)"
-                                  R"( {"role": "assistant", "content": "<think>jazz ratings</think>Likes jazz."}]})" "\n"),
+                                  R"( {"role": "assistant", "content": "<think>jazz ratings</think>Likes jazz."}]})"
+                                  "\n"),
                             *qwen, options);
   // What the model writes after "<|im_start|>assistant\n" at inference with thinking on.
   EXPECT_EQ(target_runs(data.examples[0], *qwen),
@@ -150,8 +158,10 @@ TEST_F(SftDataTest, BadRowsNameFileLineAndField) {
 }
 
 TEST_F(SftDataTest, TooLongRowsAreTruncatedSkippedOrRejected) {
-  const std::string path = write(R"({"prompt": "a b c d e f g h", "completion": " i j k l m n o p"})" "\n"
-                                 R"({"prompt": "a", "completion": " b"})" "\n");
+  const std::string path = write(R"({"prompt": "a b c d e f g h", "completion": " i j k l m n o p"})"
+                                 "\n"
+                                 R"({"prompt": "a", "completion": " b"})"
+                                 "\n");
   SftDataOptions options;
   options.eos = 857;
   options.max_length = 6;

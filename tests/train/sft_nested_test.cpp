@@ -17,7 +17,8 @@ TEST(SftNestedRows, ADeepRowIsAnInputErrorNamingLineAndField) {
   test::TempDir dir;
   auto tokenizer = load_tokenizer(test::tiny_tokenizer());
   const std::string path = dir.file("rows.jsonl");
-  std::ofstream(path) << R"({"prompt": "a", "completion": "b"})" << "\n"
+  std::ofstream(path) << R"({"prompt": "a", "completion": "b"})"
+                      << "\n"
                       << R"({"messages": [{"role": "user", "content": )" << std::string(100000, '[')
                       << std::string(100000, ']') << "}]}\n";
   SftDataOptions options;

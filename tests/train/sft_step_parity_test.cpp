@@ -90,7 +90,8 @@ TEST(SftStepParity, ThreeStepsMatchPyTorchAdamW) {
   for (int step = 0; step < 3; ++step) {
     const double lr = config.lr * lr_multiplier(schedule, step, 10);
     EXPECT_NEAR(lr, lrs[step].item<double>(), 1e-12);
-    StepStats stats = sft_train_step(*model, optimizer, batch.micro, batch.target_tokens, lr, config.max_grad_norm, nullptr);
+    StepStats stats =
+        sft_train_step(*model, optimizer, batch.micro, batch.target_tokens, lr, config.max_grad_norm, nullptr);
     std::printf("step %d: loss %.7f (ref %.7f), grad_norm %.7f (ref %.7f)\n", step, stats.loss,
                 losses[step].item<double>(), stats.grad_norm, norms[step].item<double>());
     EXPECT_NEAR(stats.loss, losses[step].item<double>(), 1e-5);

@@ -41,7 +41,8 @@ TEST(SftTrainerTest, ResumedRunRepeatsTheUninterruptedOneBitForBit) {
   EXPECT_EQ(part.steps, 2);
   EXPECT_FALSE(fs::exists(dir.file("staged/final")));
   // A line of a step past the checkpoint (as a kill after logging would leave) is dropped on resume.
-  std::ofstream(dir.file("staged/metrics.jsonl"), std::ios::app) << R"({"step": 3, "loss": 0})" << "\n";
+  std::ofstream(dir.file("staged/metrics.jsonl"), std::ios::app) << R"({"step": 3, "loss": 0})"
+                                                                 << "\n";
   SftRunOptions second;
   second.resume = true;
   SftResult rest = run_sft(staged, second);
@@ -77,17 +78,18 @@ TEST(SftTrainerTest, RunDirHoldsConfigMetricsCheckpointsAndALoadableModel) {
   EXPECT_TRUE(resolved.contains("lora"));
   auto m = metrics(run);
   ASSERT_EQ(m.size(), 3u);
-  for (const char* key : {"step", "loss", "lr", "grad_norm", "tokens_per_s", "target_tokens"}) EXPECT_TRUE(m[0].contains(key)) << key;
+  for (const char* key : {"step", "loss", "lr", "grad_norm", "tokens_per_s", "target_tokens"})
+    EXPECT_TRUE(m[0].contains(key)) << key;
   EXPECT_TRUE(m[1].contains("eval_loss"));
-  EXPECT_TRUE(m[2].contains("eval_loss"));  // last step
+  EXPECT_TRUE(m[2].contains("eval_loss"));          // last step
   EXPECT_DOUBLE_EQ(m[0]["lr"].get<double>(), 0.0);  // warmup starts at 0, as HF's schedule
   // keep_checkpoints=2: steps 2 and 3 remain, each complete.
   std::vector<std::string> kept;
   for (const auto& e : fs::directory_iterator(run + "/checkpoints")) kept.push_back(e.path().filename().string());
   std::sort(kept.begin(), kept.end());
   EXPECT_EQ(kept, (std::vector<std::string>{"step-00000002", "step-00000003"}));
-  for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "rng.safetensors",
-                        "trainer_state.json"}) {
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors",
+                        "rng.safetensors", "trainer_state.json"}) {
     EXPECT_TRUE(fs::exists(run + "/checkpoints/step-00000003/" + f)) << f;
   }
   EXPECT_EQ(r.output_dir, run + "/final");
@@ -151,9 +153,13 @@ TEST(SftTrainerTest, ConfigFileParsesAndToolRejectsBadDataWithExitTwo) {
 
   TempDir dir;
   const std::string bad = dir.file("bad.jsonl");
-  std::ofstream(bad) << R"({"prompt": "a", "completion": "b"})" "\n" R"({"prompt": "a", "completion": 7})" "\n";
-  const std::string command = "cd " + std::string(UPM_SOURCE_DIR) + " && " + UPM_BIN_DIR + "/upm-train sft --config " + config + " --set run_dir=" +
-                              dir.file("run") + " --set data.train_file=" + bad + " 2> " + dir.file("err.txt");
+  std::ofstream(bad) << R"({"prompt": "a", "completion": "b"})"
+                        "\n"
+                        R"({"prompt": "a", "completion": 7})"
+                        "\n";
+  const std::string command = "cd " + std::string(UPM_SOURCE_DIR) + " && " + UPM_BIN_DIR + "/upm-train sft --config " +
+                              config + " --set run_dir=" + dir.file("run") + " --set data.train_file=" + bad + " 2> " +
+                              dir.file("err.txt");
   const int status = std::system(command.c_str());
   EXPECT_EQ(WEXITSTATUS(status), 2);
   EXPECT_NE(test::read_text(dir.file("err.txt")).find(bad + ":2: completion"), std::string::npos)

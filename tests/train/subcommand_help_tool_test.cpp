@@ -62,11 +62,11 @@ TEST(SubcommandHelpTool, HelpListsEveryRegisteredSubcommandWithItsDescription) {
     ASSERT_EQ(help.code, 0) << tool << "\n" << help.output;
     for (const auto& command : registered_subcommands(tool)) {
       // CLI11 writes "  NAME   DESCRIPTION" under "Subcommands:".
-      const std::regex line("\n +" + command.name + " +" + std::regex_replace(command.description_start.substr(0, 20),
-                                                                                std::regex(R"([.^$|()\[\]{}*+?\\])"),
-                                                                                R"(\$&)"));
-      EXPECT_TRUE(std::regex_search(help.output, line))
-          << tool << " --help does not list " << command.name << ":\n" << help.output;
+      const std::regex line(
+          "\n +" + command.name + " +" +
+          std::regex_replace(command.description_start.substr(0, 20), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)"));
+      EXPECT_TRUE(std::regex_search(help.output, line)) << tool << " --help does not list " << command.name << ":\n"
+                                                        << help.output;
     }
   }
 }

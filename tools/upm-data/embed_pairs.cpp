@@ -44,10 +44,12 @@ upm::cli::RegisterSubcommand reg{
     [](CLI::App& cmd) {
       auto opts = std::make_shared<EmbedPairsOptions>();
       cmd.add_option("--input", opts->input, "full user logs (JSONL)")->required();
-      cmd.add_option("--output", opts->output, "folder: histories.jsonl (logs without the held-out events), pairs.jsonl")
+      cmd.add_option("--output", opts->output,
+                     "folder: histories.jsonl (logs without the held-out events), pairs.jsonl")
           ->required();
-      cmd.add_option("--query", opts->queries,
-                     "SOURCE=QUERY: events of SOURCE answer QUERY (repeat per source; other sources stay in the history)")
+      cmd.add_option(
+             "--query", opts->queries,
+             "SOURCE=QUERY: events of SOURCE answer QUERY (repeat per source; other sources stay in the history)")
           ->required();
       cmd.add_option("--per-user", opts->per_user, "held-out positives per user, newest first")
           ->check(CLI::PositiveNumber);

@@ -23,8 +23,8 @@ upm::cli::RegisterSubcommand reg{
       cmd.add_option("--output", opts->output, "the kept lines, byte for byte")->required();
       cmd.add_flag("--exclude", opts->exclude, "keep the users NOT listed instead");
       return [opts] {
-        auto report = upm::data::select_users(opts->input, upm::data::read_user_list(opts->users), opts->exclude,
-                                              opts->output);
+        auto report =
+            upm::data::select_users(opts->input, upm::data::read_user_list(opts->users), opts->exclude, opts->output);
         spdlog::info("{}: kept {} of {} lines", opts->output, report.kept, report.lines);
         return upm::kExitOk;
       };

@@ -27,8 +27,7 @@ int run_synth(const SynthOptions& options) {
 }
 
 upm::cli::RegisterSubcommand reg{
-    "synth", "make synthetic users with known preferences: DIR/log.jsonl, truth.jsonl, items.jsonl",
-    [](CLI::App& cmd) {
+    "synth", "make synthetic users with known preferences: DIR/log.jsonl, truth.jsonl, items.jsonl", [](CLI::App& cmd) {
       auto opts = std::make_shared<SynthOptions>();
       cmd.add_option("--output", opts->output, "output directory")->required();
       upm::cli::add_config_options(cmd, opts->config, /*config_required=*/false);

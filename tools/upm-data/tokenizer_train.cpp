@@ -16,8 +16,7 @@ struct TokenizerTrainArgs {
 }  // namespace
 
 static upm::cli::RegisterSubcommand reg{
-    "tokenizer-train", "train a SentencePiece tokenizer (tokenizer.model) from a text corpus",
-    [](CLI::App& cmd) {
+    "tokenizer-train", "train a SentencePiece tokenizer (tokenizer.model) from a text corpus", [](CLI::App& cmd) {
       auto args = std::make_shared<TokenizerTrainArgs>();
       upm::cli::add_config_options(cmd, args->config, /*config_required=*/false);
       upm::cli::add_config_shortcuts(
@@ -28,8 +27,9 @@ static upm::cli::RegisterSubcommand reg{
            {"--character-coverage", "character_coverage", "share of characters covered (default 0.9995)"},
            {"--max-sentences", "max_sentences", "sample this many lines (0 = all, the default)"},
            {"--threads", "num_threads", "trainer threads (default 2)"}});
-      auto* symbols = cmd.add_option("--user-symbols", args->user_symbols,
-                                     "pieces never split (chat markers; default <|im_start|> <|im_end|> <think> </think>)");
+      auto* symbols =
+          cmd.add_option("--user-symbols", args->user_symbols,
+                         "pieces never split (chat markers; default <|im_start|> <|im_end|> <think> </think>)");
       return [args, symbols] {
         auto options = upm::cli::load_job_config<upm::SentencePieceTrainOptions>(args->config);
         if (symbols->count() > 0) options.user_defined_symbols = args->user_symbols;

@@ -76,8 +76,7 @@ struct SubcommandSpec {
 };
 
 struct RegisterSubcommand {
-  RegisterSubcommand(std::string name, std::string description,
-                     std::function<SubcommandAction(CLI::App& cmd)> define);
+  RegisterSubcommand(std::string name, std::string description, std::function<SubcommandAction(CLI::App& cmd)> define);
 };
 
 // main() of a multi-command tool: builds the app from the registered

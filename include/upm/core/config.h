@@ -56,8 +56,8 @@ class ConfigIO {
 
   // Reading: `source` names the file for error messages. With `problems`,
   // field problems are collected there instead of thrown one at a time.
-  ConfigIO(const nlohmann::json* input, std::string source, ConfigOverrides* overrides,
-           std::string path = "", std::vector<std::string>* problems = nullptr);
+  ConfigIO(const nlohmann::json* input, std::string source, ConfigOverrides* overrides, std::string path = "",
+           std::vector<std::string>* problems = nullptr);
   // Writing into `output`.
   explicit ConfigIO(nlohmann::json* output, std::string path = "");
 
@@ -213,8 +213,7 @@ void ConfigIO::read_value(const std::string& key, T& value) {
     if (it != overrides_->values.end()) {
       overrides_->used.insert(full);
       try {
-        nlohmann::json parsed =
-            config_detail::parse_override_text(it->second, std::is_same_v<T, std::string>);
+        nlohmann::json parsed = config_detail::parse_override_text(it->second, std::is_same_v<T, std::string>);
         config_detail::read_json(parsed, value);
       } catch (const std::string& problem) {
         report(InputError(Location{"--set", 0, full}, problem + " (value \"" + text_excerpt(it->second, 80) + "\")"));
@@ -272,8 +271,8 @@ void ConfigIO::section_list(const char* key, std::vector<S>& values) {
     for (size_t i = 0; i < list.size(); ++i) {
       const std::string item_path = path_of(key) + "[" + std::to_string(i) + "]";
       if (!list[i].is_object()) {
-        report(InputError(Location{source_, 0, item_path},
-                          std::string("expected an object, got ") + list[i].type_name()));
+        report(
+            InputError(Location{source_, 0, item_path}, std::string("expected an object, got ") + list[i].type_name()));
         continue;
       }
       ConfigIO sub(&list[i], source_, nullptr, item_path, problems_);

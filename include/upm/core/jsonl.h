@@ -65,8 +65,7 @@ class JsonlReader {
 template <class T>
 T get_field(const JsonlRecord& record, const nlohmann::json& object, const char* field);
 template <class T>
-T get_field_or(const JsonlRecord& record, const nlohmann::json& object, const char* field,
-               T fallback);
+T get_field_or(const JsonlRecord& record, const nlohmann::json& object, const char* field, T fallback);
 
 // Reads a whole JSONL file strictly (first bad line is an InputError).
 std::vector<nlohmann::json> read_jsonl_file(const std::string& path);

@@ -54,7 +54,9 @@ class Rng {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
   template <class T>
-  const T& pick(const std::vector<T>& items) { return items[below(items.size())]; }
+  const T& pick(const std::vector<T>& items) {
+    return items[below(items.size())];
+  }
   // Fisher-Yates drawing each index with below().
   template <class T>
   void shuffle(std::vector<T>& items) {

@@ -32,8 +32,8 @@ struct Deb822Stanza {
 std::vector<Deb822Stanza> parse_deb822(std::istream& in, const std::string& source);
 
 struct DebianConvertConfig {
-  int64_t min_packages = 5;         // users with fewer packages are dropped
-  int64_t max_packages = 0;         // > 0: keep only this many per user (teams maintain thousands)
+  int64_t min_packages = 5;  // users with fewer packages are dropped
+  int64_t max_packages = 0;  // > 0: keep only this many per user (teams maintain thousands)
   bool include_uploaders = true;
   std::size_t max_description_chars = 600;  // long descriptions are cut here
 };
@@ -44,8 +44,7 @@ struct DebianConvertReport {
 };
 
 std::vector<UserLog> debian_packages_to_logs(const std::vector<Deb822Stanza>& stanzas,
-                                             const DebianConvertConfig& config,
-                                             DebianConvertReport* report = nullptr);
+                                             const DebianConvertConfig& config, DebianConvertReport* report = nullptr);
 
 // "A <a@x.org>, B C <b@y.org>" -> {"A <a@x.org>", "B C <b@y.org>"}.
 std::vector<std::string> split_people(const std::string& field);

@@ -31,16 +31,16 @@ inline constexpr std::array<double, 2> kDefaultRatingScale{1.0, 5.0};
 struct Event {
   std::string id;
   EventKind kind = EventKind::text;
-  std::string source;    // "" when absent
-  std::string ts;        // "" when absent
-  std::string category;  // "" when absent
-  std::string item;      // rating, click
-  double value = 0;      // rating
+  std::string source;                          // "" when absent
+  std::string ts;                              // "" when absent
+  std::string category;                        // "" when absent
+  std::string item;                            // rating, click
+  double value = 0;                            // rating
   std::optional<std::array<double, 2>> scale;  // rating; nullopt = default
-  std::string context;   // pairwise, click
-  std::string chosen;    // pairwise
-  std::string rejected;  // pairwise
-  std::string text;      // text
+  std::string context;                         // pairwise, click
+  std::string chosen;                          // pairwise
+  std::string rejected;                        // pairwise
+  std::string text;                            // text
   nlohmann::json extra = nlohmann::json::object();
 
   std::array<double, 2> rating_scale() const { return scale.value_or(kDefaultRatingScale); }
@@ -50,8 +50,8 @@ struct Event {
 
 // Parses the event object at field path `path` ("events[3]") of `record`;
 // appends every problem found and returns nullopt if there was any.
-std::optional<Event> parse_event(const JsonlRecord& record, const nlohmann::json& object,
-                                 const std::string& path, Problems& problems);
+std::optional<Event> parse_event(const JsonlRecord& record, const nlohmann::json& object, const std::string& path,
+                                 Problems& problems);
 
 nlohmann::json to_json(const Event& event);
 

@@ -69,8 +69,7 @@ class PromptBuilder {
   // Renders `tmpl` with `values` plus the newest events that fit in `budget`
   // under placeholder `events_key`.
   BuiltPrompt fit_events(const PromptTemplate& tmpl, std::map<std::string, std::string> values,
-                         const std::string& events_key, const std::vector<Event>& events,
-                         std::size_t budget) const;
+                         const std::string& events_key, const std::vector<Event>& events, std::size_t budget) const;
   std::map<std::string, std::string> task_values(const BenchmarkTask& task) const;
 
   PromptConfig config_;

@@ -43,8 +43,8 @@ struct RecommendConfig {
 
 // One part (validation or test) of a split.
 struct RecommendPart {
-  std::vector<UserLog> held_out;           // the part's events per user (val_events / test_events)
-  std::vector<BenchmarkTask> pair_tasks;   // split's tasks of the part (kept: kind "rating"; capped)
+  std::vector<UserLog> held_out;          // the part's events per user (val_events / test_events)
+  std::vector<BenchmarkTask> pair_tasks;  // split's tasks of the part (kept: kind "rating"; capped)
 };
 
 struct RecommendResult {
@@ -67,9 +67,9 @@ class PopularityBins {
 
  private:
   std::vector<std::pair<std::string, int64_t>> counts_;  // sorted by item
-  std::vector<std::vector<std::string>> pool_;            // per bin: one entry per training rating
-  std::vector<int64_t> low_, high_;                       // per bin: popularity range
-  std::vector<std::pair<std::string, int64_t>> bin_of_;   // sorted by item
+  std::vector<std::vector<std::string>> pool_;           // per bin: one entry per training rating
+  std::vector<int64_t> low_, high_;                      // per bin: popularity range
+  std::vector<std::pair<std::string, int64_t>> bin_of_;  // sorted by item
 };
 
 // Builds one part's tasks. `all_items` holds, per user id, every item the

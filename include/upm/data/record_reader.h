@@ -31,7 +31,7 @@ struct ReadOptions {
 };
 
 struct ReadReport {
-  std::size_t records = 0;   // non-blank lines
+  std::size_t records = 0;  // non-blank lines
   std::size_t accepted = 0;
   std::size_t rejected = 0;
   std::vector<std::string> problems;  // every problem, "file:line: field: problem"
@@ -42,8 +42,7 @@ struct ReadReport {
 using RecordCheck = std::function<void(const JsonlRecord& record, Problems& problems)>;
 
 // Reads `path` ("-" = stdin) record by record through `check`.
-ReadReport read_validated(const std::string& path, const ReadOptions& options,
-                          const RecordCheck& check);
+ReadReport read_validated(const std::string& path, const ReadOptions& options, const RecordCheck& check);
 
 // After a lenient read: InputError (exit 2) when `path` had records and not
 // one was accepted ("none of the N records is usable; first: ..."); a warning
@@ -61,9 +60,8 @@ std::size_t find_invalid_utf8(const std::string& text);
 // rejecting a record whose `key(T)` (e.g. `user id "u1"`) was already seen:
 // "file:line: key_field: duplicate user id "u1" (first at line 2)".
 template <class T, class Parse, class Key>
-std::vector<T> read_unique_records(const std::string& path, const ReadOptions& options,
-                                   ReadReport* report, Parse parse, Key key,
-                                   const char* key_field) {
+std::vector<T> read_unique_records(const std::string& path, const ReadOptions& options, ReadReport* report, Parse parse,
+                                   Key key, const char* key_field) {
   std::vector<T> out;
   std::map<std::string, std::size_t> first_line;
   ReadReport local = read_validated(path, options, [&](const JsonlRecord& record, Problems& problems) {
@@ -72,8 +70,8 @@ std::vector<T> read_unique_records(const std::string& path, const ReadOptions& o
     std::string name = key(*value);
     auto [it, fresh] = first_line.emplace(name, record.line);
     if (!fresh) {
-      problems.push_back({record.where(key_field), "duplicate " + name + " (first at line " +
-                                                       std::to_string(it->second) + ")"});
+      problems.push_back(
+          {record.where(key_field), "duplicate " + name + " (first at line " + std::to_string(it->second) + ")"});
       return;
     }
     out.push_back(std::move(*value));

@@ -78,7 +78,6 @@ nlohmann::json split_summary(const SplitResult& split);
 // kept in DIR/rejects.jsonl, or with `strict` an InputError), splits it and
 // writes DIR (write_split). Returns split_summary plus "input":
 // read_report_json. InputError when the file held records and none was accepted.
-nlohmann::json run_split_job(const std::string& input, const std::string& dir, const SplitConfig& config,
-                             bool strict);
+nlohmann::json run_split_job(const std::string& input, const std::string& dir, const SplitConfig& config, bool strict);
 
 }  // namespace upm::data

@@ -4,10 +4,9 @@
 // A user's history is prefilled ONCE into slot 0 of a KV cache (in chunks, so
 // that a long history never materialises a [T, T] score matrix). Queries are
 // then processed in batches: each row of working slots 1..b reads the history
-// from slot 0 in place (a shared read-only prefix, no copy), appends its own query tokens (right-padded, masked) and the
-// final hidden state at the row's last real token -- the embedding position,
-// a <USER_EMB> marker or the query's last token (embedding_prompts.h) -- is
-// the embedding. The tokens all queries start with (the query template's fixed
+// from slot 0 in place (a shared read-only prefix, no copy), appends its own query tokens (right-padded, masked) and
+// the final hidden state at the row's last real token -- the embedding position, a <USER_EMB> marker or the query's
+// last token (embedding_prompts.h) -- is the embedding. The tokens all queries start with (the query template's fixed
 // start) are prefilled once with the history. So N queries cost one prefill
 // plus the queries' own tokens;
 // the marginal cost of a query does not grow with the history.
@@ -67,8 +66,7 @@ struct UserEmbeddings {
 class Embedder {
  public:
   // `projection` may be null (embeddings are the model's hidden states).
-  Embedder(std::shared_ptr<CausalLM> model, std::shared_ptr<EmbeddingProjection> projection,
-           EmbedderSettings settings);
+  Embedder(std::shared_ptr<CausalLM> model, std::shared_ptr<EmbeddingProjection> projection, EmbedderSettings settings);
   ~Embedder();
 
   // history: token ids (BOS included if wanted); queries: each query's ids,
@@ -104,8 +102,8 @@ class Embedder {
   void check_ids(const std::vector<int64_t>& ids, const char* what) const;
   static int64_t shared_query_prefix(const std::vector<std::vector<int64_t>>& queries);
   // Hidden states at the last token of each query of [begin, end).
-  torch::Tensor run_queries(int64_t history_length, const std::vector<std::vector<int64_t>>& queries,
-                            size_t begin, size_t end);
+  torch::Tensor run_queries(int64_t history_length, const std::vector<std::vector<int64_t>>& queries, size_t begin,
+                            size_t end);
   // A cache with at least `slots` slots of `length` entries (grown, never shrunk).
   void ensure_cache(int64_t slots, int64_t length);
   // Head (if any) and normalisation, then fp32 on the CPU.

@@ -32,7 +32,7 @@ struct KMeansResult {
   std::vector<int64_t> assignments;  // cluster of each point
   double inertia = 0.0;              // sum of squared distances to the assigned centroids
   int64_t iterations = 0;
-  bool converged = false;            // assignments stopped changing
+  bool converged = false;  // assignments stopped changing
 };
 
 // points: [n, d] with n >= k. Deterministic for a seed.

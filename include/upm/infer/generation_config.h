@@ -18,8 +18,8 @@
 namespace upm {
 
 struct GenerationConfig {
-  SamplingConfig sampling;               // temperature 0 = greedy
-  int64_t max_new_tokens = 256;          // per sequence
+  SamplingConfig sampling;       // temperature 0 = greedy
+  int64_t max_new_tokens = 256;  // per sequence
   // Tokens per sequence the KV cache holds (prompt + generated); 0 = the
   // longest prompt + max_new_tokens. A prompt that does not fit is an error; a
   // sequence that reaches it ends with finish reason "length".
@@ -29,7 +29,7 @@ struct GenerationConfig {
   // End sequences on the tokenizer's stop ids (eos, <|im_end|>, ...) and the
   // model config's eos_token_id.
   bool stop_at_eos = true;
-  bool skip_special_tokens = true;        // in the returned text
+  bool skip_special_tokens = true;  // in the returned text
   // Sequences decoded together (KV-cache rows; a GRPO group counts G): more
   // prompts are generated in waves of this many, each left-padded to its own
   // longest prompt, so a job that sorts its prompts by length pads little.

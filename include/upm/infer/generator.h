@@ -45,20 +45,20 @@ struct Generation {
   // log p(token) under the model's own distribution (fp32 log-softmax of the
   // raw logits, before the sampling filters): what RL's old-policy ratio needs.
   std::vector<float> logprobs;
-  std::string text;             // decoded, when the Generator has a tokenizer
+  std::string text;  // decoded, when the Generator has a tokenizer
   FinishReason finish_reason = FinishReason::length;
-  std::string stop_string;      // the matched stop string, if any
+  std::string stop_string;  // the matched stop string, if any
 };
 
 // What the last call did; decode_rows shows sequences leaving the batch.
 struct GenerationStats {
   int64_t sequences = 0;
-  int64_t prefill_tokens = 0;    // real prompt tokens computed (a group's prompt once)
-  int64_t prefill_passes = 0;    // forward passes over prompts
+  int64_t prefill_tokens = 0;  // real prompt tokens computed (a group's prompt once)
+  int64_t prefill_passes = 0;  // forward passes over prompts
   int64_t generated_tokens = 0;
   std::vector<int64_t> decode_rows;  // rows of each decode forward pass
   double prefill_seconds = 0;
-  double decode_seconds = 0;     // decode passes, sampling and stop checks
+  double decode_seconds = 0;  // decode passes, sampling and stop checks
 };
 
 class Generator {

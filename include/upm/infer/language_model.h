@@ -46,8 +46,7 @@ struct LanguageModel {
 
 // Loads config.json, weights and tokenizer of `dir` (InputError naming what
 // is missing). Fails if the tokenizer has ids the model's vocabulary lacks.
-LanguageModel load_language_model(const std::string& dir, const ModelRuntime& runtime,
-                                  const PromptFormat& format = {});
+LanguageModel load_language_model(const std::string& dir, const ModelRuntime& runtime, const PromptFormat& format = {});
 
 // Prompt text -> model input ids. Raw: the tokenizer's BOS (if it has one,
 // as Llama's) then the text, no trailing specials. Chat: the text as a user

@@ -30,12 +30,12 @@ namespace upm {
 struct LanguageModel;
 
 struct PredictorConfig {
-  std::string mode = "label";     // label | continuation
-  bool length_normalize = false;  // continuation mode: mean log-prob per token instead of the sum
-  bool shuffle_options = true;    // show options in a seeded random order (position-bias control)
-  uint64_t seed = 0;              // of the option order
+  std::string mode = "label";       // label | continuation
+  bool length_normalize = false;    // continuation mode: mean log-prob per token instead of the sum
+  bool shuffle_options = true;      // show options in a seeded random order (position-bias control)
+  uint64_t seed = 0;                // of the option order
   std::string answer_prefix = " ";  // between "Answer:" and the label / option text
-  int64_t max_batch_rows = 16;    // scored options per forward pass
+  int64_t max_batch_rows = 16;      // scored options per forward pass
 };
 
 inline void describe(ConfigIO& io, PredictorConfig& c) {
@@ -65,7 +65,7 @@ struct Prediction {
   double p_correct = 0.0;             // probabilities[task.label]
   bool correct = false;
   int64_t prompt_tokens = 0;
-  bool prompt_fits = true;            // within prompts.max_predict_tokens
+  bool prompt_fits = true;  // within prompts.max_predict_tokens
 };
 
 // Seeded order in which the options of `task_id` are shown (a permutation of

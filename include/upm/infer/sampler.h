@@ -20,11 +20,10 @@
 
 namespace upm {
 
-
 // Each takes logits [B, V] (any float dtype, any device) and returns new
 // logits with filtered tokens at -inf. At least one token always survives.
-at::Tensor apply_repetition_penalty(const at::Tensor& logits,
-                                    const std::vector<std::vector<TokenId>>& seen, double penalty);
+at::Tensor apply_repetition_penalty(const at::Tensor& logits, const std::vector<std::vector<TokenId>>& seen,
+                                    double penalty);
 at::Tensor apply_top_k(const at::Tensor& logits, int k);
 at::Tensor apply_top_p(const at::Tensor& logits, double p);
 at::Tensor apply_min_p(const at::Tensor& logits, double p);

@@ -21,8 +21,8 @@ class Tokenizer;
 struct ModelConfig;
 
 struct StopStringMatch {
-  std::string stop;    // the stop string found
-  size_t position;     // its byte offset in the full decoded text
+  std::string stop;  // the stop string found
+  size_t position;   // its byte offset in the full decoded text
 };
 
 class StopCriteria {

@@ -52,7 +52,8 @@ bool bf16_gemv_weight_applies(const at::Tensor& weight, const at::Tensor& bias);
 
 // y[..., out] = x[..., in] . weight^T (+ bias), bf16, the shape torch::linear
 // returns. Preconditions as bf16_gemv_applies, minus the switch and the row
-// limit (any number of rows is computed correctly); x may be non-contiguous. Parallel over output rows with at::parallel_for.
+// limit (any number of rows is computed correctly); x may be non-contiguous. Parallel over output rows with
+// at::parallel_for.
 at::Tensor bf16_gemv(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
 // The fused forms of the decode fast path (decode_fusion.h). Same

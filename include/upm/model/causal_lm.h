@@ -38,7 +38,7 @@ class KVCache;
 enum class LogitsFor { all, last, none };
 
 struct ForwardInput {
-  torch::Tensor input_ids;       // [B, T] int64
+  torch::Tensor input_ids;  // [B, T] int64
   // [B, T, hidden]: vectors fed instead of the token embeddings of input_ids
   // (soft prompts); when defined, input_ids is ignored and may be undefined.
   torch::Tensor inputs_embeds;
@@ -50,8 +50,8 @@ struct ForwardInput {
   // once for all of them. Give position_ids too (each continuation's
   // positions run on from the prefix's end).
   torch::Tensor segment_ids;
-  KVCache* cache = nullptr;      // optional
-  std::vector<int64_t> slots;    // cache slot of each row; empty = 0..B-1
+  KVCache* cache = nullptr;    // optional
+  std::vector<int64_t> slots;  // cache slot of each row; empty = 0..B-1
   // With a cache: every row first attends to the first prefix_length entries
   // of cache slot prefix_slot, read in place (a shared history; see
   // KVCache::begin_step), then to its own slot. -1 = none.
@@ -87,8 +87,7 @@ enum class InitMode {
 
 class CausalLM : public torch::nn::Module {
  public:
-  CausalLM(const ModelConfig& config, const ModelRuntime& runtime, InitMode init = InitMode::random,
-           uint64_t seed = 0);
+  CausalLM(const ModelConfig& config, const ModelRuntime& runtime, InitMode init = InitMode::random, uint64_t seed = 0);
 
   ForwardOutput forward(const ForwardInput& input);
   // Final hidden states -> vocabulary logits.

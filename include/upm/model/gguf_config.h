@@ -14,8 +14,7 @@ namespace upm {
 // rope scaling other than linear, or head counts that do not divide are
 // InputErrors naming `source` and the GGUF key. `torch_dtype` is what the
 // folder will store ("float32" or "bfloat16").
-ModelConfig model_config_from_gguf(const GgufHeader& header, const std::string& source,
-                                   const std::string& torch_dtype);
+ModelConfig model_config_from_gguf(const GgufHeader& header, const std::string& source, const std::string& torch_dtype);
 
 // A float32 metadata value as the shortest decimal that reads back as the
 // same float32 (1e-05, not 9.999999747378752e-06): what the converter was given.

@@ -21,8 +21,7 @@ std::string gguf_dequantizable_types();
 // Dequantizes `blocks` whole blocks of `type` from `src` into `dst`
 // (blocks x block_size floats). InputError naming `tensor` for a type
 // without a dequantizer.
-void dequantize_gguf_blocks(GgmlType type, const uint8_t* src, float* dst, uint64_t blocks,
-                            const std::string& tensor);
+void dequantize_gguf_blocks(GgmlType type, const uint8_t* src, float* dst, uint64_t blocks, const std::string& tensor);
 
 // The tensor as a float32 CPU tensor of its PyTorch shape (dims reversed).
 torch::Tensor dequantize_gguf_tensor(const GgufFile& file, const GgufTensorInfo& tensor);

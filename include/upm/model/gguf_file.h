@@ -22,8 +22,19 @@
 namespace upm {
 
 enum class GgufValueType : uint32_t {
-  kUint8 = 0, kInt8 = 1, kUint16 = 2, kInt16 = 3, kUint32 = 4, kInt32 = 5, kFloat32 = 6,
-  kBool = 7, kString = 8, kArray = 9, kUint64 = 10, kInt64 = 11, kFloat64 = 12,
+  kUint8 = 0,
+  kInt8 = 1,
+  kUint16 = 2,
+  kInt16 = 3,
+  kUint32 = 4,
+  kInt32 = 5,
+  kFloat32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kUint64 = 10,
+  kInt64 = 11,
+  kFloat64 = 12,
 };
 
 const char* gguf_value_type_name(GgufValueType type);
@@ -38,7 +49,7 @@ struct GgufValue {
   bool boolean = false;
   std::string string;
   GgufValueType element_type = GgufValueType::kUint32;  // arrays only
-  std::vector<GgufValue> items;                        // arrays only
+  std::vector<GgufValue> items;                         // arrays only
 
   bool is_integer() const;
   bool is_float() const { return type == GgufValueType::kFloat32 || type == GgufValueType::kFloat64; }
@@ -84,12 +95,9 @@ std::optional<bool> gguf_bool(const GgufHeader& header, const std::string& key, 
 uint64_t gguf_required_unsigned(const GgufHeader& header, const std::string& key, const std::string& source);
 std::string gguf_required_string(const GgufHeader& header, const std::string& key, const std::string& source);
 // An array of strings or of integers (as int64).
-std::vector<std::string> gguf_string_array(const GgufHeader& header, const std::string& key,
-                                           const std::string& source);
-std::vector<int64_t> gguf_integer_array(const GgufHeader& header, const std::string& key,
-                                        const std::string& source);
-std::vector<double> gguf_number_array(const GgufHeader& header, const std::string& key,
-                                      const std::string& source);
+std::vector<std::string> gguf_string_array(const GgufHeader& header, const std::string& key, const std::string& source);
+std::vector<int64_t> gguf_integer_array(const GgufHeader& header, const std::string& key, const std::string& source);
+std::vector<double> gguf_number_array(const GgufHeader& header, const std::string& key, const std::string& source);
 
 // A GGUF file mapped read-only into memory.
 class GgufFile {

@@ -33,13 +33,13 @@ struct KVCacheStep {
   // prefix_length entries of prefix_slot, then to their own slot's entries.
   int64_t prefix_slot = -1;
   int64_t prefix_length = 0;
-  int64_t prefix_positions = 0;      // real tokens in the prefix (added to each row's positions)
+  int64_t prefix_positions = 0;  // real tokens in the prefix (added to each row's positions)
 };
 
 class KVCache {
  public:
-  KVCache(const ModelConfig& config, int64_t max_sequences, int64_t max_length,
-          c10::ScalarType dtype, c10::Device device);
+  KVCache(const ModelConfig& config, int64_t max_sequences, int64_t max_length, c10::ScalarType dtype,
+          c10::Device device);
 
   int64_t max_sequences() const { return static_cast<int64_t>(lengths_.size()); }
   int64_t max_length() const { return max_length_; }
@@ -68,8 +68,8 @@ class KVCache {
                          int64_t prefix_length = 0);
   // Stores this layer's new keys/values ([B, KVH, T, D]) and returns every key
   // and value to attend over ([B, KVH, key_length, D]).
-  std::pair<torch::Tensor, torch::Tensor> append(int64_t layer, const KVCacheStep& step,
-                                                 const torch::Tensor& k, const torch::Tensor& v);
+  std::pair<torch::Tensor, torch::Tensor> append(int64_t layer, const KVCacheStep& step, const torch::Tensor& k,
+                                                 const torch::Tensor& v);
   // The shared prefix's keys and values of `layer`, [KVH, prefix_length, D] views.
   std::pair<torch::Tensor, torch::Tensor> prefix(int64_t layer, const KVCacheStep& step) const;
   // Makes the step's entries part of the slots' lengths.

@@ -34,7 +34,7 @@ class Linear : public torch::nn::Module {
  public:
   Linear(int64_t in, int64_t out, bool bias, const torch::TensorOptions& options);
   torch::Tensor forward(const torch::Tensor& x) const;
-  torch::Tensor weight, bias;  // [out, in], [out] or undefined
+  torch::Tensor weight, bias;              // [out, in], [out] or undefined
   std::shared_ptr<LinearAdapter> adapter;  // optional
 };
 
@@ -71,7 +71,7 @@ class RotaryEmbedding {
 
 // What every attention layer of one forward pass shares.
 struct AttentionContext {
-  torch::Tensor cos, sin;       // [B, 1, T, D]
+  torch::Tensor cos, sin;  // [B, 1, T, D]
   // Additive, fp32 [B, 1, T, key_length]: 0 or the lowest finite float.
   // Undefined when `causal` and the kernel is sdpa (nothing reads it then).
   torch::Tensor mask;
@@ -79,7 +79,7 @@ struct AttentionContext {
   // cache), so SDPA can take is_causal instead of the mask.
   bool causal = false;
   AttentionKernel kernel = AttentionKernel::sdpa;
-  KVCache* cache = nullptr;     // keys/values of earlier tokens (optional)
+  KVCache* cache = nullptr;  // keys/values of earlier tokens (optional)
   const KVCacheStep* step = nullptr;
 };
 

@@ -37,8 +37,8 @@ struct ModelConfig {
   RopeScaling rope_scaling;
   int64_t max_position_embeddings = 4096;
   bool tie_word_embeddings = false;
-  bool attention_bias = false;  // bias on q/k/v projections (always on for qwen2)
-  bool qk_norm = false;         // RMSNorm over head_dim on q and k (qwen3)
+  bool attention_bias = false;          // bias on q/k/v projections (always on for qwen2)
+  bool qk_norm = false;                 // RMSNorm over head_dim on q and k (qwen3)
   std::string torch_dtype = "float32";  // dtype the checkpoint was saved in
   double initializer_range = 0.02;      // std of random init
   // Kept as given (an id, a list of ids or null) so that config.json round-trips.

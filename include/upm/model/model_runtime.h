@@ -15,9 +15,9 @@ namespace upm {
 struct ModelConfig;
 
 struct ModelRuntime {
-  std::string device = "cpu";    // "cpu", "cuda", "cuda:1", ...
-  std::string dtype = "float32"; // float32 | bfloat16 | float16 | auto (= the checkpoint's torch_dtype)
-  std::string attention = "sdpa"; // sdpa | eager (attention_kernel.h)
+  std::string device = "cpu";      // "cpu", "cuda", "cuda:1", ...
+  std::string dtype = "float32";   // float32 | bfloat16 | float16 | auto (= the checkpoint's torch_dtype)
+  std::string attention = "sdpa";  // sdpa | eager (attention_kernel.h)
 };
 
 inline void describe(ConfigIO& io, ModelRuntime& r) {

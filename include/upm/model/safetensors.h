@@ -20,9 +20,9 @@
 namespace upm {
 
 struct SafetensorsEntry {
-  std::string dtype;           // "F32", "BF16", "I64", ... as in the file
+  std::string dtype;  // "F32", "BF16", "I64", ... as in the file
   std::vector<int64_t> shape;
-  uint64_t begin = 0;          // byte offsets into the data buffer
+  uint64_t begin = 0;  // byte offsets into the data buffer
   uint64_t end = 0;
   uint64_t nbytes() const { return end - begin; }
 };
@@ -30,7 +30,7 @@ struct SafetensorsEntry {
 struct SafetensorsHeader {
   std::map<std::string, SafetensorsEntry> tensors;
   std::map<std::string, std::string> metadata;
-  uint64_t data_start = 0;     // file offset of the data buffer (8 + N)
+  uint64_t data_start = 0;  // file offset of the data buffer (8 + N)
 };
 
 // Largest header accepted (the format's own reference limit is 100 MB).
@@ -76,8 +76,7 @@ class SafetensorsFile {
 
 // Writes `tensors` (any device, any layout; stored contiguous, in their own
 // dtype) as one safetensors file, atomically. Names must be unique.
-void write_safetensors(const std::string& path,
-                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
 
 }  // namespace upm

@@ -44,9 +44,9 @@ class SafetensorsFolder {
 // Writes `tensors` into `dir` as HF does: one model.safetensors when the total
 // fits in `max_shard_bytes`, else shards of at most that size (a tensor larger
 // than it gets a shard of its own) plus the index. Returns the files written.
-std::vector<std::string> write_safetensors_folder(
-    const std::string& dir, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
-    uint64_t max_shard_bytes);
+std::vector<std::string> write_safetensors_folder(const std::string& dir,
+                                                  const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                                                  uint64_t max_shard_bytes);
 
 // Default shard size of transformers' save_pretrained (5 GB).
 constexpr uint64_t kDefaultMaxShardBytes = 5'000'000'000ull;

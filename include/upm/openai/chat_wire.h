@@ -26,11 +26,11 @@ struct ChatRequest {
   double temperature = 1.0;
   double top_p = 1.0;
   int64_t max_tokens = 256;
-  int64_t n = 1;                  // samples of the one prompt
-  std::optional<uint64_t> seed;   // reproducible sampling where the server supports it
+  int64_t n = 1;                 // samples of the one prompt
+  std::optional<uint64_t> seed;  // reproducible sampling where the server supports it
   std::vector<std::string> stop;
-  bool logprobs = false;          // chosen-token log-probs per choice
-  int64_t top_logprobs = 0;       // alternatives per position (0..20), needs logprobs
+  bool logprobs = false;     // chosen-token log-probs per choice
+  int64_t top_logprobs = 0;  // alternatives per position (0..20), needs logprobs
   // Qwen3's thinking switch, sent as vLLM / SGLang's chat_template_kwargs.enable_thinking
   // (unset = the server's default: thinking on).
   std::optional<bool> enable_thinking;
@@ -51,7 +51,7 @@ struct TokenLogprob {
 struct ChatChoice {
   int64_t index = 0;
   std::string content;
-  std::string finish_reason;  // stop | length
+  std::string finish_reason;           // stop | length
   std::vector<TokenLogprob> logprobs;  // empty unless requested
 };
 

@@ -16,13 +16,13 @@
 namespace upm::openai {
 
 struct OpenAIClientConfig {
-  std::string base_url;     // e.g. "http://127.0.0.1:8000/v1"
-  std::string model;        // sent as "model" in every request
-  std::string api_key_env;  // name of the environment variable holding the key ("" = no key)
-  double timeout_s = 120.0; // per attempt (connect + read)
-  int64_t max_retries = 3;  // further attempts after the first
-  double backoff_s = 0.5;   // first retry delay; doubles each retry
-  int64_t concurrency = 4;  // requests in flight in chat_many
+  std::string base_url;      // e.g. "http://127.0.0.1:8000/v1"
+  std::string model;         // sent as "model" in every request
+  std::string api_key_env;   // name of the environment variable holding the key ("" = no key)
+  double timeout_s = 120.0;  // per attempt (connect + read)
+  int64_t max_retries = 3;   // further attempts after the first
+  double backoff_s = 0.5;    // first retry delay; doubles each retry
+  int64_t concurrency = 4;   // requests in flight in chat_many
 };
 
 inline void describe(ConfigIO& io, OpenAIClientConfig& c) {

@@ -38,12 +38,12 @@ struct Shard {
 Shard shard_from_env();
 
 struct JobSummary {
-  int64_t input_users = 0;  // records of the input seen by this rank (incl. other ranks' users)
-  int64_t other_rank = 0;   // left to other ranks
-  int64_t already_done = 0; // skipped: done by an earlier run
-  int64_t written = 0;      // records written by this run
-  int64_t errors = 0;       // errors written by this run
-  int64_t kept = 0;         // upm-update: failed updates whose previous profile was written (also in errors)
+  int64_t input_users = 0;     // records of the input seen by this rank (incl. other ranks' users)
+  int64_t other_rank = 0;      // left to other ranks
+  int64_t already_done = 0;    // skipped: done by an earlier run
+  int64_t written = 0;         // records written by this run
+  int64_t errors = 0;          // errors written by this run
+  int64_t kept = 0;            // upm-update: failed updates whose previous profile was written (also in errors)
   bool stopped_early = false;  // max_users reached
   std::string output_path, errors_path;
 };
@@ -76,7 +76,6 @@ class JobOutput {
   std::set<size_t> done_lines_;
   size_t records_before_ = 0, errors_before_ = 0;
 };
-
 
 // Decides record by record whether this run handles a user: owned by this
 // rank, not done by an earlier run, within `max_users` (0 = no limit).

@@ -16,13 +16,13 @@ class CausalLM;
 namespace upm::serve {
 
 struct PositionAlternatives {
-  float chosen = 0;                               // log p(the generated token)
-  std::vector<std::pair<int64_t, float>> top;     // k most likely (id, log p), most likely first
+  float chosen = 0;                            // log p(the generated token)
+  std::vector<std::pair<int64_t, float>> top;  // k most likely (id, log p), most likely first
 };
 
 // out[c][j]: position j of continuation c. Continuations must be non-empty.
-std::vector<std::vector<PositionAlternatives>> token_alternatives(CausalLM& model, const std::vector<int64_t>& prompt,
-                                                                  const std::vector<std::vector<int64_t>>& continuations,
-                                                                  int64_t k);
+std::vector<std::vector<PositionAlternatives>> token_alternatives(
+    CausalLM& model, const std::vector<int64_t>& prompt, const std::vector<std::vector<int64_t>>& continuations,
+    int64_t k);
 
 }  // namespace upm::serve

@@ -18,8 +18,8 @@ struct SentencePieceTrainOptions {
   int vocab_size = 8000;
   std::string model_type = "bpe";  // only BPE models can be loaded (see SentencePieceTokenizer)
   double character_coverage = 0.9995;
-  bool byte_fallback = true;   // unseen characters become <0xNN> pieces, never <unk>
-  int64_t max_sentences = 0;   // sample this many lines (0 = all)
+  bool byte_fallback = true;  // unseen characters become <0xNN> pieces, never <unk>
+  int64_t max_sentences = 0;  // sample this many lines (0 = all)
   int num_threads = 2;
   std::vector<std::string> user_defined_symbols{"<|im_start|>", "<|im_end|>", "<think>", "</think>"};
 };

@@ -45,7 +45,8 @@ TrainerState load_checkpoint_state(const std::string& dir, AdamW& optimizer);
 
 // Writes RUN_DIR/final/ through `write_model`: built beside as .final.tmp and
 // renamed over, so final/ is never half there. Returns its path.
-std::string write_final_model(const std::string& run_dir, const std::function<void(const std::string& dir)>& write_model);
+std::string write_final_model(const std::string& run_dir,
+                              const std::function<void(const std::string& dir)>& write_model);
 
 // Copies tokenizer.json / tokenizer.model / tokenizer_config.json / special_tokens_map.json
 // from `tokenizer_path` (a file or a folder) into `dir`.

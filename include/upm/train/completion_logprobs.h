@@ -36,8 +36,8 @@ struct CompletionLogprobs {
 // entropy_grad: keep it in the autograd graph (the GRPO entropy bonus);
 // share_prompts false: one row per completion (the same values; for tests and
 // benchmarks).
-CompletionLogprobs completion_logprobs(CausalLM& model, const std::vector<CompletionRef>& rows, bool with_entropy = false,
-                                       bool entropy_grad = false, bool share_prompts = true);
+CompletionLogprobs completion_logprobs(CausalLM& model, const std::vector<CompletionRef>& rows,
+                                       bool with_entropy = false, bool entropy_grad = false, bool share_prompts = true);
 
 // The mask alone (no model pass): [B, Tc] fp32 on `device`.
 torch::Tensor completion_mask(const std::vector<CompletionRef>& rows, const c10::Device& device);

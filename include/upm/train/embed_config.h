@@ -16,48 +16,48 @@
 namespace upm {
 
 struct EmbedDataConfig {
-  std::string logs;   // user logs: the histories (required)
-  std::string pairs;  // JSONL {"user_id","query","positive"} (embed_data.h; required)
+  std::string logs;                  // user logs: the histories (required)
+  std::string pairs;                 // JSONL {"user_id","query","positive"} (embed_data.h; required)
   int64_t max_positive_tokens = 64;  // a longer positive text is cut
 };
 void describe(ConfigIO& io, EmbedDataConfig& c);
 
 struct EmbedHeadConfig {
-  bool enabled = true;   // train the shared MLP head (Q-Anchor's projection)
-  int64_t inner = 0;     // hidden width of the MLP; 0 = the model's hidden size
-  int64_t out = 128;     // embedding width
-  std::string init;      // start from this head file ("" = fresh, seeded); soft prompts: the frozen head
+  bool enabled = true;  // train the shared MLP head (Q-Anchor's projection)
+  int64_t inner = 0;    // hidden width of the MLP; 0 = the model's hidden size
+  int64_t out = 128;    // embedding width
+  std::string init;     // start from this head file ("" = fresh, seeded); soft prompts: the frozen head
 };
 void describe(ConfigIO& io, EmbedHeadConfig& c);
 
 struct SoftPromptTrainConfig {
-  bool enabled = false;      // train cluster soft prompts only (LM, adapter and head frozen)
-  int64_t clusters = 4;      // k of the k-means over the users' query-free embeddings
-  int64_t tokens = 6;        // prompt vectors per cluster
+  bool enabled = false;  // train cluster soft prompts only (LM, adapter and head frozen)
+  int64_t clusters = 4;  // k of the k-means over the users' query-free embeddings
+  int64_t tokens = 6;    // prompt vectors per cluster
   int64_t kmeans_iterations = 100;
 };
 void describe(ConfigIO& io, SoftPromptTrainConfig& c);
 
 struct EmbedTrainConfig {
-  std::string run_dir;                 // output folder (required)
-  std::string model;                   // pretrained: HF model folder; random: config.json (required)
-  std::string init = "pretrained";     // pretrained | random
-  std::string tokenizer;               // "" = the model folder
-  std::string adapter;                 // soft prompts only: a LoRA adapter folder applied (frozen) to the model
+  std::string run_dir;              // output folder (required)
+  std::string model;                // pretrained: HF model folder; random: config.json (required)
+  std::string init = "pretrained";  // pretrained | random
+  std::string tokenizer;            // "" = the model folder
+  std::string adapter;              // soft prompts only: a LoRA adapter folder applied (frozen) to the model
   ModelRuntime runtime;
   EmbedDataConfig data;
-  EmbeddingPromptConfig text;          // history budget, query template, <USER_EMB> marker (as upm-embed)
+  EmbeddingPromptConfig text;             // history budget, query template, <USER_EMB> marker (as upm-embed)
   std::string positive_pooling = "mean";  // mean | last: how a positive text's hidden states become one vector
-  InfoNceConfig info_nce;              // temperature 0.07, margin 0.1
-  double lm_weight = 0.1;              // weight of the next-token loss on the history (0 = contrastive only)
+  InfoNceConfig info_nce;                 // temperature 0.07, margin 0.1
+  double lm_weight = 0.1;                 // weight of the next-token loss on the history (0 = contrastive only)
   EmbedHeadConfig projection;
   SoftPromptTrainConfig soft_prompt;
-  int64_t batch_size = 16;             // pairs per step: the in-batch negatives
+  int64_t batch_size = 16;  // pairs per step: the in-batch negatives
   int64_t epochs = 1;
-  int64_t max_steps = 0;               // > 0 overrides epochs
+  int64_t max_steps = 0;  // > 0 overrides epochs
   AdamWConfig optimizer;
   LrScheduleConfig schedule;
-  LoraConfig lora;                     // lora.enabled: adapters (+ head) trained, base frozen
+  LoraConfig lora;  // lora.enabled: adapters (+ head) trained, base frozen
   int64_t log_every = 1;
   int64_t save_every = 0;
   int64_t keep_checkpoints = 2;

@@ -41,9 +41,9 @@ void write_embed_pairs(const std::string& path, const std::vector<EmbedPair>& pa
 std::optional<std::string> positive_text(const data::Event& event, double min_rating);
 
 struct HoldoutOptions {
-  int64_t per_user = 4;                       // held-out positives per user (newest first)
-  double min_rating = 0.75;                   // normalised rating that counts as positive
-  std::map<std::string, std::string> queries; // event source -> query text
+  int64_t per_user = 4;                        // held-out positives per user (newest first)
+  double min_rating = 0.75;                    // normalised rating that counts as positive
+  std::map<std::string, std::string> queries;  // event source -> query text
 };
 
 struct HeldOut {

@@ -22,11 +22,11 @@
 namespace upm {
 
 struct GrpoLossConfig {
-  bool scale_by_std = true;     // false = Dr. GRPO (mean-centred only)
-  double std_eps = 1e-4;        // added to the group std
-  double clip_low = 0.2;        // ratio clipped to [1 - clip_low, 1 + clip_high]
+  bool scale_by_std = true;  // false = Dr. GRPO (mean-centred only)
+  double std_eps = 1e-4;     // added to the group std
+  double clip_low = 0.2;     // ratio clipped to [1 - clip_low, 1 + clip_high]
   double clip_high = 0.2;
-  double kl_beta = 0.0;         // AlignXplore+ trains with 0
+  double kl_beta = 0.0;  // AlignXplore+ trains with 0
   // "token": mean over all completion tokens of the batch (long answers
   // weigh by their length, DAPO / Dr. GRPO); "sequence": mean over sequences
   // of each sequence's token mean (the original GRPO).
@@ -45,20 +45,19 @@ void describe(ConfigIO& io, GrpoLossConfig& c);
 at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, const GrpoLossConfig& config);
 
 struct GrpoLossTerms {
-  at::Tensor loss;            // scalar, differentiable w.r.t. new_logprobs
-  at::Tensor kl;              // mean k3 KL per token (detached)
-  at::Tensor clip_fraction;   // share of tokens where the clipped branch was taken (detached)
-  at::Tensor ratio_mean;      // mean importance ratio (detached)
-  at::Tensor entropy;         // the aggregated entropy term (detached); undefined without entropy
+  at::Tensor loss;           // scalar, differentiable w.r.t. new_logprobs
+  at::Tensor kl;             // mean k3 KL per token (detached)
+  at::Tensor clip_fraction;  // share of tokens where the clipped branch was taken (detached)
+  at::Tensor ratio_mean;     // mean importance ratio (detached)
+  at::Tensor entropy;        // the aggregated entropy term (detached); undefined without entropy
 };
 
 // new_logprobs, old_logprobs, ref_logprobs, mask: [B, T] (mask 1 on
 // completion tokens); advantages [B]. ref_logprobs may be undefined when
 // kl_beta is 0. entropy [B, T] (differentiable: the policy's per-position
 // entropy) is needed when entropy_coef > 0, and may be undefined otherwise.
-GrpoLossTerms grpo_loss(const at::Tensor& new_logprobs, const at::Tensor& old_logprobs,
-                        const at::Tensor& ref_logprobs, const at::Tensor& advantages,
-                        const at::Tensor& mask, const GrpoLossConfig& config,
+GrpoLossTerms grpo_loss(const at::Tensor& new_logprobs, const at::Tensor& old_logprobs, const at::Tensor& ref_logprobs,
+                        const at::Tensor& advantages, const at::Tensor& mask, const GrpoLossConfig& config,
                         const at::Tensor& entropy = at::Tensor());
 
 }  // namespace upm

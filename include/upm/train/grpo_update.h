@@ -46,8 +46,8 @@ struct GrpoUpdateStats {
   double kl = 0.0;             // per token, over all passes
   double clip_fraction = 0.0;  // share of tokens whose clipped branch was taken
   double ratio_mean = 0.0;
-  double entropy = 0.0;        // per token, first pass (the rollout policy)
-  double grad_norm = 0.0;      // mean over updates, before clipping
+  double entropy = 0.0;    // per token, first pass (the rollout policy)
+  double grad_norm = 0.0;  // mean over updates, before clipping
   int64_t updates = 0;
 };
 

@@ -23,8 +23,8 @@ namespace upm {
 
 struct InfoNceConfig {
   double temperature = 0.07;
-  double margin = 0.1;      // negatives above positive + margin are masked; < 0 disables the mask
-  bool normalize = true;    // L2-normalise both sides (cosine similarity)
+  double margin = 0.1;    // negatives above positive + margin are masked; < 0 disables the mask
+  bool normalize = true;  // L2-normalise both sides (cosine similarity)
 };
 
 inline void describe(ConfigIO& io, InfoNceConfig& c) {
@@ -34,9 +34,9 @@ inline void describe(ConfigIO& io, InfoNceConfig& c) {
 }
 
 struct InfoNceTerms {
-  at::Tensor loss;         // scalar, differentiable w.r.t. both inputs
-  at::Tensor similarity;   // [B, B] (detached)
-  int64_t masked = 0;      // negatives dropped by the margin mask
+  at::Tensor loss;        // scalar, differentiable w.r.t. both inputs
+  at::Tensor similarity;  // [B, B] (detached)
+  int64_t masked = 0;     // negatives dropped by the margin mask
 };
 
 // anchors, positives: [B, d] with B >= 1 (row i's positive is positives[i]).

@@ -23,12 +23,12 @@
 namespace upm {
 
 struct AdamWConfig {
-  double lr = 2e-5;             // peak learning rate (the schedule multiplies it)
+  double lr = 2e-5;  // peak learning rate (the schedule multiplies it)
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
-  double weight_decay = 0.0;    // applied to decayed params only
-  double max_grad_norm = 1.0;   // global-norm clipping; 0 = off
+  double weight_decay = 0.0;   // applied to decayed params only
+  double max_grad_norm = 1.0;  // global-norm clipping; 0 = off
 };
 void describe(ConfigIO& io, AdamWConfig& c);
 

@@ -18,7 +18,7 @@ class ProfileJudge;
 class Tokenizer;
 
 struct RewardInput {
-  std::string text;                                  // the generated output
+  std::string text;                                         // the generated output
   const std::vector<data::BenchmarkTask>* tasks = nullptr;  // tasks this output is rewarded on
 };
 

@@ -4,13 +4,11 @@
 //
 // Per task: the predict prompt (options in the step's shown order) goes out as
 // one user message with max_tokens 1, temperature 0, logprobs and
-// top_logprobs 20, thinking off (chat_template_kwargs.enable_thinking false). The score of shown option k is the log-prob, among the
-// first generated token's top_logprobs, of a token that reads as its label:
-// the letter ("A") or the whole label ("Item A"), whitespace ignored (the best
-// such token when several match). A label absent from the top 20 gets
-// `missing_label_logprob` (a floor: the endpoint only says it is less likely
-// than the 20th alternative). P(option) = softmax over the option scores, as
-// the local judge. So that the first token is the label itself, the predict
+// top_logprobs 20, thinking off (chat_template_kwargs.enable_thinking false). The score of shown option k is the
+// log-prob, among the first generated token's top_logprobs, of a token that reads as its label: the letter ("A") or the
+// whole label ("Item A"), whitespace ignored (the best such token when several match). A label absent from the top 20
+// gets `missing_label_logprob` (a floor: the endpoint only says it is less likely than the 20th alternative). P(option)
+// = softmax over the option scores, as the local judge. So that the first token is the label itself, the predict
 // template for a remote judge should ask for the bare letter, or the model's
 // chat template should end where the label starts.
 

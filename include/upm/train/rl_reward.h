@@ -28,9 +28,9 @@ PolicyOutput parse_policy_output(std::string_view text, bool require_think = tru
 struct RewardConfig {
   std::string predictor_reward = "confidence";  // confidence: P(correct); accuracy: 0/1
   double predictor_weight = 1.0;
-  double format_penalty = -1.0;   // total reward of a malformed output
-  double length_weight = 0.0;     // multiplies the length term below
-  int64_t min_profile_tokens = 0; // length term: -(distance outside [min, max]) / max
+  double format_penalty = -1.0;    // total reward of a malformed output
+  double length_weight = 0.0;      // multiplies the length term below
+  int64_t min_profile_tokens = 0;  // length term: -(distance outside [min, max]) / max
   int64_t max_profile_tokens = 512;
   bool require_think = true;
   // Two-stage streaming episodes: the stage-1 sample that seeded stage 2
@@ -53,8 +53,7 @@ double length_term(int64_t profile_tokens, const RewardConfig& config);
 
 // Combines the terms of a well-formed output whose per-task predictor scores
 // (P(correct) or 0/1, as configured) are `task_scores`.
-RewardTerms combine_reward(const std::vector<double>& task_scores, int64_t profile_tokens,
-                           const RewardConfig& config);
+RewardTerms combine_reward(const std::vector<double>& task_scores, int64_t profile_tokens, const RewardConfig& config);
 // The reward of a malformed output.
 RewardTerms malformed_reward(const RewardConfig& config);
 

@@ -59,8 +59,8 @@ struct EpisodeBatch {
 // The policy as the episodes see it.
 struct PolicyHandle {
   Generator& generator;
-  const LanguageModel& lm;                 // tokenizer + prompt format (encode_prompt)
-  const data::PromptBuilder& prompts;      // profile and update prompts
+  const LanguageModel& lm;             // tokenizer + prompt format (encode_prompt)
+  const data::PromptBuilder& prompts;  // profile and update prompts
 };
 
 // `positions[i]`: the global position of users[i] in the step's batch (seeds

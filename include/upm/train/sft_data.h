@@ -32,7 +32,7 @@ struct SftExample {
 };
 
 struct SftDataOptions {
-  int64_t max_length = 1024;          // tokens per example
+  int64_t max_length = 1024;  // tokens per example
   // End of a completion when the tokenizer names no EOS (a bare tokenizer.json
   // without tokenizer_config.json): the model config's eos_token_id.
   std::optional<TokenId> eos;
@@ -42,8 +42,7 @@ struct SftDataOptions {
 };
 
 // One row -> example (no length handling). Errors name the record's file, line and field.
-SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokenizer,
-                             const SftDataOptions& options = {});
+SftExample encode_sft_record(const JsonlRecord& record, const Tokenizer& tokenizer, const SftDataOptions& options = {});
 
 struct SftDataset {
   std::vector<SftExample> examples;

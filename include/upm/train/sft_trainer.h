@@ -39,7 +39,6 @@ struct SftResult {
 SftResult run_sft(const SftConfig& config, const SftRunOptions& options = {});
 
 // Mean NLL per target token of `examples` (sharded over ranks when `dist`).
-double sft_eval_loss(CausalLM& model, const std::vector<SftExample>& examples, int64_t batch_size,
-                     Distributed* dist);
+double sft_eval_loss(CausalLM& model, const std::vector<SftExample>& examples, int64_t batch_size, Distributed* dist);
 
 }  // namespace upm

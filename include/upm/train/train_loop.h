@@ -34,13 +34,13 @@ struct TrainLoopSettings {
   double peak_lr = 0.0;
   LrScheduleConfig schedule;
   int64_t log_every = 1;
-  int64_t eval_every = 0;         // 0: eval only at the end
-  bool eval_at_start = false;     // also eval before a fresh run's first step (a metrics line of step 0)
-  int64_t save_every = 0;         // 0: checkpoint only at the end
+  int64_t eval_every = 0;      // 0: eval only at the end
+  bool eval_at_start = false;  // also eval before a fresh run's first step (a metrics line of step 0)
+  int64_t save_every = 0;      // 0: checkpoint only at the end
   int64_t keep_checkpoints = 2;
-  int64_t stop_after_steps = 0;   // > 0: checkpoint and return after this step
-  bool writer = true;             // this process writes the run directory (rank 0)
-  std::string name = "train";     // progress label
+  int64_t stop_after_steps = 0;  // > 0: checkpoint and return after this step
+  bool writer = true;            // this process writes the run directory (rank 0)
+  std::string name = "train";    // progress label
 };
 
 // The settings that every trainer config spells alike (max_steps, or epochs
@@ -68,7 +68,7 @@ TrainLoopSettings loop_settings(const Config& config, int64_t batches_per_epoch,
 
 struct StepReport {
   double loss = 0.0;
-  int64_t tokens = 0;             // tokens processed (for tokens_per_s); 0 = not reported
+  int64_t tokens = 0;                                // tokens processed (for tokens_per_s); 0 = not reported
   nlohmann::json fields = nlohmann::json::object();  // extra metrics of the step
 };
 

@@ -43,9 +43,9 @@ struct TrainableSettings {
   std::string init = "pretrained";  // pretrained | random
   std::string tokenizer;            // "" = the model folder
   ModelRuntime runtime;
-  LoraConfig lora;                  // lora.enabled: adapters train, the base stays frozen
+  LoraConfig lora;  // lora.enabled: adapters train, the base stays frozen
   AdamWConfig optimizer;
-  uint64_t seed = 0;                // random init, LoRA init
+  uint64_t seed = 0;  // random init, LoRA init
 };
 
 // The settings of a trainer config that spells tokenizer, runtime, lora,

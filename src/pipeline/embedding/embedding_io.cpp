@@ -20,12 +20,13 @@ std::vector<EmbeddingQuery> read_embedding_queries(const std::string& path) {
     q.query_id = get_field<std::string>(*record, record->value, "query_id");
     q.text = get_field<std::string>(*record, record->value, "text");
     if (q.query_id.empty()) record->fail("query_id", "must not be empty");
-    if (q.query_id[0] == '@') record->fail("query_id", "ids starting with '@' are reserved, got \"" + q.query_id + "\"");
+    if (q.query_id[0] == '@')
+      record->fail("query_id", "ids starting with '@' are reserved, got \"" + q.query_id + "\"");
     if (q.text.empty()) record->fail("text", "must not be empty");
     auto [it, fresh] = first_line.emplace(q.query_id, record->line);
     if (!fresh) {
-      record->fail("query_id", "duplicate query id \"" + q.query_id + "\" (first at line " +
-                                   std::to_string(it->second) + ")");
+      record->fail("query_id",
+                   "duplicate query id \"" + q.query_id + "\" (first at line " + std::to_string(it->second) + ")");
     }
     queries.push_back(std::move(q));
   }

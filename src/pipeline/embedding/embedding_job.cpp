@@ -58,8 +58,7 @@ EmbedJobReport run_embedding_job(const EmbedJobConfig& config, const EmbedJobCon
   std::shared_ptr<const Tokenizer> tokenizer = load_tokenizer(config.model);
   EmbeddingPrompts prompts(tokenizer, config.text);
   if (!prompts.has_marker_token()) {
-    spdlog::warn("tokenizer has no '{}' token: embedding at each query's last token instead",
-                 config.text.marker_token);
+    spdlog::warn("tokenizer has no '{}' token: embedding at each query's last token instead", config.text.marker_token);
   }
   std::shared_ptr<CausalLM> model = load_pretrained(config.model, config.runtime);
   std::shared_ptr<EmbeddingProjection> head;

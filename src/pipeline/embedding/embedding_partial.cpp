@@ -31,8 +31,7 @@ void append_users(const EmbeddingTable& table, std::vector<std::string>& users) 
 }  // namespace
 
 EmbeddingPartial::EmbeddingPartial(const std::string& output_prefix, const std::map<std::string, std::string>& settings)
-    : dir_(embedding_partial_dir(output_prefix)),
-      settings_json_(nlohmann::json(settings).dump(2) + "\n") {
+    : dir_(embedding_partial_dir(output_prefix)), settings_json_(nlohmann::json(settings).dump(2) + "\n") {
   const std::string settings_path = dir_ + "/settings.json";
   if (!fs::exists(settings_path)) return;  // nothing saved yet (a folder without it holds no finished chunk)
   if (read_file(settings_path) != settings_json_) {

@@ -36,7 +36,8 @@ double roc_auc(const std::vector<double>& scores, const std::vector<int>& labels
   }
   const int64_t negatives = int64_t(scores.size()) - positives;
   if (positives == 0 || negatives == 0) return std::numeric_limits<double>::quiet_NaN();
-  return (positive_rank_sum - double(positives) * double(positives + 1) / 2.0) / (double(positives) * double(negatives));
+  return (positive_rank_sum - double(positives) * double(positives + 1) / 2.0) /
+         (double(positives) * double(negatives));
 }
 
 std::vector<std::string> held_out_users(std::vector<std::string> users, double fraction, uint64_t seed) {
@@ -77,8 +78,8 @@ ProbeScore fit_and_score_probe(const torch::Tensor& x_all, const std::vector<int
                                             .line_search_fn("strong_wolfe"));
   auto closure = [&] {
     optimizer.zero_grad();
-    auto loss = torch::binary_cross_entropy_with_logits(torch::mv(x_train, w) + b, y_train) +
-                0.5 * config.l2 * w.pow(2).sum();
+    auto loss =
+        torch::binary_cross_entropy_with_logits(torch::mv(x_train, w) + b, y_train) + 0.5 * config.l2 * w.pow(2).sum();
     loss.backward();
     return loss;
   };
@@ -134,7 +135,8 @@ nlohmann::json score_json(const ProbeScore& s) {
 }
 
 // Rows of `table` for (user, query_id) of each label, in label order.
-torch::Tensor gather_rows(const EmbeddingTable& table, const std::map<std::pair<std::string, std::string>, int64_t>& where,
+torch::Tensor gather_rows(const EmbeddingTable& table,
+                          const std::map<std::pair<std::string, std::string>, int64_t>& where,
                           const std::vector<const ProbeLabel*>& labels, const std::string& query_id,
                           const std::string& task) {
   std::vector<int64_t> rows;
@@ -151,7 +153,8 @@ torch::Tensor gather_rows(const EmbeddingTable& table, const std::map<std::pair<
 
 }  // namespace
 
-nlohmann::json run_probe(const EmbeddingTable& table, const std::vector<ProbeLabel>& labels, const ProbeConfig& config) {
+nlohmann::json run_probe(const EmbeddingTable& table, const std::vector<ProbeLabel>& labels,
+                         const ProbeConfig& config) {
   std::map<std::pair<std::string, std::string>, int64_t> where;
   for (size_t r = 0; r < table.rows.size(); ++r) where[{table.rows[r].user_id, table.rows[r].query_id}] = int64_t(r);
   std::map<std::string, std::vector<const ProbeLabel*>> by_task;
@@ -173,8 +176,8 @@ nlohmann::json run_probe(const EmbeddingTable& table, const std::vector<ProbeLab
     const std::string query_id = rows.front()->query_id;
     for (const ProbeLabel* l : rows) {
       if (l->query_id != query_id) {
-        throw InputError(Location{"", 0, "task " + task}, "labels name two query ids: \"" + query_id + "\" and \"" +
-                                                              l->query_id + "\"");
+        throw InputError(Location{"", 0, "task " + task},
+                         "labels name two query ids: \"" + query_id + "\" and \"" + l->query_id + "\"");
       }
     }
     nlohmann::json entry{{"task", task}, {"query_id", query_id}, {"users", users.size()}};
@@ -195,8 +198,8 @@ nlohmann::json run_probe(const EmbeddingTable& table, const std::vector<ProbeLab
 }
 
 nlohmann::json run_probe_job(const ProbeJobConfig& config) {
-  for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"embeddings", config.embeddings},
-                                   {"labels", config.labels}}) {
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string&>{"embeddings", config.embeddings}, {"labels", config.labels}}) {
     if (value.empty()) throw InputError(Location{"", 0, key}, std::string("required: give --") + key);
   }
   std::vector<ProbeLabel> labels = read_probe_labels(config.labels);

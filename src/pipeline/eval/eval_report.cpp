@@ -119,17 +119,17 @@ std::string report_chart_svg(const json& report) {
     const double mean = acc.at("mean").get<double>();
     const double low = acc.at("low").get<double>(), high = acc.at("high").get<double>();
     const double shown = std::isfinite(mean) ? mean : 0.0;
-    svg << "<rect x=\"" << x << "\" y=\"" << y_of(shown) << "\" width=\"" << bar << "\" height=\""
-        << shown * height << "\" fill=\"" << colors[i % 6] << "\"/>\n";
+    svg << "<rect x=\"" << x << "\" y=\"" << y_of(shown) << "\" width=\"" << bar << "\" height=\"" << shown * height
+        << "\" fill=\"" << colors[i % 6] << "\"/>\n";
     if (std::isfinite(low) && std::isfinite(high)) {
       const int mid = x + bar / 2;
       svg << "<line x1=\"" << mid << "\" x2=\"" << mid << "\" y1=\"" << y_of(low) << "\" y2=\"" << y_of(high)
           << "\" stroke=\"#000\"/>\n";
     }
-    const std::string label = results[i].at("predictor").get<std::string>() + " / " +
-                              results[i].at("condition").get<std::string>();
-    svg << "<text transform=\"translate(" << x + bar / 2 << "," << top + height + 12
-        << ") rotate(45)\">" << escape_xml(label) << "</text>\n";
+    const std::string label =
+        results[i].at("predictor").get<std::string>() + " / " + results[i].at("condition").get<std::string>();
+    svg << "<text transform=\"translate(" << x + bar / 2 << "," << top + height + 12 << ") rotate(45)\">"
+        << escape_xml(label) << "</text>\n";
   }
   svg << "</svg>\n";
   return svg.str();

@@ -50,8 +50,8 @@ Estimate bootstrap_mean(const std::vector<double>& values, double level, int res
   return out;
 }
 
-Estimate bootstrap_mean_difference(const std::vector<double>& a, const std::vector<double>& b,
-                                   double level, int resamples, uint64_t seed) {
+Estimate bootstrap_mean_difference(const std::vector<double>& a, const std::vector<double>& b, double level,
+                                   int resamples, uint64_t seed) {
   if (a.size() != b.size()) throw Error("bootstrap_mean_difference: paired samples differ in length");
   std::vector<double> difference(a.size());
   for (size_t i = 0; i < a.size(); ++i) difference[i] = a[i] - b[i];
@@ -59,8 +59,8 @@ Estimate bootstrap_mean_difference(const std::vector<double>& a, const std::vect
 }
 
 std::map<std::string, Estimate> bootstrap_by_group(const std::vector<double>& values,
-                                                   const std::vector<std::string>& groups,
-                                                   double level, int resamples, uint64_t seed) {
+                                                   const std::vector<std::string>& groups, double level, int resamples,
+                                                   uint64_t seed) {
   if (values.size() != groups.size()) throw Error("bootstrap_by_group: one group per value needed");
   std::map<std::string, std::vector<double>> split;
   for (size_t i = 0; i < values.size(); ++i) split[groups[i]].push_back(values[i]);
@@ -69,8 +69,8 @@ std::map<std::string, Estimate> bootstrap_by_group(const std::vector<double>& va
   return out;
 }
 
-Estimate bootstrap_auc(const std::vector<double>& scores, const std::vector<int>& labels, double level,
-                       int resamples, uint64_t seed) {
+Estimate bootstrap_auc(const std::vector<double>& scores, const std::vector<int>& labels, double level, int resamples,
+                       uint64_t seed) {
   if (scores.size() != labels.size()) throw Error("bootstrap_auc: one label per score expected");
   if (level <= 0.0 || level >= 1.0 || resamples < 1) {
     throw Error("bootstrap_auc: level must be in (0, 1) and resamples >= 1");

@@ -114,7 +114,8 @@ std::string predictions_path(const std::string& run_dir, int rank, int world) {
 json finite_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json estimate_json(const Estimate& e) {
-  return {{"mean", finite_or_null(e.mean)}, {"low", finite_or_null(e.low)}, {"high", finite_or_null(e.high)}, {"n", e.n}};
+  return {
+      {"mean", finite_or_null(e.mean)}, {"low", finite_or_null(e.low)}, {"high", finite_or_null(e.high)}, {"n", e.n}};
 }
 
 class Evaluation {
@@ -123,7 +124,8 @@ class Evaluation {
       : config_(config), dist_(dist), rank_(dist ? dist->rank() : 0), world_(dist ? dist->world_size() : 1) {
     tasks_ = data::read_benchmark(config.benchmark, strict_read());
     if (tasks_.empty()) throw InputError(Location{config.benchmark, 0, ""}, "benchmark holds no task");
-    for (size_t i = 0; i < config.conditions.size(); ++i) conditions_.push_back(load_condition(config.conditions[i], i));
+    for (size_t i = 0; i < config.conditions.size(); ++i)
+      conditions_.push_back(load_condition(config.conditions[i], i));
     for (size_t i = 0; i < config.comparisons.size(); ++i) {
       const std::string where = "comparisons[" + std::to_string(i) + "]";
       comparisons_.emplace_back(condition_index(config.comparisons[i].condition, where + ".condition"),
@@ -144,7 +146,8 @@ class Evaluation {
         outcomes.push_back(score(predictor, lm, name, condition));
       }
       sum_outcomes_over_ranks(dist_, outcomes);
-      for (size_t c = 0; c < outcomes.size(); ++c) results.push_back(result_json(name, conditions_[c].spec, outcomes[c]));
+      for (size_t c = 0; c < outcomes.size(); ++c)
+        results.push_back(result_json(name, conditions_[c].spec, outcomes[c]));
       for (size_t c = 1; c < outcomes.size(); ++c) differences.push_back(difference_json(name, c, 0, outcomes));
       for (auto [c, b] : comparisons_) differences.push_back(difference_json(name, c, b, outcomes));
     }
@@ -153,9 +156,10 @@ class Evaluation {
       dist_->barrier();  // every rank's predictions are on disk
       if (rank_ == 0) merge_predictions();
     }
-    return {{"benchmark", config_.benchmark}, {"tasks", tasks_.size()}, {"ci_level", config_.ci_level},
-            {"bootstrap_resamples", config_.bootstrap_resamples}, {"group_by", config_.group_by},
-            {"results", results}, {"differences", differences}};
+    return {{"benchmark", config_.benchmark}, {"tasks", tasks_.size()},
+            {"ci_level", config_.ci_level},   {"bootstrap_resamples", config_.bootstrap_resamples},
+            {"group_by", config_.group_by},   {"results", results},
+            {"differences", differences}};
   }
 
  private:
@@ -168,18 +172,23 @@ class Evaluation {
     } else if (condition.spec.kind == "history") {
       r.input = PredictInput::history;
       auto it = condition.histories.find(task.user_id);
-      if (it == condition.histories.end()) ++outcomes.missing;
-      else r.history = recent_history(it->second, condition.spec.history_tokens, *lm.tokenizer,
-                                      config_.prompts.max_field_chars);
+      if (it == condition.histories.end())
+        ++outcomes.missing;
+      else
+        r.history =
+            recent_history(it->second, condition.spec.history_tokens, *lm.tokenizer, config_.prompts.max_field_chars);
     } else {
       auto it = condition.profiles.find(task.user_id);
-      if (it == condition.profiles.end()) ++outcomes.missing;
-      else r.profile = it->second;
+      if (it == condition.profiles.end())
+        ++outcomes.missing;
+      else
+        r.profile = it->second;
     }
     return r;
   }
 
-  Outcomes score(Predictor& predictor, const LanguageModel& lm, const std::string& name, const ConditionData& condition) {
+  Outcomes score(Predictor& predictor, const LanguageModel& lm, const std::string& name,
+                 const ConditionData& condition) {
     Outcomes outcomes;
     outcomes.correct.assign(tasks_.size(), 0.0);
     outcomes.p_correct.assign(tasks_.size(), 0.0);
@@ -194,10 +203,18 @@ class Evaluation {
         outcomes.correct[mine_[start + i]] = p.correct ? 1.0 : 0.0;
         outcomes.p_correct[mine_[start + i]] = p.p_correct;
         if (!p.prompt_fits) ++outcomes.over_budget;
-        json line = {{"predictor", name}, {"condition", condition.spec.name}, {"task_id", batch[i].task.task_id},
-                     {"user_id", batch[i].task.user_id}, {"label", batch[i].task.label}, {"choice", p.choice},
-                     {"correct", p.correct}, {"p_correct", p.p_correct}, {"probabilities", p.probabilities},
-                     {"scores", p.scores}, {"shown_order", p.shown_order}, {"prompt_tokens", p.prompt_tokens}};
+        json line = {{"predictor", name},
+                     {"condition", condition.spec.name},
+                     {"task_id", batch[i].task.task_id},
+                     {"user_id", batch[i].task.user_id},
+                     {"label", batch[i].task.label},
+                     {"choice", p.choice},
+                     {"correct", p.correct},
+                     {"p_correct", p.p_correct},
+                     {"probabilities", p.probabilities},
+                     {"scores", p.scores},
+                     {"shown_order", p.shown_order},
+                     {"prompt_tokens", p.prompt_tokens}};
         predictions_->write(line.dump() + "\n");
       }
       progress.advance(int64_t(batch.size()));
@@ -292,13 +309,14 @@ class Evaluation {
   // Paired difference of condition `c` minus condition `b` over the same tasks.
   json difference_json(const std::string& predictor, size_t c, size_t b, const std::vector<Outcomes>& o) const {
     const double level = config_.ci_level;
-    return {{"predictor", predictor},
-            {"condition", conditions_[c].spec.name},
-            {"baseline", conditions_[b].spec.name},
-            {"accuracy", estimate_json(bootstrap_mean_difference(o[c].correct, o[b].correct, level,
-                                                                 config_.bootstrap_resamples, config_.bootstrap_seed))},
-            {"p_correct", estimate_json(bootstrap_mean_difference(o[c].p_correct, o[b].p_correct, level,
-                                                                  config_.bootstrap_resamples, config_.bootstrap_seed))}};
+    return {
+        {"predictor", predictor},
+        {"condition", conditions_[c].spec.name},
+        {"baseline", conditions_[b].spec.name},
+        {"accuracy", estimate_json(bootstrap_mean_difference(o[c].correct, o[b].correct, level,
+                                                             config_.bootstrap_resamples, config_.bootstrap_seed))},
+        {"p_correct", estimate_json(bootstrap_mean_difference(o[c].p_correct, o[b].p_correct, level,
+                                                              config_.bootstrap_resamples, config_.bootstrap_seed))}};
   }
 
   const EvalConfig& config_;
@@ -318,8 +336,10 @@ json run_evaluation(const EvalConfig& config, const EvalRunOptions& options) {
   if (config.conditions.empty()) throw InputError(Location{"", 0, "conditions"}, "at least one condition is needed");
   const bool writer = !options.dist || options.dist->rank() == 0;
   FileLock run_lock;
-  if (writer) run_lock = prepare_run_dir(config.run_dir, config_to_json(config));
-  else make_directories(config.run_dir);
+  if (writer)
+    run_lock = prepare_run_dir(config.run_dir, config_to_json(config));
+  else
+    make_directories(config.run_dir);
   json report = Evaluation(config, options.dist).run();
   if (!writer) return report;
   write_file_atomic(config.run_dir + "/report.json", report.dump(2) + "\n");

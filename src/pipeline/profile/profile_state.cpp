@@ -14,13 +14,15 @@ std::vector<std::string> seen_event_ids(const data::ProfileRecord& record) {
   bool ok = it->is_array();
   if (ok) {
     for (const auto& id : *it) {
-      if (!id.is_string()) ok = false;
-      else ids.push_back(id.get<std::string>());
+      if (!id.is_string())
+        ok = false;
+      else
+        ids.push_back(id.get<std::string>());
     }
   }
   if (!ok) {
-    throw InputError(Location{"", 0, "event_ids"}, "profile of user \"" + record.user_id +
-                                                       "\": expected a list of event id strings");
+    throw InputError(Location{"", 0, "event_ids"},
+                     "profile of user \"" + record.user_id + "\": expected a list of event id strings");
   }
   return ids;
 }
@@ -44,8 +46,10 @@ std::vector<data::ProfileRecord> latest_versions(const std::vector<data::Profile
   std::vector<std::string> order;
   for (size_t i = 0; i < records.size(); ++i) {
     auto [it, fresh] = latest.emplace(records[i].user_id, i);
-    if (fresh) order.push_back(records[i].user_id);
-    else if (records[i].version >= records[it->second].version) it->second = i;
+    if (fresh)
+      order.push_back(records[i].user_id);
+    else if (records[i].version >= records[it->second].version)
+      it->second = i;
   }
   std::vector<data::ProfileRecord> out;
   for (const auto& user : order) out.push_back(records[latest[user]]);

@@ -74,8 +74,10 @@ class ProfileRun {
     for (const auto& user : chunk) prompts.push_back(user.prompt.text);
     std::vector<WrittenProfile> written = write_profile_batch(lm_, prompts, config_.generation);
     for (size_t i = 0; i < chunk.size(); ++i) {
-      if (written[i].ok) write(chunk[i], written[i].text);
-      else error(chunk[i], written[i].problem);
+      if (written[i].ok)
+        write(chunk[i], written[i].text);
+      else
+        error(chunk[i], written[i].problem);
     }
   }
 

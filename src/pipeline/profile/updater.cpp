@@ -24,12 +24,12 @@ struct PendingUpdate {
   std::string user_id;
   size_t line = 0;
   bool has_previous = false;
-  data::ProfileRecord previous;          // version 0 and empty text when the user had none
-  std::vector<data::Event> remaining;    // unseen events, chronological, not yet folded
-  std::vector<std::string> folded_ids;   // ids folded in so far
-  std::string profile, reasoning;        // after the rounds done so far
-  data::BuiltPrompt prompt;              // this round's
-  size_t round_events = 0;               // events this round folds
+  data::ProfileRecord previous;         // version 0 and empty text when the user had none
+  std::vector<data::Event> remaining;   // unseen events, chronological, not yet folded
+  std::vector<std::string> folded_ids;  // ids folded in so far
+  std::string profile, reasoning;       // after the rounds done so far
+  data::BuiltPrompt prompt;             // this round's
+  size_t round_events = 0;              // events this round folds
 };
 
 class UpdateRun {
@@ -65,8 +65,8 @@ class UpdateRun {
   // unchanged but marked, so that no user is ever lost and the same batch
   // can be applied again. The record is written before the error line: a
   // kill between the two leaves the user in the snapshot.
-  void failed(const std::string& user_id, size_t line, const data::ProfileRecord* previous,
-              size_t pending_events, const std::string& problem) {
+  void failed(const std::string& user_id, size_t line, const data::ProfileRecord* previous, size_t pending_events,
+              const std::string& problem) {
     if (previous) keep_previous(*previous, line, pending_events, problem);
     error(user_id, line, problem);
   }
@@ -74,7 +74,8 @@ class UpdateRun {
   void keep_previous(const data::ProfileRecord& previous, size_t line, size_t pending_events,
                      const std::string& problem) {
     data::ProfileRecord kept = previous;
-    nlohmann::json mark = {{"problem", problem}, {"failed_at", utc_timestamp()}, {"file", events_path_}, {"line", line}};
+    nlohmann::json mark = {
+        {"problem", problem}, {"failed_at", utc_timestamp()}, {"file", events_path_}, {"line", line}};
     if (pending_events > 0) mark["pending_events"] = pending_events;  // unknown for an unreadable record
     kept.extra["update_failed"] = std::move(mark);
     out_.write_record(data::to_json(kept));
@@ -88,8 +89,10 @@ class UpdateRun {
     while (!active.empty()) {
       std::vector<PendingUpdate> ready;
       for (auto& u : active) {
-        if (plan_round(u)) ready.push_back(std::move(u));
-        else fail(u, "update prompt exceeds prompts.max_prompt_tokens even with one new event");
+        if (plan_round(u))
+          ready.push_back(std::move(u));
+        else
+          fail(u, "update prompt exceeds prompts.max_prompt_tokens even with one new event");
       }
       active.clear();
       std::stable_sort(ready.begin(), ready.end(), [](const PendingUpdate& a, const PendingUpdate& b) {
@@ -111,8 +114,10 @@ class UpdateRun {
           u.reasoning = written[i - start].text.reasoning;
           for (size_t k = 0; k < u.round_events; ++k) u.folded_ids.push_back(u.remaining[k].id);
           u.remaining.erase(u.remaining.begin(), u.remaining.begin() + long(u.round_events));
-          if (u.remaining.empty()) finish(u);
-          else active.push_back(std::move(u));
+          if (u.remaining.empty())
+            finish(u);
+          else
+            active.push_back(std::move(u));
         }
       }
     }
@@ -209,8 +214,10 @@ JobSummary run_update_job(LanguageModel& lm, const ProfileJobSettings& config, c
           if (!seen.count(e.id)) u.remaining.push_back(std::move(e));
         }
         if (u.remaining.empty()) {
-          if (it != current.end()) run.write_unchanged(it->second);
-          else run.error(u.user_id, line, "user has no profile and no events");
+          if (it != current.end())
+            run.write_unchanged(it->second);
+          else
+            run.error(u.user_id, line, "user has no profile and no events");
           return true;
         }
         u.profile = u.previous.profile;
@@ -236,18 +243,17 @@ JobSummary run_update_job(LanguageModel& lm, const ProfileJobSettings& config, c
       run.write_unchanged(current.at(user_id));
     }
   }
-  spdlog::info("upm-update: {} profiles and {} errors written to {} ({} failed updates kept the previous profile; "
-               "{} done before, {} for other ranks){}",
-               summary.written, summary.errors, out.path(), summary.kept, summary.already_done, summary.other_rank,
-               summary.stopped_early ? "; stopped at max_users" : "");
+  spdlog::info(
+      "upm-update: {} profiles and {} errors written to {} ({} failed updates kept the previous profile; "
+      "{} done before, {} for other ranks){}",
+      summary.written, summary.errors, out.path(), summary.kept, summary.already_done, summary.other_rank,
+      summary.stopped_early ? "; stopped at max_users" : "");
   return summary;
 }
 
 JobSummary run_update_job(const UpdateJobConfig& config) {
-  require_job_paths({{"model", config.model},
-                     {"profiles", config.profiles},
-                     {"events", config.events},
-                     {"output", config.output}});
+  require_job_paths(
+      {{"model", config.model}, {"profiles", config.profiles}, {"events", config.events}, {"output", config.output}});
   spdlog::info("upm-update config: {}", config_to_json(config).dump());
   LanguageModel lm = load_language_model(config.model, config.runtime, config.prompt_format);
   return run_update_job(lm, config, config.profiles, config.events, config.output);

@@ -11,10 +11,10 @@ size_t best_candidate(const std::vector<std::string>& profiles, const std::vecto
   for (size_t i : among) {
     const auto& a = scores[i];
     const auto& b = scores[best];
-    bool better = a.correct != b.correct ? a.correct > b.correct
+    bool better = a.correct != b.correct                        ? a.correct > b.correct
                   : profiles[i].size() != profiles[best].size() ? profiles[i].size() < profiles[best].size()
-                  : a.mean_p_correct != b.mean_p_correct ? a.mean_p_correct > b.mean_p_correct
-                                                         : i < best;
+                  : a.mean_p_correct != b.mean_p_correct        ? a.mean_p_correct > b.mean_p_correct
+                                                                : i < best;
     if (better) best = i;
   }
   return best;

@@ -26,7 +26,7 @@ int count_of(const std::string& text, const std::string& needle) {
 // Tone markers of an answer (lower-cased text).
 const std::vector<std::string> kCasualMarkers{"!", ":)", ";)", "sure thing", "hey", "gonna", "lol", "awesome"};
 const std::vector<std::string> kFormalMarkers{"certainly", "i hope this is helpful", "please note", "kindly",
-                                              "regards", "i would be glad"};
+                                              "regards",   "i would be glad"};
 
 int marker_count(const std::string& text, const std::vector<std::string>& markers) {
   int n = 0;
@@ -61,7 +61,8 @@ void vote_style(const data::Event& e, EventStatistics& stats) {
 // A statement about answer style; true if it was one.
 bool statement_style(const std::string& text, double weight, EventStatistics& stats) {
   bool style = false;
-  if (contains(text, "short") || contains(text, "concise") || contains(text, "to the point") || contains(text, "brief")) {
+  if (contains(text, "short") || contains(text, "concise") || contains(text, "to the point") ||
+      contains(text, "brief")) {
     stats.concise += weight;
     style = true;
   } else if (contains(text, "detailed") || contains(text, "thorough") || contains(text, "in depth")) {
@@ -81,9 +82,9 @@ bool statement_style(const std::string& text, double weight, EventStatistics& st
 // "I really enjoy cooking." -> {cooking, +1}; at most three words named.
 bool statement_topic(const std::string& text, std::string& topic, int& sign) {
   static const std::vector<std::pair<const char*, int>> cues{
-      {"i can't stand ", -1}, {"i cannot stand ", -1}, {"i hate ", -1}, {"i dislike ", -1},
-      {"i never watch ", -1}, {"i never read ", -1},   {"i avoid ", -1}, {"i don't like ", -1},
-      {"not a fan of ", -1},  {"i really enjoy ", 1},  {"i enjoy ", 1},  {"i love ", 1},
+      {"i can't stand ", -1}, {"i cannot stand ", -1}, {"i hate ", -1},   {"i dislike ", -1},
+      {"i never watch ", -1}, {"i never read ", -1},   {"i avoid ", -1},  {"i don't like ", -1},
+      {"not a fan of ", -1},  {"i really enjoy ", 1},  {"i enjoy ", 1},   {"i love ", 1},
       {"i really like ", 1},  {"i like ", 1},          {"big fan of ", 1}};
   for (const auto& [cue, s] : cues) {
     const size_t at = text.find(cue);
@@ -111,13 +112,12 @@ void vote_topics(const std::vector<std::string>& topics, double weight, EventSta
 void tally_one(const data::Event& e, const VoteWeights& weights, double rating_mean, EventStatistics& stats) {
   switch (e.kind) {
     case data::EventKind::rating:
-      vote_topics(item_topics(e.item, e.category),
-                  weights.center_ratings ? 2.0 * (e.normalized_value() - rating_mean) : 2.0 * e.normalized_value() - 1.0,
-                  stats);
+      vote_topics(
+          item_topics(e.item, e.category),
+          weights.center_ratings ? 2.0 * (e.normalized_value() - rating_mean) : 2.0 * e.normalized_value() - 1.0,
+          stats);
       break;
-    case data::EventKind::click:
-      vote_topics(item_topics(e.item, e.category), weights.click, stats);
-      break;
+    case data::EventKind::click: vote_topics(item_topics(e.item, e.category), weights.click, stats); break;
     case data::EventKind::pairwise: {
       auto chosen = item_topics(e.chosen, ""), rejected = item_topics(e.rejected, "");
       if (chosen.empty() && rejected.empty()) {

@@ -63,8 +63,8 @@ std::vector<std::vector<TeacherOutput>> HttpTeacher::generate(const std::vector<
     const size_t got = out[i].size();
     for (size_t k = got; k < size_t(requests[i].candidates); ++k) {
       TeacherOutput missing;
-      missing.problem = "the endpoint returned " + std::to_string(got) + " of " +
-                        std::to_string(requests[i].candidates) + " choices";
+      missing.problem =
+          "the endpoint returned " + std::to_string(got) + " of " + std::to_string(requests[i].candidates) + " choices";
       out[i].push_back(missing);
     }
   }

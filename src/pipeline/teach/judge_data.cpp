@@ -28,8 +28,7 @@ std::string partial_profile(const std::vector<std::string>& sentences, Rng& rng)
   return out;
 }
 
-std::string draw_input(const JudgeDataConfig& c, bool has_profile, bool can_split, bool has_history,
-                       Rng& rng) {
+std::string draw_input(const JudgeDataConfig& c, bool has_profile, bool can_split, bool has_history, Rng& rng) {
   const std::vector<std::pair<std::string, double>> weights{
       {"full", has_profile ? c.full_profile_share : 0.0},
       {"partial", has_profile && can_split ? c.partial_profile_share : 0.0},
@@ -67,7 +66,8 @@ JudgeRowsReport make_judge_rows(const std::vector<data::BenchmarkTask>& tasks,
     auto history = histories.find(task.user_id);
     const bool has_profile = profile != profiles.end() && !profile->second.empty();
     if (!has_profile) ++report.skipped_no_profile;
-    const std::vector<std::string> sentences = has_profile ? split_sentences(profile->second) : std::vector<std::string>{};
+    const std::vector<std::string> sentences =
+        has_profile ? split_sentences(profile->second) : std::vector<std::string>{};
     // 2^n - 2 subsets must fit a 64-bit draw; longer profiles are only used whole.
     const bool can_split = sentences.size() >= 2 && sentences.size() < 60;
     for (int64_t copy = 0; copy < config.rows_per_task; ++copy) {
@@ -117,7 +117,8 @@ JudgeRowsReport run_judge_rows(const JudgeRowsJob& job) {
     for (auto& log : data::read_user_logs(job.histories)) histories[log.user_id] = std::move(log);
   }
   std::vector<nlohmann::json> rows;
-  JudgeRowsReport report = make_judge_rows(tasks, read_profile_texts(job.profiles), histories, builder, job.predictor, job.rows, rows);
+  JudgeRowsReport report =
+      make_judge_rows(tasks, read_profile_texts(job.profiles), histories, builder, job.predictor, job.rows, rows);
   std::string text;
   for (const auto& row : rows) text += row.dump() + "\n";
   write_file_atomic(job.output, text);

@@ -67,9 +67,10 @@ std::vector<nlohmann::json> make_profile_rows(const std::vector<data::UserLog>& 
   for (const auto& log : logs) {
     auto profile = profiles.find(log.user_id);
     if (profile == profiles.end() || log.events.empty()) continue;
-    rows.push_back({{"prompt", builder.profile(log).text},
-                    {"completion", "<think>" + config.think + "</think>" + degrade_profile(profile->second, log.user_id, config)},
-                    {"user_id", log.user_id}});
+    rows.push_back(
+        {{"prompt", builder.profile(log).text},
+         {"completion", "<think>" + config.think + "</think>" + degrade_profile(profile->second, log.user_id, config)},
+         {"user_id", log.user_id}});
   }
   return rows;
 }

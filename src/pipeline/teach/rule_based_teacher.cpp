@@ -117,7 +117,8 @@ std::string RuleBasedTeacher::candidate_text(const TeacherRequest& request, int6
   Rng rng(stable_hash(request.user_id, request.seed) ^ (0x9E3779B97F4A7C15ull * uint64_t(k + 1)));
   const CandidateKnobs knobs = knobs_for(config_, k, rng);
   const auto events = subsample(request.events, knobs.subsample, rng);
-  EventStatistics stats = tally_events(events, VoteWeights{config_.click_weight, config_.text_weight, config_.center_ratings});
+  EventStatistics stats =
+      tally_events(events, VoteWeights{config_.click_weight, config_.text_weight, config_.center_ratings});
   ProfileFacts facts;
   add_previous(request.previous_profile, config_.previous_weight, stats, facts);
   facts.likes = ranked_topics(stats, +1, knobs);

@@ -41,8 +41,11 @@ namespace {
 using nlohmann::json;
 
 json score_json(const ValidationScore& s) {
-  return {{"accuracy", s.accuracy}, {"mean_p_correct", s.mean_p_correct}, {"correct", s.correct},
-          {"choices", s.choices}, {"p_correct", s.p_correct}};
+  return {{"accuracy", s.accuracy},
+          {"mean_p_correct", s.mean_p_correct},
+          {"correct", s.correct},
+          {"choices", s.choices},
+          {"p_correct", s.p_correct}};
 }
 
 // The seed of one user's round (and of its merge).
@@ -60,7 +63,7 @@ struct UserWork {
   std::string previous_target;  // round 1's target, for round 2
   json record;
   json rows = json::array();
-  bool failed = false;          // an input problem: goes to the errors file
+  bool failed = false;  // an input problem: goes to the errors file
   std::string problem;
 };
 
@@ -69,10 +72,10 @@ struct RoundWork {
   UserWork* user = nullptr;
   data::BuiltPrompt prompt;
   std::vector<TeacherOutput> outputs;
-  std::vector<std::string> profiles;        // of the ok outputs
-  std::vector<size_t> output_index;         // profile i -> candidate index
-  std::vector<ValidationScore> scores;      // per profile
-  std::vector<size_t> kept;                 // profile indices, best first
+  std::vector<std::string> profiles;    // of the ok outputs
+  std::vector<size_t> output_index;     // profile i -> candidate index
+  std::vector<ValidationScore> scores;  // per profile
+  std::vector<size_t> kept;             // profile indices, best first
   json round = json::object();
   std::optional<TeacherOutput> merged;
 };
@@ -145,7 +148,7 @@ class BuildSftRun {
     json task_ids = json::array(), labels = json::array();
     for (const auto& t : user.tasks) task_ids.push_back(t.task_id), labels.push_back(t.label);
     user.record = {{"user_id", user.log.user_id}, {"line", user.line}, {"teacher", teacher_.name()},
-                   {"tasks", task_ids}, {"labels", labels}, {"rounds", json::array()}};
+                   {"tasks", task_ids},           {"labels", labels},  {"rounds", json::array()}};
   }
 
   void fail(UserWork& user, const std::string& problem) {
@@ -161,7 +164,9 @@ class BuildSftRun {
       options += (i ? "\n" : "") + data::option_label(i) + ": " +
                  data::one_line(task.options[i], size_t(config_.prompts.max_field_chars));
     }
-    return guide_->render({{"prompt", prompt}, {"context", task.context}, {"options", options},
+    return guide_->render({{"prompt", prompt},
+                           {"context", task.context},
+                           {"options", options},
                            {"answer", data::option_label(size_t(task.label))}});
   }
 
@@ -173,11 +178,16 @@ class BuildSftRun {
       w.user = user;
       w.prompt = round == 1 ? builder_.profile(user->log.user_id, user->stage1)
                             : builder_.update(user->log.user_id, user->previous_target, user->stage2);
-      w.round = {{"round", round}, {"kind", round == 1 ? "profile" : "update"}, {"events", w.prompt.events_total},
-                 {"events_dropped", w.prompt.events_dropped}, {"prompt_tokens", w.prompt.tokens}};
+      w.round = {{"round", round},
+                 {"kind", round == 1 ? "profile" : "update"},
+                 {"events", w.prompt.events_total},
+                 {"events_dropped", w.prompt.events_dropped},
+                 {"prompt_tokens", w.prompt.tokens}};
       if (!w.prompt.fits) {
-        if (round == 1) fail(*user, "profile prompt exceeds prompts.max_prompt_tokens even without events");
-        else reject(w, "update prompt exceeds prompts.max_prompt_tokens even without events");
+        if (round == 1)
+          fail(*user, "profile prompt exceeds prompts.max_prompt_tokens even without events");
+        else
+          reject(w, "update prompt exceeds prompts.max_prompt_tokens even without events");
         continue;
       }
       TeacherRequest r;
@@ -203,8 +213,10 @@ class BuildSftRun {
         validate(work[i], round);
       } catch (const InputError& e) {
         const std::string problem = std::string("validation: ") + e.what();
-        if (round == 1) fail(*work[i].user, problem);
-        else reject(work[i], problem);
+        if (round == 1)
+          fail(*work[i].user, problem);
+        else
+          reject(work[i], problem);
         continue;
       }
       validated.push_back(std::move(work[i]));
@@ -311,7 +323,8 @@ class BuildSftRun {
           const ValidationScore s = score_inputs(predictor_, user.tasks, {w.merged->profile}).front();
           m.update(score_json(s));
           accepted = s.accuracy >= config_.merge.min_accuracy;
-          if (!accepted) m["problem"] = "merged profile below merge.min_accuracy; the target is the best single candidate";
+          if (!accepted)
+            m["problem"] = "merged profile below merge.min_accuracy; the target is the best single candidate";
           if (accepted) target = w.merged->profile, reasoning = w.merged->reasoning, source = "merge", target_score = s;
         } catch (const InputError& e) {
           m["problem"] = std::string("validation: ") + e.what();
@@ -387,13 +400,14 @@ std::string sft_rows(const std::string& candidates_path) {
 
 BuildSftSummary run_build_sft(const BuildSftConfig& config) {
   const FileLock run_lock = prepare_run_dir(config.run_dir, config_to_json(config));
-  LanguageModel predictor_lm = load_language_model(config.predictor.model, config.predictor.runtime,
-                                                   config.predictor.prompt_format);
+  LanguageModel predictor_lm =
+      load_language_model(config.predictor.model, config.predictor.runtime, config.predictor.prompt_format);
   std::unique_ptr<Tokenizer> own_tokenizer;
   if (!config.tokenizer.empty()) own_tokenizer = load_tokenizer(config.tokenizer);
   const Tokenizer& prompt_tokenizer = own_tokenizer ? *own_tokenizer : *predictor_lm.tokenizer;
   std::unique_ptr<Teacher> teacher = make_teacher(config.teacher);
-  const std::set<std::string> users = config.users.empty() ? std::set<std::string>{} : data::read_user_list(config.users);
+  const std::set<std::string> users =
+      config.users.empty() ? std::set<std::string>{} : data::read_user_list(config.users);
 
   const Shard shard = shard_from_env();
   const std::string candidates_path = config.run_dir + "/candidates.jsonl";

@@ -56,8 +56,10 @@ void add_round(const json& record, const json& round, RoundTally& t) {
   if (round.contains("merge")) {
     ++t.merges;
     const json& m = round.at("merge");
-    if (m.value("accepted", false)) ++t.merges_accepted;
-    else ++t.merges_failed;
+    if (m.value("accepted", false))
+      ++t.merges_accepted;
+    else
+      ++t.merges_failed;
     if (m.contains("correct")) {
       t.merged.add(m, n);
       if (best) t.best_where_merged.add(*best, n);
@@ -116,8 +118,11 @@ json build_sft_report(const std::string& candidates_path, const std::string& err
   if (std::filesystem::exists(errors_path)) errors = int64_t(read_jsonl_file(errors_path).size());
   json by_round = json::object();
   for (const auto& [n, t] : rounds) by_round[std::to_string(n)] = round_json(t);
-  return {{"users", {{"input", with_rows + rejected + errors}, {"with_rows", with_rows}, {"rejected", rejected},
-                     {"errors", errors}}},
+  return {{"users",
+           {{"input", with_rows + rejected + errors},
+            {"with_rows", with_rows},
+            {"rejected", rejected},
+            {"errors", errors}}},
           {"rows", rows},
           {"rows_by_kind", rows_by_kind},
           {"rounds", by_round}};
@@ -125,19 +130,22 @@ json build_sft_report(const std::string& candidates_path, const std::string& err
 
 std::string build_sft_report_markdown(const json& report) {
   const json& u = report.at("users");
-  std::string md = "# build-sft report\n\n| users | with rows | rejected | errors | SFT rows |\n|---|---|---|---|---|\n";
+  std::string md =
+      "# build-sft report\n\n| users | with rows | rejected | errors | SFT rows |\n|---|---|---|---|---|\n";
   md += "| " + cell(u["input"]) + " | " + cell(u["with_rows"]) + " | " + cell(u["rejected"]) + " | " +
         cell(u["errors"]) + " | " + cell(report["rows"]) + " |\n\n";
-  md += "| round | users | candidates | kept | pass rate | targets | merges (accepted / fell back) |\n"
-        "|---|---|---|---|---|---|---|\n";
+  md +=
+      "| round | users | candidates | kept | pass rate | targets | merges (accepted / fell back) |\n"
+      "|---|---|---|---|---|---|---|\n";
   for (const auto& [n, r] : report.at("rounds").items()) {
     md += "| " + n + " | " + cell(r["users"]) + " | " + cell(r["candidates"]) + " | " + cell(r["kept"]) + " | " +
-          cell(r["pass_rate"]) + " | " + cell(r["users_with_target"]) + " | " + cell(r["merge"]["accepted"]) +
-          " / " + cell(r["merge"]["fell_back"]) + " |\n";
+          cell(r["pass_rate"]) + " | " + cell(r["users_with_target"]) + " | " + cell(r["merge"]["accepted"]) + " / " +
+          cell(r["merge"]["fell_back"]) + " |\n";
   }
-  md += "\nAccuracy on the validation tasks (correct answers / tasks):\n\n"
-        "| round | no profile | mean candidate | best single | merged | best single (same users) | target |\n"
-        "|---|---|---|---|---|---|---|\n";
+  md +=
+      "\nAccuracy on the validation tasks (correct answers / tasks):\n\n"
+      "| round | no profile | mean candidate | best single | merged | best single (same users) | target |\n"
+      "|---|---|---|---|---|---|---|\n";
   for (const auto& [n, r] : report.at("rounds").items()) {
     const json& a = r["accuracy"];
     md += "| " + n + " | " + cell(a["no_profile"]) + " | " + cell(a["mean_candidate"]) + " | " +

@@ -32,9 +32,9 @@ struct EmbedJobConfig {
   ModelRuntime runtime;
   EmbeddingPromptConfig text;
   EmbedderSettings embedder;
-  std::string projection;  // safetensors of the MLP head (embedding_projection.h); "" = none
-  std::string adapter;     // a PEFT LoRA adapter folder applied to the model (upm-train embed with lora); "" = none
-  std::string soft_prompts;  // cluster soft prompts (soft_prompts.h); "" = none
+  std::string projection;     // safetensors of the MLP head (embedding_projection.h); "" = none
+  std::string adapter;        // a PEFT LoRA adapter folder applied to the model (upm-train embed with lora); "" = none
+  std::string soft_prompts;   // cluster soft prompts (soft_prompts.h); "" = none
   int64_t chunk_users = 256;  // users per saved chunk (resume granularity); 0 = save nothing until the end
 };
 
@@ -63,12 +63,12 @@ struct EmbedJobReport {
   int64_t users = 0;
   int64_t rows = 0;
   int64_t dim = 0;
-  int64_t history_tokens = 0;   // summed over the users this run embedded
-  int64_t events_dropped = 0;   // oldest events left out for the budget, summed likewise
-  std::string marker;           // "token:<USER_EMB>" or "last_query_token"
+  int64_t history_tokens = 0;  // summed over the users this run embedded
+  int64_t events_dropped = 0;  // oldest events left out for the budget, summed likewise
+  std::string marker;          // "token:<USER_EMB>" or "last_query_token"
   double seconds = 0.0;
-  int64_t resumed_users = 0;    // users loaded from EMB.partial/ instead of embedded
-  bool stopped = false;         // stop_after_users reached: EMB not written yet
+  int64_t resumed_users = 0;  // users loaded from EMB.partial/ instead of embedded
+  bool stopped = false;       // stop_after_users reached: EMB not written yet
 };
 
 struct EmbedJobControl {

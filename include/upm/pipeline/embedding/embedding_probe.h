@@ -23,10 +23,10 @@
 namespace upm {
 
 struct ProbeConfig {
-  double l2 = 1e-2;            // weight of 0.5 * |w|^2 added to the mean log-loss
-  int64_t max_iterations = 200;  // L-BFGS iterations
-  double test_fraction = 0.3;  // share of users held out
-  uint64_t seed = 0;           // user split
+  double l2 = 1e-2;                                     // weight of 0.5 * |w|^2 added to the mean log-loss
+  int64_t max_iterations = 200;                         // L-BFGS iterations
+  double test_fraction = 0.3;                           // share of users held out
+  uint64_t seed = 0;                                    // user split
   std::string baseline_query_id = kHistoryMeanQueryId;  // "" = no baseline
 };
 
@@ -53,8 +53,8 @@ struct ProbeScore {
 // Fits on rows with !is_test and scores rows with is_test. x: [n, d] float;
 // features are standardised with the training rows' mean and deviation.
 // InputError if the training rows lack a class or no row is held out.
-ProbeScore fit_and_score_probe(const torch::Tensor& x, const std::vector<int>& labels,
-                               const std::vector<bool>& is_test, const ProbeConfig& config);
+ProbeScore fit_and_score_probe(const torch::Tensor& x, const std::vector<int>& labels, const std::vector<bool>& is_test,
+                               const ProbeConfig& config);
 
 // The held-out users: a seeded shuffle of the sorted distinct ids, the first
 // round(fraction * n) of them (at least one, at most n - 1 when n >= 2).
@@ -72,8 +72,7 @@ std::vector<ProbeLabel> read_probe_labels(const std::string& path);
 // Per task: {"task", "query_id", "users", "query": {auc, accuracy, train, test},
 // "baseline": {...}}. A (user, query_id) missing from `table` is an InputError
 // naming the labels line's task.
-nlohmann::json run_probe(const EmbeddingTable& table, const std::vector<ProbeLabel>& labels,
-                         const ProbeConfig& config);
+nlohmann::json run_probe(const EmbeddingTable& table, const std::vector<ProbeLabel>& labels, const ProbeConfig& config);
 
 // `upm-embed probe`: the knobs plus the files (--embeddings, --labels, --output).
 struct ProbeJobConfig : ProbeConfig {

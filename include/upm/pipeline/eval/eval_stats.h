@@ -20,19 +20,18 @@ struct Estimate {
 // Mean of `values` with a percentile bootstrap interval at `level` (0.95 =
 // 95%) from `resamples` resamples drawn with a generator seeded `seed`.
 // Deterministic for a seed. Empty input gives n = 0 and NaN bounds.
-Estimate bootstrap_mean(const std::vector<double>& values, double level = 0.95,
-                        int resamples = 2000, uint64_t seed = 0);
+Estimate bootstrap_mean(const std::vector<double>& values, double level = 0.95, int resamples = 2000,
+                        uint64_t seed = 0);
 
 // Paired comparison: bootstrap interval of mean(a - b) over the same items
 // (e.g. one task scored with two kinds of profile). a and b have equal length.
-Estimate bootstrap_mean_difference(const std::vector<double>& a, const std::vector<double>& b,
-                                   double level = 0.95, int resamples = 2000, uint64_t seed = 0);
+Estimate bootstrap_mean_difference(const std::vector<double>& a, const std::vector<double>& b, double level = 0.95,
+                                   int resamples = 2000, uint64_t seed = 0);
 
 // Per-group estimates: values[i] belongs to groups[i].
 std::map<std::string, Estimate> bootstrap_by_group(const std::vector<double>& values,
-                                                   const std::vector<std::string>& groups,
-                                                   double level = 0.95, int resamples = 2000,
-                                                   uint64_t seed = 0);
+                                                   const std::vector<std::string>& groups, double level = 0.95,
+                                                   int resamples = 2000, uint64_t seed = 0);
 
 // ROC AUC of `scores` against 0/1 `labels` (embedding_probe.h's roc_auc:
 // ties count one half) with a percentile bootstrap interval over resampled

@@ -53,11 +53,11 @@ inline void describe(ConfigIO& io, PredictorSpec& s) {
 }
 
 struct ConditionSpec {
-  std::string name;                 // "" = the kind
-  std::string kind = "profiles";    // none | history | profiles
-  std::string profiles;             // kind profiles: the file
-  std::string history;              // kind history: user logs (events before the held-out ones)
-  int64_t history_tokens = 1024;    // kind history: budget of the event lines
+  std::string name;               // "" = the kind
+  std::string kind = "profiles";  // none | history | profiles
+  std::string profiles;           // kind profiles: the file
+  std::string history;            // kind history: user logs (events before the held-out ones)
+  int64_t history_tokens = 1024;  // kind history: budget of the event lines
 };
 
 // A paired difference to report besides "each condition minus the first".
@@ -86,12 +86,12 @@ struct EvalConfig {
   std::vector<ConditionSpec> conditions;
   std::vector<ComparisonSpec> comparisons;  // extra paired differences (names from `conditions`)
   data::PromptConfig prompts;
-  int64_t batch_tasks = 16;         // tasks per predictor call
+  int64_t batch_tasks = 16;  // tasks per predictor call
   double ci_level = 0.95;
   int bootstrap_resamples = 2000;
   uint64_t bootstrap_seed = 0;
   std::vector<std::string> group_by = {"source", "kind"};  // benchmark fields broken down
-  bool chart = true;                // chart.svg
+  bool chart = true;                                       // chart.svg
 };
 
 inline void describe(ConfigIO& io, EvalConfig& c) {

@@ -8,8 +8,8 @@
 namespace upm {
 
 struct ProfileText {
-  std::string profile;    // the text after </think> (or the whole text), trimmed
-  std::string reasoning;  // inside <think>...</think>, trimmed; "" without a block
+  std::string profile;      // the text after </think> (or the whole text), trimmed
+  std::string reasoning;    // inside <think>...</think>, trimmed; "" without a block
   bool well_formed = true;  // false: <think> opened but never closed (profile then empty)
 };
 

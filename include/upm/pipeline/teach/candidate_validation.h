@@ -38,10 +38,10 @@ inline void describe(ConfigIO& io, ValidationConfig& c) {
 
 // The predictor's answers to one user's tasks under one input.
 struct ValidationScore {
-  std::vector<int> choices;          // per task
-  std::vector<double> p_correct;     // per task
+  std::vector<int> choices;       // per task
+  std::vector<double> p_correct;  // per task
   int correct = 0;
-  double accuracy = 0.0;             // correct / tasks
+  double accuracy = 0.0;  // correct / tasks
   double mean_p_correct = 0.0;
 };
 

@@ -30,8 +30,8 @@ struct TopicVotes {
 };
 
 struct EventStatistics {
-  std::map<std::string, TopicVotes> topics;  // keyed by lower-cased topic
-  std::map<std::string, std::string> topic_names;  // lower-cased -> as first written
+  std::map<std::string, TopicVotes> topics;                  // keyed by lower-cased topic
+  std::map<std::string, std::string> topic_names;            // lower-cased -> as first written
   double concise = 0, detailed = 0, formal = 0, casual = 0;  // style votes
   std::map<std::string, int> sources;
   std::map<std::string, int> kinds;  // rating, pairwise, click, text

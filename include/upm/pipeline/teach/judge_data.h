@@ -50,7 +50,7 @@ inline void describe(ConfigIO& io, JudgeDataConfig& c) {
 struct JudgeRowsReport {
   int64_t tasks = 0;
   int64_t rows = 0;
-  int64_t skipped_no_profile = 0;  // tasks whose user has no profile
+  int64_t skipped_no_profile = 0;                // tasks whose user has no profile
   std::map<std::string, int64_t> rows_by_input;  // full | partial | history | none
 };
 
@@ -75,7 +75,7 @@ struct JudgeRowsJob {
   std::string tokenizer;           // the judge's tokenizer (prompt budgets are counted in its tokens)
   std::string output;              // rows JSONL for `upm-train sft`
   data::PromptConfig prompts;
-  PredictorConfig predictor;       // answer_prefix and shuffle, as the judge will be read
+  PredictorConfig predictor;  // answer_prefix and shuffle, as the judge will be read
   JudgeDataConfig rows;
 };
 

@@ -27,8 +27,8 @@
 namespace upm {
 
 struct ProfileRowsConfig {
-  double drop_sentence = 0.0;  // probability of leaving out each sentence (one is always kept)
-  double swap_word = 0.0;      // probability of replacing each listed vocabulary word by another one
+  double drop_sentence = 0.0;           // probability of leaving out each sentence (one is always kept)
+  double swap_word = 0.0;               // probability of replacing each listed vocabulary word by another one
   std::vector<std::string> vocabulary;  // words that may be swapped (e.g. the synthetic topics)
   std::string think = "I look at the ratings, clicks, choices and posts.";  // the <think> note
   uint64_t seed = 0;
@@ -52,12 +52,12 @@ std::vector<nlohmann::json> make_profile_rows(const std::vector<data::UserLog>& 
 
 // `upm-data profile-rows --config F`.
 struct ProfileRowsJob {
-  std::string histories;  // user log JSONL
+  std::string histories;             // user log JSONL
   std::string targets = "profiles";  // "profiles": the profiles file; "rule": the rule-based teacher on the history
-  std::string profiles;   // JSONL with "user_id" and "profile" (targets = profiles)
-  RuleTeacherConfig rule;        // targets = rule
-  int64_t rule_candidates = 1;   // the target is rule candidate k, k drawn per user in [0, rule_candidates)
-  std::string tokenizer;  // prompt budgets are counted in its tokens
+  std::string profiles;              // JSONL with "user_id" and "profile" (targets = profiles)
+  RuleTeacherConfig rule;            // targets = rule
+  int64_t rule_candidates = 1;       // the target is rule candidate k, k drawn per user in [0, rule_candidates)
+  std::string tokenizer;             // prompt budgets are counted in its tokens
   std::string output;
   bool synth_vocabulary = false;  // add the synthetic world's topic names to rows.vocabulary
   data::PromptConfig prompts;
@@ -70,7 +70,8 @@ inline void describe(ConfigIO& io, ProfileRowsJob& c) {
   io.field("profiles", c.profiles);
   io.section("rule", c.rule);
   io.field("rule_candidates", c.rule_candidates).greater_than(0);
-  if (io.reading() && c.targets == "profiles" && c.profiles.empty()) io.fail("profiles", "required for targets profiles");
+  if (io.reading() && c.targets == "profiles" && c.profiles.empty())
+    io.fail("profiles", "required for targets profiles");
   io.field("tokenizer", c.tokenizer).required();
   io.field("output", c.output).required();
   io.field("synth_vocabulary", c.synth_vocabulary);

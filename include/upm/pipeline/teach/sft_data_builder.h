@@ -71,10 +71,10 @@ inline void describe(ConfigIO& io, SftOutputConfig& c) {
 }
 
 struct BuildSftConfig {
-  std::string run_dir;   // outputs (see above)
-  std::string history;   // user log: the events profiles are written from (split's history.jsonl)
-  std::string tasks;     // benchmark: validation tasks (split's val.jsonl)
-  std::string users;     // "" = every user; else a file of user ids, one a line (users_train.txt)
+  std::string run_dir;  // outputs (see above)
+  std::string history;  // user log: the events profiles are written from (split's history.jsonl)
+  std::string tasks;    // benchmark: validation tasks (split's val.jsonl)
+  std::string users;    // "" = every user; else a file of user ids, one a line (users_train.txt)
   // "alignxplore": the published recipe's defaults, applied before the other
   // keys (which still override): keep candidates that get every validation
   // task right, no baseline comparison, at least 3 kept, teacher merge that
@@ -87,9 +87,9 @@ struct BuildSftConfig {
   MergeConfig merge;
   SftOutputConfig output;
   data::PromptConfig prompts;
-  std::string tokenizer;       // counts prompt tokens for prompts.max_prompt_tokens; "" = the predictor's
-  int64_t window_users = 16;   // users whose teacher requests go out together
-  int64_t max_users = 0;       // stop after this many new users (0 = all)
+  std::string tokenizer;      // counts prompt tokens for prompts.max_prompt_tokens; "" = the predictor's
+  int64_t window_users = 16;  // users whose teacher requests go out together
+  int64_t max_users = 0;      // stop after this many new users (0 = all)
 };
 
 void apply_preset(BuildSftConfig& c);

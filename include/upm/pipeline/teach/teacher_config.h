@@ -20,14 +20,14 @@ class Teacher;
 
 // The statistical teacher (rule_based_teacher.h).
 struct RuleTeacherConfig {
-  double min_score = 1.0;         // |net topic score| needed to call a topic liked / disliked
-  double relative_min = 0.5;      // ... and at least this share of the strongest topic's score
-  int64_t max_topics = 3;         // liked (and disliked) topics named at most
-  double click_weight = 0.5;      // a click's vote for its item's topics (a rating counts -1..+1)
-  double text_weight = 2.0;       // an explicit statement ("I can't stand horror.")
-  double previous_weight = 1.5;   // a topic named by the previous profile (updates)
-  double subsample = 0.8;         // share of events each candidate after the first reads
-  double style_margin = 1.0;      // votes one answer style needs over the other
+  double min_score = 1.0;        // |net topic score| needed to call a topic liked / disliked
+  double relative_min = 0.5;     // ... and at least this share of the strongest topic's score
+  int64_t max_topics = 3;        // liked (and disliked) topics named at most
+  double click_weight = 0.5;     // a click's vote for its item's topics (a rating counts -1..+1)
+  double text_weight = 2.0;      // an explicit statement ("I can't stand horror.")
+  double previous_weight = 1.5;  // a topic named by the previous profile (updates)
+  double subsample = 0.8;        // share of events each candidate after the first reads
+  double style_margin = 1.0;     // votes one answer style needs over the other
   // Votes one tone needs over the other; 0 = style_margin. A cautious tone
   // (2: one stated preference, not one chosen answer) leaves tone that only
   // choices show to whatever reads the histories after the teacher (RL).
@@ -61,7 +61,7 @@ struct LocalTeacherConfig {
     GenerationConfig g;
     g.sampling.temperature = 1.0;  // K candidates need diversity (AlignXplore+ samples at 1.0)
     g.max_new_tokens = 512;
-    g.max_batch_sequences = 8;     // candidates decoded together
+    g.max_batch_sequences = 8;  // candidates decoded together
     return g;
   }
 };
@@ -81,8 +81,8 @@ struct HttpTeacherConfig {
   double temperature = 1.0;
   double top_p = 1.0;
   int64_t max_tokens = 1024;
-  bool use_n = true;           // K candidates as one request with "n": K (false: K requests, seeds seed..seed+K-1)
-  std::string system_prompt;   // "" = none
+  bool use_n = true;          // K candidates as one request with "n": K (false: K requests, seeds seed..seed+K-1)
+  std::string system_prompt;  // "" = none
 };
 
 inline void describe(ConfigIO& io, HttpTeacherConfig& c) {
@@ -95,9 +95,9 @@ inline void describe(ConfigIO& io, HttpTeacherConfig& c) {
 }
 
 struct TeacherConfig {
-  std::string kind = "rule";    // rule | local | http
-  int64_t candidates = 4;       // K per user and round
-  uint64_t seed = 0;            // mixed with the user id and the round
+  std::string kind = "rule";  // rule | local | http
+  int64_t candidates = 4;     // K per user and round
+  uint64_t seed = 0;          // mixed with the user id and the round
   // Show the teacher one of the user's validation tasks with its answer
   // (AlignXplore+ shows a later target as a guiding example); LM teachers only.
   bool guiding_example = false;
@@ -106,7 +106,7 @@ struct TeacherConfig {
   RuleTeacherConfig rule;
   LocalTeacherConfig local;
   HttpTeacherConfig http;
-  nlohmann::json unused_http;   // an "http" section while kind is not http: kept, unchecked
+  nlohmann::json unused_http;  // an "http" section while kind is not http: kept, unchecked
 };
 
 inline void describe(ConfigIO& io, TeacherConfig& c) {
@@ -119,8 +119,10 @@ inline void describe(ConfigIO& io, TeacherConfig& c) {
   io.section("rule", c.rule);
   io.section("local", c.local);
   // base_url and model are required only when the endpoint is used.
-  if (!io.reading() || c.kind == "http") io.section("http", c.http);
-  else io.field("http", c.unused_http);
+  if (!io.reading() || c.kind == "http")
+    io.section("http", c.http);
+  else
+    io.field("http", c.unused_http);
   if (io.reading() && c.kind == "local" && c.local.model.empty()) io.fail("local.model", "required for kind local");
 }
 
