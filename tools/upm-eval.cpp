@@ -17,12 +17,8 @@ int main(int argc, char** argv) {
       {{"--input", "benchmark", "benchmark tasks (JSONL)"}, {"--output", "run_dir", "report folder"}});
   return upm::cli::run(app, argc, argv, [&] {
     auto config = upm::cli::load_job_config<upm::EvalConfig>(config_options);
-    std::unique_ptr<upm::Distributed> dist;
-    if (auto env = upm::distributed_env_from_environment()) {
-      const c10::Device device =
-          config.predictors.empty() ? c10::Device(c10::kCPU) : upm::runtime_device(config.predictors.front().runtime);
-      dist = std::make_unique<upm::Distributed>(*env, device);
-    }
+    auto dist = upm::join_ranks_from_environment(
+        config.predictors.empty() ? c10::Device(c10::kCPU) : upm::runtime_device(config.predictors.front().runtime));
     upm::EvalRunOptions options;
     options.dist = dist.get();
     upm::run_evaluation(config, options);

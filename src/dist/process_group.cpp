@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <spdlog/spdlog.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -40,6 +41,12 @@ std::optional<RankEnv> distributed_env_from_environment() {
   return env;
 }
 
+std::unique_ptr<Distributed> join_ranks_from_environment(const c10::Device& device) {
+  auto env = distributed_env_from_environment();
+  if (!env) return nullptr;
+  return std::make_unique<Distributed>(*env, device);
+}
+
 struct Distributed::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   // ProcessGroupGloo / ProcessGroupNCCL derive from Backend, not ProcessGroup.
@@ -54,9 +61,18 @@ Distributed::Distributed(const RankEnv& env, const c10::Device& device)
   options.numWorkers = static_cast<size_t>(env.world_size);
   options.waitWorkers = true;
   impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+  if (device.is_cuda() && device.has_index()) {
+    // Kernels and allocations without an explicit device (NCCL's own, and
+    // library code that says "cuda") land on the rank's GPU, not GPU 0.
+    c10::impl::getDeviceGuardImpl(c10::kCUDA)->setDevice(device);
+  }
 #ifdef USE_C10D_NCCL
   if (device.is_cuda()) {
-    impl_->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, env.rank, env.world_size);
+    auto nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, env.rank, env.world_size);
+    // Bound: barriers and the communicator use this GPU rather than guessing
+    // rank % device count.
+    if (device.has_index()) nccl->setBoundDeviceId(device);
+    impl_->group = nccl;
     backend_ = "nccl";
   }
 #endif

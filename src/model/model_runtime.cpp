@@ -3,23 +3,18 @@
 #include <torch/cuda.h>
 
 #include "upm/core/error.h"
+#include "upm/core/rank_env.h"
 #include "upm/model/model_config.h"
+#include "upm/model/rank_device.h"
 
 namespace upm {
 
 c10::Device runtime_device(const ModelRuntime& runtime) {
-  c10::Device device(c10::kCPU);
-  try {
-    device = c10::Device(runtime.device);
-  } catch (const std::exception&) {
-    throw InputError(Location{"", 0, "runtime.device"},
-                     "malformed device \"" + runtime.device + "\" (expected cpu, cuda or cuda:N)");
-  }
-  if (device.is_cuda() && !torch::cuda::is_available()) {
-    throw InputError(Location{"", 0, "runtime.device"},
-                     "\"" + runtime.device + "\" asked, but no CUDA device is available to this LibTorch");
-  }
-  return device;
+  // LOCAL_RANK is read only when it matters: a CUDA device without an index.
+  const bool needs_rank = runtime.device == "cuda";
+  const int local_rank = needs_rank ? rank_env_from_environment().local_rank : 0;
+  const bool wants_cuda = runtime.device.rfind("cuda", 0) == 0;
+  return device_for_rank(runtime.device, local_rank, wants_cuda ? torch::cuda::device_count() : 0);
 }
 
 c10::ScalarType dtype_from_name(const std::string& name) {

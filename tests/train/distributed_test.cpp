@@ -261,5 +261,13 @@ TEST(DistributedTest, EnvironmentIsReadLikeTorchrun) {
   for (const char* v : {"WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT"}) unsetenv(v);
 }
 
+TEST(DistributedTest, ALoneProcessJoinsNoGroup) {
+  unsetenv("WORLD_SIZE");
+  EXPECT_EQ(join_ranks_from_environment(c10::Device(c10::kCPU)), nullptr);
+  setenv("WORLD_SIZE", "1", 1);
+  EXPECT_EQ(join_ranks_from_environment(c10::Device(c10::kCPU)), nullptr);
+  unsetenv("WORLD_SIZE");
+}
+
 }  // namespace
 }  // namespace upm

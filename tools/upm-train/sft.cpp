@@ -19,10 +19,7 @@ namespace {
 int sft(const upm::cli::TrainOptions& o) {
   auto config = upm::cli::load_train_config<upm::SftConfig>(o);
 
-  std::unique_ptr<upm::Distributed> dist;
-  if (auto env = upm::distributed_env_from_environment()) {
-    dist = std::make_unique<upm::Distributed>(*env, upm::runtime_device(config.runtime));
-  }
+  auto dist = upm::join_ranks_from_environment(upm::runtime_device(config.runtime));
   upm::SftRunOptions options;
   options.resume = !o.resume.empty();
   options.stop_after_steps = o.stop_after;

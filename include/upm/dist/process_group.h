@@ -23,10 +23,19 @@ namespace upm {
 // Malformed or inconsistent values are InputErrors naming the variable.
 std::optional<RankEnv> distributed_env_from_environment();
 
+class Distributed;
+
+// Joins the launch's ranks on `device` when WORLD_SIZE > 1 (torchrun's
+// variables); null for a lone process, so callers pass the pointer on as
+// "no group". `device` is the job's model device (runtime_device: on CUDA,
+// the rank's own GPU, which the NCCL group is bound to).
+std::unique_ptr<Distributed> join_ranks_from_environment(const c10::Device& device);
+
 class Distributed {
  public:
   // Joins the group (blocks until every rank has joined). `device` picks the
-  // backend: CUDA -> NCCL (if built with it), otherwise Gloo.
+  // backend: CUDA -> NCCL (if built with it), otherwise Gloo. A CUDA device
+  // becomes this process's current device, as torch.cuda.set_device does.
   Distributed(const RankEnv& env, const c10::Device& device);
   ~Distributed();
   Distributed(const Distributed&) = delete;

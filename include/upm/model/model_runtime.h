@@ -26,8 +26,9 @@ inline void describe(ConfigIO& io, ModelRuntime& r) {
   io.field("attention", r.attention).one_of({"sdpa", "eager"});
 }
 
-// Parses the device string; InputError naming it if malformed or if CUDA is
-// asked of a LibTorch built without it.
+// The device this process runs the model on (model/rank_device.h: "cuda"
+// alone is cuda:LOCAL_RANK); InputError naming runtime.device if malformed, if
+// CUDA is asked of a LibTorch without a visible GPU, or if the GPU is missing.
 c10::Device runtime_device(const ModelRuntime& runtime);
 // The compute dtype: runtime.dtype, or the checkpoint's for "auto".
 c10::ScalarType runtime_dtype(const ModelRuntime& runtime, const ModelConfig& config);
