@@ -77,6 +77,9 @@ TEST(LocalTeacher, BuildSftRunsWithAModelTeacherAndItsMergePrompt) {
   int merges = 0;
   for (const auto& record : upm::test::read_json_lines(summary.job.output_path)) {
     EXPECT_EQ(record.at("teacher"), "tiny-qwen3");
+    // The task shown to the teacher (without its answer) never validates.
+    ASSERT_TRUE(record.contains("guide_task"));
+    for (const auto& id : record.at("tasks")) EXPECT_NE(id, record.at("guide_task"));
     for (const auto& round : record.at("rounds")) {
       EXPECT_EQ(round.at("candidates").size(), 2u);
       merges += round.contains("merge");

@@ -20,6 +20,7 @@
 #include "upm/infer/predictor.h"
 #include "upm/pipeline/teach/sft_report.h"
 #include "upm/pipeline/teach/teacher.h"
+#include "upm/pipeline/teach/teacher_guide.h"
 #include "upm/pipeline/user_log_scan.h"
 #include "upm/text/tokenizer.h"
 
@@ -57,7 +58,8 @@ uint64_t user_seed(uint64_t seed, const std::string& user_id, int round, bool me
 struct UserWork {
   data::UserLog log;
   size_t line = 0;
-  std::vector<data::BenchmarkTask> tasks;
+  std::vector<data::BenchmarkTask> tasks;    // what validates candidates
+  std::optional<data::BenchmarkTask> guide;  // shown to an LM teacher, never validated on
   std::vector<data::Event> stage1, stage2;
   ValidationScore baseline;
   std::string previous_target;  // round 1's target, for round 2
@@ -92,8 +94,8 @@ class BuildSftRun {
         summary_(summary),
         progress_("build-sft", -1, "users") {
     if (config.teacher.guiding_example && config.teacher.kind != "rule") {
-      guide_ = data::PromptTemplate::load(config.prompts.template_path(config.teacher.guide_template));
-      guide_->check({"prompt", "context", "options", "answer"}, {"prompt", "options", "answer"});
+      guide_ = TeacherGuide::load(config.prompts.template_path(config.teacher.guide_template),
+                                  config.prompts.max_field_chars);
     }
     if (config.merge.kind == "teacher" && config.teacher.kind != "rule") {
       merge_prompt_.emplace(config.prompts.template_path(config.teacher.merge_template), config.prompts.empty_profile);
@@ -137,6 +139,15 @@ class BuildSftRun {
     if (user.log.events.empty()) return fail(user, "user has no events to profile");
     if (it == tasks_.end()) return fail(user, "no validation task for this user in " + config_.tasks);
     user.tasks = it->second;
+    if (guide_) {
+      try {
+        GuidedTasks split = split_guide_task(user.tasks);
+        user.guide = std::move(split.guide);
+        user.tasks = std::move(split.validation);
+      } catch (const InputError& e) {
+        return fail(user, e.what());
+      }
+    }
     const auto events = data::chronological(user.log.events);
     size_t first = events.size();
     if (config_.stages.update_rows && events.size() >= 2) {
@@ -149,6 +160,7 @@ class BuildSftRun {
     for (const auto& t : user.tasks) task_ids.push_back(t.task_id), labels.push_back(t.label);
     user.record = {{"user_id", user.log.user_id}, {"line", user.line}, {"teacher", teacher_.name()},
                    {"tasks", task_ids},           {"labels", labels},  {"rounds", json::array()}};
+    if (user.guide) user.record["guide_task"] = user.guide->task_id;
   }
 
   void fail(UserWork& user, const std::string& problem) {
@@ -157,17 +169,7 @@ class BuildSftRun {
   }
 
   std::string guided(const std::string& prompt, const UserWork& user) const {
-    if (!guide_) return prompt;
-    const data::BenchmarkTask& task = user.tasks.front();
-    std::string options;
-    for (size_t i = 0; i < task.options.size(); ++i) {
-      options += (i ? "\n" : "") + data::option_label(i) + ": " +
-                 data::one_line(task.options[i], size_t(config_.prompts.max_field_chars));
-    }
-    return guide_->render({{"prompt", prompt},
-                           {"context", task.context},
-                           {"options", options},
-                           {"answer", data::option_label(size_t(task.label))}});
+    return guide_ ? guide_->render(prompt, *user.guide) : prompt;
   }
 
   void run_round(const std::vector<UserWork*>& users, int round) {
@@ -375,7 +377,7 @@ class BuildSftRun {
   JobOutput& out_;
   JobSummary& summary_;
   Progress progress_;
-  std::optional<data::PromptTemplate> guide_;
+  std::optional<TeacherGuide> guide_;
   std::optional<MergePrompt> merge_prompt_;
   std::map<std::string, std::vector<data::BenchmarkTask>> tasks_;
   std::vector<UserWork> window_;

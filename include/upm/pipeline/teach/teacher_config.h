@@ -98,8 +98,9 @@ struct TeacherConfig {
   std::string kind = "rule";  // rule | local | http
   int64_t candidates = 4;     // K per user and round
   uint64_t seed = 0;          // mixed with the user id and the round
-  // Show the teacher one of the user's validation tasks with its answer
-  // (AlignXplore+ shows a later target as a guiding example); LM teachers only.
+  // Show the teacher one of the user's later tasks, its options but never
+  // its answer (AlignXplore+'s guiding example; teacher_guide.h); that task
+  // then does not validate. LM teachers only.
   bool guiding_example = false;
   std::string guide_template = "teacher_guide.txt";  // {{prompt}} + the example
   std::string merge_template = "merge.txt";          // kept candidates -> one profile
