@@ -72,6 +72,31 @@ void check_messages(const std::vector<ChatMessage>& messages, const std::string&
   }
 }
 
+// The system turn a ChatML template writes when the chat opens without one
+// (Qwen2's, SmolLM2's): the literal after '<|im_start|>system' and a newline
+// up to '<|im_end|>', when that text is a constant of the template rather
+// than an expression (Qwen3 writes the chat's own system message there).
+// "" when there is none.
+std::string chatml_default_system(const std::string& jinja) {
+  const std::string head = "'<|im_start|>system";
+  for (size_t at = jinja.find(head); at != std::string::npos; at = jinja.find(head, at + 1)) {
+    size_t start = at + head.size();
+    if (jinja.compare(start, 2, "\\n") == 0) {
+      start += 2;
+    } else if (jinja.compare(start, 1, "\n") == 0) {
+      start += 1;
+    } else {
+      continue;
+    }
+    const size_t end = jinja.find("<|im_end|>", start);
+    if (end == std::string::npos) continue;
+    std::string text = jinja.substr(start, end - start);
+    if (text.empty() || text.find_first_of("'\"{}+\\") != std::string::npos) continue;
+    return text;
+  }
+  return "";
+}
+
 }  // namespace
 
 ChatTemplate::ChatTemplate(Family family, std::string name, std::string default_system)
@@ -94,7 +119,7 @@ ChatTemplate ChatTemplate::recognise(const std::string& jinja, const std::string
     if (has("<think>") && has("enable_thinking")) return named("qwen3");
     if (has(kQwen25DefaultSystem)) return named("qwen2.5");
     if (has(kQwenDefaultSystem)) return named("qwen2");
-    return named("chatml");
+    return ChatTemplate(Family::kChatml, "chatml", chatml_default_system(jinja));
   }
   if (has("<|start_header_id|>")) return named(has("Cutting Knowledge Date") ? "llama3.1" : "llama3");
   throw InputError(Location{source, 0, "chat_template"},

