@@ -12,20 +12,32 @@ void describe(ConfigIO& io, GrpoLossConfig& c) {
   io.field("clip_low", c.clip_low).at_least(0.0).at_most(1.0);
   io.field("clip_high", c.clip_high).at_least(0.0);
   io.field("kl_beta", c.kl_beta).at_least(0.0);
-  io.field("aggregation", c.aggregation).one_of({"token", "sequence"});
+  io.field("kl_estimator", c.kl_estimator).one_of({"k1", "k2", "k3"});
+  io.field("aggregation", c.aggregation).one_of({"token", "sequence", "sequence_sum"});
+  io.field("mask_truncated", c.mask_truncated);
   io.field("entropy_coef", c.entropy_coef).at_least(0.0);
 }
 
 namespace {
 
-// Token mean over the batch, or mean over sequences of each one's token mean.
+// Token mean over the batch, or mean over sequences of each one's token mean
+// (or token sum).
 at::Tensor aggregate(const at::Tensor& per_token, const at::Tensor& m, const std::string& aggregation) {
   if (aggregation == "token") return (per_token * m).sum() / m.sum().clamp_min(1.0);
-  at::Tensor per_sequence = (per_token * m).sum(1) / m.sum(1).clamp_min(1.0);
-  return per_sequence.mean();
+  at::Tensor sums = (per_token * m).sum(1);
+  if (aggregation == "sequence_sum") return sums.mean();
+  return (sums / m.sum(1).clamp_min(1.0)).mean();
 }
 
 }  // namespace
+
+at::Tensor kl_estimate(const at::Tensor& new_logprobs, const at::Tensor& ref_logprobs, const std::string& estimator) {
+  at::Tensor delta = ref_logprobs.detach() - new_logprobs;
+  if (estimator == "k1") return -delta;
+  if (estimator == "k2") return 0.5 * delta.pow(2);
+  if (estimator == "k3") return delta.exp() - delta - 1.0;
+  throw Error("kl_estimate: unknown estimator \"" + estimator + "\" (k1, k2, k3)");
+}
 
 at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, const GrpoLossConfig& config) {
   if (rewards.dim() != 1 || group_size <= 0 || rewards.size(0) % group_size != 0) {
@@ -63,8 +75,7 @@ GrpoLossTerms grpo_loss(const at::Tensor& new_logprobs, const at::Tensor& old_lo
   at::Tensor kl = torch::zeros_like(new_logprobs);
   if (config.kl_beta > 0.0 || ref_logprobs.defined()) {
     if (!ref_logprobs.defined()) throw Error("grpo_loss: kl_beta > 0 needs reference log-probs");
-    at::Tensor delta = ref_logprobs.detach() - new_logprobs;
-    kl = delta.exp() - delta - 1.0;
+    kl = kl_estimate(new_logprobs, ref_logprobs, config.kl_estimator);
     if (config.kl_beta > 0.0) per_token = per_token + config.kl_beta * kl;
   }
 

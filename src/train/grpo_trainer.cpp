@@ -142,13 +142,22 @@ std::vector<int64_t> my_positions(int64_t batch_size, int rank, int world) {
 GrpoUpdateInput update_input(const GrpoConfig& config, RlSession& s, const EpisodeBatch& batch) {
   GrpoUpdateInput in;
   std::vector<const std::vector<float>*> sampler_logprobs;
-  for (const auto& sample : batch.samples) {
+  std::vector<int64_t> kept;  // samples that take part in the update
+  for (size_t i = 0; i < batch.samples.size(); ++i) {
+    const RolloutSample& sample = batch.samples[i];
+    if (config.loss.mask_truncated && sample.truncated) continue;
     in.rows.push_back({&batch.prompts[size_t(sample.group)], &sample.tokens});
     sampler_logprobs.push_back(&sample.logprobs);
+    kept.push_back(int64_t(i));
   }
   const c10::Device device = s.policy.model->device();
   torch::Tensor rewards = torch::tensor(batch.rewards, torch::kDouble);
-  in.advantages = group_advantages(rewards, config.group_size, config.loss).to(torch::kFloat).to(device);
+  // Advantages over whole groups (truncated samples included), then the
+  // update's rows.
+  in.advantages = group_advantages(rewards, config.group_size, config.loss)
+                      .index_select(0, torch::tensor(kept, torch::kLong))
+                      .to(torch::kFloat)
+                      .to(device);
   if (in.rows.empty()) {
     in.old_logprobs = torch::zeros({0, 1}, torch::TensorOptions().dtype(torch::kFloat).device(device));
     return in;

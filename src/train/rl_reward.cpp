@@ -60,6 +60,9 @@ void describe(ConfigIO& io, RewardConfig& c) {
   io.field("require_think", c.require_think);
   io.field("seed_share", c.seed_share).at_least(0.0);
   io.field("other_share", c.other_share).at_least(0.0);
+  io.field("streaming_credit", c.streaming_credit).one_of({"share", "constant"});
+  io.field("overlong_buffer_tokens", c.overlong_buffer_tokens).at_least(0);
+  io.field("overlong_penalty", c.overlong_penalty).at_least(0.0);
   if (io.reading() && c.min_profile_tokens > c.max_profile_tokens) {
     io.fail("min_profile_tokens", "must be <= max_profile_tokens");
   }
@@ -100,10 +103,27 @@ void add_streaming_credit(std::vector<RewardTerms>& stage1, int64_t seeded, doub
     throw Error("add_streaming_credit: seeded sample " + std::to_string(seeded) + " out of range");
   }
   for (int64_t i = 0; i < static_cast<int64_t>(stage1.size()); ++i) {
-    double share = i == seeded ? config.seed_share : config.other_share;
-    stage1[i].streaming = share * stage2_mean;
+    if (i == seeded) {
+      stage1[i].streaming = config.seed_share * stage2_mean;
+    } else {
+      stage1[i].streaming =
+          config.streaming_credit == "constant" ? config.other_share : config.other_share * stage2_mean;
+    }
     stage1[i].total += stage1[i].streaming;
   }
+}
+
+double overlong_term(int64_t tokens, int64_t max_new_tokens, const RewardConfig& config) {
+  if (config.overlong_buffer_tokens <= 0) return 0.0;
+  const int64_t free_until = max_new_tokens - config.overlong_buffer_tokens;
+  if (tokens <= free_until) return 0.0;
+  const double over = static_cast<double>(std::min(tokens, max_new_tokens) - free_until);
+  return -config.overlong_penalty * over / static_cast<double>(config.overlong_buffer_tokens);
+}
+
+void add_overlong_term(RewardTerms& terms, int64_t tokens, int64_t max_new_tokens, const RewardConfig& config) {
+  terms.overlong = overlong_term(tokens, max_new_tokens, config);
+  terms.total += terms.overlong;
 }
 
 }  // namespace upm

@@ -20,6 +20,8 @@ void RlSums::add(const EpisodeBatch& batch) {
     format += s.terms.format;
     length += s.terms.length;
     streaming += s.terms.streaming;
+    overlong += s.terms.overlong;
+    truncated += batch.samples[i].truncated ? 1 : 0;
     well_formed += s.well_formed ? 1 : 0;
     tasks += double(batch.tasks[size_t(batch.samples[i].group)].size());
     tasks_judged += double(s.tasks_judged);
@@ -59,9 +61,9 @@ void RlSums::add_groups(const EpisodeBatch& batch) {
 void RlSums::sum_over_ranks(Distributed* dist) {
   if (!dist) return;
   std::vector<double*> fields{
-      &samples,        &reward, &reward_sq,       &predictor, &format,          &length,         &streaming,
-      &well_formed,    &tasks,  &tasks_judged,    &correct,   &p_correct,       &profile_tokens, &completion_tokens,
-      &judge_requests, &groups, &zero_std_groups, &group_std, &distinct_samples};
+      &samples,        &reward, &reward_sq,       &predictor, &format,           &length,         &streaming,
+      &well_formed,    &tasks,  &tasks_judged,    &correct,   &p_correct,        &profile_tokens, &completion_tokens,
+      &judge_requests, &groups, &zero_std_groups, &group_std, &distinct_samples, &overlong,       &truncated};
   std::vector<double> values;
   for (double* f : fields) values.push_back(*f);
   values = upm::sum_over_ranks(dist, std::move(values));
@@ -79,6 +81,8 @@ nlohmann::json RlSums::metrics(const std::string& prefix) const {
   out[prefix + "reward_format"] = ratio(format, samples);
   out[prefix + "reward_length"] = ratio(length, samples);
   out[prefix + "reward_streaming"] = ratio(streaming, samples);
+  out[prefix + "reward_overlong"] = ratio(overlong, samples);
+  out[prefix + "truncated"] = ratio(truncated, samples);
   out[prefix + "format_ok"] = ratio(well_formed, samples);
   out[prefix + "predictor_accuracy"] = ratio(correct, tasks_judged);
   out[prefix + "predictor_p_correct"] = ratio(p_correct, tasks_judged);

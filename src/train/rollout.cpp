@@ -46,6 +46,7 @@ size_t add_stage(PolicyHandle& policy, const std::vector<std::string>& prompt_te
     sample.stage = stage;
     sample.tokens = std::move(outs[s].tokens);
     sample.logprobs = std::move(outs[s].logprobs);
+    sample.truncated = outs[s].finish_reason == FinishReason::length;
     // Repaired as generate_texts repairs a profile job's text, so that a
     // rollout is rewarded on the text upm-profile would write. The rewards
     // do not move: the tokenizers repair the same way before encoding.
@@ -55,7 +56,11 @@ size_t add_stage(PolicyHandle& policy, const std::vector<std::string>& prompt_te
   }
   start = Clock::now();
   RewardBatchStats stats;
+  size_t sample_index = batch.scored.size();
   for (auto& scored : score_outputs(inputs, judge, reward, *policy.lm.tokenizer, settings.order_seed, &stats)) {
+    // DAPO's soft overlong punishment, on the completion's token count.
+    add_overlong_term(scored.terms, int64_t(batch.samples[sample_index++].tokens.size()),
+                      settings.generation.max_new_tokens, reward);
     batch.rewards.push_back(scored.terms.total);
     batch.scored.push_back(std::move(scored));
   }

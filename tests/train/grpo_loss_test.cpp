@@ -122,7 +122,53 @@ TEST(GrpoLoss, EntropyBonusSubtractsCoefTimesAggregatedEntropy) {
 
 TEST(GrpoLoss, ConfigRejectsUnknownAggregation) {
   UPM_EXPECT_THROW_WITH(upm::config_from_json<GrpoLossConfig>({{"aggregation", "tokens"}}, "rl.json"), upm::InputError,
-                        "aggregation: must be one of {token, sequence}");
+                        "aggregation: must be one of {token, sequence, sequence_sum}");
+}
+
+// The KL estimators on hand values: d = ref - new = ln 2 and -ln 2.
+TEST(GrpoLoss, KlEstimatorsByHand) {
+  const double l2 = std::log(2.0);
+  auto fresh = torch::tensor({0.0, 0.0}, torch::kDouble);
+  auto ref = torch::tensor({l2, -l2}, torch::kDouble);
+  auto k1 = upm::kl_estimate(fresh, ref, "k1");
+  EXPECT_NEAR(k1[0].item<double>(), -l2, 1e-12);
+  EXPECT_NEAR(k1[1].item<double>(), l2, 1e-12);
+  auto k2 = upm::kl_estimate(fresh, ref, "k2");
+  EXPECT_NEAR(k2[0].item<double>(), 0.5 * l2 * l2, 1e-12);
+  EXPECT_NEAR(k2[1].item<double>(), 0.5 * l2 * l2, 1e-12);
+  auto k3 = upm::kl_estimate(fresh, ref, "k3");
+  EXPECT_NEAR(k3[0].item<double>(), 2.0 - l2 - 1.0, 1e-12);
+  EXPECT_NEAR(k3[1].item<double>(), 0.5 + l2 - 1.0, 1e-12);
+  EXPECT_THROW(upm::kl_estimate(fresh, ref, "k4"), upm::Error);
+}
+
+// One sequence of 1 token and one of 3, ratio 1 (old = new), no KL: the
+// per-token surrogate is -advantage, so each aggregation is hand-computable.
+TEST(GrpoLoss, AggregationsByHand) {
+  auto lp = torch::zeros({2, 3}, torch::kDouble);
+  auto mask = tensor_2d(nlohmann::json::parse("[[1, 0, 0], [1, 1, 1]]"));
+  auto adv = torch::tensor({1.0, -2.0}, torch::kDouble);
+  GrpoLossConfig config;
+  config.aggregation = "token";  // (-1 + 3 x 2) / 4 tokens
+  EXPECT_NEAR(upm::grpo_loss(lp, lp, torch::Tensor(), adv, mask, config).loss.item<double>(), 5.0 / 4.0, 1e-12);
+  config.aggregation = "sequence";  // mean of (-1, +2)
+  EXPECT_NEAR(upm::grpo_loss(lp, lp, torch::Tensor(), adv, mask, config).loss.item<double>(), 0.5, 1e-12);
+  config.aggregation = "sequence_sum";  // mean of (-1, +6)
+  EXPECT_NEAR(upm::grpo_loss(lp, lp, torch::Tensor(), adv, mask, config).loss.item<double>(), 2.5, 1e-12);
+}
+
+TEST(GrpoLoss, TheKlTermUsesTheChosenEstimator) {
+  auto fresh = torch::zeros({1, 2}, torch::kDouble);
+  auto ref = torch::full({1, 2}, std::log(2.0), torch::kDouble);
+  auto mask = torch::ones({1, 2}, torch::kDouble);
+  auto adv = torch::zeros({1}, torch::kDouble);
+  GrpoLossConfig config;
+  config.kl_beta = 0.5;
+  config.kl_estimator = "k2";
+  auto terms = upm::grpo_loss(fresh, fresh, ref, adv, mask, config);
+  const double k2 = 0.5 * std::log(2.0) * std::log(2.0);
+  EXPECT_NEAR(terms.kl.item<double>(), k2, 1e-12);
+  EXPECT_NEAR(terms.loss.item<double>(), 0.5 * k2, 1e-12);
 }
 
 }  // namespace

@@ -76,6 +76,25 @@ TEST(GrpoTrainer, TinyPolicyGroupOf3ChangesEveryParameterWithFiniteLoss) {
   expect_finite_losses(c.run_dir);
 }
 
+// DAPO's overlong filtering: with 8 new tokens and no stop string, a random
+// policy's samples are all cut by the cap; masked, none of them moves a
+// weight, and the metrics say every sample was truncated.
+TEST(GrpoTrainer, MaskedTruncatedSamplesLeaveThePolicyUnchanged) {
+  TempDir dir;
+  GrpoConfig c = random_policy_config(dir);
+  c.generation.stop_at_eos = false;
+  c.loss.mask_truncated = true;
+  auto before = weights_of(c.policy);
+  GrpoResult r = run_grpo(c);
+  EXPECT_EQ(r.steps, 1);
+  const auto after = weights_of(r.output_dir);
+  ASSERT_EQ(before.size(), after.size());
+  for (const auto& [name, t] : before) EXPECT_TRUE(torch::equal(t, after.at(name))) << name << " moved";
+  const auto lines = read_json_lines(c.run_dir + "/metrics.jsonl");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.front().at("truncated").get<double>(), 1.0);
+}
+
 TEST(GrpoTrainer, LoraAdaptersAllTrainAgainstTheBaseAsReference) {
   TempDir dir;
   GrpoConfig c = random_policy_config(dir);

@@ -66,6 +66,31 @@ TEST(RlReward, StreamingCreditFavoursTheSeedingSample) {
   EXPECT_THROW(upm::add_streaming_credit(stage1, 3, 0.8, c), upm::Error);
 }
 
+TEST(RlReward, ConstantStreamingCreditIsThePublishedRule) {
+  RewardConfig c;
+  c.streaming_credit = "constant";  // others earn 0.45 whatever stage 2 scored
+  std::vector<upm::RewardTerms> stage1(3);
+  upm::add_streaming_credit(stage1, 0, 0.2, c);
+  EXPECT_NEAR(stage1[0].streaming, 0.18, 1e-12);
+  EXPECT_NEAR(stage1[1].streaming, 0.45, 1e-12);
+  EXPECT_NEAR(stage1[2].total, 0.45, 1e-12);
+}
+
+TEST(RlReward, SoftOverlongPunishmentByHand) {
+  RewardConfig c;
+  EXPECT_EQ(upm::overlong_term(100, 100, c), 0.0);  // off by default
+  c.overlong_buffer_tokens = 20;
+  c.overlong_penalty = 0.5;
+  EXPECT_EQ(upm::overlong_term(80, 100, c), 0.0);              // up to max - buffer: free
+  EXPECT_NEAR(upm::overlong_term(85, 100, c), -0.125, 1e-12);  // 0.5 x 5 / 20
+  EXPECT_NEAR(upm::overlong_term(100, 100, c), -0.5, 1e-12);   // at the cap: the whole penalty
+  upm::RewardTerms terms;
+  terms.total = 1.0;
+  upm::add_overlong_term(terms, 90, 100, c);
+  EXPECT_NEAR(terms.overlong, -0.25, 1e-12);
+  EXPECT_NEAR(terms.total, 0.75, 1e-12);
+}
+
 TEST(RlReward, ConfigValidation) {
   UPM_EXPECT_THROW_WITH(upm::config_from_json<RewardConfig>({{"min_profile_tokens", 600}}, "rl.json"), upm::InputError,
                         "min_profile_tokens: must be <= max_profile_tokens");

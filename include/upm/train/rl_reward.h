@@ -34,9 +34,17 @@ struct RewardConfig {
   int64_t max_profile_tokens = 512;
   bool require_think = true;
   // Two-stage streaming episodes: the stage-1 sample that seeded stage 2
-  // earns `seed_share` x the mean stage-2 reward, the others `other_share` x.
+  // earns `seed_share` x the mean stage-2 reward; the others earn
+  // `other_share` x that mean ("share", UPM's default) or `other_share`
+  // itself ("constant", the published AlignXplore+ rule).
   double seed_share = 0.9;
   double other_share = 0.45;
+  std::string streaming_credit = "share";
+  // DAPO's soft overlong punishment (0 = off): a completion longer than
+  // max_new_tokens - overlong_buffer_tokens loses overlong_penalty x its
+  // overshoot / the buffer, reaching -overlong_penalty at max_new_tokens.
+  int64_t overlong_buffer_tokens = 0;
+  double overlong_penalty = 1.0;
 };
 void describe(ConfigIO& io, RewardConfig& c);
 
@@ -45,6 +53,7 @@ struct RewardTerms {
   double format = 0.0;     // 0, or format_penalty when malformed
   double length = 0.0;     // <= 0
   double streaming = 0.0;  // stage-1 share of stage-2 reward (two-stage episodes)
+  double overlong = 0.0;   // <= 0: the soft overlong punishment
   double total = 0.0;
 };
 
@@ -56,6 +65,12 @@ double length_term(int64_t profile_tokens, const RewardConfig& config);
 RewardTerms combine_reward(const std::vector<double>& task_scores, int64_t profile_tokens, const RewardConfig& config);
 // The reward of a malformed output.
 RewardTerms malformed_reward(const RewardConfig& config);
+
+// The soft overlong term of a completion of `tokens` tokens (0 when the
+// buffer is 0 or the completion is short enough).
+double overlong_term(int64_t tokens, int64_t max_new_tokens, const RewardConfig& config);
+// Adds it to `terms` (its total included).
+void add_overlong_term(RewardTerms& terms, int64_t tokens, int64_t max_new_tokens, const RewardConfig& config);
 
 // Adds the streaming credit to stage-1 rewards: `seeded` is the index of the
 // stage-1 sample whose profile seeded stage 2, `stage2_mean` the mean reward

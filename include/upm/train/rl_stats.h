@@ -16,7 +16,7 @@ class Distributed;
 
 struct RlSums {
   double samples = 0, reward = 0, reward_sq = 0;
-  double predictor = 0, format = 0, length = 0, streaming = 0;
+  double predictor = 0, format = 0, length = 0, streaming = 0, overlong = 0, truncated = 0;
   double well_formed = 0, tasks = 0, tasks_judged = 0, correct = 0, p_correct = 0;
   double profile_tokens = 0, completion_tokens = 0, judge_requests = 0;
   // Per GRPO group: the learning signal lives in the differences within a
@@ -27,8 +27,9 @@ struct RlSums {
   // Element-wise sum over ranks (no-op without `dist`).
   void sum_over_ranks(Distributed* dist);
 
-  // reward_mean, reward_std, reward_predictor/format/length/streaming (means
-  // per sample), format_ok (share well formed), predictor_accuracy and
+  // reward_mean, reward_std, reward_predictor/format/length/streaming/overlong
+  // (means per sample), truncated (share cut by max_new_tokens), format_ok
+  // (share well formed), predictor_accuracy and
   // predictor_p_correct (over judged tasks), accuracy (over every task, a
   // malformed output counting as wrong), profile_tokens (mean over well-formed
   // outputs), completion_tokens (mean), group_reward_std (mean std of the

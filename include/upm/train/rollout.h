@@ -32,6 +32,7 @@ struct RolloutSample {
   std::vector<int64_t> tokens;  // sampled completion (a final stop token included)
   std::vector<float> logprobs;  // the sampler's log p(token), raw distribution
   std::string text;
+  bool truncated = false;  // cut by max_new_tokens (no stop token reached)
 };
 
 struct EpisodeSettings {
