@@ -32,8 +32,11 @@
 # to RUN/timings.tsv.
 # Sizes: --quick is a smoke test (a few users, tiny steps; CI runs it through
 # tools/recipes/movielens_quick_check.sh). The full size is set for the 90-minute
-# budget on 2 cores; TRAIN_USERS / EVAL_USERS / TASKS_PER_USER / RL_STEPS
-# override it.
+# budget on 2 cores (96 training and 48 held-out users, 3 tasks of each form
+# per user and part, 4 rule-teacher candidates per round for every training
+# user and 2 SmolLM2 ones for 24 of them, 12 GRPO steps); TRAIN_USERS /
+# EVAL_USERS / TASKS_PER_USER / CANDIDATES / LOCAL_CANDIDATES /
+# LOCAL_TEACHER_USERS / RL_STEPS override it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -54,6 +57,8 @@ if [ "$QUICK" = 1 ]; then
   EVAL_USERS=${EVAL_USERS:-4}
   TASKS_PER_USER=${TASKS_PER_USER:-2}  # per task form, user and part
   CANDIDATES=${CANDIDATES:-2}
+  LOCAL_CANDIDATES=${LOCAL_CANDIDATES:-2}
+  LOCAL_TEACHER_USERS=${LOCAL_TEACHER_USERS:-6}
   PROMPT_TOKENS=${PROMPT_TOKENS:-384}
   PROFILE_TOKENS=${PROFILE_TOKENS:-48}
   SFT_STEPS=${SFT_STEPS:-2}
@@ -69,11 +74,16 @@ else
   EVAL_USERS=${EVAL_USERS:-48}
   TASKS_PER_USER=${TASKS_PER_USER:-3}
   CANDIDATES=${CANDIDATES:-4}
+  # SmolLM2 as teacher costs generations (candidates, merges) per user and
+  # round; the rule teacher none: it writes for every training user, SmolLM2
+  # for the first LOCAL_TEACHER_USERS of them.
+  LOCAL_CANDIDATES=${LOCAL_CANDIDATES:-2}
+  LOCAL_TEACHER_USERS=${LOCAL_TEACHER_USERS:-24}
   PROMPT_TOKENS=${PROMPT_TOKENS:-768}
   PROFILE_TOKENS=${PROFILE_TOKENS:-96}
   SFT_STEPS=${SFT_STEPS:-0}  # 0: the config's epochs
   JUDGE_STEPS=${JUDGE_STEPS:-0}
-  RL_STEPS=${RL_STEPS:-30}
+  RL_STEPS=${RL_STEPS:-12}
   RL_GROUP=${RL_GROUP:-4}
   RL_USERS_PER_STEP=${RL_USERS_PER_STEP:-4}
   RESAMPLES=${RESAMPLES:-2000}
@@ -177,39 +187,68 @@ fi
 # ---------------------------------------------------------------- judge
 # The teacher's profiles of the training users (what the check reads as the
 # "true" profile and what a fine-tuned judge learns to read).
+# Each step of the stage is kept when its output exists, so a rerun resumes
+# inside the stage too.
+paired_low() {  # $1 report.json, $2 condition, $3 baseline: the low end of the paired accuracy interval
+  jq --arg c "$2" --arg b "$3" \
+    '[.differences[] | select(.condition == $c and .baseline == $b)][0].accuracy.low' "$1"
+}
+paired_diff() {  # same, as "+1.3 [-0.6, 3.1]" (percentage points)
+  jq -r --arg c "$2" --arg b "$3" \
+    '[.differences[] | select(.condition == $c and .baseline == $b)][0].accuracy
+     | "\(.mean * 100 | . * 10 | round / 10) [\(.low * 100 | . * 10 | round / 10), \(.high * 100 | . * 10 | round / 10)]"' "$1"
+}
 if [ ! -e "$RUN/judge.path" ]; then
   stage judge "can zero-shot SmolLM2 use profiles? rule-teacher profiles vs none vs another user's, on training users' validation tasks"
-  HISTORIES=$RUN/train_history.jsonl OUTPUT=$RUN/teacher_train_rows.jsonl render teacher_rows.json "$RUN/teacher_train_rows.json"
-  q "$BIN"/upm-data profile-rows --config "$RUN/teacher_train_rows.json" --set prompts.max_prompt_tokens="$PROMPT_TOKENS"
-  rows_to_profiles "$RUN/teacher_train_rows.jsonl" "$RUN/teacher_train.jsonl"
-  rotate_profiles "$RUN/teacher_train.jsonl" "$RUN/teacher_train_other.jsonl"
-  cp "$RUN/train_val_tasks.jsonl" "$RUN/judge_check_tasks.jsonl"
-  render judge_check.json "$RUN/judge_check.json"
-  rm -rf "$RUN/judge_check"
-  q "$BIN"/upm-eval --config "$RUN/judge_check.json" --set bootstrap_resamples="$RESAMPLES" > /dev/null
-  low=$(jq '[.differences[] | select(.condition == "rule teacher" and .baseline == "no profile")][0].accuracy.low' \
-    "$RUN/judge_check/report.json")
-  if jq -e -n --argjson low "$low" '$low > 0' > /dev/null; then
-    echo "zero-shot: rule-teacher profiles beat no profile (paired 95% interval low end $low); the judge is SmolLM2 itself" \
+  if [ ! -s "$RUN/judge_check/report.json" ]; then
+    HISTORIES=$RUN/train_history.jsonl OUTPUT=$RUN/teacher_train_rows.jsonl render teacher_rows.json "$RUN/teacher_train_rows.json"
+    q "$BIN"/upm-data profile-rows --config "$RUN/teacher_train_rows.json" --set prompts.max_prompt_tokens="$PROMPT_TOKENS"
+    rows_to_profiles "$RUN/teacher_train_rows.jsonl" "$RUN/teacher_train.jsonl"
+    rotate_profiles "$RUN/teacher_train.jsonl" "$RUN/teacher_train_other.jsonl"
+    cp "$RUN/train_val_tasks.jsonl" "$RUN/judge_check_tasks.jsonl"
+    render judge_check.json "$RUN/judge_check.json"
+    rm -rf "$RUN/judge_check"
+    q "$BIN"/upm-eval --config "$RUN/judge_check.json" --set bootstrap_resamples="$RESAMPLES" > /dev/null
+  fi
+  zero_shot=$(paired_diff "$RUN/judge_check/report.json" "rule teacher" "no profile")
+  if jq -e -n --argjson low "$(paired_low "$RUN/judge_check/report.json" "rule teacher" "no profile")" '$low > 0' > /dev/null; then
+    echo "zero-shot SmolLM2 reads profiles (rule-teacher profiles vs none, training users' validation tasks: $zero_shot): the judge is SmolLM2 itself" \
       > "$RUN/judge.decision"
     echo "$MODEL" > "$RUN/judge.path"
   else
-    echo "zero-shot: rule-teacher profiles do not beat no profile (paired 95% interval low end $low); judge fine-tuned on training users (LoRA, merged)" \
-      > "$RUN/judge.decision"
-    render judge_rows.json "$RUN/judge_rows.json"
-    q "$BIN"/upm-data judge-rows --config "$RUN/judge_rows.json"
-    render judge_sft.json "$RUN/judge_sft.json"
-    # shellcheck disable=SC2046
-    q "$BIN"/upm-train sft --config "$RUN/judge_sft.json" $(steps_flag "$JUDGE_STEPS") "${SFT_BATCH[@]}"
-    rm -rf "$RUN/judge"
-    q "$BIN"/upm-train merge-lora --base "$MODEL" --adapter "$RUN/judge_sft/final" --output "$RUN/judge"
-    # The fine-tuned judge checked on training users' TEST tasks (it was
-    # trained on their validation tasks).
-    cp "$RUN/train_test_tasks.jsonl" "$RUN/judge_check_tasks.jsonl"
-    JUDGE=$RUN/judge SUFFIX=_finetuned render judge_check.json "$RUN/judge_check_finetuned.json"
-    rm -rf "$RUN/judge_check_finetuned"
-    q "$BIN"/upm-eval --config "$RUN/judge_check_finetuned.json" --set bootstrap_resamples="$RESAMPLES" > /dev/null
-    echo "$RUN/judge" > "$RUN/judge.path"
+    # A judge copy fine-tuned on training users only, checked on their TEST
+    # tasks (it was trained on their validation tasks).
+    if [ ! -f "$RUN/judge/config.json" ]; then
+      render judge_rows.json "$RUN/judge_rows.json"
+      q "$BIN"/upm-data judge-rows --config "$RUN/judge_rows.json"
+      render judge_sft.json "$RUN/judge_sft.json"
+      # shellcheck disable=SC2046
+      q "$BIN"/upm-train sft --config "$RUN/judge_sft.json" $(steps_flag "$JUDGE_STEPS") "${SFT_BATCH[@]}"
+      rm -rf "$RUN/judge.tmp"
+      q "$BIN"/upm-train merge-lora --base "$MODEL" --adapter "$RUN/judge_sft/final" --output "$RUN/judge.tmp"
+      rm -rf "$RUN/judge"
+      mv "$RUN/judge.tmp" "$RUN/judge"
+    fi
+    if [ ! -s "$RUN/judge_check_finetuned/report.json" ]; then
+      cp "$RUN/train_test_tasks.jsonl" "$RUN/judge_check_tasks.jsonl"
+      JUDGE=$RUN/judge SUFFIX=_finetuned render judge_check.json "$RUN/judge_check_finetuned.json"
+      rm -rf "$RUN/judge_check_finetuned"
+      q "$BIN"/upm-eval --config "$RUN/judge_check_finetuned.json" --set bootstrap_resamples="$RESAMPLES" > /dev/null
+    fi
+    tuned=$(paired_diff "$RUN/judge_check_finetuned/report.json" "rule teacher" "no profile")
+    # The fine-tuned copy serves only if it does what it was made for: read
+    # profiles. Otherwise the zero-shot model judges (it keeps what it can
+    # read, e.g. titles in a raw history, which fine-tuning may erode).
+    if jq -e -n --argjson low "$(paired_low "$RUN/judge_check_finetuned/report.json" "rule teacher" "no profile")" \
+      '$low > 0' > /dev/null; then
+      echo "zero-shot SmolLM2 does not read profiles (rule-teacher profiles vs none: $zero_shot); a judge copy fine-tuned on training users (LoRA, merged) does (training users' test tasks: $tuned): it judges" \
+        > "$RUN/judge.decision"
+      echo "$RUN/judge" > "$RUN/judge.path"
+    else
+      echo "neither zero-shot SmolLM2 (rule-teacher profiles vs none: $zero_shot) nor a judge copy fine-tuned on training users (LoRA, merged; training users' test tasks: $tuned) reads profiles; the zero-shot model judges" \
+        > "$RUN/judge.decision"
+      echo "$MODEL" > "$RUN/judge.path"
+    fi
   fi
 else
   skip judge "$(cat "$RUN/judge.path"): $(cat "$RUN/judge.decision" 2>/dev/null)"
@@ -220,11 +259,18 @@ export JUDGE
 # ---------------------------------------------------------------- build-sft
 for source in rule local; do
   if [ ! -e "$RUN/build_sft_$source/report.json" ]; then
-    stage "build-sft ($source)" "the $source teacher writes $CANDIDATES candidates per training user and round; the judge keeps those that answer the user's validation tasks; merge; two rounds"
-    render "build_sft_$source.json" "$RUN/build_sft_$source.json"
+    k=$CANDIDATES
+    users=$RUN/users_train.txt
     extra=()
-    [ "$source" = local ] && extra=(--set teacher.local.generation.max_new_tokens="$PROFILE_TOKENS")
-    q "$BIN"/upm-data build-sft --config "$RUN/build_sft_$source.json" --set teacher.candidates="$CANDIDATES" \
+    if [ "$source" = local ]; then
+      k=$LOCAL_CANDIDATES
+      users=$RUN/users_local_teacher.txt
+      jq -r .user_id "$RUN/train_history.jsonl" | head -n "$LOCAL_TEACHER_USERS" > "$users"
+      extra=(--set teacher.local.generation.max_new_tokens="$PROFILE_TOKENS")
+    fi
+    stage "build-sft ($source)" "the $source teacher writes $k candidates per round for $(grep -c . "$users") training users; the judge keeps those that answer the user's validation tasks; merge; two rounds"
+    render "build_sft_$source.json" "$RUN/build_sft_$source.json"
+    q "$BIN"/upm-data build-sft --config "$RUN/build_sft_$source.json" --set teacher.candidates="$k" --set users="$users" \
       --set prompts.max_prompt_tokens="$PROMPT_TOKENS" "${extra[@]}"
   else
     skip "build-sft ($source)" "$RUN/build_sft_$source"
