@@ -7,11 +7,19 @@
 
 #include <torch/torch.h>
 
+#include "upm/core/log.h"
 #include "upm/model/cpu_threads.h"
 
 namespace upm::bench {
 
 namespace {
+
+// A bench's standard output is its JSON alone: the library's log lines
+// (model loading, job progress) go to standard error, as in the tools.
+[[maybe_unused]] const bool kLogsToStderr = [] {
+  init_logging(LogOptions{});
+  return true;
+}();
 void synchronize(const c10::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize();
 }
