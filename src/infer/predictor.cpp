@@ -60,10 +60,33 @@ std::string Predictor::prompt_text(const PredictRequest& request, const std::vec
   return builder_.predict(shown, request.profile).text;
 }
 
+namespace {
+
+// The cache key of a task's no-input scores: its id and options (ids repeat
+// across benchmarks).
+std::string task_key(const data::BenchmarkTask& task) {
+  std::string key = task.task_id;
+  for (const std::string& option : task.options) key += '\x1f' + option;
+  return key;
+}
+
+}  // namespace
+
 std::vector<Prediction> Predictor::predict(const std::vector<PredictRequest>& requests) {
   const bool label_mode = config_.mode == "label";
   std::vector<ScoringRequest> groups(requests.size());
   std::vector<Prediction> out(requests.size());
+  auto option_ids = [&](const data::BenchmarkTask& task, const std::vector<int>& order) {
+    std::vector<std::vector<int64_t>> ids;
+    for (size_t k = 0; k < task.options.size(); ++k) {
+      const std::string& shown = label_mode ? data::option_label(k) : task.options[order[k]];
+      ids.push_back(encode_continuation(lm_, config_.answer_prefix + shown));
+    }
+    return ids;
+  };
+  // calibrate: the no-input prompts still to score, one per task, after the requests' own.
+  std::vector<size_t> baseline_of;
+  std::map<std::string, size_t> pending;
   for (size_t r = 0; r < requests.size(); ++r) {
     const data::BenchmarkTask& task = requests[r].task;
     if (task.options.size() < 2 || task.label < 0 || task.label >= int(task.options.size())) {
@@ -75,27 +98,59 @@ std::vector<Prediction> Predictor::predict(const std::vector<PredictRequest>& re
     groups[r].context = encode_prompt(lm_, text);
     p.prompt_tokens = int64_t(groups[r].context.size());
     p.prompt_fits = p.prompt_tokens <= builder_.config().max_predict_tokens;
-    for (size_t k = 0; k < task.options.size(); ++k) {
-      const std::string& shown = label_mode ? data::option_label(k) : task.options[p.shown_order[k]];
-      groups[r].options.push_back(encode_continuation(lm_, config_.answer_prefix + shown));
+    groups[r].options = option_ids(task, p.shown_order);
+    const std::string key = task_key(task);
+    if (config_.calibrate && requests[r].input != PredictInput::none && !no_input_scores_.count(key) &&
+        !pending.count(key)) {
+      PredictRequest none{task, PredictInput::none, "", {}};
+      ScoringRequest baseline;
+      baseline.context = encode_prompt(lm_, prompt_text(none, p.shown_order));
+      baseline.options = groups[r].options;
+      pending[key] = groups.size();
+      baseline_of.push_back(r);
+      groups.push_back(std::move(baseline));
     }
   }
   ScoringConfig scoring;
   scoring.max_batch_sequences = config_.max_batch_rows;
   const auto scores = score_options(*lm_.model, groups, scoring);
+  // Per original option: summed (or per-token) log-probs of group g.
+  auto option_scores = [&](size_t g, const std::vector<int>& order) {
+    std::vector<double> out_scores(order.size(), 0.0);
+    for (size_t k = 0; k < order.size(); ++k) {
+      const auto& lp = scores[g][k].token_logprobs;
+      double sum = std::accumulate(lp.begin(), lp.end(), 0.0);
+      if (!label_mode && config_.length_normalize) sum /= double(lp.size());
+      out_scores[order[k]] = sum;
+    }
+    return out_scores;
+  };
+  for (size_t b = 0; b < baseline_of.size(); ++b) {
+    const size_t r = baseline_of[b];
+    no_input_scores_[task_key(requests[r].task)] = option_scores(requests.size() + b, out[r].shown_order);
+  }
 
   for (size_t r = 0; r < requests.size(); ++r) {
     Prediction& p = out[r];
-    const size_t n = p.shown_order.size();
-    p.scores.assign(n, 0.0);
-    for (size_t k = 0; k < n; ++k) {
-      const auto& lp = scores[r][k].token_logprobs;
-      double sum = std::accumulate(lp.begin(), lp.end(), 0.0);
-      if (!label_mode && config_.length_normalize) sum /= double(lp.size());
-      p.scores[p.shown_order[k]] = sum;
+    p.scores = option_scores(r, p.shown_order);
+    if (config_.calibrate) {
+      if (requests[r].input == PredictInput::none) {
+        p.scores.assign(p.scores.size(), 0.0);
+      } else {
+        const std::vector<double>& base = no_input_scores_.at(task_key(requests[r].task));
+        for (size_t i = 0; i < p.scores.size(); ++i) p.scores[i] -= base[i];
+      }
     }
     p.probabilities = softmax(p.scores);
     p.choice = int(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
+    if (config_.calibrate) {
+      // Ties (certain with no input) go to the option shown first, so that
+      // the share of labels at index 0 does not decide them.
+      p.choice = p.shown_order.front();
+      for (int original : p.shown_order) {
+        if (p.scores[size_t(original)] > p.scores[size_t(p.choice)]) p.choice = original;
+      }
+    }
     p.p_correct = p.probabilities[requests[r].task.label];
     p.correct = p.choice == requests[r].task.label;
   }

@@ -114,6 +114,48 @@ TEST(Predictor, BlindContinuationScoresOptionsItNeverSaw) {
   expect_matches_independent("continuation", false, blind_prompts());
 }
 
+// Calibrated scores are the plain scores of the input's prompt minus those
+// of the task's no-input prompt, option by option; with no input the judge
+// knows nothing: uniform P, the first shown option chosen.
+TEST(Predictor, CalibratedScoresSubtractTheNoInputPromptsScores) {
+  upm::PredictorConfig plain_config;
+  plain_config.mode = "continuation";
+  plain_config.seed = 3;
+  upm::PredictorConfig calibrated_config = plain_config;
+  calibrated_config.calibrate = true;
+  upm::Predictor plain(tiny_model(), plain_config, blind_prompts());
+  upm::Predictor calibrated(tiny_model(), calibrated_config, blind_prompts());
+  std::vector<upm::PredictRequest> with_profile, without;
+  for (const auto& task : sample_tasks()) {
+    upm::PredictRequest r;
+    r.task = task;
+    r.profile = "Likes crime films; dislikes horror.";
+    with_profile.push_back(r);
+    r.input = upm::PredictInput::none;
+    without.push_back(r);
+  }
+  const auto a = plain.predict(with_profile);
+  const auto b = plain.predict(without);
+  // Twice: the second call reads the kept no-input scores.
+  for (int pass = 0; pass < 2; ++pass) {
+    const auto c = calibrated.predict(with_profile);
+    for (size_t i = 0; i < c.size(); ++i) {
+      std::vector<double> expected(a[i].scores.size());
+      for (size_t o = 0; o < expected.size(); ++o) {
+        expected[o] = a[i].scores[o] - b[i].scores[o];
+        EXPECT_NEAR(c[i].scores[o], expected[o], 2e-4) << "task " << i << " option " << o;
+      }
+      EXPECT_EQ(c[i].choice, int(std::max_element(expected.begin(), expected.end()) - expected.begin()));
+      EXPECT_NEAR(c[i].p_correct, upm::softmax(expected)[with_profile[i].task.label], 1e-4);
+    }
+  }
+  const auto none = calibrated.predict(without);
+  for (size_t i = 0; i < none.size(); ++i) {
+    for (double p : none[i].probabilities) EXPECT_DOUBLE_EQ(p, 1.0 / double(none[i].probabilities.size()));
+    EXPECT_EQ(none[i].choice, none[i].shown_order.front());
+  }
+}
+
 TEST(Predictor, LabelModeRejectsTemplatesThatDoNotListOptions) {
   upm::PredictorConfig config;
   config.mode = "label";

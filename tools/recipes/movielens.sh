@@ -12,7 +12,7 @@
 #   judge      upm-data profile-rows + upm-eval: can zero-shot SmolLM2 use profiles
 #              (rule-teacher profiles vs none, training users)? if not, upm-data
 #              judge-rows + upm-train sft (LoRA) + merge-lora: a judge copy trained on
-#              training users only
+#              training users only, kept if it reads profiles (else zero-shot judges)
 #   build-sft  upm-data build-sft twice: the rule teacher over real rating statistics
 #              and SmolLM2 as local teacher, each validated by the judge, merged, two
 #              rounds; the rows are concatenated

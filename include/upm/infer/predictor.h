@@ -15,8 +15,16 @@
 //                 per token with length_normalize); P = softmax over scores.
 // The shown order is a function of (seed, task_id) only, so it does not depend
 // on batching, and every result is reported per ORIGINAL option index.
+//
+// calibrate: an option's score minus its score after the task's no-input
+// prompt (the same options, shown the same way), so that what the option
+// scores by itself (a well-known title's likelihood) cancels and only what
+// the profile or history adds remains (domain-conditional PMI). With no
+// input every score is then 0: P is uniform and ties go to the option shown
+// first. The no-input scores are computed once per task and kept.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +44,7 @@ struct PredictorConfig {
   uint64_t seed = 0;                // of the option order
   std::string answer_prefix = " ";  // between "Answer:" and the label / option text
   int64_t max_batch_rows = 16;      // scored options per forward pass
+  bool calibrate = false;           // scores relative to the no-input prompt's (above)
 };
 
 inline void describe(ConfigIO& io, PredictorConfig& c) {
@@ -45,6 +54,7 @@ inline void describe(ConfigIO& io, PredictorConfig& c) {
   io.field("seed", c.seed);
   io.field("answer_prefix", c.answer_prefix);
   io.field("max_batch_rows", c.max_batch_rows).greater_than(0);
+  io.field("calibrate", c.calibrate);
 }
 
 // What the predictor reads beside the task.
@@ -96,6 +106,8 @@ class Predictor {
   LanguageModel& lm_;
   PredictorConfig config_;
   data::PromptBuilder builder_;
+  // calibrate: per task, the no-input score of each original option.
+  std::map<std::string, std::vector<double>> no_input_scores_;
 };
 
 }  // namespace upm
