@@ -42,19 +42,6 @@ std::vector<fs::path> checkpoint_folders(const std::string& checkpoints_dir) {
 
 }  // namespace
 
-void copy_tokenizer_files(const std::string& tokenizer_path, const std::string& dir) {
-  if (tokenizer_path.empty()) return;
-  if (fs::is_regular_file(tokenizer_path)) {
-    const std::string name = fs::path(tokenizer_path).extension() == ".model" ? "tokenizer.model" : "tokenizer.json";
-    write_file_atomic((fs::path(dir) / name).string(), read_file(tokenizer_path));
-    return;
-  }
-  for (const char* name : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"}) {
-    const fs::path source = fs::path(tokenizer_path) / name;
-    if (fs::exists(source)) write_file_atomic((fs::path(dir) / name).string(), read_file(source.string()));
-  }
-}
-
 std::string save_checkpoint(const std::string& checkpoints_dir, const TrainerState& state, const AdamW& optimizer,
                             const std::function<void(const std::string& dir)>& write_model, int64_t keep) {
   make_directories(checkpoints_dir);

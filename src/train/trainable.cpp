@@ -9,6 +9,7 @@
 #include "upm/model/cpu_threads.h"
 #include "upm/model/model_config.h"
 #include "upm/model/weights_loader.h"
+#include "upm/model/lora_merge.h"
 
 namespace upm {
 

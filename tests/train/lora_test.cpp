@@ -1,3 +1,5 @@
+#include <filesystem>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -6,6 +8,7 @@
 
 #include "upm/core/atomic_file.h"
 #include "upm/model/lora.h"
+#include "upm/model/lora_merge.h"
 #include "upm/model/safetensors.h"
 #include "upm/model/weights_loader.h"
 #include "upm/train/optimizer.h"
@@ -70,6 +73,35 @@ TEST(LoraTest, MergedModelComputesBasePlusAdapterAndSavedAdapterReloads) {
   save_pretrained(*model, dir.file("merged"));
   auto merged_model = load_pretrained(dir.file("merged"));
   EXPECT_TRUE(torch::equal(test::forward_logits(*merged_model, ids), merged));
+}
+
+// upm-train merge-lora's function: the merged folder alone computes base +
+// adapter, carries the base's tokenizer files, and a failed merge leaves no
+// folder behind.
+TEST(LoraTest, MergeLoraFolderWritesAFolderThatComputesBasePlusAdapter) {
+  TempDir dir;
+  const std::string base = dir.file("base");
+  std::filesystem::copy(test::data_path("model/llama"), base);
+  write_file_atomic(base + "/tokenizer_config.json", "{\"bos_token\": \"<s>\"}");
+  auto ids = torch::tensor({{1, 7, 9, 100, 4, 12, 77}}, torch::kLong);
+  auto model = load_pretrained(base);
+  LoraConfig config;
+  config.rank = 2;
+  config.target_modules = {"q_proj", "v_proj", "down_proj"};
+  Lora lora(*model, config, 3);
+  test::randomise_adapters(lora, 4, 0.05);
+  const torch::Tensor adapted = test::forward_logits(*model, ids);
+  lora.save(dir.file("adapter"), base);
+
+  merge_lora_folder(base, dir.file("adapter"), dir.file("merged"), "float32");
+  auto merged = load_pretrained(dir.file("merged"));
+  EXPECT_LT((test::forward_logits(*merged, ids) - adapted).abs().max().item<double>(), 1e-5);
+  EXPECT_EQ(read_file(dir.file("merged/tokenizer_config.json")), read_file(base + "/tokenizer_config.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("merged.tmp")));
+
+  UPM_EXPECT_THROW_WITH(merge_lora_folder(base, dir.file("no-adapter"), dir.file("other"), "float32"), InputError,
+                        "no-adapter");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("other")));
 }
 
 TEST(LoraTest, BadAdapterFoldersAreInputErrors) {

@@ -1,11 +1,8 @@
 // upm-train merge-lora --base DIR --adapter DIR --output DIR
-#include <filesystem>
 #include <memory>
 
 #include "upm/core/cli.h"
-#include "upm/model/lora.h"
-#include "upm/model/weights_loader.h"
-#include "upm/train/checkpoint.h"
+#include "upm/model/lora_merge.h"
 
 namespace {
 
@@ -14,12 +11,7 @@ struct MergeOptions {
 };
 
 int merge(const MergeOptions& o) {
-  upm::ModelRuntime runtime;
-  runtime.dtype = o.dtype;
-  auto model = upm::load_pretrained(o.base, runtime);
-  upm::Lora::load(*model, o.adapter)->merge_and_detach();
-  upm::save_pretrained(*model, o.output);
-  upm::copy_tokenizer_files(o.base, o.output);
+  upm::merge_lora_folder(o.base, o.adapter, o.output, o.dtype);
   return 0;
 }
 

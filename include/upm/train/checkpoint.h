@@ -48,8 +48,4 @@ TrainerState load_checkpoint_state(const std::string& dir, AdamW& optimizer);
 std::string write_final_model(const std::string& run_dir,
                               const std::function<void(const std::string& dir)>& write_model);
 
-// Copies tokenizer.json / tokenizer.model / tokenizer_config.json / special_tokens_map.json
-// from `tokenizer_path` (a file or a folder) into `dir`.
-void copy_tokenizer_files(const std::string& tokenizer_path, const std::string& dir);
-
 }  // namespace upm
