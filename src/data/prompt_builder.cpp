@@ -113,15 +113,23 @@ BuiltPrompt PromptBuilder::update(const std::string& user_id, const std::string&
                     static_cast<std::size_t>(config_.max_prompt_tokens));
 }
 
-std::map<std::string, std::string> PromptBuilder::task_values(const BenchmarkTask& task) const {
-  std::string options, labels;
+std::string option_list(const BenchmarkTask& task, std::size_t max_field_chars) {
+  std::string options;
   for (std::size_t i = 0; i < task.options.size(); ++i) {
-    const std::string label = option_label(i);
-    options +=
-        (i ? "\n" : "") + label + ": " + one_line(task.options[i], static_cast<std::size_t>(config_.max_field_chars));
-    labels += (i == 0 ? "" : i + 1 == task.options.size() ? " or " : ", ") + label;
+    options += (i ? "\n" : "") + option_label(i) + ": " + one_line(task.options[i], max_field_chars);
   }
-  return {{"user_id", task.user_id}, {"context", task.context}, {"options", options}, {"labels", labels}};
+  return options;
+}
+
+std::map<std::string, std::string> PromptBuilder::task_values(const BenchmarkTask& task) const {
+  std::string labels;
+  for (std::size_t i = 0; i < task.options.size(); ++i) {
+    labels += (i == 0 ? "" : i + 1 == task.options.size() ? " or " : ", ") + option_label(i);
+  }
+  return {{"user_id", task.user_id},
+          {"context", task.context},
+          {"options", option_list(task, static_cast<std::size_t>(config_.max_field_chars))},
+          {"labels", labels}};
 }
 
 BuiltPrompt PromptBuilder::predict(const BenchmarkTask& task, const std::string& profile) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <set>
 
 #include "upm/core/error.h"
 #include "upm/core/random.h"
@@ -84,9 +85,10 @@ std::vector<Prediction> Predictor::predict(const std::vector<PredictRequest>& re
     }
     return ids;
   };
-  // calibrate: the no-input prompts still to score, one per task, after the requests' own.
+  // calibrate: the requests whose task's no-input prompt is scored in this
+  // call (one per task), after the requests' own groups.
   std::vector<size_t> baseline_of;
-  std::map<std::string, size_t> pending;
+  std::set<std::string> pending;
   for (size_t r = 0; r < requests.size(); ++r) {
     const data::BenchmarkTask& task = requests[r].task;
     if (task.options.size() < 2 || task.label < 0 || task.label >= int(task.options.size())) {
@@ -101,12 +103,11 @@ std::vector<Prediction> Predictor::predict(const std::vector<PredictRequest>& re
     groups[r].options = option_ids(task, p.shown_order);
     const std::string key = task_key(task);
     if (config_.calibrate && requests[r].input != PredictInput::none && !no_input_scores_.count(key) &&
-        !pending.count(key)) {
+        pending.insert(key).second) {
       PredictRequest none{task, PredictInput::none, "", {}};
       ScoringRequest baseline;
       baseline.context = encode_prompt(lm_, prompt_text(none, p.shown_order));
       baseline.options = groups[r].options;
-      pending[key] = groups.size();
       baseline_of.push_back(r);
       groups.push_back(std::move(baseline));
     }
@@ -142,7 +143,6 @@ std::vector<Prediction> Predictor::predict(const std::vector<PredictRequest>& re
       }
     }
     p.probabilities = softmax(p.scores);
-    p.choice = int(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
     if (config_.calibrate) {
       // Ties (certain with no input) go to the option shown first, so that
       // the share of labels at index 0 does not decide them.
@@ -150,6 +150,8 @@ std::vector<Prediction> Predictor::predict(const std::vector<PredictRequest>& re
       for (int original : p.shown_order) {
         if (p.scores[size_t(original)] > p.scores[size_t(p.choice)]) p.choice = original;
       }
+    } else {
+      p.choice = int(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
     }
     p.p_correct = p.probabilities[requests[r].task.label];
     p.correct = p.choice == requests[r].task.label;

@@ -7,9 +7,9 @@
 #include "upm/dist/process_group.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/cpu_threads.h"
+#include "upm/model/lora_merge.h"
 #include "upm/model/model_config.h"
 #include "upm/model/weights_loader.h"
-#include "upm/model/lora_merge.h"
 
 namespace upm {
 

@@ -44,6 +44,10 @@ struct BuiltPrompt {
 // "Item A", "Item B", ... (the predictor's option labels); InputError past 26.
 std::string option_label(std::size_t index);
 
+// The task's options as prompts list them: "Item A: text" per line, each text
+// on one line and cut to `max_field_chars`.
+std::string option_list(const BenchmarkTask& task, std::size_t max_field_chars);
+
 class PromptBuilder {
  public:
   // Loads and checks every template (InputError naming the file on a missing

@@ -1,7 +1,6 @@
 #include "upm/pipeline/teach/teacher_guide.h"
 
 #include "upm/core/error.h"
-#include "upm/data/event_format.h"
 #include "upm/data/prompt_builder.h"
 
 namespace upm {
@@ -23,11 +22,8 @@ TeacherGuide TeacherGuide::load(const std::string& path, int64_t max_field_chars
 }
 
 std::string TeacherGuide::render(const std::string& prompt, const data::BenchmarkTask& guide) const {
-  std::string options;
-  for (size_t i = 0; i < guide.options.size(); ++i) {
-    options += (i ? "\n" : "") + data::option_label(i) + ": " + data::one_line(guide.options[i], size_t(max_chars_));
-  }
-  return template_.render({{"prompt", prompt}, {"context", guide.context}, {"options", options}});
+  return template_.render(
+      {{"prompt", prompt}, {"context", guide.context}, {"options", data::option_list(guide, size_t(max_chars_))}});
 }
 
 }  // namespace upm
