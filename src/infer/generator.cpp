@@ -74,8 +74,14 @@ void record_token(Sequence& seq, int64_t token, float logprob, const StopCriteri
 class Wave {
  public:
   Wave(CausalLM& model, const GenerationConfig& config, const StopCriteria& stops, TokenSampler& sampler,
-       GenerationStats& stats, std::optional<Clock::time_point> deadline)
-      : model_(model), config_(config), stops_(stops), sampler_(sampler), stats_(stats), deadline_(deadline) {}
+       GenerationStats& stats, std::optional<Clock::time_point> deadline, const PrefillPassLimits& limits)
+      : model_(model),
+        config_(config),
+        stops_(stops),
+        sampler_(sampler),
+        stats_(stats),
+        deadline_(deadline),
+        limits_(limits) {}
 
   // Continues prompts[first .. first+count) into seqs[first*group ...].
   void run(const std::vector<std::vector<int64_t>>& prompts, size_t first, size_t count, int64_t group,
@@ -93,17 +99,38 @@ class Wave {
     }
 
     auto start = Clock::now();
-    PaddedBatch batch = pad_sequences(part, PadSide::left);
+    std::vector<int64_t> lengths;
+    for (const auto& p : part) lengths.push_back(int64_t(p.size()));
+    const std::vector<std::vector<size_t>> passes = prefill_passes(lengths, limits_);
+    // Prompt p is prefilled into slot p (fan_out_prefixes expects that); a
+    // pass's padding goes only to the longest of its own rows.
+    int64_t longest_pass = 0;
+    for (const auto& pass : passes) {
+      int64_t t = 0;
+      for (size_t r : pass) t = std::max(t, lengths[r]);
+      longest_pass = std::max(longest_pass, t);
+    }
     const int64_t rows = int64_t(count) * group;
-    KVCache cache(model_.config(), rows, batch.ids.size(1) + longest_budget, model_.dtype(), model_.device());
-    ForwardInput in;
-    in.input_ids = batch.ids;
-    in.attention_mask = batch.mask;
-    in.cache = &cache;
-    in.logits_for = LogitsFor::last;
-    torch::Tensor logits = model_.forward(in).logits.select(1, 0);  // [count, V]
+    KVCache cache(model_.config(), rows, longest_pass + longest_budget, model_.dtype(), model_.device());
+    std::vector<torch::Tensor> row_logits(count);
+    for (const auto& pass : passes) {
+      std::vector<std::vector<int64_t>> pass_prompts;
+      ForwardInput in;
+      for (size_t r : pass) {
+        pass_prompts.push_back(part[r]);
+        in.slots.push_back(int64_t(r));
+      }
+      PaddedBatch batch = pad_sequences(pass_prompts, PadSide::left);
+      in.input_ids = batch.ids;
+      in.attention_mask = batch.mask;
+      in.cache = &cache;
+      in.logits_for = LogitsFor::last;
+      torch::Tensor logits = model_.forward(in).logits.select(1, 0);  // [pass rows, V]
+      for (size_t i = 0; i < pass.size(); ++i) row_logits[pass[i]] = logits[int64_t(i)];
+      ++stats_.prefill_passes;
+    }
+    torch::Tensor logits = torch::stack(row_logits);  // [count, V]
     for (const auto& p : part) stats_.prefill_tokens += int64_t(p.size());
-    ++stats_.prefill_passes;
     if (group > 1) {
       fan_out_prefixes(cache, std::vector<int64_t>(count, group));
       logits = logits.repeat_interleave(group, 0);
@@ -177,6 +204,7 @@ class Wave {
   TokenSampler& sampler_;
   GenerationStats& stats_;
   std::optional<Clock::time_point> deadline_;
+  const PrefillPassLimits& limits_;
 };
 
 // New tokens `prompt` may get: max_new_tokens, less what max_length leaves.
@@ -226,7 +254,7 @@ std::vector<Generation> Generator::generate_groups(const std::vector<std::vector
 
   // A wave holds as many whole groups as max_batch_sequences allows (at least one).
   const size_t per_wave = size_t(std::max<int64_t>(1, config.max_batch_sequences / group_size));
-  Wave wave(model_, config, stops, sampler, stats_, deadline_);
+  Wave wave(model_, config, stops, sampler, stats_, deadline_, prefill_limits_);
   for (size_t first = 0; first < prompts.size(); first += per_wave) {
     wave.run(prompts, first, std::min(per_wave, prompts.size() - first), group_size, seqs);
   }

@@ -67,6 +67,26 @@ TEST_P(GeneratorFamilies, GreedyBatchedEqualsOneByOneAndFullRecompute) {
   }
 }
 
+// Prompts prefilled in separate passes (one per length here) decode to the
+// same tokens as one padded pass.
+TEST_P(GeneratorFamilies, SeparatePrefillPassesGiveTheSameTokensAsOnePaddedPass) {
+  auto model = load_reference_model(GetParam());
+  auto prompts = mixed_prompts(GetParam());
+  Generator one_pass(*model);
+  auto padded = one_pass.generate(prompts, greedy_config(12));
+  EXPECT_EQ(one_pass.last_stats().prefill_passes, 1);
+  Generator split(*model);
+  split.set_prefill_limits(PrefillPassLimits{0.0, 0, 0});
+  auto alone = split.generate(prompts, greedy_config(12));
+  EXPECT_EQ(split.last_stats().prefill_passes, int64_t(prompts.size()));
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    EXPECT_EQ(alone[p].tokens, padded[p].tokens) << "prompt " << p;
+    ASSERT_EQ(alone[p].logprobs.size(), padded[p].logprobs.size());
+    for (size_t t = 0; t < alone[p].logprobs.size(); ++t)
+      EXPECT_NEAR(alone[p].logprobs[t], padded[p].logprobs[t], 1e-4) << "prompt " << p << " token " << t;
+  }
+}
+
 // The reported log-probs are the model's own: teacher-forcing prompt +
 // generated tokens gives the same values.
 TEST_P(GeneratorFamilies, LogprobsEqualTeacherForcedScores) {

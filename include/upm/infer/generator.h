@@ -5,10 +5,10 @@
 //   auto outs = gen.generate({prompt_a, prompt_b}, config);          // one sample each
 //   auto group = gen.generate_groups({prompt}, /*group_size=*/4, config);  // a GRPO group
 //
-// Prompts of different lengths are left-padded into one prefill (padding is
-// masked and does not count for positions). Each decode step feeds one token
-// per live sequence; a sequence that ends leaves the batch at once (its cache
-// row is refilled by a live one, so the live rows stay in slots 0..A-1).
+// Prompts are prefilled in passes of similar lengths (prefill_passes.h): within a pass, shorter prompts are left-padded
+// (padding is masked and does not count for positions), and prompts of one length need no mask at all. Each decode step
+// feeds one token per live sequence; a sequence that ends leaves the batch at once (its cache row is refilled by a live
+// one, so the live rows stay in slots 0..A-1).
 //
 // Sequence i (in output order) draws from the random stream
 // sequence_seed(config.sampling.seed, i) unless seeds are given, so a batch
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "upm/infer/generation_config.h"
+#include "upm/infer/prefill_passes.h"
 
 namespace upm {
 
@@ -85,6 +86,10 @@ class Generator {
   // call without a deadline generates first. nullopt (the default): none.
   void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) { deadline_ = deadline; }
 
+  // How prompts are grouped into prefill passes (prefill_passes.h); the
+  // defaults suit CPU and GPU alike.
+  void set_prefill_limits(const PrefillPassLimits& limits) { prefill_limits_ = limits; }
+
   const GenerationStats& last_stats() const { return stats_; }
   CausalLM& model() { return model_; }
   const Tokenizer* tokenizer() const { return tokenizer_; }
@@ -94,6 +99,7 @@ class Generator {
   const Tokenizer* tokenizer_;
   GenerationStats stats_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
+  PrefillPassLimits prefill_limits_;
 };
 
 }  // namespace upm
