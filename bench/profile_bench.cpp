@@ -2,10 +2,15 @@
 // re-profiling as the history grows (10, 100, 1000 prior events): the update
 // reads the previous profile + the new events only, so its cost should stay
 // flat while re-profiling grows with the history (up to the prompt budget).
+// Also the prefill's cost per token at 256 / 2048 / 8192 tokens and the
+// decode rates at one and two intra-op threads (the default thread count is
+// chosen from these).
 //
 // The model is a random-init Qwen3-architecture model (hidden 256, 4 layers)
 // with the committed tiny byte-level BPE tokenizer: texts are gibberish, the
-// token counts and the compute are real. Prints one JSON object.
+// token counts and the compute are real. `--model DIR [--dtype bfloat16]`
+// runs the same on a real model folder instead (e.g. SmolLM2-135M-Instruct,
+// .cache/models/smollm2-135m-instruct). Prints one JSON object.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,10 +21,13 @@
 #include <torch/torch.h>
 
 #include "baseline.h"
+#include "bench_args.h"
 #include "upm/core/config.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/weights_loader.h"
+#include "upm/infer/generator.h"
 #include "upm/infer/language_model.h"
+#include "upm/model/kv_cache.h"
 #include "upm/pipeline/profile/profile_state.h"
 #include "upm/pipeline/profile/profiler.h"
 #include "upm/pipeline/profile/updater.h"
@@ -88,15 +96,89 @@ double seconds(F&& f) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Token ids drawn from the vocabulary, seeded.
+std::vector<int64_t> random_ids(int64_t n, int64_t vocab, uint64_t seed) {
+  torch::manual_seed(seed);
+  torch::Tensor t = torch::randint(3, vocab, {n}, torch::kLong);
+  return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
+}
+
+// Seconds per prompt token of one prefill of `tokens` tokens into a cache.
+double prefill_seconds_per_token(upm::CausalLM& model, int64_t tokens, int reps) {
+  const std::vector<int64_t> ids = random_ids(tokens, model.config().vocab_size, 7);
+  const double s = upm::bench::time_median(
+      [&] {
+        upm::KVCache cache(model.config(), 1, tokens, model.dtype(), model.device());
+        upm::ForwardInput in;
+        in.input_ids = torch::tensor(ids, torch::kLong).view({1, tokens});
+        in.cache = &cache;
+        in.logits_for = upm::LogitsFor::last;
+        model.forward(in);
+      },
+      reps, 1, model.device());
+  return s / double(tokens);
+}
+
+// Decode tokens per second of `rows` sequences continuing 64-token prompts
+// by 32 greedy tokens (prefill excluded).
+double decode_tokens_per_s(upm::CausalLM& model, int64_t rows) {
+  std::vector<std::vector<int64_t>> prompts;
+  for (int64_t r = 0; r < rows; ++r) prompts.push_back(random_ids(64, model.config().vocab_size, 100 + uint64_t(r)));
+  upm::GenerationConfig config;
+  config.sampling.temperature = 0.0;
+  config.max_new_tokens = 32;
+  config.stop_at_eos = false;
+  config.max_batch_sequences = rows;
+  upm::Generator generator(model);
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {  // the best of three: the first warms the allocator
+    generator.generate(prompts, config);
+    const upm::GenerationStats& stats = generator.last_stats();
+    best = std::max(best, double(stats.generated_tokens - rows) / stats.decode_seconds);
+  }
+  return best;
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   c10::InferenceMode guard;
   const fs::path dir = fs::temp_directory_path() / ("upm-profile-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   json out;
   out["baseline"] = upm::bench::machine_baseline(torch::Device(torch::kCPU));
-  upm::LanguageModel lm = upm::load_language_model(make_model(dir), upm::ModelRuntime{});
+  upm::ModelRuntime runtime;
+  runtime.dtype = upm::bench::arg(argc, argv, "--dtype", std::string("float32"));
+  std::string folder = upm::bench::arg(argc, argv, "--model", std::string());
+  out["model"] = folder.empty() ? "random qwen3, hidden 256, 4 layers" : folder;
+  out["dtype"] = runtime.dtype;
+  if (folder.empty()) folder = make_model(dir);
+  upm::LanguageModel lm = upm::load_language_model(folder, runtime);
+  upm::CausalLM& model = *lm.model;
+  const int default_threads = at::get_num_threads();
+
+  // Prefill cost per token as the prompt grows.
+  json prefill = json::array();
+  for (int64_t tokens : {256, 2048, 8192}) {
+    if (tokens > model.config().max_position_embeddings) continue;
+    const double per_token = prefill_seconds_per_token(model, tokens, tokens >= 8192 ? 2 : 3);
+    prefill.push_back({{"tokens", tokens}, {"seconds_per_token", per_token}});
+  }
+  for (auto& row : prefill)
+    row["over_256"] = row["seconds_per_token"].get<double>() / prefill[0]["seconds_per_token"].get<double>();
+  out["prefill"] = prefill;
+
+  // One and two intra-op threads for the prefill and decode shapes.
+  json threads = json::array();
+  for (int n : {1, 2}) {
+    at::set_num_threads(n);
+    threads.push_back({{"threads", n},
+                       {"prefill_256_tokens_per_s", 1.0 / prefill_seconds_per_token(model, 256, 3)},
+                       {"decode_batch1_tokens_per_s", decode_tokens_per_s(model, 1)},
+                       {"decode_batch8_tokens_per_s", decode_tokens_per_s(model, 8)}});
+  }
+  at::set_num_threads(default_threads);
+  out["threads"] = threads;
   const int users = 8, new_events = 5;
 
   upm::ProfileJobConfig config;
@@ -146,6 +228,8 @@ int main() {
                     {"update_vs_10_events", update_s / update_10}});
   }
   out["update_vs_reprofile"] = rows;
+  out["profiles_per_s_batch8_over_batch1"] = out["batch_profiling"][1]["profiles_per_s"].get<double>() /
+                                             out["batch_profiling"][0]["profiles_per_s"].get<double>();
   fs::remove_all(dir);
   std::cout << out.dump(2) << std::endl;
 }

@@ -276,7 +276,7 @@ DecoderLayer::DecoderLayer(const ModelConfig& c, const torch::TensorOptions& opt
 }
 
 bool DecoderLayer::fused_decode_applies(const torch::Tensor& x, const AttentionContext& ctx) const {
-  if (!fused_decode_enabled() || x.dim() != 3 || x.size(1) != 1 || x.size(0) > kBf16GemvMaxRows) return false;
+  if (!fused_decode_enabled() || x.dim() != 3 || x.size(1) != 1 || x.size(0) > bf16_gemv_max_rows()) return false;
   if (!bf16_gemv_applies(x, self_attn->q_proj->weight, self_attn->q_proj->bias)) return false;
   for (const Linear* linear :
        {self_attn->q_proj.get(), self_attn->k_proj.get(), self_attn->v_proj.get(), self_attn->o_proj.get(),

@@ -25,6 +25,14 @@ std::atomic<bool>& enabled_flag() {
   return flag;
 }
 
+std::atomic<int64_t>& max_rows_value() {
+  static std::atomic<int64_t> rows{[] {
+    const char* v = std::getenv("UPM_BF16_GEMV_MAX_ROWS");
+    return v && *v ? std::max<int64_t>(1, std::atoll(v)) : kBf16GemvDefaultMaxRows;
+  }()};
+  return rows;
+}
+
 std::atomic<bool>& dot_flag() {
   static std::atomic<bool> flag{!env_switched_off("UPM_BF16_DOT")};
   return flag;
@@ -88,6 +96,8 @@ void dot_rows(const float* w, const float* x, int64_t in, int64_t rows, int64_t 
 
 void set_bf16_gemv_enabled(bool on) { enabled_flag().store(on); }
 bool bf16_gemv_enabled() { return enabled_flag().load(); }
+void set_bf16_gemv_max_rows(int64_t rows) { max_rows_value().store(std::max<int64_t>(1, rows)); }
+int64_t bf16_gemv_max_rows() { return max_rows_value().load(); }
 void set_bf16_dot_enabled(bool on) { dot_flag().store(on); }
 bool bf16_dot_enabled() { return dot_flag().load(); }
 bool bf16_dot_active() { return bf16_dot_enabled() && bf16_dot_supported(); }
@@ -108,7 +118,7 @@ bool bf16_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::
   if (!bf16_gemv_weight_applies(weight, bias)) return false;
   if (x.scalar_type() != at::kBFloat16 || !x.device().is_cpu()) return false;
   if (x.dim() == 0 || x.size(-1) != weight.size(1) || x.numel() == 0) return false;
-  if (x.numel() / weight.size(1) > kBf16GemvMaxRows) return false;
+  if (x.numel() / weight.size(1) > bf16_gemv_max_rows()) return false;
   return !(at::GradMode::is_enabled() && x.requires_grad());
 }
 

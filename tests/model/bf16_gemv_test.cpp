@@ -58,7 +58,7 @@ TEST(Bf16Gemv, MatchesFp32MatmulOfTheUpcastWeights) {
           const std::string what = "in " + std::to_string(in) + " out " + std::to_string(out) + " rows " +
                                    std::to_string(rows) + (with_bias ? " bias" : "");
           // Linear routes only a few rows here; the kernel is right for any.
-          EXPECT_EQ(bf16_gemv_applies(x, w, b), rows <= kBf16GemvMaxRows) << what;
+          EXPECT_EQ(bf16_gemv_applies(x, w, b), rows <= bf16_gemv_max_rows()) << what;
           expect_matches_reference(bf16_gemv(x, w, b), x, w, b, what);
         }
       }
@@ -166,7 +166,7 @@ TEST(Bf16Gemv, OtherCasesKeepTorchLinear) {
     c10::InferenceMode guard;
     EXPECT_TRUE(bf16_gemv_applies(x, w, {}));
     EXPECT_FALSE(bf16_gemv_applies(x.to(torch::kFloat), w.to(torch::kFloat), {}));
-    EXPECT_FALSE(bf16_gemv_applies(bf16_randn({kBf16GemvMaxRows + 1, 16}), w, {}));
+    EXPECT_FALSE(bf16_gemv_applies(bf16_randn({bf16_gemv_max_rows() + 1, 16}), w, {}));
     EXPECT_FALSE(bf16_gemv_applies(x.narrow(1, 0, 8), w.t(), {}));  // non-contiguous weight
     GemvSwitch off(false);
     EXPECT_FALSE(bf16_gemv_applies(x, w, {}));

@@ -237,8 +237,8 @@ TEST(DecodeFusion, OnlyBf16InferenceDecodeStepsTakeIt) {
   {
     c10::InferenceMode guard;
     EXPECT_TRUE(layer.fused_decode_applies(row, ctx));
-    EXPECT_TRUE(layer.fused_decode_applies(bf16_randn({kBf16GemvMaxRows, 1, hidden}), ctx));
-    EXPECT_FALSE(layer.fused_decode_applies(bf16_randn({kBf16GemvMaxRows + 1, 1, hidden}), ctx));
+    EXPECT_TRUE(layer.fused_decode_applies(bf16_randn({bf16_gemv_max_rows(), 1, hidden}), ctx));
+    EXPECT_FALSE(layer.fused_decode_applies(bf16_randn({bf16_gemv_max_rows() + 1, 1, hidden}), ctx));
     EXPECT_FALSE(layer.fused_decode_applies(bf16_randn({1, 2, hidden}), ctx));  // prefill
     EXPECT_FALSE(layer.fused_decode_applies(row.to(torch::kFloat), ctx));
     KVCacheStep shared;

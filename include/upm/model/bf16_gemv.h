@@ -35,14 +35,17 @@ void set_bf16_dot_enabled(bool on);
 bool bf16_dot_enabled();
 bool bf16_dot_active();
 
-// Rows of x (numel / in) up to which Linear uses the kernel. Each weight row
-// is read from memory once for all rows, but every row widens it again:
-// measured (CPU clock, 128 MB weight) against torch::linear's bf16 rate it
-// is 1.5-2.2x at one row, ~1.2-1.5x at two, and slower at four.
-constexpr int64_t kBf16GemvMaxRows = 2;
+// Rows of x (numel / in) up to which Linear (and the fused decode path) use
+// the kernel. Each weight row is read from memory once for all rows; the
+// portable loop widens it again for every row. The default is the measured
+// crossover (docs/infer.md); UPM_BF16_GEMV_MAX_ROWS in the environment or
+// set_bf16_gemv_max_rows (benchmarks, tests) change it.
+constexpr int64_t kBf16GemvDefaultMaxRows = 2;
+void set_bf16_gemv_max_rows(int64_t rows);
+int64_t bf16_gemv_max_rows();
 
 // True when the switch is on and: x and weight [out, in] are bf16 on CPU,
-// the weight (and bias) contiguous, x has at most kBf16GemvMaxRows rows of
+// the weight (and bias) contiguous, x has at most bf16_gemv_max_rows() rows of
 // `in`, and no autograd graph is wanted (grad mode off or nothing requires grad).
 bool bf16_gemv_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
