@@ -48,6 +48,7 @@ void describe(ConfigIO& io, GrpoConfig& c) {
   io.section("loss", c.loss);
   io.field("group_size", c.group_size).at_least(2);
   io.field("users_per_step", c.users_per_step).at_least(1);
+  io.section("dynamic_sampling", c.dynamic_sampling);
   io.field("ppo_epochs", c.ppo_epochs).at_least(1);
   io.field("minibatches", c.minibatches).at_least(1);
   io.field("old_logprobs", c.old_logprobs).one_of({"sampler", "recompute"});

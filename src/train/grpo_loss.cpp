@@ -39,6 +39,16 @@ at::Tensor kl_estimate(const at::Tensor& new_logprobs, const at::Tensor& ref_log
   throw Error("kl_estimate: unknown estimator \"" + estimator + "\" (k1, k2, k3)");
 }
 
+at::Tensor kl_reward_penalty(const at::Tensor& new_logprobs, const at::Tensor& ref_logprobs, const at::Tensor& mask,
+                             double coef, const std::string& estimator) {
+  if (new_logprobs.sizes() != ref_logprobs.sizes() || new_logprobs.sizes() != mask.sizes() || new_logprobs.dim() != 2) {
+    throw Error("kl_reward_penalty: expected new/ref log-probs and mask [B, T]");
+  }
+  torch::NoGradGuard no_grad;
+  at::Tensor kl = kl_estimate(new_logprobs.to(torch::kDouble), ref_logprobs.to(torch::kDouble), estimator);
+  return coef * (kl * mask.to(torch::kDouble)).sum(1);
+}
+
 at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, const GrpoLossConfig& config) {
   if (rewards.dim() != 1 || group_size <= 0 || rewards.size(0) % group_size != 0) {
     throw Error("group_advantages: rewards must be [N * group_size], got " + std::to_string(rewards.numel()) +

@@ -1,5 +1,6 @@
 #include "upm/train/grpo_trainer.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -15,6 +16,7 @@
 #include "upm/openai/openai_client.h"
 #include "upm/text/tokenizer.h"
 #include "upm/train/batch_plan.h"
+#include "upm/train/dynamic_sampling.h"
 #include "upm/train/grpo_update.h"
 #include "upm/train/profile_judge.h"
 #include "upm/train/remote_judge.h"
@@ -34,7 +36,7 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 struct RlSession {
   LanguageModel policy;
   std::unique_ptr<Trainable> trainable;  // the policy's trained part, optimizer and model files
-  std::shared_ptr<CausalLM> reference;   // full fine-tuning with kl_beta > 0
+  std::shared_ptr<CausalLM> reference;   // full fine-tuning with a KL term (loss or reward)
   std::unique_ptr<data::PromptBuilder> prompts;
   std::unique_ptr<LanguageModel> predictor_lm;
   std::unique_ptr<ProfileJudge> own_judge;
@@ -46,7 +48,7 @@ void load_policy(const GrpoConfig& config, const std::optional<std::string>& res
   s.policy = load_language_model(config.policy, config.runtime, config.prompt_format);
   if (!config.tokenizer.empty()) s.policy.tokenizer = load_tokenizer(config.tokenizer);
   s.trainable = std::make_unique<Trainable>(trainable_settings(config, config.policy, "pretrained"), s.policy.model);
-  if (!config.lora.enabled && config.loss.kl_beta > 0) {
+  if (!config.lora.enabled && (config.loss.kl_beta > 0 || config.reward.kl_coef > 0)) {
     s.reference = load_pretrained(config.policy, config.runtime);
     for (auto& p : s.reference->parameters()) p.set_requires_grad(false);
   }
@@ -138,17 +140,79 @@ std::vector<int64_t> my_positions(int64_t batch_size, int rank, int world) {
   return rank_share(all, rank, world);
 }
 
-// The learner's view of an episode batch: completions after their prompts.
-GrpoUpdateInput update_input(const GrpoConfig& config, RlSession& s, const EpisodeBatch& batch) {
-  GrpoUpdateInput in;
+// Log-probs of `rows` under the reference: the base with the adapters off
+// (LoRA) or the frozen copy of the initial policy.
+torch::Tensor reference_logprobs(const GrpoConfig& config, RlSession& s, const std::vector<CompletionRef>& rows) {
+  if (Lora* lora = s.trainable->lora()) {
+    lora->set_enabled(false);
+    torch::Tensor out = frozen_logprobs(*s.policy.model, rows, config.micro_batch_size);
+    lora->set_enabled(true);
+    return out;
+  }
+  return frozen_logprobs(*s.reference, rows, config.micro_batch_size);
+}
+
+// The old policy's log-probs of `rows` (sampler's or recomputed, as configured).
+torch::Tensor old_logprobs_of(const GrpoConfig& config, RlSession& s, const std::vector<CompletionRef>& rows,
+                              const std::vector<const std::vector<float>*>& sampler_logprobs) {
+  return config.old_logprobs == "recompute" ? frozen_logprobs(*s.policy.model, rows, config.micro_batch_size)
+                                            : pad_token_values(sampler_logprobs, s.policy.model->device());
+}
+
+// update_input with KL in the reward: the old and reference log-probs of
+// every sample (truncated ones too: their rewards shape their group's
+// advantages), each reward less kl_coef x the sample's summed KL estimate,
+// then the update's rows (`kept`) taken from those tensors.
+GrpoUpdateInput kl_reward_input(const GrpoConfig& config, RlSession& s, const EpisodeBatch& batch,
+                                const std::vector<int64_t>& kept, std::vector<double>& kl_penalty) {
+  const c10::Device device = s.policy.model->device();
+  std::vector<CompletionRef> rows;
   std::vector<const std::vector<float>*> sampler_logprobs;
+  std::vector<int64_t> lengths;
+  for (const RolloutSample& sample : batch.samples) {
+    rows.push_back({&batch.prompts[size_t(sample.group)], &sample.tokens});
+    sampler_logprobs.push_back(&sample.logprobs);
+    lengths.push_back(int64_t(sample.tokens.size()));
+  }
+  torch::Tensor old_lp = old_logprobs_of(config, s, rows, sampler_logprobs);
+  torch::Tensor ref_lp = reference_logprobs(config, s, rows);
+  const int64_t T = std::min(old_lp.size(1), ref_lp.size(1));  // both the longest completion (at least 1)
+  old_lp = old_lp.narrow(1, 0, T);
+  ref_lp = ref_lp.narrow(1, 0, T);
+  const torch::Tensor mask =
+      (torch::arange(T, torch::kLong).unsqueeze(0) < torch::tensor(lengths, torch::kLong).unsqueeze(1)).to(device);
+  const torch::Tensor penalty =
+      kl_reward_penalty(old_lp, ref_lp, mask, config.reward.kl_coef, config.reward.kl_estimator).to(torch::kCPU);
+  kl_penalty.assign(penalty.data_ptr<double>(), penalty.data_ptr<double>() + penalty.numel());
+  const torch::Tensor rewards = torch::tensor(batch.rewards, torch::kDouble) - penalty;
+
+  GrpoUpdateInput in;
+  for (int64_t i : kept) in.rows.push_back(rows[size_t(i)]);
+  const torch::Tensor index = torch::tensor(kept, torch::kLong);
+  in.advantages =
+      group_advantages(rewards, config.group_size, config.loss).index_select(0, index).to(torch::kFloat).to(device);
+  in.old_logprobs = old_lp.index_select(0, index.to(device));
+  // Passed even with kl_beta 0: the loss then only reports the KL (`kl`).
+  in.ref_logprobs = ref_lp.index_select(0, index.to(device));
+  return in;
+}
+
+// The learner's view of an episode batch: completions after their prompts.
+// With reward.kl_coef > 0, `kl_penalty` receives each sample's KL penalty
+// (already taken off the rewards the advantages are computed from).
+GrpoUpdateInput update_input(const GrpoConfig& config, RlSession& s, const EpisodeBatch& batch,
+                             std::vector<double>& kl_penalty) {
   std::vector<int64_t> kept;  // samples that take part in the update
   for (size_t i = 0; i < batch.samples.size(); ++i) {
-    const RolloutSample& sample = batch.samples[i];
-    if (config.loss.mask_truncated && sample.truncated) continue;
+    if (!(config.loss.mask_truncated && batch.samples[i].truncated)) kept.push_back(int64_t(i));
+  }
+  if (config.reward.kl_coef > 0 && !batch.samples.empty()) return kl_reward_input(config, s, batch, kept, kl_penalty);
+  GrpoUpdateInput in;
+  std::vector<const std::vector<float>*> sampler_logprobs;
+  for (int64_t i : kept) {
+    const RolloutSample& sample = batch.samples[size_t(i)];
     in.rows.push_back({&batch.prompts[size_t(sample.group)], &sample.tokens});
     sampler_logprobs.push_back(&sample.logprobs);
-    kept.push_back(int64_t(i));
   }
   const c10::Device device = s.policy.model->device();
   torch::Tensor rewards = torch::tensor(batch.rewards, torch::kDouble);
@@ -162,19 +226,91 @@ GrpoUpdateInput update_input(const GrpoConfig& config, RlSession& s, const Episo
     in.old_logprobs = torch::zeros({0, 1}, torch::TensorOptions().dtype(torch::kFloat).device(device));
     return in;
   }
-  in.old_logprobs = config.old_logprobs == "recompute"
-                        ? frozen_logprobs(*s.policy.model, in.rows, config.micro_batch_size)
-                        : pad_token_values(sampler_logprobs, device);
-  if (config.loss.kl_beta > 0) {
-    if (Lora* lora = s.trainable->lora()) {
-      lora->set_enabled(false);
-      in.ref_logprobs = frozen_logprobs(*s.policy.model, in.rows, config.micro_batch_size);
-      lora->set_enabled(true);
-    } else {
-      in.ref_logprobs = frozen_logprobs(*s.reference, in.rows, config.micro_batch_size);
-    }
-  }
+  in.old_logprobs = old_logprobs_of(config, s, in.rows, sampler_logprobs);
+  if (config.loss.kl_beta > 0) in.ref_logprobs = reference_logprobs(config, s, in.rows);
   return in;
+}
+
+// The step's rollouts: one round over the batch users, or with dynamic
+// sampling further rounds over seeded draws of the training users until the
+// step holds as many groups with a spread as a round rolls out (users_per_step
+// x stages), the first ones in (round, stage, batch position) order, or
+// max_rounds extra rounds have run.
+//
+// Why drop them rather than keep their zero advantages: whatever the
+// aggregation, every row of the update counts in the divisor of the
+// minibatch's loss (its tokens for the token mean, one sequence otherwise),
+// so zero-spread groups dilute the gradient of the others by their share of
+// the batch; dropped, the informative groups keep the weight a full batch
+// would give them, as DAPO intends. Dropped groups also leave the KL
+// and entropy terms, the only gradient they had.
+struct StepRollouts {
+  EpisodeBatch batch;                        // the groups the update sees (this rank's)
+  RlSums sums;                               // every rollout of the step (this rank's)
+  int64_t rounds = 1, kept = 0, rolled = 0;  // groups over all ranks
+};
+
+// Round 0 keeps the seeds a run without dynamic sampling uses.
+uint64_t round_seed(uint64_t seed, int64_t round) {
+  return round == 0 ? seed : sequence_seed(seed ^ 0xda90da90ULL, uint64_t(round));
+}
+
+StepRollouts step_rollouts(const GrpoConfig& config, RlSession& s, Generator& generator,
+                           const std::vector<int64_t>& batch_users, const std::vector<int64_t>& positions, int64_t done,
+                           Distributed* dist) {
+  const DynamicSamplingConfig& ds = config.dynamic_sampling;
+  const int64_t U = config.users_per_step, G = config.group_size;
+  const int64_t target = U * (config.data.streaming ? 2 : 1);  // groups per round over all ranks
+  StepRollouts out;
+  for (int64_t round = 0;; ++round) {
+    const std::vector<int64_t> round_users =
+        round == 0 ? batch_users
+                   : draw_users(int64_t(s.train.size()), U,
+                                sequence_seed(sequence_seed(config.seed + 3, uint64_t(done)), uint64_t(round)));
+    std::vector<const RlUser*> users;
+    for (int64_t p : positions) users.push_back(&s.train[size_t(round_users[size_t(p)])]);
+    EpisodeSettings settings;
+    settings.group_size = G;
+    settings.generation = config.generation;
+    settings.sampling_seed =
+        round_seed(sequence_seed(config.seed ^ config.generation.sampling.seed, uint64_t(done)), round);
+    settings.order_seed = round_seed(sequence_seed(config.predictor.predictor.seed, uint64_t(done) + 1), round);
+    settings.pick_seed = round_seed(sequence_seed(config.seed + 1, uint64_t(done)), round);
+    settings.max_tasks_per_user = config.data.max_tasks_per_user;
+    settings.streaming = config.data.streaming;
+    s.trainable->set_training(false);
+    EpisodeBatch episodes =
+        run_episodes({generator, s.policy, *s.prompts}, users, positions, *s.judge, config.reward, settings);
+    out.sums.add(episodes);
+    if (!ds.enabled) {
+      out.batch = std::move(episodes);
+      return out;
+    }
+    // Local group j is user j % n of stage j / n; its global index is the
+    // stage's block plus the user's batch position. Every rank sums the
+    // flags, so all agree on what is kept and whether to go on.
+    const std::vector<bool> spread = groups_with_spread(episodes.rewards, G);
+    const size_t n = positions.size();
+    auto global_index = [&](size_t j) { return size_t(int64_t(j / n) * U + positions[j % n]); };
+    std::vector<double> flags(size_t(target), 0.0);
+    for (size_t j = 0; j < spread.size(); ++j) flags[global_index(j)] = spread[j] ? 1.0 : 0.0;
+    flags = sum_over_ranks(dist, std::move(flags));
+    std::vector<bool> taken(flags.size());
+    for (size_t k = 0; k < flags.size(); ++k) taken[k] = flags[k] > 0.5;
+    taken = first_flagged(std::move(taken), target - out.kept);
+    std::vector<bool> keep(spread.size());
+    for (size_t j = 0; j < spread.size(); ++j) keep[j] = taken[global_index(j)];
+    out.kept += int64_t(std::count(taken.begin(), taken.end(), true));
+    out.rolled += target;
+    out.rounds = round + 1;
+    append_groups(out.batch, std::move(episodes), keep, G);
+    if (out.kept >= target || round >= ds.max_rounds) break;
+  }
+  if (out.kept < target && (!dist || dist->rank() == 0)) {
+    spdlog::info("dynamic sampling: step {} trains on {} of {} groups after {} rollout rounds", done + 1, out.kept,
+                 target, out.rounds);
+  }
+  return out;
 }
 
 // One RL step: rollouts of this rank's users, then the learner update; the
@@ -182,23 +318,13 @@ GrpoUpdateInput update_input(const GrpoConfig& config, RlSession& s, const Episo
 StepReport rl_step(const GrpoConfig& config, RlSession& s, Generator& generator,
                    const std::vector<int64_t>& batch_users, const std::vector<int64_t>& positions, double lr,
                    int64_t done, Distributed* dist) {
-  std::vector<const RlUser*> users;
-  for (int64_t p : positions) users.push_back(&s.train[size_t(batch_users[size_t(p)])]);
-  EpisodeSettings settings;
-  settings.group_size = config.group_size;
-  settings.generation = config.generation;
-  settings.sampling_seed = sequence_seed(config.seed ^ config.generation.sampling.seed, uint64_t(done));
-  settings.order_seed = sequence_seed(config.predictor.predictor.seed, uint64_t(done) + 1);
-  settings.pick_seed = sequence_seed(config.seed + 1, uint64_t(done));
-  settings.max_tasks_per_user = config.data.max_tasks_per_user;
-  settings.streaming = config.data.streaming;
-  s.trainable->set_training(false);
-  EpisodeBatch episodes =
-      run_episodes({generator, s.policy, *s.prompts}, users, positions, *s.judge, config.reward, settings);
+  StepRollouts rollouts = step_rollouts(config, s, generator, batch_users, positions, done, dist);
+  const EpisodeBatch& episodes = rollouts.batch;
 
   const auto optim_start = Clock::now();
   s.trainable->set_training(true);
-  GrpoUpdateInput input = update_input(config, s, episodes);
+  std::vector<double> kl_penalty;
+  GrpoUpdateInput input = update_input(config, s, episodes, kl_penalty);
   GrpoUpdateOptions update;
   update.loss = config.loss;
   update.ppo_epochs = config.ppo_epochs;
@@ -210,8 +336,7 @@ StepReport rl_step(const GrpoConfig& config, RlSession& s, Generator& generator,
   GrpoUpdateStats stats = grpo_update(*s.policy.model, s.trainable->optimizer(), input, update, dist);
   const double optim_seconds = seconds_since(optim_start);
 
-  RlSums sums;
-  sums.add(episodes);
+  RlSums& sums = rollouts.sums;
   sums.sum_over_ranks(dist);
   StepReport report;
   report.loss = stats.loss;
@@ -228,6 +353,17 @@ StepReport rl_step(const GrpoConfig& config, RlSession& s, Generator& generator,
   report.fields["optim_s"] = optim_seconds;
   report.fields["rollout_tokens_per_s"] =
       episodes.rollout_seconds > 0 ? double(episodes.generated_tokens) / episodes.rollout_seconds : 0.0;
+  if (config.dynamic_sampling.enabled) {
+    report.fields["rollout_rounds"] = rollouts.rounds;
+    report.fields["groups_kept"] = rollouts.kept;
+    report.fields["groups_dropped"] = rollouts.rolled - rollouts.kept;
+  }
+  if (config.reward.kl_coef > 0) {
+    double penalty = 0;
+    for (double p : kl_penalty) penalty += p;
+    const std::vector<double> total = sum_over_ranks(dist, {penalty, double(kl_penalty.size())});
+    report.fields["reward_kl"] = total[1] > 0 ? total[0] / total[1] : 0.0;
+  }
   return report;
 }
 

@@ -63,6 +63,8 @@ void describe(ConfigIO& io, RewardConfig& c) {
   io.field("streaming_credit", c.streaming_credit).one_of({"share", "constant"});
   io.field("overlong_buffer_tokens", c.overlong_buffer_tokens).at_least(0);
   io.field("overlong_penalty", c.overlong_penalty).at_least(0.0);
+  io.field("kl_coef", c.kl_coef).at_least(0.0);
+  io.field("kl_estimator", c.kl_estimator).one_of({"k1", "k2", "k3"});
   if (io.reading() && c.min_profile_tokens > c.max_profile_tokens) {
     io.fail("min_profile_tokens", "must be <= max_profile_tokens");
   }

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "rl_test_judges.h"
 #include "rl_test_util.h"
 #include "train_test_util.h"
 #include "upm/core/jsonl.h"
@@ -160,6 +161,69 @@ TEST(DistributedTest, TwoGlooRanksRunGrpoLikeOneRankOnAllUsers) {
   // on another); eps 1e-4 leaves such entries nearly still: measured 7.1e-6
   // against a largest change of 0.039. A rank updating on its own half of the
   // batch differs by O(lr).
+  EXPECT_LT(maxdiff, 5e-5);
+}
+
+// Dynamic sampling over two ranks: each rank rolls out its share of every
+// round, the ranks sum their groups' spread flags, so both agree on what is
+// kept, when to refill and when to stop; the update is the one rank's.
+// A judge that flattens the even-numbered users forces refill rounds.
+TEST(DistributedTest, TwoGlooRanksRunDynamicSamplingLikeOneRank) {
+  TempDir dir;
+  const std::string model = test::random_model_dir(dir.path(), 3);
+  auto config = [&](const std::string& name) {
+    GrpoConfig c = test::topic_rl_config(dir.file(name), model, model, 8, 0);
+    c.reward.require_think = false;
+    c.reward.format_penalty = 0.0;
+    c.generation.max_new_tokens = 8;
+    c.group_size = 3;
+    c.users_per_step = 4;
+    c.ppo_epochs = 1;
+    c.minibatches = 1;
+    c.micro_batch_size = 4;
+    c.dynamic_sampling.enabled = true;
+    c.dynamic_sampling.max_rounds = 6;
+    c.optimizer.lr = 1e-2;
+    c.optimizer.eps = 1e-4;  // as above
+    c.max_steps = 2;
+    return c;
+  };
+  std::filesystem::create_directories(dir.file("one"));
+  std::filesystem::create_directories(dir.file("two"));
+  const GrpoConfig one = config("one"), two = config("two");
+  test::EvenUsersFlatJudge judge;
+  GrpoRunOptions single_options;
+  single_options.judge = &judge;
+  GrpoResult single = run_grpo(one, single_options);
+  auto [rank0, r1] = on_two_ranks([&](Distributed* dist) {
+    GrpoRunOptions options;
+    options.dist = dist;
+    options.judge = &judge;
+    return run_grpo(two, options);
+  });
+  EXPECT_EQ(rank0.last_reward_mean, r1.last_reward_mean);
+
+  auto a = read_jsonl_file(one.run_dir + "/metrics.jsonl"), b = read_jsonl_file(two.run_dir + "/metrics.jsonl");
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(a.size(), b.size());
+  bool refilled = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    SCOPED_TRACE("step " + std::to_string(i + 1));
+    for (const char* key : {"rollout_rounds", "groups_kept", "groups_dropped", "judge_requests", "completion_tokens"}) {
+      EXPECT_EQ(a[i][key], b[i][key]) << key;
+    }
+    for (const char* key : {"reward_mean", "loss", "grad_norm", "frac_reward_zero_std"}) {
+      EXPECT_NEAR(a[i][key].get<double>(), b[i][key].get<double>(), 1e-4) << key;
+    }
+    EXPECT_EQ(a[i]["groups_kept"].get<int64_t>(), 4);
+    refilled = refilled || a[i]["rollout_rounds"].get<int64_t>() > 1;
+  }
+  EXPECT_TRUE(refilled);
+  SafetensorsFolder fa(single.output_dir), fb(rank0.output_dir);
+  double maxdiff = 0.0;
+  for (const auto& name : fa.names()) {
+    maxdiff = std::max(maxdiff, (fa.tensor(name) - fb.tensor(name)).abs().max().item<double>());
+  }
   EXPECT_LT(maxdiff, 5e-5);
 }
 

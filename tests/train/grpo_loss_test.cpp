@@ -171,4 +171,40 @@ TEST(GrpoLoss, TheKlTermUsesTheChosenEstimator) {
   EXPECT_NEAR(terms.loss.item<double>(), 0.5 * k2, 1e-12);
 }
 
+// KL in the reward on hand values. Row 0: d = ref - new = (ln 2, -ln 2, 0);
+// row 1: d = (ln 2, ln 2) and a masked third token whose d of 5 must not count.
+TEST(KlInReward, PenaltyIsCoefTimesTheSummedEstimateByHand) {
+  const double l2 = std::log(2.0);
+  auto fresh = tensor_2d({{-1.0, -1.0, -1.0}, {-2.0, -2.0, -5.0}});
+  auto ref = tensor_2d({{-1.0 + l2, -1.0 - l2, -1.0}, {-2.0 + l2, -2.0 + l2, 0.0}});
+  auto mask = tensor_2d({{1, 1, 1}, {1, 1, 0}});
+  auto penalty = [&](const char* estimator) {
+    auto p = upm::kl_reward_penalty(fresh, ref, mask, 0.5, estimator);
+    EXPECT_EQ(p.scalar_type(), torch::kDouble);
+    return std::vector<double>{p[0].item<double>(), p[1].item<double>()};
+  };
+  // k1 = -d: sums 0 and -2 ln 2.
+  auto k1 = penalty("k1");
+  EXPECT_NEAR(k1[0], 0.0, 1e-12);
+  EXPECT_NEAR(k1[1], 0.5 * -2.0 * l2, 1e-12);
+  // k2 = d^2 / 2: sums ln^2 2 for both rows.
+  auto k2 = penalty("k2");
+  EXPECT_NEAR(k2[0], 0.5 * l2 * l2, 1e-12);
+  EXPECT_NEAR(k2[1], 0.5 * l2 * l2, 1e-12);
+  // k3 = e^d - d - 1: (1 - ln 2) + (ln 2 - 0.5) + 0 = 0.5; 2 (1 - ln 2).
+  auto k3 = penalty("k3");
+  EXPECT_NEAR(k3[0], 0.5 * 0.5, 1e-12);
+  EXPECT_NEAR(k3[1], 0.5 * 2.0 * (1.0 - l2), 1e-12);
+  EXPECT_THROW(upm::kl_reward_penalty(fresh, ref, mask.narrow(1, 0, 2), 0.5, "k1"), upm::Error);
+
+  // Equal task rewards of one group get a spread from the penalty: with k1,
+  // rewards 1 - 0 and 1 + ln 2, Dr. GRPO advantages -/+ ln 2 / 2.
+  GrpoLossConfig config;
+  config.scale_by_std = false;
+  auto rewards = torch::tensor({1.0, 1.0}, torch::kDouble) - upm::kl_reward_penalty(fresh, ref, mask, 0.5, "k1");
+  auto adv = upm::group_advantages(rewards, 2, config);
+  EXPECT_NEAR(adv[0].item<double>(), -l2 / 2.0, 1e-12);
+  EXPECT_NEAR(adv[1].item<double>(), l2 / 2.0, 1e-12);
+}
+
 }  // namespace

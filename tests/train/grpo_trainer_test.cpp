@@ -2,11 +2,13 @@
 // tokenizer, the tiny SFT model config): every trainable tensor moves and the
 // loss stays finite; a resumed run repeats an uninterrupted one bit for bit;
 // malformed outputs never reach the judge; the streaming credit; the remote
-// judge's reading of label log-probs; the CLI.
+// judge's reading of label log-probs; the CLI; dynamic sampling and KL in the
+// reward.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "rl_test_judges.h"
 #include "rl_test_util.h"
 #include "upm/data/prompt_builder.h"
 #include "upm/infer/generator.h"
@@ -152,6 +154,129 @@ TEST(GrpoTrainer, ResumedRunRepeatsTheUninterruptedOneBitForBit) {
   auto x = weights_of(full.output_dir), y = weights_of(resumed.output_dir);
   ASSERT_EQ(x.size(), y.size());
   for (const auto& [name, t] : x) EXPECT_TRUE(torch::equal(t, y.at(name))) << name;
+}
+
+bool any_tensor_changed(const std::map<std::string, torch::Tensor>& before,
+                        const std::map<std::string, torch::Tensor>& after) {
+  for (const auto& [name, t] : before) {
+    if (!torch::equal(t, after.at(name))) return true;
+  }
+  return false;
+}
+
+// Dynamic sampling where every reward is 0 (the judge's term weighs nothing
+// and a malformed output costs nothing): every round finds only zero-spread
+// groups, so the step runs all 1 + max_rounds rounds and trains on nothing.
+// The entropy bonus alone moves the weights without dynamic sampling, so
+// weights that stay put show that the groups left the update.
+TEST(GrpoDynamicSampling, EqualRewardsRunEveryRoundAndLeaveThePolicyUnchanged) {
+  auto flat = [](const TempDir& dir) {
+    GrpoConfig c = random_policy_config(dir);
+    c.reward.predictor_weight = 0.0;
+    c.reward.format_penalty = 0.0;
+    c.loss.entropy_coef = 0.05;
+    return c;
+  };
+  TempDir a, b;
+  GrpoConfig off = flat(a);
+  EXPECT_TRUE(any_tensor_changed(weights_of(off.policy), weights_of(run_grpo(off).output_dir)));
+  const nlohmann::json off_line = read_json_lines(off.run_dir + "/metrics.jsonl").front();
+  EXPECT_FALSE(off_line.contains("rollout_rounds"));
+
+  GrpoConfig on = flat(b);
+  on.dynamic_sampling.enabled = true;
+  on.dynamic_sampling.max_rounds = 2;
+  const auto before = weights_of(on.policy);
+  const auto after = weights_of(run_grpo(on).output_dir);
+  ASSERT_EQ(before.size(), after.size());
+  for (const auto& [name, t] : before) EXPECT_TRUE(torch::equal(t, after.at(name))) << name << " moved";
+  const nlohmann::json line = read_json_lines(on.run_dir + "/metrics.jsonl").front();
+  EXPECT_EQ(line.at("rollout_rounds").get<int64_t>(), 3);
+  EXPECT_EQ(line.at("groups_kept").get<int64_t>(), 0);
+  EXPECT_EQ(line.at("groups_dropped").get<int64_t>(), 3 * on.users_per_step);
+  EXPECT_EQ(line.at("updates").get<int64_t>(), 0);
+  EXPECT_EQ(line.at("frac_reward_zero_std").get<double>(), 1.0);
+}
+
+// When the first round's groups all have a spread, dynamic sampling keeps
+// them all and the run is the one without it, bit for bit; the defaults
+// (dynamic sampling and KL in the reward off) add no metric.
+TEST(GrpoDynamicSampling, KeepingEveryGroupTrainsExactlyAsWithout) {
+  TempDir a, b;
+  GrpoConfig off = random_policy_config(a);
+  off.max_steps = 2;
+  GrpoConfig on = random_policy_config(b);
+  on.max_steps = 2;
+  on.dynamic_sampling.enabled = true;
+  const auto x = weights_of(run_grpo(off).output_dir), y = weights_of(run_grpo(on).output_dir);
+  auto with = stable_metrics(on.run_dir), without = stable_metrics(off.run_dir);
+  ASSERT_EQ(with.size(), without.size());
+  for (size_t i = 0; i < with.size(); ++i) {
+    if (!with[i].contains("loss")) continue;  // eval lines
+    EXPECT_EQ(with[i].at("rollout_rounds").get<int64_t>(), 1);
+    EXPECT_EQ(with[i].at("groups_kept").get<int64_t>(), on.users_per_step);
+    EXPECT_EQ(with[i].at("groups_dropped").get<int64_t>(), 0);
+    for (const char* key : {"rollout_rounds", "groups_kept", "groups_dropped"}) with[i].erase(key);
+    EXPECT_FALSE(without[i].contains("reward_kl"));
+  }
+  EXPECT_EQ(with, without);
+  ASSERT_EQ(x.size(), y.size());
+  for (const auto& [name, t] : x) EXPECT_TRUE(torch::equal(t, y.at(name))) << name;
+}
+
+// A judge that gives even-numbered users the same reward for every sample:
+// their groups are dropped and refill rounds over seeded draws of the 8
+// users bring the step back to users_per_step groups with a spread.
+TEST(GrpoDynamicSampling, RefillRoundsFillTheBatchWithGroupsThatHaveASpread) {
+  TempDir dir;
+  GrpoConfig c = random_policy_config(dir);
+  c.reward.format_penalty = 0.0;  // = the flat users' reward
+  c.dynamic_sampling.enabled = true;
+  c.dynamic_sampling.max_rounds = 6;
+  c.max_steps = 2;
+  EvenUsersFlatJudge judge;
+  GrpoRunOptions options;
+  options.judge = &judge;
+  auto before = weights_of(c.policy);
+  GrpoResult r = run_grpo(c, options);
+  EXPECT_TRUE(any_tensor_changed(before, weights_of(r.output_dir)));
+  bool refilled = false;
+  for (const auto& line : read_json_lines(c.run_dir + "/metrics.jsonl")) {
+    if (!line.contains("loss")) continue;
+    const int64_t rounds = line.at("rollout_rounds").get<int64_t>();
+    EXPECT_EQ(line.at("groups_kept").get<int64_t>(), c.users_per_step);
+    EXPECT_EQ(line.at("groups_dropped").get<int64_t>(), rounds * c.users_per_step - c.users_per_step);
+    EXPECT_GT(line.at("frac_reward_zero_std").get<double>(), 0.0);
+    refilled = refilled || rounds > 1;
+  }
+  EXPECT_TRUE(refilled);
+}
+
+// KL in the reward, full fine-tuning and LoRA (kl_beta 0, so the reference is
+// loaded for the reward alone): with recomputed old log-probs the first step's
+// policy is the reference, so the penalty is exactly 0; after one update it
+// is positive (k3 >= 0) and the update reports its KL.
+TEST(GrpoKlInReward, PenaltyIsZeroOnTheReferenceAndPositiveOnceThePolicyMoved) {
+  for (bool lora : {false, true}) {
+    SCOPED_TRACE(lora ? "lora" : "full");
+    TempDir dir;
+    GrpoConfig c = random_policy_config(dir);
+    c.lora.enabled = lora;
+    c.reward.kl_coef = 0.1;
+    c.reward.kl_estimator = "k3";
+    c.old_logprobs = "recompute";
+    c.max_steps = 2;
+    run_grpo(c);
+    std::vector<nlohmann::json> steps;
+    for (const auto& line : read_json_lines(c.run_dir + "/metrics.jsonl")) {
+      if (line.contains("loss")) steps.push_back(line);
+    }
+    ASSERT_EQ(int64_t(steps.size()), c.max_steps);
+    EXPECT_EQ(steps.front().at("reward_kl").get<double>(), 0.0);
+    EXPECT_GT(steps.back().at("reward_kl").get<double>(), 0.0);
+    EXPECT_GT(steps.back().at("kl").get<double>(), 0.0);
+    EXPECT_FALSE(steps.back().contains("rollout_rounds"));
+  }
 }
 
 // Delegates to a real judge and records what it was shown.

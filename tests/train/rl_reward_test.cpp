@@ -1,7 +1,9 @@
 #include "upm/train/rl_reward.h"
 
 #include <cmath>
+#include <set>
 
+#include "upm/train/dynamic_sampling.h"
 #include "upm/train/rl_stats.h"
 
 #include "test_util.h"
@@ -96,6 +98,11 @@ TEST(RlReward, ConfigValidation) {
                         "min_profile_tokens: must be <= max_profile_tokens");
   UPM_EXPECT_THROW_WITH(upm::config_from_json<RewardConfig>({{"predictor_reward", "prob"}}, "rl.json"), upm::InputError,
                         "predictor_reward: must be one of {confidence, accuracy}");
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<RewardConfig>({{"kl_estimator", "kl"}}, "rl.json"), upm::InputError,
+                        "kl_estimator: must be one of {k1, k2, k3}");
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<RewardConfig>({{"kl_coef", -0.1}}, "rl.json"), upm::InputError,
+                        "kl_coef");
+  EXPECT_EQ(RewardConfig{}.kl_coef, 0.0);  // KL in the reward is off unless asked for
 }
 
 }  // namespace
@@ -134,4 +141,68 @@ TEST(RlStats, GroupMetricsCountGroupsWithoutSignalAndRepeatedSamples) {
   // Group 1: 2 distinct of 3; group 2: 3 of 3.
   EXPECT_NEAR(m.at("distinct_samples").get<double>(), (2.0 / 3.0 + 1.0) / 2.0, 1e-12);
   EXPECT_NEAR(m.at("reward_mean").get<double>(), 2.7 / 6.0, 1e-12);
+}
+
+// Zero spread = no two valid rewards differ; NaN rewards are ignored as
+// group_advantages ignores them.
+TEST(DynamicSampling, GroupsWithSpreadByHand) {
+  const double nan = std::nan("");
+  const std::vector<double> rewards{
+      0.5, 0.5, 0.5,         // all equal: dropped
+      0.0, 0.3, 0.9,         // kept
+      1.0, nan, 1.0,         // equal once the NaN is left out: dropped
+      nan, 0.2, 0.3,         // kept
+      nan, nan, 0.7,         // one valid reward: zero advantage, dropped
+      nan, nan, nan,         // dropped
+      0.1, 0.1, 0.1 + 1e-9,  // any difference is a spread
+  };
+  EXPECT_EQ(upm::groups_with_spread(rewards, 3), (std::vector<bool>{false, true, false, true, false, false, true}));
+  EXPECT_THROW(upm::groups_with_spread({1.0, 2.0, 3.0}, 2), upm::Error);
+}
+
+TEST(DynamicSampling, FirstFlaggedKeepsTheFirstLimitTrueEntries) {
+  const std::vector<bool> flags{false, true, true, false, true, true};
+  EXPECT_EQ(upm::first_flagged(flags, 2), (std::vector<bool>{false, true, true, false, false, false}));
+  EXPECT_EQ(upm::first_flagged(flags, 10), flags);
+  EXPECT_EQ(upm::first_flagged(flags, 0), std::vector<bool>(6, false));
+}
+
+TEST(DynamicSampling, AppendGroupsRenumbersTheKeptGroupsAndAddsTheCounters) {
+  upm::EpisodeBatch into = two_groups();  // groups 0 and 1
+  upm::EpisodeBatch from = two_groups();
+  from.prompts = {{3}, {4}};
+  from.judge_requests = 5;
+  from.generated_tokens = 7;
+  into.judge_requests = 1;
+  upm::append_groups(into, std::move(from), {false, true}, 3);
+  ASSERT_EQ(into.prompts.size(), 3u);
+  EXPECT_EQ(into.prompts[2], std::vector<int64_t>{4});
+  ASSERT_EQ(into.samples.size(), 9u);
+  for (size_t k = 6; k < 9; ++k) EXPECT_EQ(into.samples[k].group, 2);
+  EXPECT_EQ(into.samples[6].tokens, std::vector<int64_t>{8});
+  EXPECT_EQ(into.rewards, (std::vector<double>{0.5, 0.5, 0.5, 0.0, 0.3, 0.9, 0.0, 0.3, 0.9}));
+  EXPECT_EQ(into.scored.size(), 9u);
+  EXPECT_EQ(into.judge_requests, 6);
+  EXPECT_EQ(into.generated_tokens, 7);
+  EXPECT_THROW(upm::append_groups(into, two_groups(), {true}, 3), upm::Error);
+}
+
+TEST(DynamicSampling, RefillUsersAreASeededDrawOfDistinctUsers) {
+  const auto a = upm::draw_users(10, 4, 7), b = upm::draw_users(10, 4, 7), c = upm::draw_users(10, 4, 8);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(std::set<int64_t>(a.begin(), a.end()).size(), 4u);
+  for (int64_t u : a) EXPECT_TRUE(u >= 0 && u < 10);
+  EXPECT_THROW(upm::draw_users(3, 4, 7), upm::Error);
+}
+
+TEST(DynamicSampling, ConfigIsOffByDefaultAndValidated) {
+  const auto c = upm::config_from_json<upm::DynamicSamplingConfig>(nlohmann::json::object(), "rl.json");
+  EXPECT_FALSE(c.enabled);
+  EXPECT_EQ(c.max_rounds, 3);
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<upm::DynamicSamplingConfig>({{"max_rounds", -1}}, "rl.json"),
+                        upm::InputError, "max_rounds");
+  EXPECT_THROW(upm::config_from_json<upm::DynamicSamplingConfig>({{"max_num_gen_batches", 2}}, "rl.json"),
+               upm::InputError);
 }

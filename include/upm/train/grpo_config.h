@@ -14,6 +14,7 @@
 #include "upm/model/model_runtime.h"
 #include "upm/infer/language_model.h"
 #include "upm/infer/predictor.h"
+#include "upm/train/dynamic_sampling.h"
 #include "upm/train/grpo_loss.h"
 #include "upm/train/lr_schedule.h"
 #include "upm/train/optimizer.h"
@@ -68,8 +69,10 @@ struct GrpoConfig {
   GrpoLossConfig loss;          // advantages (scale_by_std), clip, kl_beta, aggregation
   int64_t group_size = 4;       // G samples per prompt
   int64_t users_per_step = 8;   // users per step over all ranks
-  int64_t ppo_epochs = 1;       // optimisation passes over each rollout batch
-  int64_t minibatches = 1;      // optimizer updates per pass (each rank splits its samples)
+  // Zero-spread groups dropped and refilled with more users (DAPO; off).
+  DynamicSamplingConfig dynamic_sampling;
+  int64_t ppo_epochs = 1;   // optimisation passes over each rollout batch
+  int64_t minibatches = 1;  // optimizer updates per pass (each rank splits its samples)
   // Old-policy log-probs: "sampler" (those the generator computed while
   // sampling) or "recompute" (one no-grad training forward before the passes:
   // the first ratio is then exactly 1, whatever the decode kernels' rounding).

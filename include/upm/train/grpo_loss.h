@@ -56,6 +56,12 @@ at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, const
 // The per-token KL estimate of new from ref (see kl_estimator above).
 at::Tensor kl_estimate(const at::Tensor& new_logprobs, const at::Tensor& ref_logprobs, const std::string& estimator);
 
+// KL in the reward: per sequence, coef x the sum over its completion tokens
+// (mask [B, T], 1 on them) of the KL estimate -> [B], the amount taken off
+// each sample's reward before group_advantages (fp64, detached).
+at::Tensor kl_reward_penalty(const at::Tensor& new_logprobs, const at::Tensor& ref_logprobs, const at::Tensor& mask,
+                             double coef, const std::string& estimator);
+
 struct GrpoLossTerms {
   at::Tensor loss;           // scalar, differentiable w.r.t. new_logprobs
   at::Tensor kl;             // mean KL estimate per token (detached)

@@ -4,7 +4,10 @@
 //   -> rollouts: G profiles per user (shared-prefix groups), old log-probs kept
 //   -> rewards: the frozen judge on each user's held-out tasks (+ format and
 //      length terms; streaming episodes add the stage-2 credit)
-//   -> group-normalised advantages
+//      (dynamic_sampling: groups whose rewards are all equal are dropped and
+//      more users rolled out, dynamic_sampling.h)
+//   -> group-normalised advantages (reward.kl_coef: of the rewards less the
+//      summed KL to the reference)
 //   -> ppo_epochs x minibatches clipped-surrogate updates (grpo_update.h)
 //   -> metrics (RUN_DIR/metrics.jsonl), held-out eval, checkpoints: one step
 //      of the loop every trainer shares (train_loop.h), set up as they are
@@ -15,7 +18,7 @@
 //
 // The reference policy (for the KL term) is a frozen copy of the initial
 // policy, or for LoRA the base with adapters disabled; it is not loaded when
-// loss.kl_beta is 0. Everything random is a function of (seed, step), so a
+// loss.kl_beta and reward.kl_coef are 0. Everything random is a function of (seed, step), so a
 // resumed run repeats an uninterrupted one; only rank 0 writes.
 
 #include <cstdint>

@@ -45,6 +45,14 @@ struct RewardConfig {
   // overshoot / the buffer, reaching -overlong_penalty at max_new_tokens.
   int64_t overlong_buffer_tokens = 0;
   double overlong_penalty = 1.0;
+  // KL in the reward (verl's use_kl_in_reward, kl_ctrl.kl_coef; 0 = off):
+  // before the group advantages, each sample's reward loses kl_coef x the sum
+  // over its completion tokens of the per-token KL estimate (kl_estimator:
+  // k1, k2 or k3 as loss.kl_estimator; k1, verl's "kl", by default) of the
+  // rollout policy from the reference. Applied by the GRPO trainer, which
+  // holds the reference; the reward metrics leave it out (see reward_kl).
+  double kl_coef = 0.0;
+  std::string kl_estimator = "k1";
 };
 void describe(ConfigIO& io, RewardConfig& c);
 
