@@ -1,7 +1,9 @@
 #include "upm/pipeline/teach/sft_data_builder.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -33,8 +35,15 @@ void apply_preset(BuildSftConfig& c) {
   c.validate.min_kept = 3;
   c.merge.kind = "teacher";
   c.merge.min_accuracy = 0.8;
+  c.merge.below_threshold = "drop_user";
   c.teacher.guiding_example = true;
   c.stages.update_rows = true;
+  c.stages.split = "thirds";
+  c.validate.targets = "next_stage";
+  c.validate.target_filter.enabled = true;
+  c.validate.target_filter.min_p = 0.9;
+  c.validate.target_filter.max_targets = 5;
+  c.validate.target_filter.min_targets = 3;
 }
 
 namespace {
@@ -54,12 +63,35 @@ uint64_t user_seed(uint64_t seed, const std::string& user_id, int round, bool me
   return stable_hash(user_id + "#" + std::to_string(round) + (merge ? "#merge" : ""), seed);
 }
 
+// The rules that drop a user (a record "rejected" with "dropped": the rule).
+constexpr const char* kTooFewTargets = "too_few_targets";
+constexpr const char* kMergeBelowThreshold = "merge_below_threshold";
+
+json task_ids_json(const std::vector<data::BenchmarkTask>& tasks) {
+  json ids = json::array();
+  for (const auto& t : tasks) ids.push_back(t.task_id);
+  return ids;
+}
+
+json labels_json(const std::vector<data::BenchmarkTask>& tasks) {
+  json labels = json::array();
+  for (const auto& t : tasks) labels.push_back(t.label);
+  return labels;
+}
+
+std::string fixed3(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3f", v);
+  return buffer;
+}
+
 // One user on its way through the rounds.
 struct UserWork {
   data::UserLog log;
   size_t line = 0;
-  std::vector<data::BenchmarkTask> tasks;    // what validates candidates
-  std::optional<data::BenchmarkTask> guide;  // shown to an LM teacher, never validated on
+  std::vector<data::BenchmarkTask> tasks;                   // the user's tasks from the tasks file
+  std::array<std::vector<data::BenchmarkTask>, 2> targets;  // what validates round 1, round 2
+  std::optional<data::BenchmarkTask> guide;                 // shown to an LM teacher, never validated on
   std::vector<data::Event> stage1, stage2;
   ValidationScore baseline;
   std::string previous_target;  // round 1's target, for round 2
@@ -67,6 +99,7 @@ struct UserWork {
   json rows = json::array();
   bool failed = false;  // an input problem: goes to the errors file
   std::string problem;
+  std::string dropped, drop_reason;  // a rule dropped the user: no row
 };
 
 // One user's state inside a round.
@@ -78,6 +111,7 @@ struct RoundWork {
   std::vector<size_t> output_index;     // profile i -> candidate index
   std::vector<ValidationScore> scores;  // per profile
   std::vector<size_t> kept;             // profile indices, best first
+  ValidationScore baseline;             // the no-profile answers to this round's targets
   json round = json::object();
   std::optional<TeacherOutput> merged;
 };
@@ -87,6 +121,7 @@ class BuildSftRun {
   BuildSftRun(const BuildSftConfig& config, LanguageModel& predictor_lm, const Tokenizer& prompt_tokenizer,
               Teacher& teacher, JobOutput& out, JobSummary& summary)
       : config_(config),
+        per_round_targets_(config.validate.targets == "next_stage" || config.validate.target_filter.enabled),
         predictor_(predictor_lm, config.predictor.predictor, config.prompts),
         builder_(config.prompts, [&prompt_tokenizer](std::string_view t) { return prompt_tokenizer.count_tokens(t); }),
         teacher_(teacher),
@@ -115,7 +150,7 @@ class BuildSftRun {
     std::vector<UserWork*> active;
     for (auto& user : window_) {
       prepare(user);
-      if (!user.failed) active.push_back(&user);
+      if (!user.failed && user.dropped.empty()) active.push_back(&user);
     }
     run_round(active, 1);
     std::vector<UserWork*> second;
@@ -149,18 +184,87 @@ class BuildSftRun {
       }
     }
     const auto events = data::chronological(user.log.events);
-    size_t first = events.size();
-    if (config_.stages.update_rows && events.size() >= 2) {
-      first = size_t(std::llround(config_.stages.first_fraction * double(events.size())));
-      first = std::clamp<size_t>(first, 1, events.size() - 1);
+    const StageBounds bounds = stage_bounds(events.size(), config_.stages);
+    user.stage1.assign(events.begin(), events.begin() + long(bounds.first_end));
+    if (config_.stages.update_rows) {
+      user.stage2.assign(events.begin() + long(bounds.first_end), events.begin() + long(bounds.second_end));
     }
-    user.stage1.assign(events.begin(), events.begin() + long(first));
-    user.stage2.assign(events.begin() + long(first), events.end());
-    json task_ids = json::array(), labels = json::array();
-    for (const auto& t : user.tasks) task_ids.push_back(t.task_id), labels.push_back(t.label);
-    user.record = {{"user_id", user.log.user_id}, {"line", user.line}, {"teacher", teacher_.name()},
-                   {"tasks", task_ids},           {"labels", labels},  {"rounds", json::array()}};
+    user.record = {{"user_id", user.log.user_id},       {"line", user.line},
+                   {"teacher", teacher_.name()},        {"tasks", task_ids_json(user.tasks)},
+                   {"labels", labels_json(user.tasks)}, {"rounds", json::array()}};
     if (user.guide) user.record["guide_task"] = user.guide->task_id;
+    user.targets = {user.tasks, user.tasks};
+    if (per_round_targets_) choose_targets(user, events, bounds);
+  }
+
+  // Each round's targets (validate.targets, validate.target_filter), or the
+  // user dropped when a round that will run has too few.
+  void choose_targets(UserWork& user, const std::vector<data::Event>& events, const StageBounds& bounds) {
+    const bool next_stage = config_.validate.targets == "next_stage";
+    const TargetFilterConfig& filter = config_.validate.target_filter;
+    std::array<std::vector<size_t>, 2> pool;  // indices into user.tasks
+    if (next_stage) {
+      const std::vector<int> stages = task_stages(user.tasks, events, bounds);
+      user.record["task_stages"] = stages;
+      for (size_t i = 0; i < stages.size(); ++i) {
+        if (stages[i] == 2) pool[0].push_back(i);
+        if (stages[i] == 3) pool[1].push_back(i);
+      }
+    } else {
+      for (size_t i = 0; i < user.tasks.size(); ++i) pool[0].push_back(i), pool[1].push_back(i);
+    }
+    if (filter.enabled) {
+      std::vector<size_t> scored = pool[0];  // each pool task once, in file order
+      scored.insert(scored.end(), pool[1].begin(), pool[1].end());
+      std::sort(scored.begin(), scored.end());
+      scored.erase(std::unique(scored.begin(), scored.end()), scored.end());
+      std::vector<data::BenchmarkTask> tasks;
+      for (size_t i : scored) tasks.push_back(user.tasks[i]);
+      ValidationScore history;
+      try {
+        history = score_history(predictor_, tasks, events);
+      } catch (const InputError& e) {
+        return fail(user, std::string("target filter: ") + e.what());
+      }
+      json h = score_json(history);
+      h["tasks"] = task_ids_json(tasks);
+      user.record["history_score"] = std::move(h);
+      for (auto& round_pool : pool) {
+        std::vector<bool> correct;
+        std::vector<double> p;
+        for (size_t i : round_pool) {
+          const size_t k = size_t(std::find(scored.begin(), scored.end(), i) - scored.begin());
+          correct.push_back(history.choices[k] == user.tasks[i].label);
+          p.push_back(history.p_correct[k]);
+        }
+        std::vector<size_t> kept;
+        for (size_t j : select_targets(correct, p, filter)) kept.push_back(round_pool[j]);
+        round_pool = std::move(kept);
+      }
+    }
+    const size_t needed = filter.enabled ? size_t(filter.min_targets) : 1;
+    const int rounds = user.stage2.empty() ? 1 : 2;
+    for (int r = 0; r < rounds; ++r) {
+      if (pool[size_t(r)].size() >= needed) continue;
+      std::string which = next_stage ? "tasks in stage " + std::to_string(r + 2) + " of the history" : "tasks";
+      if (filter.enabled) {
+        which += " that the predictor answers right from the full history with P > " + fixed3(filter.min_p);
+      }
+      return drop(user, kTooFewTargets,
+                  "round " + std::to_string(r + 1) + " has " + std::to_string(pool[size_t(r)].size()) +
+                      " validation targets (" + which + "), needs " + std::to_string(needed));
+    }
+    for (size_t r = 0; r < 2; ++r) {
+      user.targets[r].clear();
+      for (size_t i : pool[r]) user.targets[r].push_back(user.tasks[i]);
+    }
+  }
+
+  void drop(UserWork& user, const char* rule, const std::string& reason) {
+    user.dropped = rule;
+    user.drop_reason = reason;
+    user.rows = json::array();
+    user.previous_target.clear();
   }
 
   void fail(UserWork& user, const std::string& problem) {
@@ -185,6 +289,10 @@ class BuildSftRun {
                  {"events", w.prompt.events_total},
                  {"events_dropped", w.prompt.events_dropped},
                  {"prompt_tokens", w.prompt.tokens}};
+      if (per_round_targets_) {
+        w.round["tasks"] = task_ids_json(user->targets[size_t(round - 1)]);
+        w.round["labels"] = labels_json(user->targets[size_t(round - 1)]);
+      }
       if (!w.prompt.fits) {
         if (round == 1)
           fail(*user, "profile prompt exceeds prompts.max_prompt_tokens even without events");
@@ -235,24 +343,34 @@ class BuildSftRun {
 
   void validate(RoundWork& w, int round) {
     UserWork& user = *w.user;
+    const auto& tasks = user.targets[size_t(round - 1)];
+    // The baseline once per user, or per round when the rounds' targets differ.
+    const bool with_baseline = round == 1 || per_round_targets_;
     std::vector<std::optional<std::string>> inputs;
-    if (round == 1) inputs.push_back(std::nullopt);  // the baseline, once per user
+    if (with_baseline) inputs.push_back(std::nullopt);
     for (size_t k = 0; k < w.outputs.size(); ++k) {
       if (!w.outputs[k].ok) continue;
       w.profiles.push_back(w.outputs[k].profile);
       w.output_index.push_back(k);
       inputs.push_back(w.outputs[k].profile);
     }
-    std::vector<ValidationScore> scores = score_inputs(predictor_, user.tasks, inputs);
-    if (round == 1) {
-      user.baseline = scores.front();
-      user.record["baseline"] = score_json(user.baseline);
+    std::vector<ValidationScore> scores = score_inputs(predictor_, tasks, inputs);
+    if (with_baseline) {
+      w.baseline = scores.front();
       scores.erase(scores.begin());
+      if (per_round_targets_) {
+        w.round["baseline"] = score_json(w.baseline);
+      } else {
+        user.baseline = w.baseline;
+        user.record["baseline"] = score_json(user.baseline);
+      }
+    } else {
+      w.baseline = user.baseline;
     }
     w.scores = std::move(scores);
     std::vector<size_t> kept;
     for (size_t i = 0; i < w.profiles.size(); ++i) {
-      if (passes_validation(w.scores[i], user.baseline, config_.validate)) kept.push_back(i);
+      if (passes_validation(w.scores[i], w.baseline, config_.validate)) kept.push_back(i);
     }
     // Best first: the merge prompt lists them in that order, ties go to the first.
     while (!kept.empty()) {
@@ -316,17 +434,23 @@ class BuildSftRun {
     std::string source = "best_of";
     ValidationScore target_score = w.scores[best];
     if (w.merged) {
+      const bool drop_user = config_.merge.below_threshold == "drop_user";
       json m = {{"ok", w.merged->ok}, {"profile", w.merged->profile}, {"reasoning", w.merged->reasoning}};
       bool accepted = false;
       if (!w.merged->ok) {
         m["problem"] = w.merged->problem;
       } else {
         try {
-          const ValidationScore s = score_inputs(predictor_, user.tasks, {w.merged->profile}).front();
+          const ValidationScore s =
+              score_inputs(predictor_, user.targets[size_t(round - 1)], {w.merged->profile}).front();
           m.update(score_json(s));
           accepted = s.accuracy >= config_.merge.min_accuracy;
-          if (!accepted)
-            m["problem"] = "merged profile below merge.min_accuracy; the target is the best single candidate";
+          if (!accepted) {
+            m["problem"] = drop_user
+                               ? "merged profile accuracy " + fixed3(s.accuracy) + " below merge.min_accuracy " +
+                                     fixed3(config_.merge.min_accuracy)
+                               : "merged profile below merge.min_accuracy; the target is the best single candidate";
+          }
           if (accepted) target = w.merged->profile, reasoning = w.merged->reasoning, source = "merge", target_score = s;
         } catch (const InputError& e) {
           m["problem"] = std::string("validation: ") + e.what();
@@ -334,6 +458,12 @@ class BuildSftRun {
       }
       m["accepted"] = accepted;
       w.round["merge"] = m;
+      if (!accepted && drop_user) {
+        const std::string reason = "round " + std::to_string(round) + ": " + m.at("problem").get<std::string>() +
+                                   " (merge.below_threshold drop_user)";
+        reject(w, reason);
+        return drop(user, kMergeBelowThreshold, reason);
+      }
     }
     w.round["status"] = "ok";
     w.round["target"] = target;
@@ -364,6 +494,7 @@ class BuildSftRun {
     } else {
       user.record["rows"] = user.rows;
       user.record["status"] = user.rows.empty() ? "rejected" : "ok";
+      if (!user.dropped.empty()) user.record["dropped"] = user.dropped, user.record["reason"] = user.drop_reason;
       out_.write_record(user.record);
       ++summary_.written;
     }
@@ -371,6 +502,7 @@ class BuildSftRun {
   }
 
   const BuildSftConfig& config_;
+  const bool per_round_targets_;  // the rounds validate on their own targets
   Predictor predictor_;
   data::PromptBuilder builder_;
   Teacher& teacher_;
@@ -442,7 +574,14 @@ BuildSftSummary run_build_sft(const BuildSftConfig& config) {
   result.sft_path = config.run_dir + "/sft.jsonl" + suffix;
   result.report_path = config.run_dir + "/report.json" + suffix;
   write_file_atomic(result.sft_path, sft_rows(result.job.output_path));
-  const json report = build_sft_report(result.job.output_path, result.job.errors_path);
+  std::vector<std::string> drop_rules;
+  if (config.validate.targets == "next_stage" || config.validate.target_filter.enabled) {
+    drop_rules.push_back(kTooFewTargets);
+  }
+  if (config.merge.kind == "teacher" && config.merge.below_threshold == "drop_user") {
+    drop_rules.push_back(kMergeBelowThreshold);
+  }
+  const json report = build_sft_report(result.job.output_path, result.job.errors_path, drop_rules);
   write_file_atomic(result.report_path, report.dump(2) + "\n");
   write_file_atomic(config.run_dir + "/report.md" + suffix, build_sft_report_markdown(report));
   spdlog::info("build-sft: {} users written, {} errors ({} done before, {} for other ranks, {} not in users){}; {}",

@@ -40,9 +40,13 @@ const json* most_accurate(const json& candidates) {
 }
 
 void add_round(const json& record, const json& round, RoundTally& t) {
-  const size_t n = record.at("tasks").size();
+  // A round that validates on its own targets names them and has its own baseline.
+  const size_t n = round.contains("tasks") ? round.at("tasks").size() : record.at("tasks").size();
   ++t.users;
-  if (record.contains("baseline")) t.none.add(record.at("baseline"), n);
+  if (round.contains("baseline"))
+    t.none.add(round.at("baseline"), n);
+  else if (record.contains("baseline"))
+    t.none.add(record.at("baseline"), n);
   const json& candidates = round.value("candidates", json::array());
   for (const auto& c : candidates) {
     ++t.candidates;
@@ -103,29 +107,29 @@ std::string cell(const json& v) {
 
 }  // namespace
 
-json build_sft_report(const std::string& candidates_path, const std::string& errors_path) {
+json build_sft_report(const std::string& candidates_path, const std::string& errors_path,
+                      const std::vector<std::string>& drop_rules) {
   int64_t with_rows = 0, rejected = 0, errors = 0, rows = 0;
-  std::map<std::string, int64_t> rows_by_kind;
+  std::map<std::string, int64_t> rows_by_kind, dropped;
+  for (const auto& rule : drop_rules) dropped[rule] = 0;
   std::map<int, RoundTally> rounds;
   for (const auto& record : read_jsonl_file(candidates_path)) {
     const bool ok = record.value("status", "") == "ok";
     ok ? ++with_rows : ++rejected;
+    if (record.contains("dropped")) ++dropped[record.at("dropped").get<std::string>()];
     for (const auto& round : record.at("rounds")) {
       add_round(record, round, rounds[round.at("round").get<int>()]);
-      if (round.value("status", "") == "ok") ++rows, ++rows_by_kind[round.value("kind", "")];
+      // A dropped user's round-1 target gives no row.
+      if (ok && round.value("status", "") == "ok") ++rows, ++rows_by_kind[round.value("kind", "")];
     }
   }
   if (std::filesystem::exists(errors_path)) errors = int64_t(read_jsonl_file(errors_path).size());
   json by_round = json::object();
   for (const auto& [n, t] : rounds) by_round[std::to_string(n)] = round_json(t);
-  return {{"users",
-           {{"input", with_rows + rejected + errors},
-            {"with_rows", with_rows},
-            {"rejected", rejected},
-            {"errors", errors}}},
-          {"rows", rows},
-          {"rows_by_kind", rows_by_kind},
-          {"rounds", by_round}};
+  json users = {
+      {"input", with_rows + rejected + errors}, {"with_rows", with_rows}, {"rejected", rejected}, {"errors", errors}};
+  if (!dropped.empty()) users["dropped"] = dropped;
+  return {{"users", users}, {"rows", rows}, {"rows_by_kind", rows_by_kind}, {"rounds", by_round}};
 }
 
 std::string build_sft_report_markdown(const json& report) {
@@ -134,6 +138,11 @@ std::string build_sft_report_markdown(const json& report) {
       "# build-sft report\n\n| users | with rows | rejected | errors | SFT rows |\n|---|---|---|---|---|\n";
   md += "| " + cell(u["input"]) + " | " + cell(u["with_rows"]) + " | " + cell(u["rejected"]) + " | " +
         cell(u["errors"]) + " | " + cell(report["rows"]) + " |\n\n";
+  if (u.contains("dropped")) {
+    md += "Rejected users dropped by a rule:\n\n| rule | users |\n|---|---|\n";
+    for (const auto& [rule, n] : u["dropped"].items()) md += "| " + rule + " | " + cell(n) + " |\n";
+    md += "\n";
+  }
   md +=
       "| round | users | candidates | kept | pass rate | targets | merges (accepted / fell back) |\n"
       "|---|---|---|---|---|---|---|\n";
