@@ -4,6 +4,8 @@
 // dropped when the merge stays below merge.min_accuracy. Stage cuts and the
 // filter's selection are checked against hand-computed values; the runs
 // against the predictor's own answers and a run without the rule.
+#include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 
@@ -164,91 +166,18 @@ upm::Prediction predict_one(upm::Predictor& predictor, const upm::data::Benchmar
   return predictor.predict({r})[0];
 }
 
-TEST(BuildSft, WeakMergeDropsTheUserWithNoRow) {
-  upm::test::TempDir dir;
-  {
-    upm::data::SynthConfig synth;
-    synth.users = 6;
-    synth.seed = 5;
-    synth.min_events = 12;
-    synth.max_events = 20;
-    upm::data::SplitConfig split;
-    split.val_fraction = 0.25;
-    upm::data::write_split(upm::data::split_logs(upm::data::make_synthetic_world(synth).logs, split), split,
-                           dir.path());
-  }
-  // Every ok candidate is kept, so every round with two or more merges.
-  upm::BuildSftConfig fallback = run_config(dir.path(), "fallback");
-  fallback.validate.min_accuracy = 0.0;
-  fallback.validate.vs_baseline = "none";
-  fallback.merge.kind = "teacher";
-  fallback.merge.min_accuracy = 0.75;
-  upm::BuildSftConfig dropping = fallback;
-  dropping.run_dir = dir.path() + "/dropping";
-  dropping.merge.below_threshold = "drop_user";
-  upm::run_build_sft(fallback);
-  const upm::BuildSftSummary summary = upm::run_build_sft(dropping);
-  const auto before = by_user(fallback.run_dir + "/candidates.jsonl");
-  const auto after = by_user(dropping.run_dir + "/candidates.jsonl");
-  ASSERT_EQ(before.size(), 6u);
-  ASSERT_EQ(after.size(), 6u);
+// Synthetic users whose tasks are made from their own history's events
+// (all but the first 10%), plus "early", whose two tasks lie in its first
+// third; DIR/history.jsonl, DIR/val.jsonl.
+struct StagedData {
+  std::vector<upm::data::UserLog> logs;
+  std::vector<upm::data::BenchmarkTask> tasks;
+};
 
-  int dropped = 0, kept = 0;
-  size_t rows = 0;
-  for (const auto& [user, b] : before) {
-    const json& a = after.at(user);
-    // The first round whose merge stayed below 0.75 (computed again from its accuracy).
-    int weak = 0;
-    for (const json& round : b.at("rounds")) {
-      if (!round.contains("merge")) continue;
-      const json& m = round.at("merge");
-      const bool below = !m.at("ok").get<bool>() || m.at("accuracy").get<double>() < 0.75;
-      EXPECT_EQ(m.at("accepted").get<bool>(), !below) << user;
-      if (below) {
-        weak = round.at("round");
-        break;
-      }
-    }
-    if (weak == 0) {
-      EXPECT_EQ(a, b) << user << ": no weak merge, the same record";
-      rows += a.at("rows").size();
-      ++kept;
-      continue;
-    }
-    ++dropped;
-    EXPECT_EQ(a.at("status"), "rejected") << user;
-    EXPECT_EQ(a.at("dropped"), "merge_below_threshold") << user;
-    EXPECT_TRUE(a.at("rows").empty()) << user;
-    const std::string reason = a.at("reason");
-    EXPECT_EQ(reason.rfind("round " + std::to_string(weak) + ": merged profile accuracy", 0), 0u) << reason;
-    EXPECT_NE(reason.find("merge.below_threshold drop_user"), std::string::npos) << reason;
-    ASSERT_EQ(a.at("rounds").size(), size_t(weak)) << user << ": no round after the weak one";
-    const json& last = a.at("rounds").back();
-    EXPECT_EQ(last.at("status"), "rejected");
-    EXPECT_EQ(last.at("reason"), reason);
-    EXPECT_FALSE(last.at("merge").at("accepted").get<bool>());
-    if (weak == 2) EXPECT_EQ(a.at("rounds")[0], b.at("rounds")[0]) << user;
-  }
-  EXPECT_GT(dropped, 0) << "choose merge.min_accuracy so that some merge is weak";
-  EXPECT_GT(kept, 0) << "choose merge.min_accuracy so that some merge is not";
-  EXPECT_EQ(read_json_lines(summary.sft_path).size(), rows);
-  const json report = upm::read_json_file(dropping.run_dir + "/report.json");
-  EXPECT_EQ(report["users"]["input"], 6);
-  EXPECT_EQ(report["users"]["rejected"].get<int>(), 6 - kept);
-  EXPECT_EQ(report["users"]["dropped"]["merge_below_threshold"], dropped);
-  EXPECT_EQ(report["rows"].get<size_t>(), rows);
-  EXPECT_NE(upm::test::read_text(dropping.run_dir + "/report.md")
-                .find("| merge_below_threshold | " + std::to_string(dropped) + " |"),
-            std::string::npos);
-  // The fallback run's report has no drop counts.
-  EXPECT_FALSE(upm::read_json_file(fallback.run_dir + "/report.json")["users"].contains("dropped"));
-}
-
-TEST(BuildSft, NextStageValidatesEachRoundOnTheFollowingThird) {
-  upm::test::TempDir dir;
+StagedData write_staged_data(const upm::test::TempDir& dir, int users, uint64_t seed) {
   upm::data::SynthConfig synth;
-  synth.users = 4;
-  synth.seed = 11;
+  synth.users = users;
+  synth.seed = seed;
   synth.min_events = 18;
   synth.max_events = 26;
   auto logs = upm::data::make_synthetic_world(synth).logs;
@@ -280,6 +209,99 @@ TEST(BuildSft, NextStageValidatesEachRoundOnTheFollowingThird) {
   }
   upm::data::write_user_logs(dir.file("history.jsonl"), logs);
   upm::data::write_benchmark(dir.file("val.jsonl"), tasks);
+  return {logs, tasks};
+}
+
+constexpr int kWeakMergeUsers = 8;
+constexpr double kWeakMergeMin = 0.5;
+
+TEST(BuildSft, WeakMergeDropsTheUserWithNoRow) {
+  // Rounds validated on different targets (the next thirds), so that a merge
+  // can pass round 1 and fail round 2.
+  upm::test::TempDir dir;
+  const StagedData data = write_staged_data(dir, kWeakMergeUsers, 3);
+  const int users = int(data.logs.size());
+  // Every ok candidate is kept, so every round with two or more merges.
+  upm::BuildSftConfig fallback = run_config(dir.path(), "fallback");
+  fallback.stages.split = "thirds";
+  fallback.validate.targets = "next_stage";
+  fallback.validate.min_accuracy = 0.0;
+  fallback.validate.vs_baseline = "none";
+  fallback.merge.kind = "teacher";
+  fallback.merge.min_accuracy = kWeakMergeMin;
+  upm::BuildSftConfig dropping = fallback;
+  dropping.run_dir = dir.path() + "/dropping";
+  dropping.merge.below_threshold = "drop_user";
+  upm::run_build_sft(fallback);
+  const upm::BuildSftSummary summary = upm::run_build_sft(dropping);
+  const auto before = by_user(fallback.run_dir + "/candidates.jsonl");
+  const auto after = by_user(dropping.run_dir + "/candidates.jsonl");
+  ASSERT_EQ(before.size(), size_t(users));
+  ASSERT_EQ(after.size(), size_t(users));
+
+  int dropped = 0, kept = 0, too_few = 0;
+  std::set<int> weak_rounds;
+  size_t rows = 0;
+  for (const auto& [user, b] : before) {
+    const json& a = after.at(user);
+    if (b.contains("dropped")) {  // no targets: dropped before any merge, in both runs
+      EXPECT_EQ(a, b) << user;
+      ++too_few;
+      continue;
+    }
+    // The first round whose merge stayed below the threshold (computed again from its accuracy).
+    int weak = 0;
+    for (const json& round : b.at("rounds")) {
+      if (!round.contains("merge")) continue;
+      const json& m = round.at("merge");
+      const bool below = !m.at("ok").get<bool>() || m.at("accuracy").get<double>() < kWeakMergeMin;
+      EXPECT_EQ(m.at("accepted").get<bool>(), !below) << user;
+      if (below) {
+        weak = round.at("round");
+        break;
+      }
+    }
+    if (weak == 0) {
+      EXPECT_EQ(a, b) << user << ": no weak merge, the same record";
+      rows += a.at("rows").size();
+      kept += a.at("status") == "ok";
+      continue;
+    }
+    ++dropped;
+    weak_rounds.insert(weak);
+    EXPECT_EQ(a.at("status"), "rejected") << user;
+    EXPECT_EQ(a.at("dropped"), "merge_below_threshold") << user;
+    EXPECT_TRUE(a.at("rows").empty()) << user;
+    const std::string reason = a.at("reason");
+    EXPECT_EQ(reason.rfind("round " + std::to_string(weak) + ": merged profile accuracy", 0), 0u) << reason;
+    EXPECT_NE(reason.find("merge.below_threshold drop_user"), std::string::npos) << reason;
+    ASSERT_EQ(a.at("rounds").size(), size_t(weak)) << user << ": no round after the weak one";
+    const json& last = a.at("rounds").back();
+    EXPECT_EQ(last.at("status"), "rejected");
+    EXPECT_EQ(last.at("reason"), reason);
+    EXPECT_FALSE(last.at("merge").at("accepted").get<bool>());
+    if (weak == 2) EXPECT_EQ(a.at("rounds")[0], b.at("rounds")[0]) << user;
+  }
+  EXPECT_EQ(weak_rounds, (std::set<int>{1, 2})) << "the data should have weak merges in round 1 and in round 2";
+  EXPECT_GT(kept, 0) << "the data should have a user whose merges pass";
+  EXPECT_EQ(read_json_lines(summary.sft_path).size(), rows);
+  const json report = upm::read_json_file(dropping.run_dir + "/report.json");
+  EXPECT_EQ(report["users"]["input"], users);
+  EXPECT_EQ(report["users"]["rejected"].get<int>(), users - kept);
+  EXPECT_EQ(report["users"]["dropped"]["too_few_targets"], too_few);
+  EXPECT_EQ(report["users"]["dropped"]["merge_below_threshold"], dropped);
+  EXPECT_EQ(report["rows"].get<size_t>(), rows);
+  EXPECT_NE(upm::test::read_text(dropping.run_dir + "/report.md")
+                .find("| merge_below_threshold | " + std::to_string(dropped) + " |"),
+            std::string::npos);
+  // The fallback run drops users only for their targets.
+  const json fallback_report = upm::read_json_file(fallback.run_dir + "/report.json");
+  EXPECT_EQ(fallback_report["users"]["dropped"], json({{"too_few_targets", too_few}}));
+}
+
+TEST(BuildSft, NextStageValidatesEachRoundOnTheFollowingThird) {
+  upm::test::TempDir dir;
+  const auto [logs, tasks] = write_staged_data(dir, 4, 11);
 
   upm::BuildSftConfig config = run_config(dir.path(), "run");
   config.stages.split = "thirds";
@@ -298,6 +320,7 @@ TEST(BuildSft, NextStageValidatesEachRoundOnTheFollowingThird) {
   const auto records = by_user(config.run_dir + "/candidates.jsonl");
   ASSERT_EQ(records.size(), 5u);
   int with_rows = 0, rows = 0;
+  std::map<std::string, std::array<std::vector<upm::data::BenchmarkTask>, 2>> later;  // tasks in thirds 2, 3
   for (const auto& log : logs) {
     const json& record = records.at(log.user_id);
     const auto events = upm::data::chronological(log.events);
@@ -313,6 +336,7 @@ TEST(BuildSft, NextStageValidatesEachRoundOnTheFollowingThird) {
       if (at == std::set<int>{2}) in2.push_back(t);
       if (at == std::set<int>{3}) in3.push_back(t);
     }
+    later[log.user_id] = {in2, in3};
     if (in2.empty() || in3.empty()) {
       EXPECT_EQ(record.at("status"), "rejected") << log.user_id;
       EXPECT_EQ(record.at("dropped"), "too_few_targets") << log.user_id;
@@ -355,6 +379,46 @@ TEST(BuildSft, NextStageValidatesEachRoundOnTheFollowingThird) {
   EXPECT_EQ(report["users"]["with_rows"], with_rows);
   EXPECT_EQ(report["users"]["dropped"]["too_few_targets"].get<int>(), 5 - with_rows);
   EXPECT_EQ(report["rows"], rows);
+
+  // With the filter too: each round's targets are those of its third that
+  // the predictor answers right from the history, the first two.
+  upm::BuildSftConfig both = config;
+  both.run_dir = dir.file("both");
+  both.validate.target_filter = {true, 0.5, 2, 1};
+  upm::run_build_sft(both);
+  int checked = 0;
+  for (const auto& [user, record] : by_user(both.run_dir + "/candidates.jsonl")) {
+    if (user == "early") continue;
+    const auto& [in2, in3] = later.at(user);
+    std::vector<upm::data::BenchmarkTask> scored;
+    for (const auto& t : user_tasks[user]) {
+      if (std::find_if(in2.begin(), in2.end(), [&](const auto& x) { return x.task_id == t.task_id; }) != in2.end() ||
+          std::find_if(in3.begin(), in3.end(), [&](const auto& x) { return x.task_id == t.task_id; }) != in3.end())
+        scored.push_back(t);
+    }
+    const json& h = record.at("history_score");
+    ASSERT_EQ(h.at("tasks").get<std::vector<std::string>>(), ids_of(scored)) << user;
+    std::map<std::string, bool> passes;
+    for (size_t i = 0; i < scored.size(); ++i) {
+      passes[scored[i].task_id] = h.at("choices")[i] == scored[i].label && h.at("p_correct")[i].get<double>() > 0.5;
+    }
+    std::array<std::vector<std::string>, 2> expected;
+    for (size_t k = 0; k < 2; ++k) {
+      for (const auto& t : later.at(user)[k]) {
+        if (passes[t.task_id] && expected[k].size() < 2) expected[k].push_back(t.task_id);
+      }
+    }
+    if (expected[0].empty() || expected[1].empty()) {
+      EXPECT_EQ(record.at("dropped"), "too_few_targets") << user;
+      continue;
+    }
+    for (const json& round : record.at("rounds")) {
+      EXPECT_EQ(round.at("tasks").get<std::vector<std::string>>(), expected[round.at("round").get<size_t>() - 1])
+          << user;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 0) << "some user should keep targets in both thirds";
 }
 
 TEST(BuildSft, TargetFilterKeepsWhatThePredictorGetsFromTheFullHistory) {
