@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include "upm/core/allocator.h"
 #include "upm/core/log.h"
 #include "upm/model/cpu_threads.h"
 
@@ -15,9 +16,13 @@ namespace upm::bench {
 namespace {
 
 // A bench's standard output is its JSON alone: the library's log lines
-// (model loading, job progress) go to standard error, as in the tools.
-[[maybe_unused]] const bool kLogsToStderr = [] {
+// (model loading, job progress) go to standard error, as in the tools. The
+// allocator is tuned as every tool's start tunes it (core/allocator.h):
+// without it, large tensors are fresh pages from the kernel at each
+// allocation, and a quarter of a profiling run went to zeroing them.
+[[maybe_unused]] const bool kProcessLikeTheTools = [] {
   init_logging(LogOptions{});
+  tune_allocator();
   return true;
 }();
 void synchronize(const c10::Device& device) {
