@@ -10,6 +10,10 @@ void describe(ConfigIO& io, RlDataConfig& c) {
   io.field("eval_users", c.eval_users);
   io.field("eval_tasks", c.eval_tasks);
   io.field("max_tasks_per_user", c.max_tasks_per_user).at_least(0);
+  io.field("reward_tasks", c.reward_tasks).one_of({"sample", "next"});
+  if (io.reading() && c.reward_tasks == "next" && c.max_tasks_per_user > 0) {
+    io.fail("max_tasks_per_user", "must be 0 with reward_tasks \"next\" (one task per stage)");
+  }
   io.field("streaming", c.streaming);
   io.field("stage1_fraction", c.stage1_fraction).greater_than(0.0).at_most(1.0);
   if (io.reading() && c.eval_users.empty() != c.eval_tasks.empty()) {

@@ -277,6 +277,7 @@ StepRollouts step_rollouts(const GrpoConfig& config, RlSession& s, Generator& ge
     settings.order_seed = round_seed(sequence_seed(config.predictor.predictor.seed, uint64_t(done) + 1), round);
     settings.pick_seed = round_seed(sequence_seed(config.seed + 1, uint64_t(done)), round);
     settings.max_tasks_per_user = config.data.max_tasks_per_user;
+    settings.next_task_only = config.data.reward_tasks == "next";
     settings.streaming = config.data.streaming;
     s.trainable->set_training(false);
     EpisodeBatch episodes =

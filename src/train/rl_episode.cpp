@@ -77,4 +77,11 @@ std::vector<data::BenchmarkTask> pick_tasks(const std::vector<data::BenchmarkTas
   return out;
 }
 
+std::vector<data::BenchmarkTask> reward_tasks(const std::vector<data::BenchmarkTask>& tasks, bool next_only,
+                                              int64_t limit, uint64_t seed) {
+  if (!next_only) return pick_tasks(tasks, limit, seed);
+  if (tasks.empty()) return {};
+  return {tasks.front()};
+}
+
 }  // namespace upm

@@ -92,8 +92,8 @@ EpisodeBatch run_episodes(PolicyHandle policy, const std::vector<const RlUser*>&
   std::vector<std::vector<data::BenchmarkTask>> tasks;
   for (size_t i = 0; i < users.size(); ++i) {
     texts.push_back(policy.prompts.profile(users[i]->user_id, users[i]->stage1_events).text);
-    tasks.push_back(pick_tasks(users[i]->stage1_tasks, settings.max_tasks_per_user,
-                               sequence_seed(settings.pick_seed, uint64_t(2 * positions[i]))));
+    tasks.push_back(reward_tasks(users[i]->stage1_tasks, settings.next_task_only, settings.max_tasks_per_user,
+                                 sequence_seed(settings.pick_seed, uint64_t(2 * positions[i]))));
   }
   add_stage(policy, texts, std::move(tasks), positions, 1, judge, reward, settings, batch);
   if (!settings.streaming) return batch;
@@ -106,8 +106,8 @@ EpisodeBatch run_episodes(PolicyHandle policy, const std::vector<const RlUser*>&
     const ScoredOutput& seed = batch.scored[i * size_t(G) + size_t(seeded[i])];
     texts.push_back(
         policy.prompts.update(users[i]->user_id, seed.well_formed ? seed.profile : "", users[i]->stage2_events).text);
-    tasks.push_back(pick_tasks(users[i]->stage2_tasks, settings.max_tasks_per_user,
-                               sequence_seed(settings.pick_seed, uint64_t(2 * positions[i] + 1))));
+    tasks.push_back(reward_tasks(users[i]->stage2_tasks, settings.next_task_only, settings.max_tasks_per_user,
+                                 sequence_seed(settings.pick_seed, uint64_t(2 * positions[i] + 1))));
   }
   const size_t stage2 = add_stage(policy, texts, std::move(tasks), positions, 2, judge, reward, settings, batch);
   for (size_t i = 0; i < users.size(); ++i) {

@@ -4,6 +4,8 @@
 #include <set>
 
 #include "upm/train/dynamic_sampling.h"
+#include "upm/train/grpo_config.h"
+#include "upm/train/rl_episode.h"
 #include "upm/train/rl_stats.h"
 
 #include "test_util.h"
@@ -205,4 +207,31 @@ TEST(DynamicSampling, ConfigIsOffByDefaultAndValidated) {
                         upm::InputError, "max_rounds");
   EXPECT_THROW(upm::config_from_json<upm::DynamicSamplingConfig>({{"max_num_gen_batches", 2}}, "rl.json"),
                upm::InputError);
+}
+
+// reward_tasks "next": each stage is rewarded on its first task in file order.
+TEST(RewardTasks, NextIsTheFirstTaskOfTheStageAndSampleIsTheSeededPick) {
+  std::vector<upm::data::BenchmarkTask> tasks(4);
+  for (size_t i = 0; i < tasks.size(); ++i) tasks[i].task_id = "t" + std::to_string(i);
+  const auto next = upm::reward_tasks(tasks, true, 0, 7);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].task_id, "t0");
+  EXPECT_TRUE(upm::reward_tasks({}, true, 0, 7).empty());
+  const auto sampled = upm::reward_tasks(tasks, false, 2, 7), picked = upm::pick_tasks(tasks, 2, 7);
+  ASSERT_EQ(sampled.size(), 2u);
+  for (size_t i = 0; i < sampled.size(); ++i) EXPECT_EQ(sampled[i].task_id, picked[i].task_id);
+  EXPECT_EQ(upm::reward_tasks(tasks, false, 0, 7).size(), 4u);
+}
+
+TEST(RewardTasks, ConfigAcceptsSampleOrNextAndRefusesNextWithATaskLimit) {
+  nlohmann::json data = {{"users", "u.jsonl"}, {"tasks", "t.jsonl"}};
+  EXPECT_EQ(upm::config_from_json<upm::RlDataConfig>(data, "rl.json").reward_tasks, "sample");
+  data["reward_tasks"] = "next";
+  EXPECT_EQ(upm::config_from_json<upm::RlDataConfig>(data, "rl.json").reward_tasks, "next");
+  data["max_tasks_per_user"] = 2;
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<upm::RlDataConfig>(data, "rl.json"), upm::InputError,
+                        "max_tasks_per_user");
+  data["reward_tasks"] = "first";
+  data["max_tasks_per_user"] = 0;
+  EXPECT_THROW(upm::config_from_json<upm::RlDataConfig>(data, "rl.json"), upm::InputError);
 }

@@ -29,6 +29,9 @@ struct RlDataConfig {
   std::string eval_users;  // held-out users (never trained on); "" = no eval
   std::string eval_tasks;
   int64_t max_tasks_per_user = 0;  // > 0: reward on at most this many tasks per sample (a seeded pick per step)
+  // "sample": the tasks above; "next": only the stage's first task in file
+  // order, its next target (AlignXplore+ rewards one next target per stage).
+  std::string reward_tasks = "sample";
   // Two-stage streaming episodes: stage 1 profiles the first `stage1_fraction`
   // of the (chronological) history, stage 2 updates that profile with the
   // rest through the update prompt. Tasks whose field "stage" is 1 reward

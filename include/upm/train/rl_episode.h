@@ -40,4 +40,9 @@ std::vector<RlUser> load_rl_users(const std::string& users_path, const std::stri
 std::vector<data::BenchmarkTask> pick_tasks(const std::vector<data::BenchmarkTask>& tasks, int64_t limit,
                                             uint64_t seed);
 
+// The tasks a stage's samples are rewarded on: the first one in file order
+// (the stage's next target) when `next_only`, else pick_tasks.
+std::vector<data::BenchmarkTask> reward_tasks(const std::vector<data::BenchmarkTask>& tasks, bool next_only,
+                                              int64_t limit, uint64_t seed);
+
 }  // namespace upm

@@ -42,6 +42,7 @@ struct EpisodeSettings {
   uint64_t order_seed = 0;     // the judge's option order
   uint64_t pick_seed = 0;      // task subsets and the stage-2 seed sample
   int64_t max_tasks_per_user = 0;
+  bool next_task_only = false;  // reward each stage on its first task only (reward_tasks below)
   bool streaming = false;
 };
 
