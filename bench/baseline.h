@@ -8,6 +8,7 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 #include <nlohmann/json.hpp>
+#include "upm/core/source_dir.h"
 
 namespace upm::bench {
 
@@ -30,7 +31,7 @@ double memory_read_gbps(const c10::Device& device, int64_t bytes = int64_t(512) 
 
 // The project's Python (./run setup's environment: torch and the Hugging Face
 // libraries the Python peers run on).
-inline std::string project_python() { return std::string(UPM_SOURCE_DIR) + "/.venv/bin/python"; }
+inline std::string project_python() { return upm::source_dir() + "/.venv/bin/python"; }
 
 // {"device", "threads", "peak_gemm_gflops_fp32", "peak_gemm_gflops_bf16", "memory_read_gbps"}.
 nlohmann::json machine_baseline(const c10::Device& device);

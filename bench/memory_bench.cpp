@@ -39,6 +39,7 @@
 #include "upm/model/model_runtime.h"
 #include "upm/train/optimizer.h"
 #include "upm/train/sft_step.h"
+#include "upm/core/source_dir.h"
 
 namespace {
 
@@ -121,7 +122,7 @@ int main(int argc, char** argv) {
   // heap and count them again at the next peak).
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   const std::string config_path =
-      arg(argc, argv, "--config", std::string(UPM_SOURCE_DIR) + "/configs/models/qwen3-8b/config.json");
+      arg(argc, argv, "--config", upm::source_dir() + "/configs/models/qwen3-8b/config.json");
   const std::string mode = arg(argc, argv, "--mode", "sft-lora");
   const int64_t seq = arg(argc, argv, "--seq", int64_t(256));
   const int64_t batch = arg(argc, argv, "--batch", int64_t(1));

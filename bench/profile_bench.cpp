@@ -31,6 +31,7 @@
 #include "upm/pipeline/profile/profile_state.h"
 #include "upm/pipeline/profile/profiler.h"
 #include "upm/pipeline/profile/updater.h"
+#include "upm/core/source_dir.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -38,7 +39,7 @@ using nlohmann::json;
 namespace {
 
 std::string make_model(const fs::path& dir) {
-  json cfg = upm::read_json_file(UPM_SOURCE_DIR "/tests/data/model/qwen3/config.json");
+  json cfg = upm::read_json_file(upm::source_dir() + "/tests/data/model/qwen3/config.json");
   cfg["vocab_size"] = 896;
   cfg["hidden_size"] = 256;
   cfg["intermediate_size"] = 768;
@@ -50,7 +51,7 @@ std::string make_model(const fs::path& dir) {
   upm::CausalLM model(upm::model_config_from_json(cfg, "bench model"), upm::ModelRuntime{}, upm::InitMode::random, 1);
   const std::string folder = (dir / "bench-qwen3").string();
   upm::save_pretrained(model, folder);
-  fs::copy_file(UPM_SOURCE_DIR "/tests/data/text/tiny_bpe/tokenizer.json", folder + "/tokenizer.json");
+  fs::copy_file(upm::source_dir() + "/tests/data/text/tiny_bpe/tokenizer.json", folder + "/tokenizer.json");
   return folder;
 }
 

@@ -30,6 +30,7 @@
 #include "upm/model/weights_loader.h"
 #include "upm/train/completion_logprobs.h"
 #include "upm/train/grpo_trainer.h"
+#include "upm/core/source_dir.h"
 
 namespace {
 
@@ -66,7 +67,7 @@ void write_users(const std::string& dir, int64_t users) {
 }
 
 std::string make_policy(const std::string& dir, int64_t hidden, int64_t layers) {
-  nlohmann::json cfg = upm::read_json_file(std::string(UPM_SOURCE_DIR) + "/configs/models/tiny-sft/config.json");
+  nlohmann::json cfg = upm::read_json_file(upm::source_dir() + "/configs/models/tiny-sft/config.json");
   cfg["hidden_size"] = hidden;
   cfg["intermediate_size"] = hidden * 2;
   cfg["num_hidden_layers"] = layers;
@@ -75,8 +76,8 @@ std::string make_policy(const std::string& dir, int64_t hidden, int64_t layers) 
   upm::CausalLM model(upm::model_config_from_json(cfg, "bench"), upm::ModelRuntime{}, upm::InitMode::random, 1);
   const std::string folder = dir + "/policy";
   upm::save_pretrained(model, folder);
-  std::filesystem::copy_file(std::string(UPM_SOURCE_DIR) + "/tests/data/text/tiny_bpe/tokenizer.json",
-                             folder + "/tokenizer.json", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(upm::source_dir() + "/tests/data/text/tiny_bpe/tokenizer.json", folder + "/tokenizer.json",
+                             std::filesystem::copy_options::overwrite_existing);
   return folder;
 }
 
@@ -119,7 +120,7 @@ int main(int argc, char** argv) {
   upm::GrpoConfig c;
   c.run_dir = (dir / "run").string();
   c.policy = make_policy(dir.string(), arg(argc, argv, "--hidden", 256), arg(argc, argv, "--layers", 4));
-  c.prompts.templates_dir = std::string(UPM_SOURCE_DIR) + "/tests/data/train/rl_prompts";
+  c.prompts.templates_dir = upm::source_dir() + "/tests/data/train/rl_prompts";
   c.data.users = (dir / "users.jsonl").string();
   c.data.tasks = (dir / "tasks.jsonl").string();
   c.reward.require_think = false;  // a random policy: every output is judged

@@ -22,6 +22,7 @@
 #include "upm/serve/chat_server.h"
 #include "upm/openai/openai_client.h"
 #include "upm/text/tokenizer.h"
+#include "upm/core/source_dir.h"
 
 namespace {
 
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
   nlohmann::json out;
   out["baseline"] = upm::bench::machine_baseline(device);
   upm::serve::ChatModel model{"bench", std::make_shared<upm::CausalLM>(bench_config(), upm::ModelRuntime{}),
-                              upm::load_tokenizer(UPM_SOURCE_DIR "/tests/data/text/tiny_bpe/tokenizer.json"),
+                              upm::load_tokenizer(upm::source_dir() + "/tests/data/text/tiny_bpe/tokenizer.json"),
                               upm::ChatTemplate::named("qwen3")};
   upm::serve::ChatEngine engine(std::move(model));
   upm::serve::ChatServerConfig config;

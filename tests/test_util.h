@@ -73,9 +73,10 @@ inline std::string read_text(const std::string& path) {
 #include <sys/wait.h>
 
 #include <cstdio>
+#include "test_paths.h"
 
 namespace upm::test {
-// A built tool run as a user would: UPM_BIN_DIR/<tool> <args>, stdout and
+// A built tool run as a user would: bin_dir()/<tool> <args>, stdout and
 // stderr together, and its exit code (-1 if it did not exit normally).
 struct ToolResult {
   int code;
@@ -83,7 +84,7 @@ struct ToolResult {
 };
 
 inline ToolResult run_tool(const std::string& tool, const std::string& args) {
-  std::string command = std::string(UPM_BIN_DIR) + "/" + tool + " " + args + " 2>&1";
+  std::string command = upm::test::bin_dir() + "/" + tool + " " + args + " 2>&1";
   ToolResult r{-1, ""};
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return r;

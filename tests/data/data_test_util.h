@@ -6,6 +6,7 @@
 #include <string>
 
 #include "test_util.h"
+#include "test_paths.h"
 
 namespace upm::test {
 
@@ -22,9 +23,7 @@ inline std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-inline std::string fixture(const std::string& name) {
-  return std::string(UPM_TEST_DATA_DIR) + "/data/" + name;
-}
+inline std::string fixture(const std::string& name) { return upm::test::test_data_dir() + "/data/" + name; }
 
 // Runs build/bin/upm-data with `args` (already shell-quoted where needed).
 inline ToolResult run_upm_data(const std::string& args) { return run_tool("upm-data", args); }

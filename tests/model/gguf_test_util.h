@@ -17,10 +17,11 @@
 #include "upm/model/safetensors_folder.h"
 #include "upm/model/weights_loader.h"
 #include "upm/text/tokenizer.h"
+#include "test_paths.h"
 
 namespace upm::test {
 
-inline std::string gguf_data(const std::string& name) { return std::string(UPM_TEST_DATA_DIR) + "/model/gguf/" + name; }
+inline std::string gguf_data(const std::string& name) { return upm::test::test_data_dir() + "/model/gguf/" + name; }
 
 // Offset just past tensor `name`'s name in its GGUF tensor record (u64
 // length + bytes); n_dims (u32), dims (u64 each), type (u32) and data offset

@@ -1,4 +1,4 @@
-// upm-infer run as a user would (binaries from UPM_BIN_DIR), checked against
+// upm-infer run as a user would (binaries from the build's bin/), checked against
 // the transformers reference's goldens (tools/reference/model_reference.py).
 #include <sys/wait.h>
 
@@ -12,6 +12,7 @@
 #include "upm/core/atomic_file.h"
 #include "upm/core/jsonl.h"
 #include "upm/text/tokenizer.h"
+#include "test_paths.h"
 
 namespace upm::test {
 namespace {
@@ -61,7 +62,7 @@ TEST(InferToolParity, GenerateMatchesReferenceGreedy) {
 
 // {"text"} lines are encoded by the folder's tokenizer and scored like the ids.
 TEST(InferTool, ScoresTextWithTheFolderTokenizer) {
-  const std::string tokenizer_json = std::string(UPM_TEST_DATA_DIR) + "/text/tiny_bpe/tokenizer.json";
+  const std::string tokenizer_json = upm::test::test_data_dir() + "/text/tiny_bpe/tokenizer.json";
   auto tokenizer = load_tokenizer(tokenizer_json);
   ModelConfig config = load_model_config(model_dir("qwen3"));
   config.vocab_size = tokenizer->vocab_size();

@@ -4,6 +4,8 @@
 #include "upm/core/config.h"
 #include "upm/core/error.h"
 #include "upm/model/model_config.h"
+#include "upm/core/source_dir.h"
+#include "test_paths.h"
 
 namespace upm::test {
 namespace {
@@ -72,7 +74,7 @@ TEST(ModelConfig, ReadsTransformers5RopeParameters) {
   EXPECT_DOUBLE_EQ(c.rope_scaling.high_freq_factor, 2.0);
   EXPECT_EQ(c.rope_scaling.original_max_position_embeddings, 64);
 
-  ModelConfig tiny = load_model_config(std::string(UPM_TEST_DATA_DIR) + "/model/qwen2");
+  ModelConfig tiny = load_model_config(upm::test::test_data_dir() + "/model/qwen2");
   EXPECT_DOUBLE_EQ(tiny.rope_theta, 1000000.0);
   EXPECT_EQ(tiny.rope_scaling.type, "default");
 
@@ -117,7 +119,7 @@ TEST(ModelConfig, UnsupportedSettingsNameTheField) {
 // The published Qwen3-8B config (configs/models/qwen3-8b/config.json): 8.19 B
 // parameters, 6.95 B of them outside the embeddings, as its model card says.
 TEST(ModelConfig, Qwen3_8BParameterCountFromConfigAlone) {
-  ModelConfig c = load_model_config(std::string(UPM_SOURCE_DIR) + "/configs/models/qwen3-8b");
+  ModelConfig c = load_model_config(upm::source_dir() + "/configs/models/qwen3-8b");
   const int64_t total = parameter_count(c);
   const int64_t embeddings = 2 * c.vocab_size * c.hidden_size;
   std::printf("Qwen3-8B: %lld parameters, %lld outside the embeddings\n", (long long)total,

@@ -15,6 +15,7 @@
 #include "upm/model/lora.h"
 #include "upm/model/safetensors.h"
 #include "upm/model/weights_loader.h"
+#include "test_paths.h"
 
 namespace upm::test {
 
@@ -32,7 +33,7 @@ inline torch::Tensor bf16_randn(std::vector<int64_t> sizes) {
   return torch::randn(sizes, torch::kFloat).to(torch::kBFloat16);
 }
 
-inline std::string model_dir(const std::string& family) { return std::string(UPM_TEST_DATA_DIR) + "/model/" + family; }
+inline std::string model_dir(const std::string& family) { return upm::test::test_data_dir() + "/model/" + family; }
 
 // A tensor of <family>/golden.safetensors (copied out of the mapping).
 inline torch::Tensor golden(const std::string& family, const std::string& name) {

@@ -19,6 +19,7 @@
 #include "upm/pipeline/teach/sft_data_builder.h"
 #include "upm/text/tokenizer.h"
 #include "upm/train/sft_data.h"
+#include "test_paths.h"
 
 namespace {
 
@@ -223,7 +224,7 @@ size_t count_lines(const std::string& path) {
 }
 
 std::vector<std::string> tool_args(const std::string& config, const std::string& run_dir) {
-  return {std::string(UPM_BIN_DIR) + "/upm-data",
+  return {upm::test::bin_dir() + "/upm-data",
           "--log-level",
           "warn",
           "build-sft",

@@ -14,6 +14,7 @@
 #include "upm/data/split.h"
 #include "upm/data/synth.h"
 #include "upm/pipeline/teach/profile_facts.h"
+#include "upm/core/source_dir.h"
 
 namespace {
 
@@ -39,7 +40,7 @@ TEST(DemoWriter, LikedTopicsAndToneFromUnseenHistoriesAreMostlyTrue) {
   split.test_fraction = 0.25;
   upm::data::write_split(upm::data::split_logs(world.logs, split), split, dir.path());
 
-  const std::string source = UPM_SOURCE_DIR;
+  const std::string source = upm::source_dir();
   const auto run = upm::test::run_tool(
       "upm-profile", "--model " + source + "/data/demo-writer --input " + dir.file("history.jsonl") + " --output " +
                          dir.file("profiles.jsonl") + " --config " + source + "/configs/demo/profile.json");

@@ -17,16 +17,17 @@
 #include "upm/model/causal_lm.h"
 #include "upm/model/model_config.h"
 #include "upm/model/weights_loader.h"
+#include "test_paths.h"
 
 namespace upm::test {
 
 inline constexpr int64_t kTinyVocab = 896;  // tiny_bpe has 865 tokens (+1 marker)
 
-inline std::string tiny_tokenizer_json() { return std::string(UPM_TEST_DATA_DIR) + "/text/tiny_bpe/tokenizer.json"; }
+inline std::string tiny_tokenizer_json() { return upm::test::test_data_dir() + "/text/tiny_bpe/tokenizer.json"; }
 
 // The parity model's config with the vocabulary widened.
 inline ModelConfig tiny_config(const std::string& family) {
-  ModelConfig c = load_model_config(std::string(UPM_TEST_DATA_DIR) + "/model/" + family + "/config.json");
+  ModelConfig c = load_model_config(upm::test::test_data_dir() + "/model/" + family + "/config.json");
   c.vocab_size = kTinyVocab;
   return c;
 }

@@ -18,6 +18,7 @@
 #include "upm/model/causal_lm.h"
 #include "upm/model/weights_loader.h"
 #include "upm/infer/language_model.h"
+#include "test_paths.h"
 
 namespace upm::test {
 
@@ -25,7 +26,7 @@ namespace upm::test {
 inline const std::string& tiny_model_dir() {
   static TempDir dir;
   static const std::string path = [] {
-    nlohmann::json cfg = read_json_file(std::string(UPM_TEST_DATA_DIR) + "/model/qwen3/config.json");
+    nlohmann::json cfg = read_json_file(upm::test::test_data_dir() + "/model/qwen3/config.json");
     cfg["vocab_size"] = 896;                // room for the tokenizer's 865 ids
     cfg["max_position_embeddings"] = 4096;  // the prompt templates are long
     cfg["initializer_range"] = 0.3;         // sharper (still random) distributions than 0.02
@@ -33,7 +34,7 @@ inline const std::string& tiny_model_dir() {
     CausalLM model(config, ModelRuntime{}, InitMode::random, 7);
     std::string folder = dir.file("tiny-qwen3");
     save_pretrained(model, folder);
-    std::filesystem::copy_file(std::string(UPM_TEST_DATA_DIR) + "/text/tiny_bpe/tokenizer.json",
+    std::filesystem::copy_file(upm::test::test_data_dir() + "/text/tiny_bpe/tokenizer.json",
                                folder + "/tokenizer.json");
     return folder;
   }();

@@ -14,6 +14,7 @@
 #include "upm/pipeline/profile/profile_text.h"
 #include "upm/pipeline/profile/profile_writer.h"
 #include "upm/pipeline/profile/profiler.h"
+#include "test_paths.h"
 
 namespace {
 
@@ -62,7 +63,7 @@ TEST(ProfileJob, EveryUserAccountedForAfterKillAndRerun) {
   upm::test::TempDir dir;
   const std::string logs = dir.file("logs.jsonl"), out = dir.file("profiles.jsonl");
   upm::test::write_lines(logs, mixed_logs());
-  const std::string tool = std::string(UPM_BIN_DIR) + "/upm-profile";
+  const std::string tool = upm::test::bin_dir() + "/upm-profile";
   std::vector<std::string> args = {tool,
                                    "--model",
                                    upm::test::tiny_model_dir(),
@@ -166,7 +167,7 @@ TEST(ProfileJob, BadRankEnvironmentIsAnInputError) {
 
 TEST(ProfileJob, ToolExitsTwoOnAMissingModel) {
   upm::test::TempDir dir;
-  const std::string command = std::string(UPM_BIN_DIR) + "/upm-profile --model " + dir.file("nope") + " --input " +
+  const std::string command = upm::test::bin_dir() + "/upm-profile --model " + dir.file("nope") + " --input " +
                               dir.file("in.jsonl") + " --output " + dir.file("o.jsonl") + " 2>/dev/null";
   int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status));

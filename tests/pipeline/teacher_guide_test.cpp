@@ -8,6 +8,7 @@
 #include "test_util.h"
 #include "upm/core/error.h"
 #include "upm/pipeline/teach/teacher_guide.h"
+#include "upm/core/source_dir.h"
 
 namespace upm {
 namespace {
@@ -22,7 +23,7 @@ data::BenchmarkTask task(const std::string& id, int label) {
   return t;
 }
 
-std::string shipped_guide() { return std::string(UPM_SOURCE_DIR) + "/configs/prompts/teacher_guide.txt"; }
+std::string shipped_guide() { return upm::source_dir() + "/configs/prompts/teacher_guide.txt"; }
 
 TEST(TeacherGuide, RenderDoesNotDependOnTheAnswer) {
   const auto guide = TeacherGuide::load(shipped_guide(), 200);

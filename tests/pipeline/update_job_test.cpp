@@ -10,6 +10,7 @@
 #include "upm/pipeline/profile/profile_state.h"
 #include "upm/pipeline/profile/profiler.h"
 #include "upm/pipeline/profile/updater.h"
+#include "test_paths.h"
 
 namespace {
 
@@ -208,7 +209,7 @@ TEST(UpdateJob, PathsAreConfigKeysThatTheJobRequires) {
 
 TEST(Tools, UpdateAndEvalRunEndToEnd) {
   Fixture f;
-  const std::string bin = UPM_BIN_DIR;
+  const std::string bin = upm::test::bin_dir();
   const std::string out = f.dir.file("v2.jsonl");
   EXPECT_EQ(run_tool(bin + "/upm-update --model " + upm::test::tiny_model_dir() + " --profiles " + f.profiles +
                      " --events " + f.batch + " --output " + out + " --set generation.max_new_tokens=8"),

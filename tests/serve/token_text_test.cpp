@@ -6,6 +6,7 @@
 
 #include "test_util.h"
 #include "upm/text/tokenizer.h"
+#include "test_paths.h"
 
 namespace upm::test {
 namespace {
@@ -22,7 +23,7 @@ void expect_texts_concatenate(const Tokenizer& tokenizer, const std::string& tex
 }
 
 TEST(TokenText, SentencePieceWordStartsKeepTheirSpace) {
-  auto tokenizer = load_tokenizer(std::string(UPM_TEST_DATA_DIR) + "/text/tiny_spm/tokenizer.model");
+  auto tokenizer = load_tokenizer(upm::test::test_data_dir() + "/text/tiny_spm/tokenizer.model");
   std::vector<TokenId> ids = tokenizer->encode("hello world again", false);
   ASSERT_GE(ids.size(), 2u);
   int spaced = 0;
@@ -39,7 +40,7 @@ TEST(TokenText, SentencePieceWordStartsKeepTheirSpace) {
 }
 
 TEST(TokenText, ByteLevelTokensAreTheirBytes) {
-  auto tokenizer = load_tokenizer(std::string(UPM_TEST_DATA_DIR) + "/text/tiny_bpe/tokenizer.json");
+  auto tokenizer = load_tokenizer(upm::test::test_data_dir() + "/text/tiny_bpe/tokenizer.json");
   expect_texts_concatenate(*tokenizer, "Item A or Item B? caf\xC3\xA9 <|im_end|>");
   const auto id = tokenizer->token_to_id("<|im_end|>");
   ASSERT_TRUE(id.has_value());

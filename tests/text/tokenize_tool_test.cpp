@@ -11,6 +11,7 @@
 #include "test_util.h"
 #include "text_test_util.h"
 #include "upm/text/tokenizer.h"
+#include "test_paths.h"
 
 namespace upm {
 namespace {
@@ -21,7 +22,7 @@ struct RunResult {
 };
 
 RunResult run_infer(const std::string& args, const test::TempDir& dir) {
-  std::string command = std::string(UPM_BIN_DIR) + "/upm-infer " + args + " 2>" + dir.file("stderr.txt");
+  std::string command = upm::test::bin_dir() + "/upm-infer " + args + " 2>" + dir.file("stderr.txt");
   int status = std::system(command.c_str());
   std::ifstream err(dir.file("stderr.txt"));
   std::stringstream text;

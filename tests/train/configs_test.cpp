@@ -21,6 +21,7 @@
 #include "upm/pipeline/teach/sft_data_builder.h"
 #include "upm/train/grpo_config.h"
 #include "upm/train/sft_config.h"
+#include "upm/core/source_dir.h"
 
 namespace upm {
 namespace {
@@ -70,6 +71,7 @@ const std::map<std::string, std::function<void(const std::string&)>>& known_conf
       {"qwen3-8b/profile.json", loads_as<ProfileJobConfig>()},
       {"qwen3-8b/eval.json", loads_as<EvalConfig>()},
       {"qwen3-8b/rl.json", loads_as<GrpoConfig>()},
+      {"qwen3-8b/rl_alignxplore_plus.json", loads_as<GrpoConfig>()},
       {"qwen3-8b/build_sft.json", loads_as<BuildSftConfig>()},
       // The MovieLens recipe's configs hold ${RUN}-style placeholders that
       // tools/recipes/movielens.sh fills in; as strings they load as they are.
@@ -88,7 +90,7 @@ const std::map<std::string, std::function<void(const std::string&)>>& known_conf
 }
 
 TEST(Configs, EveryShippedConfigLoadsAsItsJob) {
-  const fs::path root = fs::path(UPM_SOURCE_DIR) / "configs";
+  const fs::path root = fs::path(upm::source_dir()) / "configs";
   int checked = 0;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
     if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;

@@ -5,6 +5,7 @@
 
 #include "test_util.h"
 #include "upm/core/config.h"
+#include "test_paths.h"
 
 namespace {
 
@@ -13,8 +14,7 @@ torch::Tensor from_json(const nlohmann::json& values, int64_t rows, int64_t cols
 }
 
 TEST(InfoNceParity, LossMaskAndGradientsMatchTheReference) {
-  const nlohmann::json golden =
-      upm::read_json_file(std::string(UPM_TEST_DATA_DIR) + "/train/embed_info_nce_golden.json");
+  const nlohmann::json golden = upm::read_json_file(upm::test::test_data_dir() + "/train/embed_info_nce_golden.json");
   const int64_t B = golden["B"], D = golden["D"];
   for (const auto& c : golden["cases"]) {
     upm::InfoNceConfig config;

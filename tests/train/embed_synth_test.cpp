@@ -25,6 +25,7 @@
 #include "upm/embed/embedding_prompts.h"
 #include "upm/text/tokenizer.h"
 #include "upm/train/embed_trainer.h"
+#include "upm/core/source_dir.h"
 
 namespace upm {
 namespace {
@@ -232,7 +233,7 @@ TEST(EmbedSynth, DISABLED_Measure) {
   d.probe_users = j.value("probe_users", d.probe_users);
   d.lr = j.value("lr", d.lr);
   d.base = j.value("base", d.base);
-  if (!d.base.empty() && d.base[0] != '/') d.base = std::string(UPM_SOURCE_DIR) + "/" + d.base;
+  if (!d.base.empty() && d.base[0] != '/') d.base = upm::source_dir() + "/" + d.base;
   d.category_first = j.value("category_first", d.category_first);
   d.category_positives = j.value("category_positives", d.category_positives);
   d.lora = j.value("lora", d.lora);
@@ -258,7 +259,7 @@ TEST(EmbedSynth, DISABLED_Measure) {
 // positive being the held-out item's category.
 DemoSettings pretrained_settings(uint64_t seed) {
   DemoSettings d;
-  d.base = std::string(UPM_SOURCE_DIR) + "/data/demo-model";
+  d.base = upm::source_dir() + "/data/demo-model";
   d.seed = seed;
   d.users = 400;
   d.probe_users = 200;
@@ -318,7 +319,7 @@ TEST(EmbedSynth, ShortRunProducesQueryAndBaselineScoresForEveryTask) {
 // is held to within 0.05 of the baseline.
 TEST(EmbedSynth, WriterBaseQueryBeatsQueryFreeOnTopicsAndStyle) {
   DemoSettings d = pretrained_settings(3);
-  d.base = std::string(UPM_SOURCE_DIR) + "/data/demo-writer";
+  d.base = upm::source_dir() + "/data/demo-writer";
   d.writer_prompts = true;
   d.field_chars = 1000;  // the writer read whole item texts
   d.users = 200;

@@ -6,6 +6,7 @@
 
 #include "test_util.h"
 #include "upm/core/config.h"
+#include "test_paths.h"
 
 namespace {
 
@@ -58,7 +59,7 @@ TEST(GrpoAdvantages, RejectsRaggedGroups) {
 
 // Loss and gradient on a fixed batch against tools/reference/grpo_reference.py.
 TEST(GrpoLossParity, LossAndGradientMatchReference) {
-  auto golden = nlohmann::json::parse(upm::test::read_text(UPM_TEST_DATA_DIR "/train/grpo_golden.json"));
+  auto golden = nlohmann::json::parse(upm::test::read_text(upm::test::test_data_dir() + "/train/grpo_golden.json"));
   auto old_lp = tensor_2d(golden["old_logprobs"]);
   auto ref_lp = tensor_2d(golden["ref_logprobs"]);
   auto mask = tensor_2d(golden["mask"]);

@@ -10,6 +10,8 @@
 #include "upm/core/jsonl.h"
 #include "upm/model/safetensors_folder.h"
 #include "upm/train/sft_trainer.h"
+#include "upm/core/source_dir.h"
+#include "test_paths.h"
 
 namespace upm {
 namespace {
@@ -144,7 +146,7 @@ TEST(SftTrainerTest, LoraRunChangesOnlyAdaptersAndSavesPeftLayout) {
 }
 
 TEST(SftTrainerTest, ConfigFileParsesAndToolRejectsBadDataWithExitTwo) {
-  const std::string config = std::string(UPM_SOURCE_DIR) + "/configs/sft_tiny.json";
+  const std::string config = upm::source_dir() + "/configs/sft_tiny.json";
   auto parsed = load_config<SftConfig>(config, {"max_steps=2"});
   EXPECT_EQ(parsed.max_steps, 2);
   EXPECT_EQ(parsed.init, "random");
@@ -157,7 +159,7 @@ TEST(SftTrainerTest, ConfigFileParsesAndToolRejectsBadDataWithExitTwo) {
                         "\n"
                         R"({"prompt": "a", "completion": 7})"
                         "\n";
-  const std::string command = "cd " + std::string(UPM_SOURCE_DIR) + " && " + UPM_BIN_DIR + "/upm-train sft --config " +
+  const std::string command = "cd " + upm::source_dir() + " && " + upm::test::bin_dir() + "/upm-train sft --config " +
                               config + " --set run_dir=" + dir.file("run") + " --set data.train_file=" + bad + " 2> " +
                               dir.file("err.txt");
   const int status = std::system(command.c_str());

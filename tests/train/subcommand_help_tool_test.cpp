@@ -12,12 +12,13 @@
 #include <gtest/gtest.h>
 
 #include "test_util.h"
+#include "test_paths.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kToolsDir = fs::path(UPM_TEST_DATA_DIR).parent_path().parent_path() / "tools";
+const fs::path kToolsDir = fs::path(upm::test::test_data_dir()).parent_path().parent_path() / "tools";
 
 struct Registered {
   std::string name;

@@ -6,12 +6,14 @@
 
 #include "test_util.h"
 #include "upm/train/sft_config.h"
+#include "upm/core/source_dir.h"
+#include "test_paths.h"
 
 namespace upm::test {
 
-inline std::string data_path(const std::string& relative) { return std::string(UPM_TEST_DATA_DIR) + "/" + relative; }
+inline std::string data_path(const std::string& relative) { return upm::test::test_data_dir() + "/" + relative; }
 inline std::string tiny_tokenizer() { return data_path("text/tiny_bpe/tokenizer.json"); }
-inline std::string tiny_model_config() { return std::string(UPM_SOURCE_DIR) + "/configs/models/tiny-sft/config.json"; }
+inline std::string tiny_model_config() { return upm::source_dir() + "/configs/models/tiny-sft/config.json"; }
 
 // A few-step full fine-tuning run from scratch on the tiny data into `run_dir`.
 inline SftConfig tiny_sft_config(const std::string& run_dir) {

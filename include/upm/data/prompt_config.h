@@ -6,6 +6,7 @@
 #include <string>
 
 #include "upm/core/config.h"
+#include "upm/core/source_dir.h"
 
 namespace upm::data {
 
@@ -14,7 +15,7 @@ struct PromptConfig {
   // (predict*_blind.txt, for a predictor in continuation mode), applied
   // before the other keys, which still override.
   std::string preset;
-  std::string templates_dir = UPM_SOURCE_DIR "/configs/prompts";
+  std::string templates_dir = source_dir() + "/configs/prompts";
   std::string profile_template = "profile.txt";                  // history -> profile
   std::string update_template = "update.txt";                    // previous profile + new events -> profile
   std::string predict_template = "predict.txt";                  // profile + task -> option
