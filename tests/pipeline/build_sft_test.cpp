@@ -12,8 +12,6 @@
 
 #include "pipeline_test_util.h"
 #include "upm/data/prompt_builder.h"
-#include "upm/data/split.h"
-#include "upm/data/synth.h"
 #include "upm/pipeline/teach/candidate_merge.h"
 #include "upm/infer/predictor.h"
 #include "upm/pipeline/teach/sft_data_builder.h"
@@ -29,15 +27,7 @@ using upm::test::tiny_model;
 
 // Synthetic users split into history / validation tasks in `dir`.
 void write_synthetic_split(const std::string& dir, int users) {
-  upm::data::SynthConfig synth;
-  synth.users = users;
-  synth.seed = 5;
-  synth.min_events = 12;
-  synth.max_events = 20;
-  auto world = upm::data::make_synthetic_world(synth);
-  upm::data::SplitConfig split;
-  split.val_fraction = 0.25;
-  upm::data::write_split(upm::data::split_logs(world.logs, split), split, dir);
+  upm::test::write_synthetic_split(dir, {users, 5, 12, 20, 0.25});
 }
 
 upm::BuildSftConfig base_config(const std::string& dir) {

@@ -11,8 +11,7 @@
 
 #include "serve/fake_endpoint.h"
 #include "serve/serve_test_util.h"
-#include "upm/data/split.h"
-#include "upm/data/synth.h"
+#include "pipeline_test_util.h"
 #include "upm/pipeline/teach/http_teacher.h"
 #include "upm/pipeline/teach/sft_data_builder.h"
 
@@ -79,13 +78,7 @@ TEST(HttpTeacher, CandidatesAreTheServersSeededSamples) {
 
 // Synthetic users split into DIR/history.jsonl and DIR/val.jsonl.
 void synthetic_split(const std::string& dir, int users) {
-  upm::data::SynthConfig synth;
-  synth.users = users;
-  synth.min_events = 8;
-  synth.max_events = 10;
-  upm::data::SplitConfig split;
-  split.val_fraction = 0.3;
-  upm::data::write_split(upm::data::split_logs(upm::data::make_synthetic_world(synth).logs, split), split, dir);
+  upm::test::write_synthetic_split(dir, {users, 0, 8, 10, 0.3});
 }
 
 upm::BuildSftConfig http_build(const std::string& dir, const upm::openai::OpenAIClientConfig& client) {

@@ -3,8 +3,6 @@
 #include <set>
 
 #include "pipeline_test_util.h"
-#include "upm/data/split.h"
-#include "upm/data/synth.h"
 #include "upm/pipeline/teach/local_teacher.h"
 #include "upm/pipeline/teach/sft_data_builder.h"
 
@@ -51,13 +49,7 @@ TEST(LocalTeacher, SamplesAreSeededPerUserAndIndependentOfTheBatch) {
 
 TEST(LocalTeacher, BuildSftRunsWithAModelTeacherAndItsMergePrompt) {
   upm::test::TempDir dir;
-  upm::data::SynthConfig synth;
-  synth.users = 3;
-  synth.min_events = 8;
-  synth.max_events = 10;
-  upm::data::SplitConfig split;
-  split.val_fraction = 0.3;
-  upm::data::write_split(upm::data::split_logs(upm::data::make_synthetic_world(synth).logs, split), split, dir.path());
+  upm::test::write_synthetic_split(dir.path(), {3, 0, 8, 10, 0.3});
   upm::BuildSftConfig c;
   c.run_dir = dir.file("run");
   c.history = dir.file("history.jsonl");

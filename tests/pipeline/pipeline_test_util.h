@@ -15,12 +15,35 @@
 
 #include "test_util.h"
 #include "upm/core/config.h"
+#include "upm/data/split.h"
+#include "upm/data/synth.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/weights_loader.h"
 #include "upm/infer/language_model.h"
 #include "test_paths.h"
 
 namespace upm::test {
+
+// Synthetic users (data::make_synthetic_world) split into DIR/history.jsonl
+// and DIR/val.jsonl (data::write_split): the build-sft tests' inputs.
+struct SyntheticSplit {
+  int users = 4;
+  int64_t seed = 0;
+  int64_t min_events = 12;
+  int64_t max_events = 20;
+  double val_fraction = 0.25;
+};
+
+inline void write_synthetic_split(const std::string& dir, const SyntheticSplit& s) {
+  data::SynthConfig synth;
+  synth.users = s.users;
+  synth.seed = s.seed;
+  synth.min_events = s.min_events;
+  synth.max_events = s.max_events;
+  data::SplitConfig split;
+  split.val_fraction = s.val_fraction;
+  data::write_split(data::split_logs(data::make_synthetic_world(synth).logs, split), split, dir);
+}
 
 // The folder, built once per test binary (removed at exit).
 inline const std::string& tiny_model_dir() {

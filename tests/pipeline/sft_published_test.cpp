@@ -423,14 +423,7 @@ TEST(BuildSft, NextStageValidatesEachRoundOnTheFollowingThird) {
 
 TEST(BuildSft, TargetFilterKeepsWhatThePredictorGetsFromTheFullHistory) {
   upm::test::TempDir dir;
-  upm::data::SynthConfig synth;
-  synth.users = 6;
-  synth.seed = 5;
-  synth.min_events = 12;
-  synth.max_events = 20;
-  upm::data::SplitConfig split;
-  split.val_fraction = 0.3;
-  upm::data::write_split(upm::data::split_logs(upm::data::make_synthetic_world(synth).logs, split), split, dir.path());
+  upm::test::write_synthetic_split(dir.path(), {6, 5, 12, 20, 0.3});
   upm::BuildSftConfig config = run_config(dir.path(), "run");
   config.validate.min_accuracy = 0.0;
   config.validate.vs_baseline = "none";
