@@ -104,14 +104,9 @@ class Wave {
     const std::vector<std::vector<size_t>> passes = prefill_passes(lengths, limits_);
     // Prompt p is prefilled into slot p (fan_out_prefixes expects that); a
     // pass's padding goes only to the longest of its own rows.
-    int64_t longest_pass = 0;
-    for (const auto& pass : passes) {
-      int64_t t = 0;
-      for (size_t r : pass) t = std::max(t, lengths[r]);
-      longest_pass = std::max(longest_pass, t);
-    }
+    const int64_t longest = *std::max_element(lengths.begin(), lengths.end());
     const int64_t rows = int64_t(count) * group;
-    KVCache cache(model_.config(), rows, longest_pass + longest_budget, model_.dtype(), model_.device());
+    KVCache cache(model_.config(), rows, longest + longest_budget, model_.dtype(), model_.device());
     std::vector<torch::Tensor> row_logits(count);
     for (const auto& pass : passes) {
       std::vector<std::vector<int64_t>> pass_prompts;
