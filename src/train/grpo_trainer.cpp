@@ -152,11 +152,27 @@ torch::Tensor reference_logprobs(const GrpoConfig& config, RlSession& s, const s
   return frozen_logprobs(*s.reference, rows, config.micro_batch_size);
 }
 
-// The old policy's log-probs of `rows` (sampler's or recomputed, as configured).
-torch::Tensor old_logprobs_of(const GrpoConfig& config, RlSession& s, const std::vector<CompletionRef>& rows,
-                              const std::vector<const std::vector<float>*>& sampler_logprobs) {
-  return config.old_logprobs == "recompute" ? frozen_logprobs(*s.policy.model, rows, config.micro_batch_size)
-                                            : pad_token_values(sampler_logprobs, s.policy.model->device());
+// Samples `indices` of `batch` as the learner reads them: each completion
+// after its prompt, with the log-probs the sampler computed.
+struct CompletionRows {
+  std::vector<CompletionRef> rows;
+  std::vector<const std::vector<float>*> sampler_logprobs;
+};
+
+CompletionRows completion_rows(const EpisodeBatch& batch, const std::vector<int64_t>& indices) {
+  CompletionRows out;
+  for (int64_t i : indices) {
+    const RolloutSample& sample = batch.samples[size_t(i)];
+    out.rows.push_back({&batch.prompts[size_t(sample.group)], &sample.tokens});
+    out.sampler_logprobs.push_back(&sample.logprobs);
+  }
+  return out;
+}
+
+// The old policy's log-probs of the rows (sampler's or recomputed, as configured).
+torch::Tensor old_logprobs_of(const GrpoConfig& config, RlSession& s, const CompletionRows& c) {
+  return config.old_logprobs == "recompute" ? frozen_logprobs(*s.policy.model, c.rows, config.micro_batch_size)
+                                            : pad_token_values(c.sampler_logprobs, s.policy.model->device());
 }
 
 // update_input with KL in the reward: the old and reference log-probs of
@@ -166,15 +182,14 @@ torch::Tensor old_logprobs_of(const GrpoConfig& config, RlSession& s, const std:
 GrpoUpdateInput kl_reward_input(const GrpoConfig& config, RlSession& s, const EpisodeBatch& batch,
                                 const std::vector<int64_t>& kept, std::vector<double>& kl_penalty) {
   const c10::Device device = s.policy.model->device();
-  std::vector<CompletionRef> rows;
-  std::vector<const std::vector<float>*> sampler_logprobs;
-  std::vector<int64_t> lengths;
-  for (const RolloutSample& sample : batch.samples) {
-    rows.push_back({&batch.prompts[size_t(sample.group)], &sample.tokens});
-    sampler_logprobs.push_back(&sample.logprobs);
-    lengths.push_back(int64_t(sample.tokens.size()));
+  std::vector<int64_t> every(batch.samples.size()), lengths;
+  for (size_t i = 0; i < every.size(); ++i) {
+    every[i] = int64_t(i);
+    lengths.push_back(int64_t(batch.samples[i].tokens.size()));
   }
-  torch::Tensor old_lp = old_logprobs_of(config, s, rows, sampler_logprobs);
+  const CompletionRows all = completion_rows(batch, every);
+  const std::vector<CompletionRef>& rows = all.rows;
+  torch::Tensor old_lp = old_logprobs_of(config, s, all);
   torch::Tensor ref_lp = reference_logprobs(config, s, rows);
   const int64_t T = std::min(old_lp.size(1), ref_lp.size(1));  // both the longest completion (at least 1)
   old_lp = old_lp.narrow(1, 0, T);
@@ -208,12 +223,8 @@ GrpoUpdateInput update_input(const GrpoConfig& config, RlSession& s, const Episo
   }
   if (config.reward.kl_coef > 0 && !batch.samples.empty()) return kl_reward_input(config, s, batch, kept, kl_penalty);
   GrpoUpdateInput in;
-  std::vector<const std::vector<float>*> sampler_logprobs;
-  for (int64_t i : kept) {
-    const RolloutSample& sample = batch.samples[size_t(i)];
-    in.rows.push_back({&batch.prompts[size_t(sample.group)], &sample.tokens});
-    sampler_logprobs.push_back(&sample.logprobs);
-  }
+  const CompletionRows update_rows = completion_rows(batch, kept);
+  in.rows = update_rows.rows;
   const c10::Device device = s.policy.model->device();
   torch::Tensor rewards = torch::tensor(batch.rewards, torch::kDouble);
   // Advantages over whole groups (truncated samples included), then the
@@ -226,7 +237,7 @@ GrpoUpdateInput update_input(const GrpoConfig& config, RlSession& s, const Episo
     in.old_logprobs = torch::zeros({0, 1}, torch::TensorOptions().dtype(torch::kFloat).device(device));
     return in;
   }
-  in.old_logprobs = old_logprobs_of(config, s, in.rows, sampler_logprobs);
+  in.old_logprobs = old_logprobs_of(config, s, update_rows);
   if (config.loss.kl_beta > 0) in.ref_logprobs = reference_logprobs(config, s, in.rows);
   return in;
 }
