@@ -2,13 +2,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include <torch/torch.h>
 
 #include "upm/core/allocator.h"
 #include "upm/core/log.h"
+#include "upm/model/causal_lm.h"
 #include "upm/model/cpu_threads.h"
 
 namespace upm::bench {
@@ -73,8 +78,63 @@ double memory_read_gbps(const c10::Device& device, int64_t bytes) {
   return double(bytes) / s / 1e9;
 }
 
+nlohmann::json run_json_command(const std::string& command) {
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {{"error", "cannot start " + command}};
+  std::string text;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
+  const int status = pclose(pipe);
+  if (status != 0)
+    return {{"error", "exited with status " + std::to_string(status) + ": " + command}, {"output", text}};
+  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object())
+    return {{"error", "not one JSON object: " + command}, {"output", text}};
+  return parsed;
+}
+
+double decode_weight_bytes(const upm::CausalLM& model) {
+  double bytes = 0;
+  for (const auto& [name, t] : model.hf_tensors()) {
+    if (name != "model.embed_tokens.weight" || model.config().tie_word_embeddings)
+      bytes += double(t.numel()) * t.element_size();
+  }
+  return bytes;
+}
+
+namespace {
+
+// The CPU's model name and the vector / matrix extensions the kernels pick
+// by (the machines that run the benches differ: AVX-512 with bf16, AMX or
+// neither), from /proc/cpuinfo; empty where it cannot be read.
+nlohmann::json cpu_description() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model;
+  nlohmann::json extensions = nlohmann::json::array();
+  while (std::getline(in, line)) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = line.substr(0, line.find_first_of(" \t"));
+    const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+    if (key == "model" && line.rfind("model name", 0) == 0 && model.empty()) model = value;
+    if (key == "flags") {
+      std::istringstream flags(value);
+      for (std::string f; flags >> f;) {
+        if (f == "avx2" || f == "avx512f" || f == "avx512_bf16" || f == "avx512_fp16" || f == "amx_bf16" ||
+            f == "amx_int8")
+          extensions.push_back(f);
+      }
+      break;
+    }
+  }
+  return {{"model", model}, {"extensions", extensions}};
+}
+
+}  // namespace
+
 nlohmann::json machine_baseline(const c10::Device& device) {
   return {{"device", device.str()},
+          {"cpu", cpu_description()},
           {"clock", g_clock == Clock::wall ? "wall" : "process_cpu"},
           {"threads", torch::get_num_threads()},
           {"blas_threads", upm::blas_threads()},

@@ -10,6 +10,10 @@
 #include <nlohmann/json.hpp>
 #include "upm/core/source_dir.h"
 
+namespace upm {
+class CausalLM;
+}
+
 namespace upm::bench {
 
 // What time_median measures. `process_cpu` (CPU seconds of this process, all
@@ -32,6 +36,14 @@ double memory_read_gbps(const c10::Device& device, int64_t bytes = int64_t(512) 
 // The project's Python (./run setup's environment: torch and the Hugging Face
 // libraries the Python peers run on).
 inline std::string project_python() { return upm::source_dir() + "/.venv/bin/python"; }
+
+// Runs a shell `command` (a peer script) and parses its standard output as
+// one JSON object; {"error", "output"} when it fails or prints something else.
+nlohmann::json run_json_command(const std::string& command);
+
+// Weight bytes one decode step streams: every layer and the LM head (the
+// embedding matrix only when the head is tied to it).
+double decode_weight_bytes(const upm::CausalLM& model);
 
 // {"device", "threads", "peak_gemm_gflops_fp32", "peak_gemm_gflops_bf16", "memory_read_gbps"}.
 nlohmann::json machine_baseline(const c10::Device& device);

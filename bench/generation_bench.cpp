@@ -243,18 +243,7 @@ nlohmann::json run_peer(const Settings& s) {
                         {"clock", s.cpu_clock ? "process_cpu" : "wall"}};
   std::string arg = cfg.dump();
   std::string command = upm::bench::project_python() + " " + s.peer_script + " '" + arg + "'";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return {{"error", "cannot start " + command}};
-  std::string output;
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = pclose(pipe);
-  if (status != 0) return {{"error", "peer exited with status " + std::to_string(status)}};
-  try {
-    return nlohmann::json::parse(output);
-  } catch (const std::exception& e) {
-    return {{"error", std::string("unreadable peer output: ") + e.what()}};
-  }
+  return upm::bench::run_json_command(command);
 }
 
 // Per dtype, the mean of each figure over the runs that have it.

@@ -73,16 +73,6 @@ void run_projections(const upm::CausalLM& model, const torch::Tensor& x, const t
   (void)model.logits(x.narrow(1, 0, 1));
 }
 
-// Weight bytes one decode step streams: every layer plus the LM head.
-double decode_bytes(const upm::CausalLM& model) {
-  double bytes = 0;
-  for (const auto& [name, t] : model.hf_tensors()) {
-    if (name != "model.embed_tokens.weight" || model.config().tie_word_embeddings)
-      bytes += double(t.numel()) * t.element_size();
-  }
-  return bytes;
-}
-
 nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dtype, const c10::Device& device,
                            const nlohmann::json& baseline, int64_t prompt, int64_t decode) {
   c10::InferenceMode guard;
@@ -134,7 +124,7 @@ nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dt
   double prefill32_s = upm::bench::time_median([&] { (void)model.forward(p32); }, 3, 1, device);
   double per_token_s = std::max(1e-9, (decode_s - prefill32_s) / double(decode));
   double tokens_per_s = 1.0 / per_token_s;
-  double effective_gbps = decode_bytes(model) * tokens_per_s / 1e9;
+  double effective_gbps = upm::bench::decode_weight_bytes(model) * tokens_per_s / 1e9;
 
   const char* peak_key = dtype == "float32" ? "peak_gemm_gflops_fp32" : "peak_gemm_gflops_bf16";
   const double peak = baseline[peak_key].get<double>();

@@ -26,14 +26,7 @@ using upm::bench::flag;
 nlohmann::json run_peer(const nlohmann::json& shape) {
   const std::string command =
       upm::bench::project_python() + " " + upm::source_dir() + "/bench/train_peer.py '" + shape.dump() + "'";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return {{"error", "cannot start python3"}};
-  std::string text;
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof(buffer), pipe)) text.append(buffer, n);
-  const int status = pclose(pipe);
-  if (status != 0) return {{"error", "train_peer.py failed"}, {"output", text}};
-  return nlohmann::json::parse(text, nullptr, false);
+  return upm::bench::run_json_command(command);
 }
 
 }  // namespace
