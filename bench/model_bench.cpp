@@ -8,7 +8,8 @@
 // weights, plus the last position's LM head) against the same peak, and for
 // bf16 the prefill without the fused kernels (prefill_fusion.h) in the same run.
 //
-//   upm-bench-model [--device cpu|cuda] [--prompt 256] [--decode 32] [--cpu-clock]
+//   upm-bench-model [--device cpu|cuda] [--prompt 256] [--decode 32] [--decode-batch 1] [--cpu-clock]
+// --decode-batch N > 1 adds the aggregate decode tokens/s of N rows a step.
 // --cpu-clock times in process CPU seconds (baselines too): on a machine
 // shared with other jobs wall time mostly measures waiting for a core.
 #include <algorithm>
@@ -74,7 +75,7 @@ void run_projections(const upm::CausalLM& model, const torch::Tensor& x, const t
 }
 
 nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dtype, const c10::Device& device,
-                           const nlohmann::json& baseline, int64_t prompt, int64_t decode) {
+                           const nlohmann::json& baseline, int64_t prompt, int64_t decode, int64_t decode_batch) {
   c10::InferenceMode guard;
   upm::ModelRuntime runtime;
   runtime.device = device.str();
@@ -126,6 +127,37 @@ nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dt
   double tokens_per_s = 1.0 / per_token_s;
   double effective_gbps = upm::bench::decode_weight_bytes(model) * tokens_per_s / 1e9;
 
+  // Batch decode: `decode_batch` rows a step after a 32-token prompt each,
+  // the aggregate tokens/s (every row's logits each step).
+  double batch_tokens_per_s = 0;
+  if (decode_batch > 1) {
+    upm::KVCache batch_cache(config, decode_batch, 32 + decode, model.dtype(), model.device());
+    const torch::Tensor prompts = torch::randint(config.vocab_size, {decode_batch, 32}, torch::kLong).to(device);
+    torch::Tensor rows_next = prompts.narrow(1, 0, 1);
+    const double batch_s = upm::bench::time_median(
+        [&] {
+          batch_cache.reset_all();
+          upm::ForwardInput p;
+          p.input_ids = prompts;
+          p.cache = &batch_cache;
+          p.logits_for = upm::LogitsFor::last;
+          model.forward(p);
+          for (int64_t t = 0; t < decode; ++t) {
+            upm::ForwardInput step;
+            step.input_ids = rows_next;
+            step.cache = &batch_cache;
+            step.logits_for = upm::LogitsFor::last;
+            rows_next = model.forward(step).logits.select(1, 0).argmax(-1).view({decode_batch, 1});
+          }
+        },
+        3, 1, device);
+    upm::ForwardInput pb;
+    pb.input_ids = prompts;
+    pb.logits_for = upm::LogitsFor::last;
+    const double prefill_batch_s = upm::bench::time_median([&] { (void)model.forward(pb); }, 3, 1, device);
+    batch_tokens_per_s = double(decode_batch * decode) / std::max(1e-9, batch_s - prefill_batch_s);
+  }
+
   const char* peak_key = dtype == "float32" ? "peak_gemm_gflops_fp32" : "peak_gemm_gflops_bf16";
   const double peak = baseline[peak_key].get<double>();
   nlohmann::json r = {
@@ -141,6 +173,10 @@ nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dt
       {"decode_tokens_per_s", tokens_per_s},
       {"decode_effective_gbps", effective_gbps},
       {"decode_ratio_to_memory_bandwidth", effective_gbps / baseline["memory_read_gbps"].get<double>()}};
+  if (decode_batch > 1) {
+    r["decode_batch"] = decode_batch;
+    r["decode_batch_tokens_per_s"] = batch_tokens_per_s;
+  }
   if (unfused_s > 0) {
     r["prefill_unfused_seconds"] = unfused_s;
     r["prefill_unfused_ratio_to_peak_gemm"] = prefill_flops(config, prompt) / unfused_s / 1e9 / peak;
@@ -152,28 +188,42 @@ nlohmann::json bench_dtype(const upm::ModelConfig& config, const std::string& dt
 
 int main(int argc, char** argv) {
   std::string device_name = "cpu";
-  int64_t prompt = 256, decode = 32;
+  int64_t prompt = 256, decode = 32, decode_batch = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--cpu-clock") {
       upm::bench::set_clock(upm::bench::Clock::process_cpu);
-    } else if (i + 1 < argc && (a == "--device" || a == "--prompt" || a == "--decode")) {
+    } else if (i + 1 < argc && (a == "--device" || a == "--prompt" || a == "--decode" || a == "--decode-batch")) {
       const char* value = argv[++i];
       if (a == "--device") device_name = value;
       if (a == "--prompt") prompt = std::stoll(value);
       if (a == "--decode") decode = std::stoll(value);
+      if (a == "--decode-batch") decode_batch = std::stoll(value);
     } else {
-      std::fprintf(stderr, "usage: upm-bench-model [--device cpu|cuda] [--prompt 256] [--decode 32] [--cpu-clock]\n");
+      std::fprintf(
+          stderr,
+          "usage: upm-bench-model [--device cpu|cuda] [--prompt 256] [--decode 32] [--decode-batch 1] [--cpu-clock]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
   c10::Device device(device_name);
   upm::ModelConfig config = bench_config();
   nlohmann::json out = {{"bench", "model"}, {"model_parameters", upm::parameter_count(config)}};
+  // The shape, for peers that build the same model (tools/gpu/hf_generate.py).
+  out["model_config"] = {{"vocab_size", config.vocab_size},
+                         {"hidden_size", config.hidden_size},
+                         {"intermediate_size", config.intermediate_size},
+                         {"num_hidden_layers", config.num_hidden_layers},
+                         {"num_attention_heads", config.num_attention_heads},
+                         {"num_key_value_heads", config.num_key_value_heads},
+                         {"head_dim", config.head_dim},
+                         {"rope_theta", config.rope_theta},
+                         {"rms_norm_eps", config.rms_norm_eps},
+                         {"tie_word_embeddings", config.tie_word_embeddings}};
   out["baseline"] = upm::bench::machine_baseline(device);
   out["results"] = nlohmann::json::array();
   for (const char* dtype : {"float32", "bfloat16"}) {
-    out["results"].push_back(bench_dtype(config, dtype, device, out["baseline"], prompt, decode));
+    out["results"].push_back(bench_dtype(config, dtype, device, out["baseline"], prompt, decode, decode_batch));
   }
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
