@@ -107,6 +107,15 @@ void Distributed::all_reduce_sum(std::vector<torch::Tensor>& tensors) {
   }
 }
 
+std::vector<torch::Tensor> Distributed::all_gather(const torch::Tensor& tensor) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> input{tensor.detach().to(device_).contiguous()};
+  std::vector<std::vector<torch::Tensor>> output(1);
+  for (int r = 0; r < world_size(); ++r) output[0].push_back(torch::empty_like(input[0]));
+  impl_->group->allgather(output, input)->wait();
+  return output[0];
+}
+
 void Distributed::broadcast_from_rank0(std::vector<torch::Tensor>& tensors) {
   for (auto& t : tensors) {
     std::vector<torch::Tensor> one{t};
@@ -136,6 +145,14 @@ void all_reduce_grads(Distributed* dist, const std::vector<torch::Tensor>& param
     grads.push_back(p.grad());
   }
   dist->all_reduce_sum(grads);
+}
+
+torch::Tensor all_gather_rows(Distributed* dist, const torch::Tensor& local) {
+  if (!dist) return local;
+  std::vector<torch::Tensor> rows = dist->all_gather(local);
+  for (auto& r : rows) r = r.to(local.device());
+  rows[size_t(dist->rank())] = local;
+  return torch::cat(rows, 0);
 }
 
 void broadcast_params(Distributed* dist, const std::vector<std::pair<std::string, torch::Tensor>>& params) {

@@ -36,7 +36,10 @@ void describe(ConfigIO& io, EmbedTrainConfig& c) {
   io.section("text", c.text);
   io.field("positive_pooling", c.positive_pooling).one_of({"mean", "last"});
   io.section("info_nce", c.info_nce);
+  io.field("gather_negatives", c.gather_negatives);
   io.field("lm_weight", c.lm_weight).at_least(0.0);
+  io.field("lm_target", c.lm_target).one_of({"answer", "history"});
+  io.field("answer_prefix", c.answer_prefix);
   io.section("projection", c.projection);
   io.section("soft_prompt", c.soft_prompt);
   io.field("batch_size", c.batch_size).at_least(2);

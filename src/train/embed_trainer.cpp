@@ -12,6 +12,7 @@
 #include "upm/core/config.h"
 #include "upm/core/error.h"
 #include "upm/data/user_log.h"
+#include "upm/dist/process_group.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/lora.h"
 #include "upm/embed/embedder.h"
@@ -19,6 +20,7 @@
 #include "upm/embed/kmeans.h"
 #include "upm/embed/soft_prompts.h"
 #include "upm/text/tokenizer.h"
+#include "upm/train/batch_plan.h"
 #include "upm/train/checkpoint.h"
 #include "upm/train/embed_data.h"
 #include "upm/train/info_nce.h"
@@ -39,7 +41,8 @@ const char* kSoftPromptFile = "soft_prompts.safetensors";
 struct Example {
   int64_t user = 0;  // index into the run's users
   const std::vector<int64_t>* query = nullptr;
-  std::vector<int64_t> positive;
+  std::vector<int64_t> positive;  // the positive tower's input: [BOS] + text
+  std::vector<int64_t> answer;    // lm_target answer: text + [EOS], the next-token loss's targets
 };
 
 }  // namespace
@@ -52,6 +55,7 @@ struct EmbedSession {
   std::shared_ptr<EmbeddingProjection> head;
   std::vector<std::vector<int64_t>> histories;            // per user (only users with pairs)
   std::map<std::string, std::vector<int64_t>> query_ids;  // query text -> ids
+  std::vector<int64_t> answer_prefix;                     // ids of config.answer_prefix
   std::vector<Example> examples;
   SoftPrompts soft;               // soft-prompt mode: prompts (trainable) and centroids
   std::vector<int64_t> clusters;  // soft-prompt mode: cluster of each user
@@ -107,14 +111,23 @@ void load_data(const EmbedTrainConfig& config, EmbedSession& s) {
     ex.user = it->second;
     ex.query = &query->second;
     const auto& special = s.tokenizer->special_tokens();
+    const std::vector<TokenId> text = s.tokenizer->encode(pair.positive, false);
     if (config.text.add_bos && special.bos) ex.positive.push_back(*special.bos);
-    for (TokenId id : s.tokenizer->encode(pair.positive, false)) ex.positive.push_back(id);
+    ex.positive.insert(ex.positive.end(), text.begin(), text.end());
     if (int64_t(ex.positive.size()) > config.data.max_positive_tokens)
       ex.positive.resize(size_t(config.data.max_positive_tokens));
     if (ex.positive.empty()) throw InputError(Location{config.data.pairs, pair.line, "positive"}, "no tokens");
     check_vocab(config, ex.positive, vocab);
+    // The answer ends like an SFT completion (with EOS), so the model also
+    // learns where the answer stops.
+    ex.answer.assign(text.begin(),
+                     text.begin() + std::min<int64_t>(int64_t(text.size()), config.data.max_positive_tokens));
+    if (special.eos) ex.answer.push_back(*special.eos);
+    check_vocab(config, ex.answer, vocab);
     s.examples.push_back(std::move(ex));
   }
+  for (TokenId id : s.tokenizer->encode(config.answer_prefix, false)) s.answer_prefix.push_back(id);
+  check_vocab(config, s.answer_prefix, vocab);
   if (int64_t(s.examples.size()) < config.batch_size) {
     throw InputError(
         Location{config.data.pairs, 0, "batch_size"},
@@ -244,22 +257,42 @@ std::pair<torch::Tensor, torch::Tensor> pad_rows(const std::vector<std::vector<i
 
 struct AnchorOutput {
   torch::Tensor hidden;  // [B, hidden] at each row's embedding position
-  torch::Tensor lm_nll;  // summed next-token NLL over the histories (undefined in soft-prompt mode)
-  int64_t lm_tokens = 0;
+  torch::Tensor lm_nll;  // summed next-token NLL over the LM targets (undefined without the LM term)
 };
 
-// history + [soft prompt +] query, one forward with gradients.
-AnchorOutput anchor_forward(const EmbedSession& s, const std::vector<int64_t>& batch, bool lm) {
+bool answer_target(const EmbedTrainConfig& config) { return config.lm_target == "answer"; }
+
+// The tokens of `ex` the next-token loss predicts: its answer, or every
+// history token after the first.
+int64_t lm_token_count(const EmbedTrainConfig& config, const EmbedSession& s, const Example& ex) {
+  if (answer_target(config)) return int64_t(ex.answer.size());
+  return std::max<int64_t>(0, int64_t(s.histories[size_t(ex.user)].size()) - 1);
+}
+
+// history + [soft prompt +] query [+ answer prefix + answer], one forward with
+// gradients. The embedding is read at the query's last token (or marker);
+// the answer after it cannot change it (causal attention), so the answer's
+// next-token loss shares the forward at no cost to the anchors.
+AnchorOutput anchor_forward(const EmbedTrainConfig& config, const EmbedSession& s, const std::vector<int64_t>& batch,
+                            bool lm) {
   const bool soft = s.soft.prompts.defined();
+  const bool answers = lm && answer_target(config);
   const int64_t P = soft ? s.soft.tokens() : 0;
   std::vector<std::vector<int64_t>> rows;
-  std::vector<int64_t> last;
+  std::vector<int64_t> last, target_start;
   for (int64_t i : batch) {
     const Example& ex = s.examples[size_t(i)];
     std::vector<int64_t> row = s.histories[size_t(ex.user)];
     row.insert(row.end(), size_t(P), 0);  // placeholders replaced by the prompt vectors
     row.insert(row.end(), ex.query->begin(), ex.query->end());
     last.push_back(int64_t(row.size()) - 1);
+    if (answers) {
+      row.insert(row.end(), s.answer_prefix.begin(), s.answer_prefix.end());
+      target_start.push_back(int64_t(row.size()));
+      row.insert(row.end(), ex.answer.begin(), ex.answer.end());
+    } else {
+      target_start.push_back(1);  // the history's tokens after the first
+    }
     rows.push_back(std::move(row));
   }
   auto [ids, mask] = pad_rows(rows);
@@ -287,13 +320,13 @@ AnchorOutput anchor_forward(const EmbedSession& s, const std::vector<int64_t>& b
   result.hidden = out.hidden.gather(1, index.expand({-1, 1, out.hidden.size(2)})).squeeze(1);
   if (lm && !soft) {
     torch::Tensor targets = torch::zeros(ids.sizes(), torch::kBool);
+    int64_t tokens = 0;
     for (size_t b = 0; b < batch.size(); ++b) {
-      const int64_t H = int64_t(s.histories[size_t(s.examples[size_t(batch[b])].user)].size());
-      if (H > 1) targets[int64_t(b)].narrow(0, 1, H - 1).fill_(true);
-      result.lm_tokens += std::max<int64_t>(0, H - 1);
+      const int64_t n = lm_token_count(config, s, s.examples[size_t(batch[b])]);
+      if (n > 0) targets[int64_t(b)].narrow(0, target_start[b], n).fill_(true);
+      tokens += n;
     }
-    if (result.lm_tokens > 0)
-      result.lm_nll = target_nll_from_hidden(*s.model, out.hidden, in.input_ids, targets.to(device));
+    if (tokens > 0) result.lm_nll = target_nll_from_hidden(*s.model, out.hidden, in.input_ids, targets.to(device));
   }
   return result;
 }
@@ -319,37 +352,63 @@ torch::Tensor apply_head(const EmbedSession& s, const torch::Tensor& h) {
   return s.head->forward(h.to(s.head->fc1->weight.scalar_type())).to(torch::kFloat);
 }
 
-StepReport embed_step(const EmbedTrainConfig& config, EmbedSession& s, const std::vector<int64_t>& batch, double lr) {
+// One step on this rank's share of the global `batch`. The loss each rank
+// differentiates is scaled so that gradients summed over ranks are those of
+// one process on the whole batch (with gathered negatives) or of the mean of
+// the ranks' own InfoNCE (without):
+//   gathered:  InfoNCE over all ranks' rows, identical on every rank, with
+//              gradients only into the local rows (all_gather_rows)
+//   local:     InfoNCE over the rank's rows / world
+//   LM term:   the rank's summed NLL / the whole batch's LM tokens
+StepReport embed_step(const EmbedTrainConfig& config, EmbedSession& s, const std::vector<int64_t>& batch, double lr,
+                      Distributed* dist) {
   const bool soft = config.soft_prompt.enabled;
+  const int world = dist ? dist->world_size() : 1;
+  const bool gather = dist && config.gather_negatives;
+  const std::vector<int64_t> share = dist ? rank_share(batch, dist->rank(), world) : batch;
   AdamW& optimizer = s.trainable->optimizer();
   optimizer.zero_grad();
-  AnchorOutput anchor = anchor_forward(s, batch, config.lm_weight > 0);
+  const bool lm = config.lm_weight > 0 && !soft;
+  AnchorOutput anchor = anchor_forward(config, s, share, lm);
   torch::Tensor positives;
   if (soft) {
     torch::NoGradGuard frozen;  // nothing trainable in the positives' path
-    positives = apply_head(s, positive_forward(config, s, batch));
+    positives = apply_head(s, positive_forward(config, s, share));
   } else {
-    positives = apply_head(s, positive_forward(config, s, batch));
+    positives = apply_head(s, positive_forward(config, s, share));
   }
-  InfoNceTerms nce = info_nce_loss(apply_head(s, anchor.hidden), positives, config.info_nce);
-  torch::Tensor loss = nce.loss;
-  double lm_loss = 0.0;
-  if (anchor.lm_nll.defined()) {
-    torch::Tensor lm_mean = anchor.lm_nll / double(anchor.lm_tokens);
-    lm_loss = lm_mean.item<double>();
-    loss = loss + config.lm_weight * lm_mean;
+  torch::Tensor anchors = apply_head(s, anchor.hidden);
+  if (gather) {
+    anchors = all_gather_rows(dist, anchors);
+    positives = all_gather_rows(dist, positives);
   }
+  InfoNceTerms nce = info_nce_loss(anchors, positives, config.info_nce);
+  torch::Tensor loss = gather ? nce.loss : nce.loss / double(world);
+  // Every rank holds the whole batch's ids, so the LM normaliser needs no collective.
+  int64_t lm_tokens = 0;
+  if (lm) {
+    for (int64_t i : batch) lm_tokens += lm_token_count(config, s, s.examples[size_t(i)]);
+  }
+  const double lm_nll = anchor.lm_nll.defined() ? anchor.lm_nll.item<double>() : 0.0;
+  if (anchor.lm_nll.defined()) loss = loss + config.lm_weight * (anchor.lm_nll / double(lm_tokens));
   loss.backward();
   std::vector<torch::Tensor> params;
   for (const auto& [name, p] : optimizer.params()) params.push_back(p);
+  all_reduce_grads(dist, params);
   const double grad_norm = clip_grad_norm(params, config.optimizer.max_grad_norm);
   optimizer.step(lr);
 
+  // Local InfoNCE terms are averaged over ranks; gathered ones are already whole.
+  std::vector<double> sums =
+      sum_over_ranks(dist, {gather ? 0.0 : nce.loss.item<double>(), gather ? 0.0 : double(nce.masked), lm_nll});
+  const double info_nce = gather || !dist ? nce.loss.item<double>() : sums[0] / double(world);
+  const int64_t masked = gather || !dist ? nce.masked : int64_t(sums[1]);
+  const double lm_loss = lm_tokens > 0 ? sums[2] / double(lm_tokens) : 0.0;
   StepReport report;
-  report.loss = loss.item<double>();
-  report.fields = {{"info_nce", nce.loss.item<double>()},
+  report.loss = info_nce + config.lm_weight * lm_loss;
+  report.fields = {{"info_nce", info_nce},
                    {"lm_loss", lm_loss},
-                   {"masked", nce.masked},
+                   {"masked", masked},
                    {"grad_norm", grad_norm},
                    {"pairs", int64_t(batch.size())}};
   return report;
@@ -357,8 +416,15 @@ StepReport embed_step(const EmbedTrainConfig& config, EmbedSession& s, const std
 
 }  // namespace
 
-EmbedTrainer::EmbedTrainer(const EmbedTrainConfig& config, const std::optional<std::string>& resume_from)
-    : config_(config), s_(std::make_unique<EmbedSession>()) {
+EmbedTrainer::EmbedTrainer(const EmbedTrainConfig& config, const std::optional<std::string>& resume_from,
+                           Distributed* dist)
+    : config_(config), s_(std::make_unique<EmbedSession>()), dist_(dist) {
+  if (dist && config.batch_size % dist->world_size() != 0) {
+    // Every rank embeds the same number of rows: the all-gather and the
+    // per-rank averages assume equal shares.
+    throw InputError("batch_size " + std::to_string(config.batch_size) + " is not a multiple of the " +
+                     std::to_string(dist->world_size()) + " ranks (WORLD_SIZE)");
+  }
   s_->trainable = std::make_unique<Trainable>(trainable_settings(config), build_model(trainable_settings(config)));
   s_->model = s_->trainable->shared_model();
   load_data(config, *s_);
@@ -369,7 +435,7 @@ EmbedTrainer::EmbedTrainer(const EmbedTrainConfig& config, const std::optional<s
 EmbedTrainer::~EmbedTrainer() = default;
 
 StepReport EmbedTrainer::step(const std::vector<int64_t>& batch, double lr) {
-  return embed_step(config_, *s_, batch, lr);
+  return embed_step(config_, *s_, batch, lr, dist_);
 }
 
 void EmbedTrainer::write_model_files(const std::string& dir) const { upm::write_model_files(config_, *s_, dir); }
@@ -383,19 +449,23 @@ std::vector<std::pair<std::string, torch::Tensor>> EmbedTrainer::head_tensors() 
 }
 
 EmbedTrainResult run_embed_training(const EmbedTrainConfig& config, const EmbedRunOptions& options) {
-  const RunStart run =
-      start_run(config.run_dir, config_to_json(config), config.threads, options.resume, /*writer=*/true);
-  EmbedTrainer trainer(config, run.resume_from);
+  Distributed* dist = options.dist;
+  const bool writer = !dist || dist->rank() == 0;
+  const int world = dist ? dist->world_size() : 1;
+  const RunStart run = start_run(config.run_dir, config_to_json(config), config.threads, options.resume, writer);
+  EmbedTrainer trainer(config, run.resume_from, dist);
   // The trainer seeded before building its head: a fresh run keeps that RNG.
-  const TrainerState state = start_state(trainer.optimizer(), run.resume_from, std::nullopt, nullptr);
+  const TrainerState state = start_state(trainer.optimizer(), run.resume_from, std::nullopt, dist);
 
   // No length bucketing: a batch's rows are its negatives, and sorting by
   // history length would put one user's pairs together.
   BatchPlan plan(std::vector<int64_t>(size_t(trainer.pairs()), 1), config.batch_size, config.seed, 1);
-  const TrainLoopSettings settings = loop_settings(config, plan.batches_per_epoch(), options.stop_after_steps, "embed");
-  spdlog::info("embedding training ({}): {} pairs, {} per step, {} steps, {} trainable tensors",
+  TrainLoopSettings settings = loop_settings(config, plan.batches_per_epoch(), options.stop_after_steps, "embed");
+  settings.writer = writer;
+  spdlog::info("embedding training ({}): {} pairs, {} per step over {} rank(s){}, {} steps, {} trainable tensors",
                config.soft_prompt.enabled ? "soft prompts" : (config.lora.enabled ? "LoRA" : "full"), trainer.pairs(),
-               config.batch_size, settings.total_steps, trainer.optimizer().params().size());
+               config.batch_size, world, world > 1 && config.gather_negatives ? " (negatives gathered)" : "",
+               settings.total_steps, trainer.optimizer().params().size());
 
   TrainLoopHooks hooks;
   hooks.step = [&](const std::vector<int64_t>& batch, double lr, int64_t) { return trainer.step(batch, lr); };
@@ -405,6 +475,7 @@ EmbedTrainResult run_embed_training(const EmbedTrainConfig& config, const EmbedR
   result.steps = loop.steps;
   result.last_loss = loop.last_loss;
   result.output_dir = loop.output_dir;
+  if (dist && !loop.stopped) dist->barrier();
   return result;
 }
 

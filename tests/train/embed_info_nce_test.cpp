@@ -97,4 +97,17 @@ TEST(InfoNce, HandValueWithQueryAndDocumentQueryNegatives) {
   EXPECT_NEAR(upm::info_nce_loss(anchors, positives, config).loss.item<double>(), (gte0 + gte1) / 2.0, 1e-12);
 }
 
+TEST(InfoNce, ConfigNeedsAtLeastOneKindOfNegative) {
+  const nlohmann::json none = {
+      {"negatives",
+       {{"query_document", false}, {"query_query", false}, {"document_query", false}, {"document_document", false}}}};
+  UPM_EXPECT_THROW_WITH(upm::config_from_json<upm::InfoNceConfig>(none, "test"), upm::InputError,
+                        "negatives.query_document");
+  const auto classic = upm::config_from_json<upm::InfoNceConfig>(
+      {{"negatives", {{"query_query", false}, {"document_query", false}}}}, "test");
+  EXPECT_TRUE(classic.negatives.query_document);
+  EXPECT_FALSE(classic.negatives.query_query || classic.negatives.document_query ||
+               classic.negatives.document_document);
+}
+
 }  // namespace

@@ -1,5 +1,7 @@
 // Q-Anchor embedding training: what a step trains, loss going down, exact
 // resume, soft-prompt mode, the tool's errors.
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 
@@ -10,8 +12,12 @@
 #include "upm/core/atomic_file.h"
 #include "upm/core/config.h"
 #include "upm/core/jsonl.h"
+#include "upm/data/user_log.h"
+#include "upm/embed/embedding_prompts.h"
 #include "upm/model/causal_lm.h"
 #include "upm/model/safetensors.h"
+#include "upm/model/weights_loader.h"
+#include "upm/text/tokenizer.h"
 #include "upm/train/embed_trainer.h"
 #include "upm/train/optimizer.h"
 
@@ -88,6 +94,58 @@ TEST(EmbedTrainer, StepReportsBothLossTermsAndFullRunTrainsTheLm) {
   // The loss is a float32 sum; the fields are its float32 terms: a few ulps at ~5.
   EXPECT_NEAR(r.loss, r.fields.at("info_nce").get<double>() + 0.5 * r.fields.at("lm_loss").get<double>(), 2e-6);
   expect_all_changed(before, trainer.model().hf_tensors());
+}
+
+// The published next-token loss: the positive's text (+ EOS) written after
+// history + query (+ marker) + answer prefix, predicted in the anchor's own
+// forward. Checked against a direct forward of each row alone with the
+// model's full logits; the anchors (read before the answer) are those of a
+// run without the LM term.
+TEST(EmbedTrainer, AnswerLossIsTheNllOfTheAnswerAfterHistoryAndQuery) {
+  Fixture f;
+  EmbedTrainConfig c = f.config("answer");
+  c.lm_weight = 1.0;
+  ASSERT_EQ(c.lm_target, "answer");
+  const std::vector<int64_t> batch = {0, 5};
+  StepReport with_lm = EmbedTrainer(c, std::nullopt).step(batch, 0.0);
+
+  std::shared_ptr<const Tokenizer> tokenizer = load_tokenizer(f.model_dir);
+  auto model = load_pretrained(f.model_dir);
+  EmbeddingPrompts prompts(tokenizer, c.text);
+  auto logs = data::read_user_logs(f.data.logs);
+  auto pairs = read_embed_pairs(f.data.pairs);
+  double nll = 0.0;
+  int64_t tokens = 0;
+  for (int64_t i : batch) {
+    const EmbedPair& pair = pairs[size_t(i)];
+    const auto log = std::find_if(logs.begin(), logs.end(), [&](const auto& l) { return l.user_id == pair.user_id; });
+    ASSERT_NE(log, logs.end());
+    std::vector<int64_t> row = prompts.history(*log).ids;
+    for (int64_t id : prompts.query(pair.query)) row.push_back(id);
+    for (TokenId id : tokenizer->encode(c.answer_prefix, false)) row.push_back(id);
+    const size_t start = row.size();
+    std::vector<TokenId> answer = tokenizer->encode(pair.positive, false);
+    if (int64_t(answer.size()) > c.data.max_positive_tokens) answer.resize(size_t(c.data.max_positive_tokens));
+    row.insert(row.end(), answer.begin(), answer.end());
+    if (tokenizer->special_tokens().eos) row.push_back(*tokenizer->special_tokens().eos);
+    ForwardInput in;
+    in.input_ids = torch::tensor(row, torch::kLong).unsqueeze(0);
+    torch::NoGradGuard no_grad;
+    torch::Tensor logp = torch::log_softmax(model->forward(in).logits[0].to(torch::kDouble), -1);
+    for (size_t t = start; t < row.size(); ++t) nll -= logp[int64_t(t) - 1][row[t]].item<double>();
+    tokens += int64_t(row.size() - start);
+  }
+  std::printf("answer NLL: trainer %.7f, direct %.7f over %lld tokens\n", with_lm.fields.at("lm_loss").get<double>(),
+              nll / double(tokens), static_cast<long long>(tokens));
+  EXPECT_NEAR(with_lm.fields.at("lm_loss").get<double>(), nll / double(tokens), 1e-5);
+
+  c.lm_weight = 0.0;
+  StepReport without_lm = EmbedTrainer(c, std::nullopt).step(batch, 0.0);
+  EXPECT_NEAR(with_lm.fields.at("info_nce").get<double>(), without_lm.fields.at("info_nce").get<double>(), 1e-5);
+  c.lm_weight = 1.0;
+  c.lm_target = "history";
+  StepReport history = EmbedTrainer(c, std::nullopt).step(batch, 0.0);
+  EXPECT_GT(std::abs(history.fields.at("lm_loss").get<double>() - with_lm.fields.at("lm_loss").get<double>()), 1e-3);
 }
 
 std::map<std::string, torch::Tensor> read_tensors(const std::string& path) {

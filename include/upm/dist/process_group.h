@@ -49,6 +49,9 @@ class Distributed {
 
   // In-place sum over ranks of each tensor (all on the group's device).
   void all_reduce_sum(std::vector<torch::Tensor>& tensors);
+  // Every rank's `tensor`, in rank order (same shape and dtype on every rank),
+  // on the group's device; no gradient flows through.
+  std::vector<torch::Tensor> all_gather(const torch::Tensor& tensor);
   // Overwrites each tensor with rank 0's values.
   void broadcast_from_rank0(std::vector<torch::Tensor>& tensors);
   void barrier();
@@ -69,6 +72,15 @@ std::vector<double> sum_over_ranks(Distributed* dist, std::vector<double> values
 // Sums the grads of `params` over the ranks (undefined grads become zeros so
 // that every rank sends the same tensors). No-op when `dist` is null.
 void all_reduce_grads(Distributed* dist, const std::vector<torch::Tensor>& params);
+
+// Every rank's rows of `local` ([B, ...], B the same on every rank),
+// concatenated in rank order: [world * B, ...] on local's device. The other
+// ranks' rows are constants and this rank's slice is `local` itself, so a
+// loss computed alike on every rank from the gathered rows sends gradients
+// only into this rank's rows; summed over ranks (all_reduce_grads) they are
+// the gradient of that loss with respect to all rows, as one process holding
+// the whole batch would compute it. `local` itself when `dist` is null.
+torch::Tensor all_gather_rows(Distributed* dist, const torch::Tensor& local);
 
 // Overwrites `params` with rank 0's values (start of a data-parallel run).
 // No-op when `dist` is null.

@@ -48,11 +48,19 @@ struct EmbedTrainConfig {
   EmbedDataConfig data;
   EmbeddingPromptConfig text;             // history budget, query template, <USER_EMB> marker (as upm-embed)
   std::string positive_pooling = "mean";  // mean | last: how a positive text's hidden states become one vector
-  InfoNceConfig info_nce;                 // temperature 0.07, margin 0.1
-  double lm_weight = 0.1;                 // weight of the next-token loss on the history (0 = contrastive only)
+  InfoNceConfig info_nce;                 // temperature 0.07, margin 0.1, negatives of three kinds
+  // With several ranks, every rank's anchors and positives are negatives of
+  // every row (all-gathered); false: each rank's own rows only.
+  bool gather_negatives = true;
+  double lm_weight = 0.1;  // weight of the next-token loss (0 = contrastive only)
+  // What the next-token loss covers: `answer` (the published recipe: the
+  // positive's tokens, written after history + query + answer_prefix in the
+  // anchor's own forward) or `history` (the history's tokens).
+  std::string lm_target = "answer";
+  std::string answer_prefix = "\nAnswer: ";  // lm_target answer: text between the query (or marker) and the answer
   EmbedHeadConfig projection;
   SoftPromptTrainConfig soft_prompt;
-  int64_t batch_size = 16;  // pairs per step: the in-batch negatives
+  int64_t batch_size = 16;  // pairs per step over all ranks (a multiple of the ranks): the in-batch negatives
   int64_t epochs = 1;
   int64_t max_steps = 0;  // > 0 overrides epochs
   AdamWConfig optimizer;

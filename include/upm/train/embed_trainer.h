@@ -5,15 +5,20 @@
 // Each step takes `batch_size` (user, query, positive) pairs (embed_data.h):
 //   anchor_i   = head(h at the last token of history_i + query_i)  (the <USER_EMB> marker when the tokenizer has it)
 //   positive_i = head(pool(h over the tokens of positive_i))       (mean, or last token)
-//   loss = InfoNCE(anchors, positives; in-batch negatives, margin mask)
-//        + lm_weight * mean next-token NLL over the histories' tokens (from the anchor forward)
+//   loss = InfoNCE(anchors, positives; negatives q-d, q-q, d-q (info_nce.h), margin mask)
+//        + lm_weight * mean next-token NLL over the answers' tokens, written after
+//          history + query in the anchor's own forward (lm_target answer), or over
+//          the histories' tokens (lm_target history)
+// Over several ranks each embeds its share of the batch; with
+// gather_negatives every rank's rows are all ranks' negatives, and the
+// summed gradients equal one process's on the whole batch.
 // Trainable: the whole LM or LoRA adapters, plus the shared MLP head.
 //
 // soft_prompt.enabled: the LM (with an optional adapter) and the head are
 // frozen; users are clustered by k-means over their query-free embeddings
 // and only the clusters' prompt vectors (placed between history and query)
-// are trained, with the InfoNCE loss alone (the history's next-token loss
-// does not depend on them).
+// are trained, with the InfoNCE loss alone (no next-token loss, whatever
+// lm_target says).
 //
 // RUN_DIR/final (and every checkpoint): the model folder (full) or PEFT
 // adapter (LoRA) + projection.safetensors + tokenizer files; with soft
@@ -36,6 +41,7 @@ namespace upm {
 
 class AdamW;
 class CausalLM;
+class Distributed;
 struct EmbedSession;
 
 // One run's model, head, data and optimizer; the loop's step and model files.
@@ -43,11 +49,15 @@ class EmbedTrainer {
  public:
   // Loads the model and data and builds the trainable tensors: fresh, or
   // from the checkpoint folder `resume_from` (the optimizer state is restored
-  // by the loop's caller with load_checkpoint_state).
-  EmbedTrainer(const EmbedTrainConfig& config, const std::optional<std::string>& resume_from);
+  // by the loop's caller with load_checkpoint_state). `dist`: this process is
+  // one of several ranks (null: alone); the caller makes the ranks' weights
+  // equal (start_state).
+  EmbedTrainer(const EmbedTrainConfig& config, const std::optional<std::string>& resume_from,
+               Distributed* dist = nullptr);
   ~EmbedTrainer();
 
-  // One optimizer step on the pairs `batch` (indices into the pairs file).
+  // One optimizer step on the pairs `batch` (indices into the pairs file; the
+  // whole batch of every rank, each embeds its rank_share).
   StepReport step(const std::vector<int64_t>& batch, double lr);
   // Model / adapter, head, tokenizer (or soft prompts) into `dir`.
   void write_model_files(const std::string& dir) const;
@@ -61,11 +71,13 @@ class EmbedTrainer {
  private:
   EmbedTrainConfig config_;
   std::unique_ptr<EmbedSession> s_;
+  Distributed* dist_ = nullptr;
 };
 
 struct EmbedRunOptions {
   bool resume = false;           // continue from the newest checkpoint of config.run_dir
   int64_t stop_after_steps = 0;  // > 0: checkpoint and return after this step
+  Distributed* dist = nullptr;   // data-parallel ranks (null: one process); rank 0 writes the run folder
 };
 
 struct EmbedTrainResult {
