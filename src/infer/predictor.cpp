@@ -40,25 +40,44 @@ std::vector<double> softmax(const std::vector<double>& scores) {
   return p;
 }
 
+std::string scored_label(const PredictorConfig& config, size_t k) {
+  const std::string label = data::option_label(k);
+  return config.answer_label == "letter" ? label.substr(label.size() - 1) : label;
+}
+
+void check_predict_task(const data::BenchmarkTask& task) {
+  if (task.options.size() < 2 || task.label < 0 || task.label >= int(task.options.size())) {
+    throw InputError(Location{"", 0, "task " + task.task_id}, "needs >= 2 options and a label among them");
+  }
+}
+
+void require_listed_options(const data::PromptBuilder& builder) {
+  if (builder.lists_options()) return;
+  throw InputError(Location{builder.config().template_path(builder.config().predict_template), 0, "options"},
+                   "predictor mode \"label\" needs {{options}} in every predict template (the labels name listed "
+                   "options); templates without it are for mode \"continuation\"");
+}
+
+data::BuiltPrompt predict_prompt(const data::PromptBuilder& builder, const PredictRequest& request,
+                                 const std::vector<int>& order) {
+  const data::BenchmarkTask shown = shown_task(request.task, order);
+  switch (request.input) {
+    case PredictInput::none: return builder.predict_none(shown);
+    case PredictInput::history: return builder.predict_history(shown, request.history);
+    case PredictInput::profile: break;
+  }
+  return builder.predict(shown, request.profile);
+}
+
 Predictor::Predictor(LanguageModel& lm, PredictorConfig config, data::PromptConfig prompts)
     : lm_(lm),
       config_(std::move(config)),
       builder_(std::move(prompts), [&lm](std::string_view text) { return lm.tokenizer->count_tokens(text); }) {
-  if (config_.mode == "label" && !builder_.lists_options()) {
-    throw InputError(Location{builder_.config().template_path(builder_.config().predict_template), 0, "options"},
-                     "predictor mode \"label\" needs {{options}} in every predict template (the labels name listed "
-                     "options); templates without it are for mode \"continuation\"");
-  }
+  if (config_.mode == "label") require_listed_options(builder_);
 }
 
 std::string Predictor::prompt_text(const PredictRequest& request, const std::vector<int>& order) const {
-  const data::BenchmarkTask shown = shown_task(request.task, order);
-  switch (request.input) {
-    case PredictInput::none: return builder_.predict_none(shown).text;
-    case PredictInput::history: return builder_.predict_history(shown, request.history).text;
-    case PredictInput::profile: break;
-  }
-  return builder_.predict(shown, request.profile).text;
+  return predict_prompt(builder_, request, order).text;
 }
 
 namespace {
@@ -80,7 +99,7 @@ std::vector<Prediction> Predictor::predict(const std::vector<PredictRequest>& re
   auto option_ids = [&](const data::BenchmarkTask& task, const std::vector<int>& order) {
     std::vector<std::vector<int64_t>> ids;
     for (size_t k = 0; k < task.options.size(); ++k) {
-      const std::string& shown = label_mode ? data::option_label(k) : task.options[order[k]];
+      const std::string shown = label_mode ? scored_label(config_, k) : task.options[order[k]];
       ids.push_back(encode_continuation(lm_, config_.answer_prefix + shown));
     }
     return ids;
@@ -91,9 +110,7 @@ std::vector<Prediction> Predictor::predict(const std::vector<PredictRequest>& re
   std::set<std::string> pending;
   for (size_t r = 0; r < requests.size(); ++r) {
     const data::BenchmarkTask& task = requests[r].task;
-    if (task.options.size() < 2 || task.label < 0 || task.label >= int(task.options.size())) {
-      throw InputError(Location{"", 0, "task " + task.task_id}, "needs >= 2 options and a label among them");
-    }
+    check_predict_task(task);
     Prediction& p = out[r];
     p.shown_order = shown_option_order(task.task_id, task.options.size(), config_.seed, config_.shuffle_options);
     const std::string text = prompt_text(requests[r], p.shown_order);

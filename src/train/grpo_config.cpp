@@ -1,7 +1,5 @@
 #include "upm/train/grpo_config.h"
 
-#include "upm/openai/openai_client.h"
-
 namespace upm {
 
 void describe(ConfigIO& io, RlDataConfig& c) {
@@ -27,14 +25,8 @@ void describe(ConfigIO& io, RlPredictorConfig& c) {
   io.section("runtime", c.runtime);
   io.section("prompt_format", c.prompt_format);
   io.section("predictor", c.predictor);
-  io.field("remote", c.remote);
-  io.field("missing_label_logprob", c.missing_label_logprob);
-  if (io.reading() && c.kind == "remote") {
-    if (c.predictor.mode != "label")
-      io.fail("predictor", "mode must be \"label\" for a remote judge (it reads option labels)");
-    // Checked now, so that a typo fails before any model is loaded.
-    config_from_json<openai::OpenAIClientConfig>(c.remote, io.path_of("remote"));
-  }
+  describe(io, c.endpoint);
+  if (io.reading() && c.kind == "remote") check_remote_predictor(io, c.endpoint, c.predictor, "predictor");
 }
 
 void describe(ConfigIO& io, GrpoConfig& c) {

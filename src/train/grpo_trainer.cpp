@@ -65,15 +65,14 @@ void load_judge(const GrpoConfig& config, ProfileJudge* given, RlSession& s) {
   }
   const RlPredictorConfig& p = config.predictor;
   if (p.kind == "remote") {
-    auto client = std::make_shared<openai::OpenAIClient>(
-        config_from_json<openai::OpenAIClientConfig>(p.remote, "predictor.remote"));
+    auto client = std::make_shared<openai::OpenAIClient>(remote_client_config(p.endpoint, "predictor.remote"));
     ChatSender send = [client](const std::vector<openai::ChatRequest>& requests) {
       return client->chat_many(requests);
     };
     s.own_judge = std::make_unique<RemoteJudge>(
         send, p.predictor, config.prompts,
-        [tok = s.policy.tokenizer](std::string_view text) { return tok->count_tokens(text); }, p.missing_label_logprob,
-        client->config().base_url);
+        [tok = s.policy.tokenizer](std::string_view text) { return tok->count_tokens(text); },
+        p.endpoint.missing_label_logprob, client->config().base_url);
     s.judge = s.own_judge.get();
     return;
   }

@@ -405,6 +405,33 @@ TEST(RemoteJudge, ReadsOptionLabelLogprobsFromTheFirstTokenAndMapsThemBack) {
   EXPECT_EQ(request.enable_thinking, std::optional<bool>(false));
 }
 
+// The RL judge reads the remote keys of upm-eval's remote predictors
+// (infer/remote_predictor.h): resolved client settings, --set into them, and
+// the same checks naming the file and field.
+TEST(RemoteJudge, ConfigReadsTheRemotePredictorKeys) {
+  nlohmann::json j = {{"run_dir", "r"},
+                      {"policy", "p"},
+                      {"data", {{"users", "u.jsonl"}, {"tasks", "t.jsonl"}}},
+                      {"predictor",
+                       {{"kind", "remote"},
+                        {"remote", {{"base_url", "http://127.0.0.1:9/v1"}, {"model", "judge"}}},
+                        {"missing_label_logprob", -25.0}}}};
+  const GrpoConfig c = config_from_json<GrpoConfig>(j, "rl.json", {"predictor.remote.concurrency=8"});
+  EXPECT_EQ(c.predictor.endpoint.remote.at("concurrency"), 8);
+  EXPECT_EQ(c.predictor.endpoint.remote.at("max_retries"), 3);  // the client's default, resolved
+  EXPECT_DOUBLE_EQ(c.predictor.endpoint.missing_label_logprob, -25.0);
+  j["predictor"]["remote"]["base_url"] = "127.0.0.1:9";
+  j["predictor"]["predictor"] = {{"mode", "continuation"}};
+  try {
+    config_from_json<GrpoConfig>(j, "rl.json");
+    ADD_FAILURE() << "a continuation-mode remote judge with a bad URL was accepted";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("rl.json: predictor.predictor.mode"), std::string::npos) << message;
+    EXPECT_NE(message.find("rl.json: predictor.remote.base_url"), std::string::npos) << message;
+  }
+}
+
 TEST(GrpoTool, RunsFromAConfigFileAndRejectsUnknownKeys) {
   TempDir dir;
   GrpoConfig c = random_policy_config(dir);

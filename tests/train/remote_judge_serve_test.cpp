@@ -28,28 +28,6 @@
 namespace upm::test {
 namespace {
 
-// Rows teaching "the letter of the option the profile names".
-std::vector<nlohmann::json> letter_rows() {
-  data::PromptBuilder builder(rl_prompt_config(), [](std::string_view text) { return text.size(); });
-  std::vector<nlohmann::json> rows;
-  for (const auto& profile : rl_topics()) {
-    for (const auto& other : rl_topics()) {
-      if (other == profile) continue;
-      for (int first = 0; first < 2; ++first) {
-        data::BenchmarkTask task;
-        task.task_id = "x";
-        task.context = "Pick one.";
-        task.options = first ? std::vector<std::string>{profile, other} : std::vector<std::string>{other, profile};
-        const std::string letter = first ? "A" : "B";
-        rows.push_back({{"messages",
-                         {{{"role", "user"}, {"content", builder.predict(task, profile).text}},
-                          {{"role", "assistant"}, {"content", letter}}}}});
-      }
-    }
-  }
-  return rows;
-}
-
 std::string without_spaces(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -94,7 +72,7 @@ Prediction local_first_token_prediction(const LanguageModel& lm, const data::Pro
 
 TEST(RemoteJudgeServe, RewardsThroughUpmServeEqualTheLocalModelsFirstTokenProbabilities) {
   TempDir dir;
-  const std::string model = sft_model(dir.path(), "judge", letter_rows(), 40, 3, 3e-3, "qwen3");
+  const std::string model = sft_model(dir.path(), "judge", letter_judge_rows(), 40, 3, 3e-3, "qwen3");
   ServeProcess server({"--model", model, "--port", "0", "--served-model-name", "judge", "--max-tokens", "4"},
                       dir.file("serve.log"));
   const std::string url = server.first_line();

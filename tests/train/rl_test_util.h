@@ -170,6 +170,30 @@ inline std::vector<nlohmann::json> predictor_rows() {
   return rows;
 }
 
+// Judge rows in chat form (messages): the predict prompt of a task whose
+// profile names one of two topics, answered by the bare letter of the option
+// naming it, as a remote judge is read (remote_predictor.h).
+inline std::vector<nlohmann::json> letter_judge_rows() {
+  data::PromptBuilder builder(rl_prompt_config(), [](std::string_view text) { return text.size(); });
+  std::vector<nlohmann::json> rows;
+  for (const auto& profile : rl_topics()) {
+    for (const auto& other : rl_topics()) {
+      if (other == profile) continue;
+      for (int first = 0; first < 2; ++first) {
+        data::BenchmarkTask task;
+        task.task_id = "x";
+        task.context = "Pick one.";
+        task.options = first ? std::vector<std::string>{profile, other} : std::vector<std::string>{other, profile};
+        const std::string letter = first ? "A" : "B";
+        rows.push_back({{"messages",
+                         {{{"role", "user"}, {"content", builder.predict(task, profile).text}},
+                          {{"role", "assistant"}, {"content", letter}}}}});
+      }
+    }
+  }
+  return rows;
+}
+
 inline PredictorConfig rl_predictor_settings() {
   PredictorConfig c;
   c.mode = "continuation";

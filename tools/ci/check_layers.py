@@ -17,7 +17,7 @@ MAY_USE = {
     "data": ["core"],
     "model": ["core"],
     "dist": ["core"],
-    "infer": ["core", "text", "data", "model", "dist"],
+    "infer": ["core", "text", "data", "model", "dist", "openai"],
     "openai": ["core", "text"],
     "serve": ["core", "text", "data", "model", "dist", "infer", "openai"],
     "embed": ["core", "text", "data", "model", "dist", "infer"],

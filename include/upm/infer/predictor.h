@@ -7,9 +7,10 @@
 // Two modes:
 //   label         (AlignXplore+ judge) options shown in a seeded random order as
 //                 "Item A", "Item B", ...; the score of an option is the
-//                 log-probability of its label (" Item A") right after the
-//                 prompt, read in one pass with the prompt computed once;
-//                 P(option) = softmax over the label scores.
+//                 log-probability of its label (" Item A", or the bare letter
+//                 with answer_label "letter") right after the prompt, read in
+//                 one pass with the prompt computed once; P(option) = softmax
+//                 over the label scores.
 //   continuation  options shown the same way; the score of an option is the
 //                 log-probability of its own text after the prompt (or the mean
 //                 per token with length_normalize); P = softmax over scores.
@@ -43,8 +44,11 @@ struct PredictorConfig {
   bool shuffle_options = true;      // show options in a seeded random order (position-bias control)
   uint64_t seed = 0;                // of the option order
   std::string answer_prefix = " ";  // between "Answer:" and the label / option text
-  int64_t max_batch_rows = 16;      // scored options per forward pass
-  bool calibrate = false;           // scores relative to the no-input prompt's (above)
+  // label mode: what follows answer_prefix, "item" ("Item A") or "letter"
+  // ("A", for a judge that answers with the letter, as remote judges are read)
+  std::string answer_label = "item";
+  int64_t max_batch_rows = 16;  // scored options per forward pass
+  bool calibrate = false;       // scores relative to the no-input prompt's (above)
 };
 
 inline void describe(ConfigIO& io, PredictorConfig& c) {
@@ -53,6 +57,7 @@ inline void describe(ConfigIO& io, PredictorConfig& c) {
   io.field("shuffle_options", c.shuffle_options);
   io.field("seed", c.seed);
   io.field("answer_prefix", c.answer_prefix);
+  io.field("answer_label", c.answer_label).one_of({"item", "letter"});
   io.field("max_batch_rows", c.max_batch_rows).greater_than(0);
   io.field("calibrate", c.calibrate);
 }
@@ -87,6 +92,22 @@ data::BenchmarkTask shown_task(const data::BenchmarkTask& task, const std::vecto
 
 // Softmax of `scores` (stable; sums to 1).
 std::vector<double> softmax(const std::vector<double>& scores);
+
+// What label mode scores for the option shown `k`-th, after answer_prefix:
+// "Item A" or, with answer_label "letter", "A".
+std::string scored_label(const PredictorConfig& config, size_t k);
+
+// InputError unless the task has >= 2 options and a label among them.
+void check_predict_task(const data::BenchmarkTask& task);
+
+// InputError unless every predict template of `builder` lists the options
+// (label mode reads labels that name listed options).
+void require_listed_options(const data::PromptBuilder& builder);
+
+// The predict prompt of `request` (its input: nothing, history or profile),
+// options shown in `order`.
+data::BuiltPrompt predict_prompt(const data::PromptBuilder& builder, const PredictRequest& request,
+                                 const std::vector<int>& order);
 
 class Predictor {
  public:

@@ -5,8 +5,6 @@
 #include <cstdint>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "upm/core/config.h"
 #include "upm/data/prompt_config.h"
 #include "upm/infer/generation_config.h"
@@ -14,6 +12,7 @@
 #include "upm/model/model_runtime.h"
 #include "upm/infer/language_model.h"
 #include "upm/infer/predictor.h"
+#include "upm/infer/remote_predictor.h"
 #include "upm/train/dynamic_sampling.h"
 #include "upm/train/grpo_loss.h"
 #include "upm/train/lr_schedule.h"
@@ -49,11 +48,9 @@ struct RlPredictorConfig {
   ModelRuntime runtime;        // local
   PromptFormat prompt_format;  // local: raw or chat prompts
   PredictorConfig predictor;   // mode, option shuffling (its seed is mixed with the step), batch rows
-  // remote: an OpenAIClientConfig object ({"base_url", "model", ...}).
-  nlohmann::json remote = nlohmann::json::object();
-  // remote: log-prob given to an option label absent from the first token's
-  // top_logprobs (20 alternatives at most are returned).
-  double missing_label_logprob = -30.0;
+  // remote: the keys "remote" (an OpenAIClientConfig object: {"base_url",
+  // "model", ...}) and "missing_label_logprob", as upm-eval's remote predictors.
+  RemotePredictorConfig endpoint;
 };
 void describe(ConfigIO& io, RlPredictorConfig& c);
 

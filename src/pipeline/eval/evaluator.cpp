@@ -18,6 +18,8 @@
 #include "upm/data/user_log.h"
 #include "upm/pipeline/eval/eval_stats.h"
 #include "upm/infer/language_model.h"
+#include "upm/infer/remote_predictor.h"
+#include "upm/openai/openai_client.h"
 #include "upm/pipeline/profile/profile_state.h"
 #include "upm/text/tokenizer.h"
 #include "upm/dist/process_group.h"
@@ -72,6 +74,43 @@ std::vector<data::Event> recent_history(const std::vector<data::Event>& events, 
     ++kept;
   }
   return std::vector<data::Event>(ordered.end() - long(kept), ordered.end());
+}
+
+// One entry of `predictors`, ready to score.
+struct LoadedPredictor {
+  std::string name;
+  std::shared_ptr<Tokenizer> tokenizer;  // cuts histories; null for a remote predictor without one
+  std::unique_ptr<LanguageModel> lm;     // local
+  std::unique_ptr<Predictor> local;
+  std::unique_ptr<RemotePredictor> remote;
+
+  std::vector<Prediction> predict(const std::vector<PredictRequest>& batch) {
+    return local ? local->predict(batch) : remote->predict(batch);
+  }
+};
+
+LoadedPredictor load_predictor(const PredictorSpec& spec, const data::PromptConfig& prompts, size_t index) {
+  LoadedPredictor p;
+  if (spec.kind == "local") {
+    p.lm = std::make_unique<LanguageModel>(load_language_model(spec.model, spec.runtime, spec.prompt_format));
+    p.name = spec.name.empty() ? p.lm->name : spec.name;
+    p.tokenizer = p.lm->tokenizer;
+    p.local = std::make_unique<Predictor>(*p.lm, spec.predictor, prompts);
+    return p;
+  }
+  auto client = std::make_shared<openai::OpenAIClient>(
+      remote_client_config(spec.endpoint, "predictors[" + std::to_string(index) + "].remote"));
+  p.name = spec.name.empty() ? client->config().model : spec.name;
+  if (!spec.tokenizer.empty()) p.tokenizer = load_tokenizer(spec.tokenizer);
+  // Without a tokenizer no history is cut (the config then refuses history
+  // conditions) and prompt sizes are the endpoint's own counts.
+  data::TokenCounter count = [tok = p.tokenizer](std::string_view text) -> size_t {
+    return tok ? tok->count_tokens(text) : 0;
+  };
+  p.remote = std::make_unique<RemotePredictor>(
+      [client](const std::vector<openai::ChatRequest>& requests) { return client->chat_many(requests); },
+      spec.predictor, prompts, count, spec.endpoint.missing_label_logprob, client->config().base_url);
+  return p;
 }
 
 // One condition's outcomes, indexed like the benchmark's tasks (with ranks,
@@ -131,20 +170,22 @@ class Evaluation {
       comparisons_.emplace_back(condition_index(config.comparisons[i].condition, where + ".condition"),
                                 condition_index(config.comparisons[i].baseline, where + ".baseline"));
     }
+    // A remote predictor costs nothing to set up: a bad base_url, an unset key
+    // variable or tokenizer path fails now rather than after the local ones ran.
+    for (size_t i = 0; i < config.predictors.size(); ++i) {
+      if (config.predictors[i].kind == "remote") load_predictor(config.predictors[i], config.prompts, i);
+    }
     for (size_t i = size_t(rank_); i < tasks_.size(); i += size_t(world_)) mine_.push_back(i);
     predictions_ = std::make_unique<AtomicFileWriter>(predictions_path(config.run_dir, rank_, world_));
   }
 
   json run() {
     json results = json::array(), differences = json::array();
-    for (const auto& spec : config_.predictors) {
-      LanguageModel lm = load_language_model(spec.model, spec.runtime, spec.prompt_format);
-      const std::string name = spec.name.empty() ? lm.name : spec.name;
-      Predictor predictor(lm, spec.predictor, config_.prompts);
+    for (size_t i = 0; i < config_.predictors.size(); ++i) {
+      LoadedPredictor predictor = load_predictor(config_.predictors[i], config_.prompts, i);
+      const std::string& name = predictor.name;
       std::vector<Outcomes> outcomes;
-      for (const auto& condition : conditions_) {
-        outcomes.push_back(score(predictor, lm, name, condition));
-      }
+      for (const auto& condition : conditions_) outcomes.push_back(score(predictor, condition));
       sum_outcomes_over_ranks(dist_, outcomes);
       for (size_t c = 0; c < outcomes.size(); ++c)
         results.push_back(result_json(name, conditions_[c].spec, outcomes[c]));
@@ -163,8 +204,8 @@ class Evaluation {
   }
 
  private:
-  PredictRequest request(const data::BenchmarkTask& task, const ConditionData& condition, const LanguageModel& lm,
-                         Outcomes& outcomes) const {
+  PredictRequest request(const data::BenchmarkTask& task, const ConditionData& condition,
+                         const LoadedPredictor& predictor, Outcomes& outcomes) const {
     PredictRequest r;
     r.task = task;
     if (condition.spec.kind == "none") {
@@ -172,11 +213,13 @@ class Evaluation {
     } else if (condition.spec.kind == "history") {
       r.input = PredictInput::history;
       auto it = condition.histories.find(task.user_id);
+      if (!predictor.tokenizer)
+        throw Error("upm-eval: predictor " + predictor.name + " has no tokenizer to cut histories");
       if (it == condition.histories.end())
         ++outcomes.missing;
       else
-        r.history =
-            recent_history(it->second, condition.spec.history_tokens, *lm.tokenizer, config_.prompts.max_field_chars);
+        r.history = recent_history(it->second, condition.spec.history_tokens, *predictor.tokenizer,
+                                   config_.prompts.max_field_chars);
     } else {
       auto it = condition.profiles.find(task.user_id);
       if (it == condition.profiles.end())
@@ -187,8 +230,8 @@ class Evaluation {
     return r;
   }
 
-  Outcomes score(Predictor& predictor, const LanguageModel& lm, const std::string& name,
-                 const ConditionData& condition) {
+  Outcomes score(LoadedPredictor& predictor, const ConditionData& condition) {
+    const std::string& name = predictor.name;
     Outcomes outcomes;
     outcomes.correct.assign(tasks_.size(), 0.0);
     outcomes.p_correct.assign(tasks_.size(), 0.0);
@@ -196,7 +239,7 @@ class Evaluation {
     for (size_t start = 0; start < mine_.size(); start += size_t(config_.batch_tasks)) {
       const size_t end = std::min(mine_.size(), start + size_t(config_.batch_tasks));
       std::vector<PredictRequest> batch;
-      for (size_t k = start; k < end; ++k) batch.push_back(request(tasks_[mine_[k]], condition, lm, outcomes));
+      for (size_t k = start; k < end; ++k) batch.push_back(request(tasks_[mine_[k]], condition, predictor, outcomes));
       const auto predictions = predictor.predict(batch);
       for (size_t i = 0; i < batch.size(); ++i) {
         const Prediction& p = predictions[i];

@@ -49,7 +49,7 @@ std::string draw_input(const JudgeDataConfig& c, bool has_profile, bool can_spli
 // its own text (continuation mode), after the answer prefix.
 std::string answer_text(const PredictorConfig& predictor, const data::BenchmarkTask& shown) {
   const size_t k = size_t(shown.label);
-  return predictor.answer_prefix + (predictor.mode == "label" ? data::option_label(k) : shown.options[k]);
+  return predictor.answer_prefix + (predictor.mode == "label" ? scored_label(predictor, k) : shown.options[k]);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 // outcomes are summed over the ranks so that each computes the same report,
 // and rank 0 writes the run directory, predictions in single-process order.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,25 +32,63 @@
 #include "upm/model/model_runtime.h"
 #include "upm/infer/language_model.h"
 #include "upm/infer/predictor.h"
+#include "upm/infer/remote_predictor.h"
 
 namespace upm {
 
 class Distributed;
 
+// One predictor: a local model folder, or a model behind an OpenAI-compatible
+// endpoint (infer/remote_predictor.h), so that a profile written by one model
+// is judged by another of any architecture.
 struct PredictorSpec {
-  std::string name;   // "" = the model folder's name
-  std::string model;  // model folder
-  ModelRuntime runtime;
-  PromptFormat prompt_format;
+  std::string name;            // "" = the model folder's name, or the served model's (remote.model)
+  std::string kind = "local";  // local: a model folder; remote: an OpenAI-compatible endpoint
+  std::string model;           // local: the model folder
+  ModelRuntime runtime;        // local
+  PromptFormat prompt_format;  // local (an endpoint applies its own chat template)
+  // remote: "remote" (an OpenAIClientConfig object: base_url, model,
+  // api_key_env, timeout_s, max_retries, backoff_s, concurrency) and
+  // "missing_label_logprob", the keys of upm-train rl's remote judge.
+  RemotePredictorConfig endpoint;
+  // remote: a tokenizer file or folder (the served model's) that counts the
+  // history condition's history_tokens and the predict-history prompt's
+  // budget; "" = none, and then no condition may be of kind history.
+  std::string tokenizer;
   PredictorConfig predictor;
 };
 
 inline void describe(ConfigIO& io, PredictorSpec& s) {
   io.field("name", s.name);
-  io.field("model", s.model).required();
-  io.section("runtime", s.runtime);
-  io.section("prompt_format", s.prompt_format);
+  io.field("kind", s.kind).one_of({"local", "remote"});
+  // Each kind's own keys: the resolved config writes only those, so that it
+  // reads back, and reading refuses the other kind's (below).
+  const bool reading = io.reading(), remote = s.kind == "remote";
+  if (reading || !remote) {
+    io.field("model", s.model);
+    io.section("runtime", s.runtime);
+    io.section("prompt_format", s.prompt_format);
+  }
+  if (reading || remote) {
+    describe(io, s.endpoint);
+    io.field("tokenizer", s.tokenizer);
+  }
   describe(io, s.predictor);  // mode, seed, ... at the same level
+  if (!reading) return;
+  if (!remote) {
+    if (s.model.empty()) io.report("model", "required but missing (the local predictor's model folder)");
+    for (const char* key : {"remote", "missing_label_logprob", "tokenizer"}) {
+      if (io.was_given(key)) io.report(key, "only for kind \"remote\" (this predictor is local)");
+    }
+    return;
+  }
+  for (const char* key : {"model", "runtime", "prompt_format"}) {
+    if (io.was_given(key))
+      io.report(key,
+                "only for kind \"local\" (the endpoint serves its own model, remote.model, with its own "
+                "chat template)");
+  }
+  check_remote_predictor(io, s.endpoint, s.predictor, "");
 }
 
 struct ConditionSpec {
@@ -107,6 +146,16 @@ inline void describe(ConfigIO& io, EvalConfig& c) {
   io.field("bootstrap_seed", c.bootstrap_seed);
   io.field("group_by", c.group_by);
   io.field("chart", c.chart);
+  if (!io.reading()) return;
+  const bool any_history = std::any_of(c.conditions.begin(), c.conditions.end(),
+                                       [](const ConditionSpec& condition) { return condition.kind == "history"; });
+  for (size_t i = 0; i < c.predictors.size(); ++i) {
+    if (any_history && c.predictors[i].kind == "remote" && c.predictors[i].tokenizer.empty()) {
+      io.report("predictors[" + std::to_string(i) + "].tokenizer",
+                "required for a remote predictor when a condition is of kind history (history_tokens counts the "
+                "remote model's tokens)");
+    }
+  }
 }
 
 struct EvalRunOptions {
