@@ -35,12 +35,12 @@ void synchronize(const c10::Device& device) {
 }
 
 Clock g_clock = Clock::wall;
+}  // namespace
 
 double now_seconds() {
   if (g_clock == Clock::process_cpu) return double(std::clock()) / CLOCKS_PER_SEC;
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-}  // namespace
 
 void set_clock(Clock clock) { g_clock = clock; }
 Clock clock_in_use() { return g_clock; }

@@ -22,6 +22,8 @@ namespace upm::bench {
 enum class Clock { wall, process_cpu };
 void set_clock(Clock clock);
 Clock clock_in_use();
+// Seconds on the clock in use (an arbitrary origin: subtract two readings).
+double now_seconds();
 
 // Median seconds of `reps` calls of `fn` after `warmup` calls. Synchronises
 // CUDA around each call when `device` is CUDA.

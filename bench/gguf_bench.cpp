@@ -18,11 +18,13 @@
 // Both engines run on the same number of threads (--threads, default
 // torch's); llama.cpp's threads spin at their barriers, so on cores shared
 // with other work it loses far more than UPM does: time it on idle cores.
+// --cpu-clock times both in process CPU seconds: a fair per-core figure on a
+// loaded machine with --threads 1 only (spinning threads burn CPU time).
 //
 //   upm-bench-gguf [--model DIR] [--gguf FILE] [--prompt 256] [--decode 32]
-//                  [--batch 16] [--reps 3] [--threads N] [--no-peer] [--peer bench/llamacpp_peer.py]
+//                  [--batch 16] [--reps 3] [--threads N] [--cpu-clock] [--no-peer]
+//                  [--peer bench/llamacpp_peer.py]
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -48,6 +50,7 @@ struct Settings {
   int64_t batch = 16;
   int reps = 3;
   int threads = 0;  // 0: torch's default
+  bool cpu_clock = false;
   bool peer = true;
   std::string peer_script;
 };
@@ -55,10 +58,6 @@ struct Settings {
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Median seconds of `steps` decode steps of `rows` sequences that each hold a
@@ -75,7 +74,7 @@ double decode_seconds(upm::CausalLM& model, int64_t rows, int64_t steps, int rep
     in.cache = &cache;
     in.logits_for = upm::LogitsFor::last;
     torch::Tensor next = model.forward(in).logits.select(1, 0).argmax(-1).view({rows, 1});
-    const auto start = std::chrono::steady_clock::now();
+    const double start = upm::bench::now_seconds();
     for (int64_t t = 0; t < steps; ++t) {
       upm::ForwardInput step;
       step.input_ids = next;
@@ -83,7 +82,7 @@ double decode_seconds(upm::CausalLM& model, int64_t rows, int64_t steps, int rep
       step.logits_for = upm::LogitsFor::last;
       next = model.forward(step).logits.select(1, 0).argmax(-1).view({rows, 1});
     }
-    if (r > 0) times.push_back(seconds_since(start));  // the first is a warm-up
+    if (r > 0) times.push_back(upm::bench::now_seconds() - start);  // the first is a warm-up
   }
   return median(times);
 }
@@ -111,10 +110,15 @@ json bench_upm(const Settings& s, const std::string& dtype, double read_gbps) {
 }
 
 json run_peer(const Settings& s, double read_gbps) {
-  const json cfg = {{"gguf", s.gguf},         {"prompt", s.prompt},
-                    {"decode", s.decode},     {"batch", s.batch},
-                    {"reps", s.reps},         {"threads", torch::get_num_threads()},
-                    {"read_gbps", read_gbps}, {"precisions", {"as_shipped", "F32", "F16", "BF16"}}};
+  const json cfg = {{"gguf", s.gguf},
+                    {"prompt", s.prompt},
+                    {"decode", s.decode},
+                    {"batch", s.batch},
+                    {"reps", s.reps},
+                    {"threads", torch::get_num_threads()},
+                    {"read_gbps", read_gbps},
+                    {"clock", s.cpu_clock ? "process_cpu" : "wall"},
+                    {"precisions", {"as_shipped", "F32", "F16", "BF16"}}};
   const std::string command = upm::bench::project_python() + " " + s.peer_script + " '" + cfg.dump() + "'";
   return upm::bench::run_json_command(command);
 }
@@ -144,6 +148,7 @@ Settings parse(int argc, char** argv) {
   s.reps = int(upm::bench::arg(argc, argv, "--reps", int64_t(s.reps)));
   s.threads = int(upm::bench::arg(argc, argv, "--threads", int64_t(0)));
   s.peer = !upm::bench::flag(argc, argv, "--no-peer");
+  s.cpu_clock = upm::bench::flag(argc, argv, "--cpu-clock");
   s.peer_script = upm::bench::arg(argc, argv, "--peer", upm::source_dir() + "/bench/llamacpp_peer.py");
   if (s.prompt < 1 || s.decode < 1 || s.batch < 1 || s.reps < 1 || s.threads < 0) {
     std::fprintf(stderr, "upm-bench-gguf: --prompt, --decode, --batch and --reps must be positive\n");
@@ -158,11 +163,12 @@ int main(int argc, char** argv) {
   if (upm::bench::flag(argc, argv, "--help")) {
     std::printf(
         "usage: upm-bench-gguf [--model DIR] [--gguf FILE] [--prompt 256] [--decode 32] [--batch 16] [--reps 3]\n"
-        "                      [--threads N] [--no-peer] [--peer bench/llamacpp_peer.py]\n");
+        "                      [--threads N] [--cpu-clock] [--no-peer] [--peer bench/llamacpp_peer.py]\n");
     return 0;
   }
   const Settings s = parse(argc, argv);
   if (s.threads > 0) upm::set_cpu_threads(s.threads);
+  if (s.cpu_clock) upm::bench::set_clock(upm::bench::Clock::process_cpu);
   const c10::Device device(torch::kCPU);
   json out = {{"bench", "gguf"}, {"model", s.model}, {"prompt", s.prompt}, {"decode", s.decode}, {"batch", s.batch}};
   out["baseline"] = upm::bench::machine_baseline(device);
