@@ -59,12 +59,13 @@ else:
 PY
 
 jobs=$(nproc)
+mkdir -p "$build"
 log "configure $build against $PYTHON's LibTorch"
-timeout 300 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DUPM_PYTHON="$PYTHON" >"$build.configure.log" 2>&1 ||
-  { tail -n 30 "$build.configure.log" >&2; log "configure failed (log: $build.configure.log)"; exit 1; }
+timeout 300 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DUPM_PYTHON="$PYTHON" >"$build/check-configure.log" 2>&1 ||
+  { tail -n 30 "$build/check-configure.log" >&2; log "configure failed (log: $build/check-configure.log)"; exit 1; }
 log "build with $jobs jobs"
-timeout 420 cmake --build "$build" -j "$jobs" --target upm_device_tests upm-bench-model >"$build.build.log" 2>&1 ||
-  { grep -m 20 -E "error|Error" "$build.build.log" >&2 || true; log "build failed (log: $build.build.log)"; exit 1; }
+timeout 420 cmake --build "$build" -j "$jobs" --target upm_device_tests upm-bench-model >"$build/check-build.log" 2>&1 ||
+  { grep -m 20 -E "error|Error" "$build/check-build.log" >&2 || true; log "build failed (log: $build/check-build.log)"; exit 1; }
 
 build_abs=$(cd "$build" && pwd)
 log "device tests (UPM_TEST_DEVICE=$device)"
